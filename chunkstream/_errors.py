@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: MIT
+"""Errors and warnings: one base class, a few subclasses, and the located warning record.
+
+Every layer imports this module; it imports nothing of chunkstream. Messages are API: they are
+shaped ``<what was wrong> at <path>, got <value> (chunk 3, byte 512)`` and never embed more than
+a short prefix of a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ChunkError",
+    "ChunkstreamError",
+    "InconsistentStreamError",
+    "SSEError",
+    "StreamWarning",
+    "TruncatedStreamError",
+    "UpstreamError",
+    "describe",
+    "error_text",
+    "location",
+]
+
+_SHORT = 60  # characters of a value shown in a message
+_JSON_NAMES = {dict: "object", list: "list", str: "str", int: "int", float: "float", bool: "bool"}
+
+
+def describe(value: Any) -> str:
+    """Name a JSON value's type and show a short prefix of it: ``int 5``, ``str 'abc'``, ``null``.
+
+    Huge values cost nothing here: the repr is built with limits (``reprlib``), never in full.
+    """
+    if value is None:
+        return "null"
+    name = _JSON_NAMES.get(type(value), type(value).__name__)
+    import reprlib  # imported on the error path only; nothing is imported for the happy path
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = _SHORT
+    r.maxlist = r.maxdict = r.maxtuple = 4
+    r.maxlevel = 2
+    try:
+        shown = r.repr(value)
+    except Exception:  # e.g. an int past sys.get_int_max_str_digits(); never fail a message
+        shown = f"<{type(value).__name__} that cannot be shown>"
+    return f"{name} {shown}"
+
+
+def error_text(error: Any) -> str:
+    """A short human line for a provider's error payload."""
+    if type(error) is dict:
+        message = error.get("message")
+        if type(message) is str and message:
+            code = error.get("code")
+            suffix = f" (code {code!r})" if code is not None and type(code) in (str, int) else ""
+            text = message if len(message) <= 200 else message[:197] + "..."
+            return text + suffix
+    if type(error) is str:
+        return error if len(error) <= 200 else error[:197] + "..."
+    return describe(error)
+
+
+def location(chunk_index: int | None, byte_offset: int | None) -> str:
+    """The ``(chunk 3, byte 512)`` suffix of a message; empty when nothing is known."""
+    parts = []
+    if chunk_index is not None:
+        parts.append(f"chunk {chunk_index}")
+    if byte_offset is not None:
+        parts.append(f"byte {byte_offset}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _restore(cls: type[ChunkstreamError], state: dict[str, Any]) -> ChunkstreamError:
+    exc = cls.__new__(cls)
+    exc.__dict__.update(state)
+    exc.args = (str(exc),)
+    return exc
+
+
+class ChunkstreamError(Exception):
+    """Base class of every error chunkstream raises.
+
+    Attributes (``None`` when unknown): ``reason`` (the message without its location),
+    ``chunk_index`` (0-based number of the chunk), ``byte_offset`` (0-based offset in the raw
+    stream of the event's first line), ``path`` (JSON path such as ``.choices[0].delta``) and
+    ``partial`` (the :class:`ChatCompletion` assembled before the error, when there is one).
+    Errors pickle with all their attributes.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        chunk_index: int | None = None,
+        byte_offset: int | None = None,
+        path: str | None = None,
+        partial: Any = None,
+    ) -> None:
+        self.reason = reason
+        self.chunk_index = chunk_index
+        self.byte_offset = byte_offset
+        self.path = path
+        self.partial = partial
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return self.reason + location(self.chunk_index, self.byte_offset)
+
+    def locate(self, chunk_index: int | None, byte_offset: int | None) -> None:
+        """Fill in the chunk number and byte offset where they are not known yet."""
+        if self.chunk_index is None:
+            self.chunk_index = chunk_index
+        if self.byte_offset is None:
+            self.byte_offset = byte_offset
+        self.args = (str(self),)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), dict(self.__dict__)))
+
+
+class SSEError(ChunkstreamError, ValueError):
+    """A limit of the Server-Sent Events decoder was broken (``max_event_bytes``).
+
+    ``limit`` is the limit, ``size`` the size reached. ``events`` holds the events that the same
+    read completed (the oversized event is skipped, the rest of the read is not lost); the decoder
+    stays usable and goes on after the oversized event.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        limit: int,
+        size: int,
+        events: list[Any] | None = None,
+        byte_offset: int | None = None,
+    ) -> None:
+        self.limit = limit
+        self.size = size
+        self.events = [] if events is None else events
+        super().__init__(reason, byte_offset=byte_offset)
+
+
+class ChunkError(ChunkstreamError, ValueError):
+    """An event's data is not JSON, or not a valid ``chat.completion.chunk``; or a body is not an
+    event stream at all."""
+
+
+class InconsistentStreamError(ChunkstreamError, ValueError):
+    """The chunks do not describe one coherent response (strict mode).
+
+    ``field`` names what conflicted; ``held`` is the value kept so far, ``got`` the conflicting one.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        field: str,
+        held: Any = None,
+        got: Any = None,
+        chunk_index: int | None = None,
+        byte_offset: int | None = None,
+        path: str | None = None,
+        partial: Any = None,
+    ) -> None:
+        self.field = field
+        self.held = held
+        self.got = got
+        super().__init__(
+            reason, chunk_index=chunk_index, byte_offset=byte_offset, path=path, partial=partial
+        )
+
+
+class TruncatedStreamError(ChunkstreamError, ValueError):
+    """The input ended before the stream was complete (strict mode).
+
+    ``held_back`` is the number of bytes of an unfinished event that were not used (0 when the
+    input simply stopped between events).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        held_back: int = 0,
+        chunk_index: int | None = None,
+        byte_offset: int | None = None,
+        partial: Any = None,
+    ) -> None:
+        self.held_back = held_back
+        super().__init__(reason, chunk_index=chunk_index, byte_offset=byte_offset, partial=partial)
+
+
+class UpstreamError(ChunkstreamError):
+    """The provider reported an error inside the stream (or sent an error body instead of one).
+
+    ``error`` is the provider's payload: the value of the ``error`` key (a bare string stays a
+    string), or for an ``event: error`` block the parsed data's ``error`` if it has one, else the
+    parsed data. ``partial`` is the completion assembled up to and including that event.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        error: Any,
+        chunk_index: int | None = None,
+        byte_offset: int | None = None,
+        partial: Any = None,
+    ) -> None:
+        self.error = error
+        super().__init__(reason, chunk_index=chunk_index, byte_offset=byte_offset, partial=partial)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamWarning:
+    """Something chunkstream tolerated and wants you to know: where, and what.
+
+    ``kind`` is a short stable tag (``"inconsistent"``, ``"invalid_chunk"``, ``"upstream_error"``,
+    ``"truncated"``, ``"ignored"``, ``"late_delta"``, ...); ``field`` names the field concerned
+    when there is one.
+    """
+
+    kind: str
+    message: str
+    chunk_index: int | None = None
+    byte_offset: int | None = None
+    path: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return self.message + location(self.chunk_index, self.byte_offset)

@@ -1,0 +1,335 @@
+# SPDX-License-Identifier: MIT
+"""The SSE layer: bytes in, Server-Sent Events out, exactly as WHATWG HTML section 9.2.6
+("Interpreting an event stream") says. Sans-IO and incremental: any split of the input gives the
+same events. Knows nothing of JSON or of chat completions; imports only ``_errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from ._errors import SSEError
+
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "HeldBack", "SSEDecoder", "ServerSentEvent", "iter_events"]
+
+#: Default bound on the memory one pending event may take. Chat chunks are a few hundred bytes;
+#: the largest real payloads are base64 images or audio carried in one delta (a few MB). 32 MiB
+#: is far above those and still bounds what a hostile or corrupt stream can make us hold.
+DEFAULT_MAX_EVENT_BYTES = 32 * 1024 * 1024
+
+_BOM = b"\xef\xbb\xbf"
+# Lines that the spec ignores but that were almost certainly meant as a field: " data: {...}"
+# (a real provider's body starts like this). Recorded so the layers above can say so.
+_FIELD_NAMES = (b"data", b"event", b"id", b"retry")
+_MAX_IGNORED_RECORDED = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched event.
+
+    ``event`` is the event type (``"message"`` unless an ``event:`` field set it); ``data`` the
+    data lines joined with ``"\\n"``; ``id`` the last event ID at dispatch time (``None`` while no
+    ``id:`` field has been seen in the stream; it persists across events as the spec says);
+    ``retry`` the reconnection time from a valid ``retry:`` field in this event's block, else
+    ``None``; ``offset`` the 0-based byte offset of the block's first non-blank line in the raw
+    stream (not part of equality).
+    """
+
+    event: str = "message"
+    data: str = ""
+    id: str | None = None
+    retry: int | None = None
+    offset: int | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeldBack:
+    """What an :class:`SSEDecoder` held back when its input ended inside an event block.
+
+    ``offset``/``size``: where the unfinished block starts and how many bytes it has.
+    ``line_cut``: its last line has no line ending (the input was cut mid-line).
+    ``event``: when every line is complete (only the blank line that dispatches is missing), the
+    event that blank line would have dispatched, if any; ``None`` when the last line was cut.
+    The spec says an unfinished event is discarded; this record lets the layers above decide.
+    """
+
+    offset: int
+    size: int
+    line_cut: bool
+    event: ServerSentEvent | None
+
+
+# What the decoder produces internally: (event type, data, last event id, retry, offset).
+RawEvent = tuple[str, str, "str | None", "int | None", int]
+
+
+class SSEDecoder:
+    """Incremental, sans-IO Server-Sent Events decoder.
+
+    ``feed(read)`` returns the events that read completed; ``close()`` ends the input. Lines end
+    in CRLF, LF or CR (a CR at the end of one read and an LF at the start of the next are one
+    line ending); nothing else ends a line. Text is UTF-8 with replacement; one leading BOM is
+    stripped. ``max_event_bytes`` bounds the bytes one pending event may hold (``None`` for no
+    bound); breaking it raises :class:`SSEError` at the end of that ``feed()``, carrying the
+    other events of the read, and the oversized event is skipped.
+
+    After ``close()``: ``held_back`` describes an unfinished final block (``None`` if the input
+    ended between events). At any time: ``last_event_id``, ``retry`` (the last valid reconnection
+    time), ``events_dispatched`` and ``ignored_lines`` (up to 100 ``(offset, field name)`` pairs for
+    lines the spec ignores whose field name is ``data``/``event``/``id``/``retry`` once stripped
+    of whitespace, such as ``" data: {...}"``).
+    """
+
+    def __init__(self, max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES) -> None:
+        if max_event_bytes is not None and (
+            isinstance(max_event_bytes, bool)
+            or not isinstance(max_event_bytes, int)
+            or max_event_bytes < 1
+        ):
+            raise ValueError(
+                f"max_event_bytes must be a positive int or None, got {max_event_bytes!r}"
+            )
+        self.max_event_bytes = max_event_bytes
+        self.last_event_id: str | None = None
+        self.retry: int | None = None
+        self.events_dispatched = 0
+        self.ignored_lines: list[tuple[int, str]] = []
+        self.held_back: HeldBack | None = None
+        self._closed = False
+        self._pos = 0  # absolute offset of the first byte not yet consumed
+        self._head = b""  # the first bytes of the stream while they may still be a split BOM
+        self._bom_checked = False
+        self._cr = False  # the last read ended in CR: an LF opening the next read is its CRLF
+        # A partial line is kept as fragments joined once when its line ending arrives (an 8 MiB
+        # line fed in 64-byte reads costs one join, not 131072 copies).
+        self._partial = False  # a line without its line ending yet is held
+        self._parts: list[bytes] = []
+        self._parts_len = 0
+        self._parts_start = 0
+        # The block (event) being collected.
+        self._data: list[bytes] = []
+        self._data_len = 0
+        self._type: bytes | None = None
+        self._block_retry: int | None = None
+        self._block_start: int | None = None
+        self._skipping = False  # the block broke max_event_bytes: drop it up to its blank line
+        self._oversized: list[tuple[int, int]] = []  # (offset, size) broken during this read
+
+    # -- public API --------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> list[ServerSentEvent]:
+        """Decode one read; return the events it completed (possibly none)."""
+        return [ServerSentEvent(t, d, i, r, o) for t, d, i, r, o in self.feed_raw(data)]
+
+    def close(self) -> list[ServerSentEvent]:
+        """End the input. Per the spec an unfinished final event is not dispatched, so this
+        returns ``[]``; see ``held_back`` for what it held back."""
+        self.close_raw()
+        return []
+
+    # -- the work ------------------------------------------------------------------------------
+
+    def feed_raw(self, data: bytes) -> list[RawEvent]:
+        """Like :meth:`feed`, returning ``(event, data, id, retry, offset)`` tuples (the stream
+        layer's fast path)."""
+        if self._closed:
+            raise RuntimeError("SSEDecoder.feed() called after close(); use a new decoder")
+        if not data:
+            return []
+        data = bytes(data)
+        if not self._bom_checked:
+            data = self._head + data
+            if len(data) < 3 and _BOM.startswith(data):
+                self._head = data  # may still be the start of a BOM split across reads
+                return []
+            self._head = b""
+            self._bom_checked = True
+            if data.startswith(_BOM):  # "One leading U+FEFF BYTE ORDER MARK is ignored."
+                data = data[3:]
+                self._pos += 3
+                if not data:
+                    return []
+        if self._cr:
+            self._cr = False
+            if data[:1] == b"\n":  # the LF of a CRLF whose CR ended the previous read
+                data = data[1:]
+                self._pos += 1
+                if not data:
+                    return []
+        base = self._pos
+        self._pos += len(data)
+        lines = data.splitlines(True)  # bytes.splitlines breaks on CR, LF and CRLF only
+        last = lines[-1]
+        partial = None
+        if last[-1] == 13:
+            self._cr = True  # a lone CR ends a line; remember it may be half of a CRLF
+        elif last[-1] != 10:
+            partial = lines.pop()
+        pos = base
+        if lines and self._partial:
+            # The first complete line finishes the line held back from earlier reads.
+            first = lines[0]
+            if self._skipping:  # that line broke max_event_bytes; its bytes were not kept
+                del lines[0]
+                pos = base + len(first)
+            else:
+                self._parts.append(first)
+                lines[0] = b"".join(self._parts)
+                pos = self._parts_start
+            self._parts = []
+            self._parts_len = 0
+            self._partial = False
+        out: list[RawEvent] = []
+        for line in lines:
+            start = pos
+            pos += len(line)
+            if line[-1] == 10:
+                line = line[:-2] if line[-2:] == b"\r\n" else line[:-1]
+            else:
+                line = line[:-1]
+            if not line:
+                self._dispatch(out)
+                continue
+            if self._block_start is None:
+                self._block_start = start
+            if self._skipping:
+                continue
+            if line[:5] == b"data:":  # the common case first
+                self._add_data(line[6:] if line[5:6] == b" " else line[5:])
+            elif line[0] != 58:  # a line starting with ":" is a comment
+                self._field(line, start)
+        if partial is not None:
+            self._add_partial(partial, self._pos - len(partial))
+        if self._oversized:
+            self._raise_oversized(out)
+        return out
+
+    def close_raw(self) -> HeldBack | None:
+        """End the input; return (and keep in ``held_back``) what an unfinished block held."""
+        if self._closed:
+            return self.held_back
+        if self._head:  # fewer than 3 bytes, all a BOM prefix: they are a partial line
+            self._add_partial(self._head, self._pos)
+            self._pos += len(self._head)
+            self._head = b""
+        self._closed = True
+        if self._block_start is None:
+            self.held_back = None
+        else:
+            event: ServerSentEvent | None = None
+            if not self._partial and self._data and not self._skipping:
+                event = ServerSentEvent(*self._make_event())
+            self.held_back = HeldBack(
+                offset=self._block_start,
+                size=self._pos - self._block_start,
+                line_cut=self._partial,
+                event=event,
+            )
+        self._parts = []
+        self._data = []
+        return self.held_back
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _add_partial(self, fragment: bytes, offset: int) -> None:
+        if not self._partial:
+            self._partial = True
+            self._parts_start = offset
+            if self._block_start is None:
+                self._block_start = offset
+        self._parts_len += len(fragment)
+        if self._skipping:
+            return  # counted (for held_back) but not kept
+        self._parts.append(fragment)
+        limit = self.max_event_bytes
+        if limit is not None and self._parts_len + self._data_len > limit:
+            self._break_limit(self._parts_len + self._data_len)
+            self._parts = []
+
+    def _add_data(self, value: bytes) -> None:
+        self._data.append(value)
+        self._data_len += len(value) + 1
+        if self.max_event_bytes is not None and self._data_len > self.max_event_bytes:
+            self._break_limit(self._data_len)
+
+    def _field(self, line: bytes, start: int) -> None:
+        # "If the line contains a U+003A COLON character (:): collect the characters on the line
+        # before the first colon as the field name, after it as the value; if the value starts
+        # with a U+0020 SPACE character, remove it. Otherwise the whole line is the field name
+        # and the value is the empty string."
+        i = line.find(b":")
+        if i < 0:
+            name, value = line, b""
+        else:
+            name, value = line[:i], line[i + 1 :]
+            if value[:1] == b" ":
+                value = value[1:]
+        if name == b"data":
+            self._add_data(value)
+        elif name == b"event":
+            self._type = value
+        elif name == b"id":
+            # "If the field value does not contain U+0000 NULL, set the last event ID buffer."
+            if b"\x00" not in value:
+                self.last_event_id = value.decode("utf-8", "replace")
+        elif name == b"retry":
+            # "If the field value consists of only ASCII digits, interpret it as an integer in
+            # base ten and set the reconnection time; otherwise ignore the field."
+            if value and value.isdigit():  # bytes.isdigit() is ASCII-only
+                self.retry = self._block_retry = int(value)
+        elif name.strip() in _FIELD_NAMES and len(self.ignored_lines) < _MAX_IGNORED_RECORDED:
+            self.ignored_lines.append((start, name.decode("utf-8", "replace")))
+
+    def _make_event(self) -> RawEvent:
+        data = b"\n".join(self._data).decode("utf-8", "replace")
+        etype = self._type.decode("utf-8", "replace") if self._type else "message"
+        return (etype, data, self.last_event_id, self._block_retry, self._block_start or 0)
+
+    def _dispatch(self, out: list[RawEvent]) -> None:
+        # "If the data buffer is an empty string, set the data buffer and the event type buffer
+        # to the empty string and return." A block that only set id/retry/event is no event.
+        if self._data and not self._skipping:
+            out.append(self._make_event())
+            self.events_dispatched += 1
+        if self._data:
+            self._data = []
+        self._data_len = 0
+        self._type = None
+        self._block_retry = None
+        self._block_start = None
+        self._skipping = False
+
+    def _break_limit(self, size: int) -> None:
+        if not self._skipping:
+            start = self._block_start if self._block_start is not None else self._pos
+            self._oversized.append((start, size))
+        self._skipping = True
+        self._data = []
+        self._data_len = 0
+
+    def _raise_oversized(self, out: list[RawEvent]) -> None:
+        (offset, size), more = self._oversized[0], len(self._oversized) - 1
+        self._oversized = []
+        limit = self.max_event_bytes
+        assert limit is not None
+        also = f"; {more} more oversized event(s) in the same read were skipped too" if more else ""
+        raise SSEError(
+            f"event exceeds max_event_bytes ({limit}): it reached {size} bytes and was skipped"
+            + also,
+            limit=limit,
+            size=size,
+            events=[ServerSentEvent(t, d, i, r, o) for t, d, i, r, o in out],
+            byte_offset=offset,
+        )
+
+
+def iter_events(
+    reads: Iterable[bytes], *, max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES
+) -> Iterator[ServerSentEvent]:
+    """Decode an iterable of reads (``response.iter_bytes()``, a file's blocks) into events."""
+    decoder = SSEDecoder(max_event_bytes)
+    for read in reads:
+        yield from decoder.feed(read)
+    yield from decoder.close()
