@@ -1,0 +1,849 @@
+# SPDX-License-Identifier: MIT
+"""The accumulate layer: chunks -> one ``ChatCompletion``, field by field, with the consistency
+policy (strict raises, lenient records warnings). Never a generic deep merge: each field has its
+rule (see DESIGN.md, "Assembly rules"). Knows nothing of SSE or ``json``; imports ``_models`` and
+``_errors`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._errors import (
+    ChunkError,
+    InconsistentStreamError,
+    StreamWarning,
+    UpstreamError,
+    describe,
+    error_text,
+)
+from ._models import (
+    AssembledLogprobs,
+    ChatCompletion,
+    ChatCompletionChunk,
+    Choice,
+    FunctionCall,
+    Message,
+    Pending,
+    TokenLogprob,
+    ToolCall,
+    Usage,
+    _check_usage,
+)
+
+__all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TOOL_CALLS", "Accumulator"]
+
+#: Bounds on what one stream may make us hold. OpenAI allows n <= 128 choices; no real stream
+#: comes near 1024 choices or 1024 tool calls in one choice.
+DEFAULT_MAX_CHOICES = 1024
+DEFAULT_MAX_TOOL_CALLS = 1024
+
+_TOP_KEYS = frozenset(ChatCompletionChunk._keys)
+_CHOICE_KEYS = frozenset(("index", "delta", "finish_reason", "logprobs"))
+_TOOL_KEYS = frozenset(("index", "id", "type", "function"))
+_FUNCTION_KEYS = frozenset(("name", "arguments"))
+_LOGPROBS_KEYS = frozenset(("content", "refusal"))
+# Delta fields that are labels, not text: the last non-blank value wins instead of being
+# appended (gpt-oss on Groq repeats "channel": "analysis" on every delta; appending gives
+# "analysisanalysis...", which is what the openai SDK produces).
+_LABELS = frozenset(("channel",))
+
+
+def _short(value: Any) -> str:
+    r = repr(value)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _fix(s: str) -> str:
+    """Join surrogate pairs split across chunks into the real character; replace lone ones.
+
+    ``json.loads`` turns ``"\\ud83d"`` into a lone surrogate; when the next chunk brings
+    ``"\\ude00"`` the joined string holds a pair that must become one character (U+1F600).
+    """
+    if s.isascii():
+        return s
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return s
+
+
+def _join(parts: list[str]) -> str:
+    return _fix("".join(parts))
+
+
+def _tuple(items: list[Any]) -> tuple[Any, ...]:
+    return tuple(items)
+
+
+def _tokens(items: list[dict[str, Any]]) -> tuple[TokenLogprob, ...]:
+    return tuple(TokenLogprob._build(item) for item in items)
+
+
+class _Text(list):  # type: ignore[type-arg]
+    """Parts of an appended string held in a vendor field's merged value."""
+
+    __slots__ = ()
+
+
+def _plain(value: Any) -> Any:
+    """A fresh, finished copy of a merged vendor value (texts joined, lone surrogates fixed)."""
+    t = type(value)
+    if t is _Text:
+        return _join(value)
+    if t is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    if t is list:
+        return [_plain(v) for v in value]
+    if t is str:
+        return _fix(value)
+    return value
+
+
+def _held(value: Any) -> Any:
+    """The held form of a vendor value first seen in a delta: strings become appendable texts,
+    objects and lists are copied (we extend them later and must not touch the chunk's own)."""
+    t = type(value)
+    if t is str:
+        return _Text((value,))
+    if t is dict:
+        return {k: _held(v) for k, v in value.items()}
+    if t is list:
+        return list(value)
+    return value
+
+
+def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
+    """Delta rule: strings appended, lists extended, objects merged key by key (recursively, by
+    this same rule), other values last non-null wins; a null never overwrites a value."""
+    if value is None:
+        if key not in target:
+            target[key] = None  # a field only ever sent as null is kept as null
+        return
+    old = target.get(key)
+    t = type(value)
+    if t is str and type(old) is _Text:
+        old.append(value)
+    elif t is list and type(old) is list:
+        old.extend(value)
+    elif t is dict and type(old) is dict:
+        for k, v in value.items():
+            _merge_delta_value(old, k, v)
+    else:
+        target[key] = _held(value)
+
+
+def _copy_obj(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: _copy_obj(v) if type(v) is dict else v for k, v in value.items()}
+
+
+def _merge_level_value(target: dict[str, Any], key: str, value: Any) -> None:
+    """Top-level and choice rule: objects merged key by key (recursively), anything else (lists
+    included: providers repeat whole ``citations`` lists) last non-null wins."""
+    if value is None:
+        if key not in target:
+            target[key] = None
+        return
+    if type(value) is dict:
+        old = target.get(key)
+        if type(old) is dict:
+            for k, v in value.items():
+                _merge_level_value(old, k, v)
+            return
+        value = _copy_obj(value)
+    target[key] = value
+
+
+class _Tool:
+    """One tool call being assembled."""
+
+    __slots__ = ("arguments", "extra", "fn_extra", "id", "index", "name", "seq", "type")
+
+    def __init__(self, index: int | None, seq: int) -> None:
+        self.index = index
+        self.seq = seq  # arrival order, for index-less calls and displaced ones
+        self.id: str | None = None
+        self.type: str | None = None
+        self.name: str | None = None
+        self.arguments: list[str] = []
+        self.extra: dict[str, Any] = {}
+        self.fn_extra: dict[str, Any] = {}
+
+    def build(self, final: bool) -> ToolCall:
+        args: Any = self.arguments
+        args = _join(args) if final else Pending(args, len(args), _join)
+        return ToolCall(
+            id=self.id,
+            type=self.type or "function",
+            function=FunctionCall(
+                name=None if self.name is None else _fix(self.name),
+                arguments=args,
+                extra=_plain(self.fn_extra),
+            ),
+            extra=_plain(self.extra),
+        )
+
+
+class _Choice:
+    """One choice being assembled."""
+
+    __slots__ = (
+        "content",
+        "delta_extra",
+        "extra",
+        "finish",
+        "finish_at",
+        "function",
+        "index",
+        "lp_content",
+        "lp_extra",
+        "lp_refusal",
+        "lp_seen",
+        "parts",
+        "reasoning",
+        "reasoning_content",
+        "refusal",
+        "role",
+        "tool_list",
+        "tools",
+    )
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.role: str | None = None
+        # Text is kept as parts joined once; None until some non-null value arrived.
+        self.content: list[str] | None = None
+        self.refusal: list[str] | None = None
+        self.reasoning_content: list[str] | None = None
+        self.reasoning: list[str] | None = None
+        self.parts: list[dict[str, Any]] | None = None  # list-typed (Mistral) content, as sent
+        self.tools: dict[int, _Tool] = {}  # keyed by tool-call index
+        self.tool_list: list[_Tool] = []  # every call, in arrival order
+        self.function: _Tool | None = None  # legacy function_call
+        self.finish: str | None = None
+        self.finish_at = 0
+        self.lp_seen = False
+        self.lp_content: list[dict[str, Any]] | None = None
+        self.lp_refusal: list[dict[str, Any]] | None = None
+        self.lp_extra: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}  # choice-level vendor fields
+        self.delta_extra: dict[str, Any] = {}  # delta vendor fields, they land on the message
+
+    def build(self, final: bool) -> Choice:
+        def text(parts: list[str] | None) -> Any:
+            if parts is None:
+                return None
+            return _join(parts) if final else Pending(parts, len(parts), _join)
+
+        tool_calls = None
+        if self.tool_list:
+            ordered = sorted(
+                self.tool_list,
+                key=lambda t: (t.index is None, t.index or 0, t.seq),
+            )
+            tool_calls = tuple(t.build(final) for t in ordered)
+        parts = self.parts
+        content_parts: Any = None
+        if parts is not None:
+            content_parts = tuple(parts) if final else Pending(parts, len(parts), _tuple)
+        logprobs = None
+        if self.lp_seen:
+            logprobs = AssembledLogprobs(
+                content=self._tokens(self.lp_content, final),
+                refusal=self._tokens(self.lp_refusal, final),
+                extra=_plain(self.lp_extra),
+            )
+        fn = self.function
+        message = Message(
+            role=_fix(self.role) if self.role else "assistant",
+            content=text(self.content),
+            refusal=text(self.refusal),
+            tool_calls=tool_calls,
+            function_call=None if fn is None else fn.build(final).function,
+            reasoning_content=text(self.reasoning_content),
+            reasoning=text(self.reasoning),
+            content_parts=content_parts,
+            extra=_plain(self.delta_extra),
+        )
+        return Choice(
+            index=self.index,
+            message=message,
+            finish_reason=self.finish,
+            logprobs=logprobs,
+            extra=_plain(self.extra),
+        )
+
+    @staticmethod
+    def _tokens(items: list[dict[str, Any]] | None, final: bool) -> Any:
+        if items is None:
+            return None
+        return _tokens(items) if final else Pending(items, len(items), _tokens)
+
+
+class Accumulator:
+    """Assembles ``chat.completion.chunk`` objects into one ``ChatCompletion``.
+
+    ``feed(chunk)`` merges one chunk, ``snapshot()`` returns the completion so far (cheap: text
+    is joined only when you read it), ``close()`` the final one. ``strict=True`` raises
+    :class:`InconsistentStreamError` when the chunks do not describe one response (a second id
+    or model, ``created`` moving back or more than ``created_tolerance`` seconds forward, a
+    conflicting ``finish_reason``, content after a choice finished) and
+    :class:`UpstreamError` for a chunk carrying an ``error``; ``strict=False`` keeps going and
+    records each of these as a :class:`StreamWarning` on ``completion.warnings``.
+
+    ``max_choices`` / ``max_tool_calls`` bound how many distinct choices, and tool calls per
+    choice, one stream may open (a :class:`ChunkError` in strict mode; skipped with a warning
+    in lenient mode). After an error is raised the accumulator holds what was merged before it.
+    """
+
+    def __init__(
+        self,
+        strict: bool = True,
+        *,
+        created_tolerance: int = 600,
+        max_choices: int = DEFAULT_MAX_CHOICES,
+        max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+    ) -> None:
+        self.strict = strict
+        self.created_tolerance = created_tolerance
+        self.max_choices = max_choices
+        self.max_tool_calls = max_tool_calls
+        self.warnings: list[StreamWarning] = []
+        self.chunks = 0  # how many chunks were merged
+        self._next = 0  # the number the next chunk fed without one will get
+        self._id: str | None = None
+        self._id_at = 0
+        self._model: str | None = None
+        self._model_at = 0
+        self._created: int | None = None
+        self._created_at = 0
+        self._fingerprint: str | None = None
+        self._fingerprint_at = 0
+        self._tier: str | None = None
+        self._tier_at = 0
+        self._usage: dict[str, Any] | None = None
+        self._usage_built: tuple[Any, Usage] | None = None
+        self._groq_usage: dict[str, Any] | None = None
+        self._error: Any = None
+        self._has_error = False
+        self._extra: dict[str, Any] = {}
+        self._choices: dict[int, _Choice] = {}
+        self._order: list[_Choice] | None = []  # choices sorted by index; None = re-sort
+        self._tool_seq = 0
+        # Where the chunk being merged is: for messages and warnings.
+        self._n = 0
+        self._off: int | None = None
+
+    # -- public API --------------------------------------------------------------------------
+
+    def feed(self, chunk: ChatCompletionChunk) -> None:
+        """Merge one chunk. Its number in messages is the count of chunks fed before it."""
+        self.merge(chunk.to_dict(), self._next, None)
+
+    def snapshot(self) -> ChatCompletion:
+        """The completion so far, without ending anything. Costs O(choices + tool calls); the
+        strings and lists are built when first read."""
+        return self._build(final=False)
+
+    def close(self) -> ChatCompletion:
+        """The final completion."""
+        return self._build(final=True)
+
+    def pending_choices(self) -> list[int] | None:
+        """Indexes of the choices without a finish_reason so far (``None``: no choice yet)."""
+        if not self._choices:
+            return None
+        return sorted(i for i, st in self._choices.items() if st.finish is None)
+
+    # -- merging -------------------------------------------------------------------------------
+
+    def merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
+        """Merge one chunk given as a validated ``dict`` (what ``validate_chunk`` accepted).
+
+        The stream layer's fast path; ``chunk_index``/``byte_offset`` locate messages."""
+        self._n = chunk_index
+        self._off = byte_offset
+        self._next = chunk_index + 1
+        self.chunks += 1
+        get = obj.get
+        v = get("id")
+        if v:
+            if self._id is None:
+                self._id, self._id_at = v, chunk_index
+            elif v != self._id:
+                self._conflict("id", ".id", self._id, self._id_at, v)
+        v = get("model")
+        if v:
+            if self._model is None:
+                self._model, self._model_at = v, chunk_index
+            elif v != self._model:
+                self._conflict("model", ".model", self._model, self._model_at, v)
+        v = get("created")
+        if v:
+            held = self._created
+            if held is None:
+                self._created, self._created_at = v, chunk_index
+            elif v != held and not (held < v <= held + self.created_tolerance):
+                self._conflict(
+                    "created",
+                    ".created",
+                    held,
+                    self._created_at,
+                    v,
+                    expected=f"created within 0..{self.created_tolerance} s after {held}",
+                )
+        v = get("system_fingerprint")
+        if v:
+            if self._fingerprint is None:
+                self._fingerprint, self._fingerprint_at = v, chunk_index
+            elif v != self._fingerprint:
+                self._changed("system_fingerprint", self._fingerprint, self._fingerprint_at, v)
+        v = get("service_tier")
+        if v:
+            if self._tier is None:
+                self._tier, self._tier_at = v, chunk_index
+            elif v != self._tier:
+                self._changed("service_tier", self._tier, self._tier_at, v)
+        choices = get("choices")
+        if choices:
+            for position, choice in enumerate(choices):
+                self._merge_choice(choice, position)
+        v = get("usage")
+        if v is not None:
+            self._usage = v  # the last non-null usage wins; never summed
+        error: Any = None
+        if not obj.keys() <= _TOP_KEYS:
+            for key, value in obj.items():
+                if key in _TOP_KEYS:
+                    continue
+                if key == "error":
+                    error = value
+                    continue
+                if key == "x_groq" and type(value) is dict:
+                    self._x_groq(value)
+                _merge_level_value(self._extra, key, value)
+        if error is not None:
+            self.upstream_error(error, chunk_index, byte_offset)
+
+    def upstream_error(self, error: Any, chunk_index: int, byte_offset: int | None) -> None:
+        """Record the provider's in-band error (lenient) or raise :class:`UpstreamError`
+        carrying it and the completion so far (strict)."""
+        reason = f"the provider sent an error: {error_text(error)}"
+        if self.strict:
+            raise UpstreamError(
+                reason,
+                error=error,
+                chunk_index=chunk_index,
+                byte_offset=byte_offset,
+                partial=self.snapshot(),
+            )
+        if not self._has_error:
+            self._has_error = True
+            self._error = error
+        self.warn("upstream_error", reason, chunk_index=chunk_index, byte_offset=byte_offset)
+
+    def warn(
+        self,
+        kind: str,
+        message: str,
+        *,
+        chunk_index: int | None = None,
+        byte_offset: int | None = None,
+        path: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        """Record a :class:`StreamWarning` on the completion."""
+        self.warnings.append(
+            StreamWarning(
+                kind=kind,
+                message=message,
+                chunk_index=chunk_index,
+                byte_offset=byte_offset,
+                path=path,
+                field=field,
+            )
+        )
+
+    def _x_groq(self, value: dict[str, Any]) -> None:
+        usage = value.get("usage")
+        if type(usage) is dict:
+            try:
+                _check_usage(usage, ".x_groq.usage")
+            except ChunkError as exc:
+                self.warn(
+                    "ignored",
+                    f"x_groq.usage not used as usage: {exc.reason}",
+                    chunk_index=self._n,
+                    byte_offset=self._off,
+                    path=exc.path,
+                )
+            else:
+                self._groq_usage = usage
+
+    def _merge_choice(self, c: dict[str, Any], position: int) -> None:
+        index = c["index"]
+        st = self._choices.get(index)
+        if st is None:
+            if len(self._choices) >= self.max_choices:
+                self._limit(
+                    f"too many choices: index {index} would be choice number "
+                    f"{len(self._choices) + 1}, over max_choices ({self.max_choices})",
+                    f".choices[{position}].index",
+                )
+                return
+            st = self._choices[index] = _Choice(index)
+            self._order = None
+        delta = c.get("delta")
+        if delta:
+            self._merge_delta(st, delta, position)
+        lp = c.get("logprobs")
+        if lp is not None:
+            st.lp_seen = True
+            items = lp.get("content")
+            if items is not None:
+                if st.lp_content is None:
+                    st.lp_content = []
+                st.lp_content.extend(items)
+            items = lp.get("refusal")
+            if items is not None:
+                if st.lp_refusal is None:
+                    st.lp_refusal = []
+                st.lp_refusal.extend(items)
+            if not lp.keys() <= _LOGPROBS_KEYS:
+                for key, value in lp.items():
+                    if key not in _LOGPROBS_KEYS:
+                        _merge_level_value(st.lp_extra, key, value)
+        finish = c.get("finish_reason")
+        if finish:  # "" counts as null
+            if st.finish is None:
+                st.finish, st.finish_at = finish, self._n
+            elif finish != st.finish:
+                path = f".choices[{position}].finish_reason"
+                message = (
+                    f"expected finish_reason {_short(st.finish)} (as in chunk {st.finish_at}) "
+                    f"at {path}, got {describe(finish)}"
+                )
+                if self.strict:
+                    self._raise_inconsistent(message, "finish_reason", st.finish, finish, path)
+                self.warn(
+                    "inconsistent",
+                    message,
+                    chunk_index=self._n,
+                    byte_offset=self._off,
+                    path=path,
+                    field="finish_reason",
+                )
+                st.finish, st.finish_at = finish, self._n  # lenient: the last one wins
+        if not c.keys() <= _CHOICE_KEYS:
+            for key, value in c.items():
+                if key not in _CHOICE_KEYS:
+                    _merge_level_value(st.extra, key, value)
+
+    def _merge_delta(self, st: _Choice, delta: dict[str, Any], position: int) -> None:
+        for key, v in delta.items():
+            if v is None:
+                if key not in _DELTA_FIELDS and key not in st.delta_extra:
+                    st.delta_extra[key] = None
+                continue
+            if key == "content":
+                if type(v) is str:
+                    if v and st.finish is not None:
+                        self._late(st, position, "content", v)
+                    if st.content is None:
+                        st.content = [v]
+                    else:
+                        st.content.append(v)
+                else:
+                    if v and st.finish is not None:
+                        self._late(st, position, "content", v)
+                    self._content_parts(st, v)
+            elif key == "role":
+                if v:
+                    if st.role is None:
+                        st.role = v
+                    elif v != st.role:
+                        path = f".choices[{position}].delta.role"
+                        self._differs("role", path, st.role, v)
+            elif key == "tool_calls":
+                if v and st.finish is not None:
+                    self._late(st, position, "tool_calls", v)
+                for i, call in enumerate(v):
+                    self._merge_tool(st, call, f".choices[{position}].delta.tool_calls[{i}]")
+            elif key == "reasoning_content" or key == "reasoning" or key == "refusal":
+                if v and st.finish is not None:
+                    self._late(st, position, key, v)
+                parts = getattr(st, key)
+                if parts is None:
+                    setattr(st, key, [v])
+                else:
+                    parts.append(v)
+            elif key == "function_call":
+                if st.function is None:
+                    st.function = _Tool(None, 0)
+                if (v.get("name") or v.get("arguments")) and st.finish is not None:
+                    self._late(st, position, "function_call", v)
+                self._merge_function(st.function, v, f".choices[{position}].delta.function_call")
+            elif key in _LABELS:
+                if v:
+                    st.delta_extra[key] = v
+            else:
+                _merge_delta_value(st.delta_extra, key, v)
+
+    def _content_parts(self, st: _Choice, parts: list[dict[str, Any]]) -> None:
+        """Mistral-style list content: text parts go to content, thinking parts' text to
+        reasoning_content, and every part is kept in order under content_parts."""
+        if st.parts is None:
+            st.parts = []
+        st.parts.extend(parts)
+        for part in parts:
+            kind = part.get("type")
+            if kind == "text":
+                text = part.get("text")
+                if type(text) is str:
+                    if st.content is None:
+                        st.content = [text]
+                    else:
+                        st.content.append(text)
+            elif kind == "thinking":
+                thinking = part.get("thinking")
+                if type(thinking) is str:
+                    pieces = [thinking]
+                elif type(thinking) is list:
+                    pieces = [
+                        item["text"]
+                        for item in thinking
+                        if type(item) is dict and type(item.get("text")) is str
+                    ]
+                else:
+                    text = part.get("text")
+                    pieces = [text] if type(text) is str else []
+                if pieces:
+                    if st.reasoning_content is None:
+                        st.reasoning_content = pieces
+                    else:
+                        st.reasoning_content.extend(pieces)
+
+    def _merge_tool(self, st: _Choice, call: dict[str, Any], path: str) -> None:
+        index = call.get("index")
+        call_id = call.get("id") or None  # "" counts as absent (DashScope continuations)
+        tool: _Tool | None
+        if index is not None:
+            tool = st.tools.get(index)
+            if tool is not None and call_id and tool.id and call_id != tool.id:
+                message = (
+                    f"expected tool call id {_short(tool.id)} at {path}.id (index {index}), "
+                    f"got {describe(call_id)}"
+                )
+                if self.strict:
+                    self._raise_inconsistent(message, "tool_calls.id", tool.id, call_id, path)
+                self.warn(
+                    "inconsistent",
+                    message + "; kept both, as two calls",
+                    chunk_index=self._n,
+                    byte_offset=self._off,
+                    path=f"{path}.id",
+                    field="tool_calls.id",
+                )
+                tool = None  # a new call takes the index; the old one stays listed
+            if tool is None:
+                tool = self._new_tool(st, index, path)
+                if tool is None:
+                    return
+                st.tools[index] = tool
+        else:
+            tool = None
+            if call_id:
+                for t in st.tool_list:
+                    if t.id == call_id:
+                        tool = t
+                        break
+            elif st.tool_list:
+                # No index, no id: it continues the only open call.
+                tool = st.tool_list[-1]
+                if len(st.tool_list) > 1:
+                    self.warn(
+                        "ambiguous",
+                        f"tool call fragment without index or id at {path} continues the last "
+                        f"of {len(st.tool_list)} open calls",
+                        chunk_index=self._n,
+                        byte_offset=self._off,
+                        path=path,
+                        field="tool_calls",
+                    )
+            if tool is None:
+                tool = self._new_tool(st, None, path)
+                if tool is None:
+                    return
+        if call_id and tool.id is None:
+            tool.id = call_id
+        kind = call.get("type")
+        if kind:
+            if tool.type is None:
+                tool.type = kind
+            elif kind != tool.type:
+                self._differs("tool_calls.type", f"{path}.type", tool.type, kind)
+        fn = call.get("function")
+        if fn:
+            self._merge_function(tool, fn, f"{path}.function")
+        if not call.keys() <= _TOOL_KEYS:
+            for key, value in call.items():
+                if key not in _TOOL_KEYS:
+                    _merge_delta_value(tool.extra, key, value)
+
+    def _new_tool(self, st: _Choice, index: int | None, path: str) -> _Tool | None:
+        if len(st.tool_list) >= self.max_tool_calls:
+            self._limit(
+                f"too many tool calls in choice {st.index}: over max_tool_calls "
+                f"({self.max_tool_calls})",
+                path,
+            )
+            return None
+        self._tool_seq += 1
+        tool = _Tool(index, self._tool_seq)
+        st.tool_list.append(tool)
+        return tool
+
+    def _merge_function(self, tool: _Tool, fn: dict[str, Any], path: str) -> None:
+        name = fn.get("name")
+        if name:
+            # Equal to what is held: a repeat (providers resend it). Otherwise a fragment.
+            if tool.name is None:
+                tool.name = name
+            elif name != tool.name:
+                tool.name += name
+        arguments = fn.get("arguments")
+        if arguments:
+            tool.arguments.append(arguments)
+        if not fn.keys() <= _FUNCTION_KEYS:
+            for key, value in fn.items():
+                if key not in _FUNCTION_KEYS:
+                    _merge_delta_value(tool.fn_extra, key, value)
+
+    # -- policy --------------------------------------------------------------------------------
+
+    def _conflict(
+        self,
+        field: str,
+        path: str,
+        held: Any,
+        held_at: int,
+        got: Any,
+        *,
+        expected: str | None = None,
+    ) -> None:
+        """A second, different id/model/created: strict raises, lenient keeps the first."""
+        what = expected or f"{field} {_short(held)}"
+        message = f"expected {what} (as in chunk {held_at}) at {path}, got {describe(got)}"
+        if self.strict:
+            self._raise_inconsistent(message, field, held, got, path)
+        self.warn(
+            "inconsistent",
+            message,
+            chunk_index=self._n,
+            byte_offset=self._off,
+            path=path,
+            field=field,
+        )
+
+    def _differs(self, field: str, path: str, held: Any, got: Any) -> None:
+        """A set-once value (role, tool-call type) sent again with another value."""
+        message = f"expected {field} {_short(held)} at {path}, got {describe(got)}"
+        if self.strict:
+            self._raise_inconsistent(message, field, held, got, path)
+        self.warn(
+            "inconsistent",
+            message + "; kept the first",
+            chunk_index=self._n,
+            byte_offset=self._off,
+            path=path,
+            field=field,
+        )
+
+    def _changed(self, field: str, held: str, held_at: int, got: str) -> None:
+        """system_fingerprint / service_tier: a later different value is a warning in both
+        modes (the first one is kept)."""
+        self.warn(
+            "changed",
+            f"{field} changed from {_short(held)} (chunk {held_at}) to {_short(got)}; "
+            "kept the first",
+            chunk_index=self._n,
+            byte_offset=self._off,
+            path=f".{field}",
+            field=field,
+        )
+
+    def _late(self, st: _Choice, position: int, key: str, value: Any) -> None:
+        path = f".choices[{position}].delta.{key}"
+        message = (
+            f"expected nothing more after finish_reason {_short(st.finish)} "
+            f"(chunk {st.finish_at}) at {path}, got {describe(value)}"
+        )
+        if self.strict:
+            self._raise_inconsistent(message, key, None, value, path)
+        self.warn(
+            "late_delta",
+            message + "; kept it",
+            chunk_index=self._n,
+            byte_offset=self._off,
+            path=path,
+            field=key,
+        )
+
+    def _limit(self, message: str, path: str) -> None:
+        if self.strict:
+            raise ChunkError(
+                message,
+                path=path,
+                chunk_index=self._n,
+                byte_offset=self._off,
+                partial=self.snapshot(),
+            )
+        self.warn(
+            "limit", message + "; skipped", chunk_index=self._n, byte_offset=self._off, path=path
+        )
+
+    def _raise_inconsistent(self, message: str, field: str, held: Any, got: Any, path: str) -> None:
+        raise InconsistentStreamError(
+            message,
+            field=field,
+            held=held,
+            got=got,
+            chunk_index=self._n,
+            byte_offset=self._off,
+            path=path,
+            partial=self.snapshot(),
+        )
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _build(self, final: bool) -> ChatCompletion:
+        order = self._order
+        if order is None:
+            order = self._order = [self._choices[i] for i in sorted(self._choices)]
+        usage = self._usage if self._usage is not None else self._groq_usage
+        built = None
+        if usage is not None:
+            cached = self._usage_built
+            if cached is not None and cached[0] is usage:
+                built = cached[1]
+            else:
+                built = Usage._build(usage)
+                self._usage_built = (usage, built)
+        return ChatCompletion(
+            id=_fix(self._id) if self._id else None,
+            created=self._created,
+            model=_fix(self._model) if self._model else None,
+            system_fingerprint=self._fingerprint,
+            service_tier=self._tier,
+            choices=tuple(st.build(final) for st in order),
+            usage=built,
+            error=self._error,
+            warnings=tuple(self.warnings),
+            extra=_plain(self._extra),
+        )
+
+
+_DELTA_FIELDS = frozenset(
+    ("role", "content", "refusal", "tool_calls", "function_call", "reasoning_content", "reasoning")
+)
