@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: MIT
+"""chunkstream: OpenAI-compatible streaming responses (Server-Sent Events carrying
+``chat.completion.chunk`` objects) -> typed chunks -> the assembled ``chat.completion``,
+verified to be one coherent response. Pure Python, standard library only.
+
+    >>> import chunkstream
+    >>> completion = chunkstream.assemble(open("capture.sse", "rb"))   # doctest: +SKIP
+    >>> completion.choices[0].message.content                          # doctest: +SKIP
+"""
+
+from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
+from ._errors import (
+    ChunkError,
+    ChunkstreamError,
+    InconsistentStreamError,
+    SSEError,
+    StreamWarning,
+    TruncatedStreamError,
+    UpstreamError,
+)
+from ._models import (
+    AssembledLogprobs,
+    ChatCompletion,
+    ChatCompletionChunk,
+    Choice,
+    ChoiceDelta,
+    ChoiceLogprobs,
+    ChunkChoice,
+    CompletionTokensDetails,
+    FunctionCall,
+    FunctionDelta,
+    Message,
+    PromptTokensDetails,
+    TokenLogprob,
+    ToolCall,
+    ToolCallDelta,
+    TopLogprob,
+    Usage,
+    validate_chunk,
+)
+from ._sse import DEFAULT_MAX_EVENT_BYTES, HeldBack, ServerSentEvent, SSEDecoder, iter_events
+from ._stream import ChunkDecoder, aassemble, aiter_chunks, assemble, iter_chunks
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_MAX_CHOICES",
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_TOOL_CALLS",
+    "Accumulator",
+    "AssembledLogprobs",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "Choice",
+    "ChoiceDelta",
+    "ChoiceLogprobs",
+    "ChunkChoice",
+    "ChunkDecoder",
+    "ChunkError",
+    "ChunkstreamError",
+    "CompletionTokensDetails",
+    "FunctionCall",
+    "FunctionDelta",
+    "HeldBack",
+    "InconsistentStreamError",
+    "Message",
+    "PromptTokensDetails",
+    "SSEDecoder",
+    "SSEError",
+    "ServerSentEvent",
+    "StreamWarning",
+    "TokenLogprob",
+    "ToolCall",
+    "ToolCallDelta",
+    "TopLogprob",
+    "TruncatedStreamError",
+    "UpstreamError",
+    "Usage",
+    "__version__",
+    "aassemble",
+    "aiter_chunks",
+    "assemble",
+    "iter_chunks",
+    "iter_events",
+    "validate_chunk",
+]

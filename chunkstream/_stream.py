@@ -1,0 +1,561 @@
+# SPDX-License-Identifier: MIT
+"""The stream layer: events -> ``json`` -> chunks, and the glue users call. It owns ``[DONE]``,
+in-band errors, truncation and "this is not an event stream at all". Sync and async; no I/O of
+its own beyond iterating what it is given. Knows nothing of the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
+from ._errors import (
+    ChunkError,
+    ChunkstreamError,
+    SSEError,
+    StreamWarning,
+    TruncatedStreamError,
+    UpstreamError,
+    describe,
+    error_text,
+)
+from ._models import ChatCompletion, ChatCompletionChunk, validate_chunk
+from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
+
+__all__ = [
+    "ChunkDecoder",
+    "aassemble",
+    "aiter_chunks",
+    "assemble",
+    "iter_chunks",
+]
+
+_ASCII_WS = " \t\n\r\x0b\x0c"  # [DONE] may be surrounded by ASCII whitespace (only)
+_READ_SIZE = 64 * 1024  # block size when reading a file object
+_HEAD_CAP = 1024 * 1024  # bytes of the body kept while no event has arrived (see _not_sse)
+_SSE_STARTS = (b":", b"data", b"event", b"id", b"retry")
+
+Sink = Callable[[dict[str, Any], int, "int | None"], None]
+
+
+class _Core:
+    """Shared by ChunkDecoder and assemble: raw events -> validated chunk dicts handed to
+    ``sink(obj, chunk_index, byte_offset)``, with the end-of-stream rules.
+
+    ``raise_upstream``: raise UpstreamError itself for chunks carrying ``error`` (ChunkDecoder,
+    strict); otherwise they go to the sink like any chunk (the Accumulator decides).
+    ``pending()`` says which choices have no finish_reason (None: no choice arrived yet).
+    """
+
+    def __init__(
+        self,
+        strict: bool,
+        max_event_bytes: int | None,
+        sink: Sink,
+        warn: Callable[..., None],
+        partial: Callable[[], Any],
+        pending: Callable[[], list[int] | None],
+        raise_upstream: bool,
+    ) -> None:
+        self.strict = strict
+        self.sse = SSEDecoder(max_event_bytes)
+        self.sink = sink
+        self.warn = warn
+        self.partial = partial
+        self.pending = pending
+        self.raise_upstream = raise_upstream
+        self.done = False  # [DONE] arrived
+        self.count = 0  # chunk numbers handed out
+        self.total = 0  # bytes fed
+        self.ignored_after_done = 0  # events that came after [DONE]
+        self._head: list[bytes] = []  # the body's first bytes, while no event has arrived
+        self._head_len = 0
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        self.total += len(data)
+        if self._head_len < _HEAD_CAP and not self.sse.events_dispatched:
+            self._head.append(bytes(data[: _HEAD_CAP - self._head_len]))
+            self._head_len += len(self._head[-1])
+        try:
+            events = self.sse.feed_raw(data)
+        except SSEError as exc:
+            for e in exc.events:
+                self._event(e.event, e.data, e.offset or 0)
+            if self.done:
+                return
+            if self.strict:
+                exc.partial = self.partial()
+                raise
+            self.warn("limit", exc.reason, byte_offset=exc.byte_offset)
+            return
+        if self.done:
+            self.ignored_after_done += len(events)
+            return
+        for etype, text, _id, _retry, offset in events:
+            self._event(etype, text, offset)
+
+    def close(self) -> None:
+        held = self.sse.close_raw()
+        lost = None
+        if held is not None and not self.done:
+            if held.event is not None:
+                # Only the final blank line is missing (captures often lose it): take it.
+                self._event(held.event.event, held.event.data, held.offset)
+            elif held.line_cut:
+                lost = held
+        if self.ignored_after_done:
+            self.warn(
+                "ignored",
+                f"{self.ignored_after_done} event(s) after [DONE] were ignored",
+            )
+        for offset, name in self.sse.ignored_lines:
+            self.warn(
+                "ignored",
+                f"ignored a line whose field name is {name!r}: Server-Sent Events know only "
+                "'data', 'event', 'id' and 'retry', so its value was not read",
+                byte_offset=offset,
+            )
+        if not self.sse.events_dispatched and (held is None or held.event is None):
+            self._not_sse()
+        pending = self.pending()
+        complete = self.done or (pending is not None and not pending)
+        if lost is not None:
+            reason = (
+                f"stream ended inside an event: its last line has no line ending, "
+                f"{lost.size} bytes held back"
+            )
+            if complete or not self.strict:
+                self.warn("truncated", reason, chunk_index=self.count, byte_offset=lost.offset)
+                if complete:
+                    return
+            else:
+                raise TruncatedStreamError(
+                    reason,
+                    held_back=lost.size,
+                    chunk_index=self.count,
+                    byte_offset=lost.offset,
+                    partial=self.partial(),
+                )
+        if complete:
+            return
+        if not self.total:
+            reason = "the input is empty: no event arrived"
+        elif pending is None:
+            reason = "stream ended before [DONE] and before any choice arrived"
+        else:
+            shown = ", ".join(str(i) for i in pending[:10]) + (", ..." if len(pending) > 10 else "")
+            reason = (
+                f"stream ended before [DONE] with choice(s) {shown} unfinished (no finish_reason)"
+            )
+        if self.strict:
+            raise TruncatedStreamError(reason, partial=self.partial())
+        if lost is None:
+            self.warn("truncated", reason)
+
+    # -- one event -----------------------------------------------------------------------------
+
+    def _event(self, etype: str, data: str, offset: int) -> None:
+        if self.done:
+            self.ignored_after_done += 1
+            return
+        if data == "[DONE]" or (len(data) < 64 and data.strip(_ASCII_WS) == "[DONE]"):
+            self.done = True
+            return
+        n = self.count
+        self.count += 1
+        try:
+            obj = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            if etype == "error":
+                obj = data  # a provider's error in plain text is still its error
+            else:
+                self._bad(self._not_json(exc, data), n, offset)
+                return
+        if etype == "error":
+            # "event: error": the parsed data's "error" if it has one, else the parsed data.
+            if type(obj) is dict and obj.get("error") is not None:
+                obj = obj["error"]
+            self._upstream({"error": data if obj is None else obj}, n, offset)
+            return
+        try:
+            validate_chunk(obj)
+        except ChunkError as exc:
+            if self.strict or not self._repair(obj, n, offset):
+                exc.locate(n, offset)
+                self._bad(exc, n, offset)
+                return
+        if self.raise_upstream and obj.get("error") is not None:
+            self._upstream(obj, n, offset)
+            return
+        self.sink(obj, n, offset)
+
+    def _upstream(self, obj: dict[str, Any], n: int, offset: int) -> None:
+        if self.raise_upstream:
+            raise UpstreamError(
+                f"the provider sent an error: {error_text(obj['error'])}",
+                error=obj["error"],
+                chunk_index=n,
+                byte_offset=offset,
+                partial=self.partial(),
+            )
+        self.sink(obj, n, offset)
+
+    def _bad(self, exc: ChunkstreamError, n: int, offset: int) -> None:
+        """A chunk that is not JSON or not valid: strict raises, lenient skips it and says so."""
+        exc.locate(n, offset)
+        if self.strict:
+            exc.partial = self.partial()
+            raise exc
+        self.warn(
+            "invalid_chunk",
+            exc.reason + "; skipped the chunk",
+            chunk_index=n,
+            byte_offset=offset,
+            path=exc.path,
+        )
+
+    @staticmethod
+    def _not_json(exc: Exception, data: str) -> ChunkError:
+        if isinstance(exc, json.JSONDecodeError):
+            why = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        elif isinstance(exc, RecursionError):
+            why = "nested too deeply to decode"
+        else:
+            why = str(exc)
+        return ChunkError(f"expected JSON in the event's data ({why}), got {describe(data)}")
+
+    def _repair(self, obj: Any, n: int, offset: int) -> bool:
+        """Lenient mode: tool-call ``arguments`` sent as a JSON object instead of a string are
+        serialised once. Returns whether ``obj`` is valid afterwards."""
+        repaired = False
+        if type(obj) is dict and type(obj.get("choices")) is list:
+            for i, choice in enumerate(obj["choices"]):
+                delta = choice.get("delta") if type(choice) is dict else None
+                if type(delta) is not dict:
+                    continue
+                functions = []
+                if type(delta.get("function_call")) is dict:
+                    functions.append((delta["function_call"], f".choices[{i}].delta.function_call"))
+                if type(delta.get("tool_calls")) is list:
+                    for j, call in enumerate(delta["tool_calls"]):
+                        if type(call) is dict and type(call.get("function")) is dict:
+                            path = f".choices[{i}].delta.tool_calls[{j}].function"
+                            functions.append((call["function"], path))
+                for fn, path in functions:
+                    if type(fn.get("arguments")) in (dict, list):
+                        fn["arguments"] = json.dumps(fn["arguments"], ensure_ascii=False)
+                        repaired = True
+                        self.warn(
+                            "repaired",
+                            f"arguments given as JSON, not as a string, at {path}.arguments; "
+                            "serialised them",
+                            chunk_index=n,
+                            byte_offset=offset,
+                            path=f"{path}.arguments",
+                        )
+        if not repaired:
+            return False
+        try:
+            validate_chunk(obj)
+        except ChunkError:
+            return False
+        return True
+
+    def _not_sse(self) -> None:
+        """No event at all: if the body is not an event stream (a JSON error object, an HTML
+        error page), say so in both modes: there is nothing to assemble."""
+        head = b"".join(self._head)
+        stripped = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+        if not stripped or stripped.startswith(_SSE_STARTS):
+            return
+        obj: Any = None
+        if self._head_len == self.total:
+            try:
+                obj = json.loads(head.decode("utf-8", "replace"))
+            except (ValueError, RecursionError):
+                obj = None
+        if type(obj) is dict and obj.get("error") is not None:
+            raise UpstreamError(
+                "the provider sent an error instead of an event stream: "
+                + error_text(obj["error"]),
+                error=obj["error"],
+                byte_offset=0,
+            )
+        if type(obj) is dict and obj.get("object") == "chat.completion":
+            raise ChunkError(
+                "expected an event stream, got a whole chat.completion JSON object "
+                "(was the request sent with stream: true?)",
+                byte_offset=0,
+            )
+        raise ChunkError(
+            f"expected an event stream (lines like 'data: {{...}}'), got {describe(head[:80])}",
+            byte_offset=0,
+        )
+
+
+class _Finishes:
+    """Which choices have a finish_reason, for ChunkDecoder (it keeps no completion)."""
+
+    __slots__ = ("finished", "seen", "unfinished")
+
+    def __init__(self) -> None:
+        self.unfinished: set[int] = set()
+        self.finished: set[int] = set()
+        self.seen = False
+
+    def see(self, obj: dict[str, Any]) -> None:
+        choices = obj.get("choices")
+        if not choices:
+            return
+        self.seen = True
+        if len(self.finished) + len(self.unfinished) > DEFAULT_MAX_CHOICES:
+            return  # bounded memory; such a stream can only be complete by [DONE]
+        for c in choices:
+            index = c["index"]
+            if c.get("finish_reason"):
+                self.finished.add(index)
+                self.unfinished.discard(index)
+            elif index not in self.finished:
+                self.unfinished.add(index)
+
+    def pending(self) -> list[int] | None:
+        if not self.seen:
+            return None
+        if len(self.finished) + len(self.unfinished) > DEFAULT_MAX_CHOICES:
+            return [-1]
+        return sorted(self.unfinished)
+
+
+class ChunkDecoder:
+    """Bytes -> ``ChatCompletionChunk`` objects, incrementally (sans-IO).
+
+    ``feed(read)`` returns the chunks that read completed; ``close()`` ends the input and
+    returns any last chunk. Stops at ``[DONE]`` (``done`` turns true; later input is ignored).
+
+    strict (the default): data that is not JSON or not a valid chunk raises
+    :class:`ChunkError`; a provider error (``event: error``, or a chunk with a non-null
+    ``error``) raises :class:`UpstreamError`; an input that ends before ``[DONE]`` with a
+    choice unfinished raises :class:`TruncatedStreamError` at ``close()``.
+    lenient (``strict=False``): bad chunks are skipped and the rest kept; errors come through as
+    chunks whose ``extra["error"]`` holds the provider's error (an ``event: error`` block as
+    ``{"error": ...}``); each of these is recorded in ``warnings``.
+    """
+
+    def __init__(
+        self, strict: bool = True, *, max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES
+    ) -> None:
+        self.strict = strict
+        self.warnings: list[StreamWarning] = []
+        self._out: list[ChatCompletionChunk] = []
+        self._finishes = _Finishes()
+        self._core = _Core(
+            strict,
+            max_event_bytes,
+            self._sink,
+            self._warn,
+            lambda: None,
+            self._finishes.pending,
+            raise_upstream=strict,
+        )
+
+    @property
+    def done(self) -> bool:
+        """Whether ``[DONE]`` arrived."""
+        return self._core.done
+
+    def feed(self, data: bytes) -> list[ChatCompletionChunk]:
+        self._core.feed(data)
+        out, self._out = self._out, []
+        return out
+
+    def close(self) -> list[ChatCompletionChunk]:
+        self._core.close()
+        out, self._out = self._out, []
+        return out
+
+    def _sink(self, obj: dict[str, Any], n: int, offset: int | None) -> None:
+        self._finishes.see(obj)
+        if obj.get("error") is not None:
+            self._warn(
+                "upstream_error",
+                "the provider sent an error: " + error_text(obj["error"]),
+                chunk_index=n,
+                byte_offset=offset,
+            )
+        self._out.append(ChatCompletionChunk._build(obj))
+
+    def _warn(self, kind: str, message: str, **where: Any) -> None:
+        self.warnings.append(StreamWarning(kind=kind, message=message, **where))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources: what users hand us.
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _as_read(item: Any) -> bytes:
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item)
+    if isinstance(item, str):
+        return _encode(item)
+    raise TypeError(
+        f"expected reads of bytes (or str), got {type(item).__name__}; pass the response's "
+        "byte iterator, e.g. response.iter_bytes()"
+    )
+
+
+def _reads(source: Any) -> Iterator[bytes]:
+    """bytes, str, a binary (or text) file object, or an iterable of bytes -> reads."""
+    if isinstance(source, (bytes, bytearray, memoryview, str)):
+        yield _as_read(source)
+        return
+    read = getattr(source, "read", None)
+    if callable(read):
+        while True:
+            block = read(_READ_SIZE)
+            if not block:
+                return
+            yield _as_read(block)
+    if isinstance(source, (AsyncIterable, AsyncIterator)) or hasattr(source, "__aiter__"):
+        raise TypeError(
+            "got an async iterable; use `await aassemble(...)` or `aiter_chunks(...)` for async "
+            "sources"
+        )
+    try:
+        iterator = iter(source)
+    except TypeError:
+        raise TypeError(
+            "expected bytes, str, a binary file or an iterable of bytes, got "
+            f"{type(source).__name__}"
+        ) from None
+    for item in iterator:
+        yield _as_read(item)
+
+
+async def _areads(source: Any) -> AsyncIterator[bytes]:
+    if not hasattr(source, "__aiter__"):
+        raise TypeError(
+            f"expected an async iterable of bytes (e.g. response.aiter_bytes()), got "
+            f"{type(source).__name__}; use iter_chunks()/assemble() for sync sources"
+        )
+    async for item in source:
+        yield _as_read(item)
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry points.
+
+
+def iter_chunks(
+    reads: Iterable[bytes] | bytes | str,
+    *,
+    strict: bool = True,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+) -> Iterator[ChatCompletionChunk]:
+    """Yield the chunks of a stream given as reads (``response.iter_bytes()``), bytes, str or a
+    binary file. Stops reading at ``[DONE]``. See :class:`ChunkDecoder` for strict/lenient."""
+    decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
+    for read in _reads(reads):
+        yield from decoder.feed(read)
+        if decoder.done:
+            break
+    yield from decoder.close()
+
+
+async def aiter_chunks(
+    reads: AsyncIterable[bytes],
+    *,
+    strict: bool = True,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+) -> AsyncIterator[ChatCompletionChunk]:
+    """Async :func:`iter_chunks` for an async iterable of bytes (``response.aiter_bytes()``)."""
+    decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
+    async for read in _areads(reads):
+        for chunk in decoder.feed(read):
+            yield chunk
+        if decoder.done:
+            break
+    for chunk in decoder.close():
+        yield chunk
+
+
+def _assembler(
+    strict: bool,
+    max_event_bytes: int | None,
+    created_tolerance: int,
+    max_choices: int,
+    max_tool_calls: int,
+) -> tuple[Accumulator, _Core]:
+    acc = Accumulator(
+        strict,
+        created_tolerance=created_tolerance,
+        max_choices=max_choices,
+        max_tool_calls=max_tool_calls,
+    )
+    core = _Core(
+        strict,
+        max_event_bytes,
+        acc.merge,
+        acc.warn,
+        acc.snapshot,
+        acc.pending_choices,
+        raise_upstream=False,
+    )
+    return acc, core
+
+
+def assemble(
+    source: Any,
+    *,
+    strict: bool = True,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+    created_tolerance: int = 600,
+    max_choices: int = DEFAULT_MAX_CHOICES,
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+) -> ChatCompletion:
+    """Assemble a whole stream into its ``ChatCompletion``.
+
+    ``source``: bytes, str, a binary file object, or any iterable of bytes
+    (``response.iter_bytes()``, ``response.iter_content()``). Reading stops at ``[DONE]``.
+    strict (default) raises :class:`ChunkstreamError` subclasses, each carrying ``partial``;
+    ``strict=False`` never raises for a bad or inconsistent stream (only for a body that is no
+    event stream at all) and records warnings on ``completion.warnings``.
+    """
+    acc, core = _assembler(strict, max_event_bytes, created_tolerance, max_choices, max_tool_calls)
+    for read in _reads(source):
+        core.feed(read)
+        if core.done:
+            break
+    core.close()
+    return acc.close()
+
+
+async def aassemble(
+    source: AsyncIterable[bytes],
+    *,
+    strict: bool = True,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+    created_tolerance: int = 600,
+    max_choices: int = DEFAULT_MAX_CHOICES,
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+) -> ChatCompletion:
+    """Async :func:`assemble` for an async iterable of bytes (``response.aiter_bytes()``)."""
+    acc, core = _assembler(strict, max_event_bytes, created_tolerance, max_choices, max_tool_calls)
+    async for read in _areads(source):
+        core.feed(read)
+        if core.done:
+            break
+    core.close()
+    return acc.close()
