@@ -69,14 +69,13 @@ class _Core:
         self.done = False  # [DONE] arrived
         self.count = 0  # chunk numbers handed out
         self.total = 0  # bytes fed
-        self.ignored_after_done = 0  # events that came after [DONE]
         self._head: list[bytes] = []  # the body's first bytes, while no event has arrived
         self._head_len = 0
 
     # -- input ---------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
-        if not data:
+        if not data or self.done:
             return
         self.total += len(data)
         if self._head_len < _HEAD_CAP and not self.sse.events_dispatched:
@@ -94,9 +93,6 @@ class _Core:
                 raise
             self.warn("limit", exc.reason, byte_offset=exc.byte_offset)
             return
-        if self.done:
-            self.ignored_after_done += len(events)
-            return
         for etype, text, _id, _retry, offset in events:
             self._event(etype, text, offset)
 
@@ -109,11 +105,6 @@ class _Core:
                 self._event(held.event.event, held.event.data, held.offset)
             elif held.line_cut:
                 lost = held
-        if self.ignored_after_done:
-            self.warn(
-                "ignored",
-                f"{self.ignored_after_done} event(s) after [DONE] were ignored",
-            )
         for offset, name in self.sse.ignored_lines:
             self.warn(
                 "ignored",
@@ -162,8 +153,7 @@ class _Core:
 
     def _event(self, etype: str, data: str, offset: int) -> None:
         if self.done:
-            self.ignored_after_done += 1
-            return
+            return  # "[DONE]" ends the stream: nothing after it is read
         if data == "[DONE]" or (len(data) < 64 and data.strip(_ASCII_WS) == "[DONE]"):
             self.done = True
             return
