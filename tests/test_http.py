@@ -32,7 +32,7 @@ STREAMS = [
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:  # the name http.server calls
         name = self.path.strip("/")
         body = (FIXTURES / f"{name}.sse").read_bytes()
         rng = random.Random(name)

@@ -53,7 +53,7 @@ def test_module_imports_follow_the_layer_table(module: str) -> None:
     assert relative <= ALLOWED[module], f"{module} imports {sorted(relative - ALLOWED[module])}"
 
 
-@pytest.mark.parametrize("module", sorted(ALLOWED) + ["__init__"])
+@pytest.mark.parametrize("module", [*sorted(ALLOWED), "__init__"])
 def test_module_imports_only_the_standard_library_and_never_itself_absolutely(module: str) -> None:
     _, absolute = imports(module)
     assert "chunkstream" not in absolute, "absolute self-import breaks vendoring"
