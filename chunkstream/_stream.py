@@ -35,7 +35,11 @@ __all__ = [
 _ASCII_WS = " \t\n\r\x0b\x0c"  # [DONE] may be surrounded by ASCII whitespace (only)
 _READ_SIZE = 64 * 1024  # block size when reading a file object
 _HEAD_CAP = 1024 * 1024  # bytes of the body kept while no event has arrived (see _not_sse)
-_SSE_STARTS = (b":", b"data", b"event", b"id", b"retry")
+_FIELD_NAMES = (b"data", b"event", b"id", b"retry")
+# Nesting deeper than this is refused as a bad chunk: the layers above walk nested vendor
+# objects recursively (two frames per level before Python 3.12), and a hostile stream must not
+# turn that into a RecursionError. Real chunks nest fewer than 10 levels.
+_MAX_DEPTH = 100
 
 Sink = Callable[[dict[str, Any], int, "int | None"], None]
 
@@ -58,6 +62,7 @@ class _Core:
         partial: Callable[[], Any],
         pending: Callable[[], list[int] | None],
         raise_upstream: bool,
+        report_after_done: bool = False,
     ) -> None:
         self.strict = strict
         self.sse = SSEDecoder(max_event_bytes)
@@ -67,15 +72,28 @@ class _Core:
         self.pending = pending
         self.raise_upstream = raise_upstream
         self.done = False  # [DONE] arrived
+        self.done_at = 0  # byte offset of the [DONE] event
+        # Events after [DONE] are never read by assemble()/iter_chunks(), which stop pulling
+        # reads there: a count of them would depend on where the reads were cut. A
+        # ChunkDecoder is fed by its caller, who may feed everything: it counts what it gets.
+        self.report_after_done = report_after_done
+        self.after_done = 0
         self.count = 0  # chunk numbers handed out
         self.total = 0  # bytes fed
         self._head: list[bytes] = []  # the body's first bytes, while no event has arrived
         self._head_len = 0
+        self._deferred: list[Any] = []  # events after an oversized one (strict), not taken yet
 
     # -- input ---------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
-        if not data or self.done:
+        if self._deferred:
+            self._drain()
+        if not data:
+            return
+        if self.done:
+            if self.report_after_done:
+                self._count_after_done(data)
             return
         self.total += len(data)
         if self._head_len < _HEAD_CAP and not self.sse.events_dispatched:
@@ -84,19 +102,54 @@ class _Core:
         try:
             events = self.sse.feed_raw(data)
         except SSEError as exc:
-            for e in exc.events:
-                self._event(e.event, e.data, e.offset or 0)
-            if self.done:
-                return
-            if self.strict:
-                exc.partial = self.partial()
-                raise
-            self.warn("limit", exc.reason, byte_offset=exc.byte_offset)
+            self._oversized(exc)
             return
         for etype, text, _id, _retry, offset in events:
             self._event(etype, text, offset)
 
+    def _oversized(self, exc: SSEError) -> None:
+        """An event broke max_event_bytes. The other events of the same read come with the
+        error; they are taken in stream order around it, so that any split of the input gives
+        the same result: those before it first, then the error (strict) or its warning
+        (lenient), then those after it (strict: at the next feed() or close(), if the caller
+        goes on)."""
+        at = exc.byte_offset or 0
+        later = []
+        for e in exc.events:
+            if (e.offset or 0) < at:
+                self._event(e.event, e.data, e.offset or 0)
+            else:
+                later.append(e)
+        if self.done:  # the oversized event came after [DONE]: ignored like the rest
+            self.after_done += 1 + len(later)
+            return
+        self._deferred = later
+        if self.strict:
+            exc.partial = self.partial()
+            raise exc
+        # Not exc.reason: the size it names is where the decoder noticed, which depends on the
+        # read boundaries; the warning must not.
+        self.warn(
+            "limit",
+            f"event exceeds max_event_bytes ({exc.limit}); skipped it",
+            byte_offset=exc.byte_offset,
+        )
+        self._drain()
+
+    def _count_after_done(self, data: bytes) -> None:
+        try:
+            self.after_done += len(self.sse.feed_raw(data))
+        except SSEError as exc:
+            self.after_done += 1 + len(exc.events)
+
+    def _drain(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        for e in deferred:
+            self._event(e.event, e.data, e.offset or 0)
+
     def close(self) -> None:
+        if self._deferred:
+            self._drain()
         held = self.sse.close_raw()
         lost = None
         if held is not None and not self.done:
@@ -105,7 +158,11 @@ class _Core:
                 self._event(held.event.event, held.event.data, held.offset)
             elif held.line_cut:
                 lost = held
+        if self.report_after_done and self.after_done:
+            self.warn("ignored", f"{self.after_done} event(s) after [DONE] were ignored")
         for offset, name in self.sse.ignored_lines:
+            if self.done and offset > self.done_at:
+                break  # after the end of the stream: not read
             self.warn(
                 "ignored",
                 f"ignored a line whose field name is {name!r}: Server-Sent Events know only "
@@ -153,19 +210,28 @@ class _Core:
 
     def _event(self, etype: str, data: str, offset: int) -> None:
         if self.done:
-            return  # "[DONE]" ends the stream: nothing after it is read
+            self.after_done += 1  # "[DONE]" ends the stream: nothing after it is used
+            return
         if data == "[DONE]" or (len(data) < 64 and data.strip(_ASCII_WS) == "[DONE]"):
             self.done = True
+            self.done_at = offset
             return
         n = self.count
         self.count += 1
+        problem = None
         try:
             obj = json.loads(data)
         except (ValueError, RecursionError) as exc:
+            problem = self._not_json(exc, data)
+        else:
+            # Counting brackets is a cheap upper bound on the depth; walk only when it is high.
+            if data.count("{") + data.count("[") > _MAX_DEPTH and _too_deep(obj):
+                problem = self._not_json(RecursionError(), data)
+        if problem is not None:
             if etype == "error":
                 obj = data  # a provider's error in plain text is still its error
             else:
-                self._bad(self._not_json(exc, data), n, offset)
+                self._bad(problem, n, offset)
                 return
         if etype == "error":
             # "event: error": the parsed data's "error" if it has one, else the parsed data.
@@ -215,9 +281,11 @@ class _Core:
         if isinstance(exc, json.JSONDecodeError):
             why = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
         elif isinstance(exc, RecursionError):
-            why = "nested too deeply to decode"
+            why = f"nested more than {_MAX_DEPTH} levels deep"
         else:
-            why = str(exc)
+            # json.loads raises a plain ValueError only for an integer longer than
+            # sys.get_int_max_str_digits() (CPython's guard against quadratic int parsing).
+            why = "an integer has more digits than sys.get_int_max_str_digits() allows"
         return ChunkError(f"expected JSON in the event's data ({why}), got {describe(data)}")
 
     def _repair(self, obj: Any, n: int, offset: int) -> bool:
@@ -262,7 +330,13 @@ class _Core:
         error page), say so in both modes: there is nothing to assemble."""
         head = b"".join(self._head)
         stripped = head.lstrip(b" \t\r\n\xef\xbb\xbf")
-        if not stripped or stripped.startswith(_SSE_STARTS):
+        if not stripped or stripped[:1] == b":":
+            return
+        # The first line is a field ("data: ...", "event: error", a bare "data") or a comment:
+        # an event stream that dispatched nothing. Any other text ("database unavailable")
+        # is not one, even when it starts with the letters of a field name.
+        line = stripped.split(b"\n", 1)[0].split(b"\r", 1)[0]
+        if line.split(b":", 1)[0] in _FIELD_NAMES:
             return
         obj: Any = None
         if self._head_len == self.total:
@@ -287,6 +361,21 @@ class _Core:
             f"expected an event stream (lines like 'data: {{...}}'), got {describe(head[:80])}",
             byte_offset=0,
         )
+
+
+def _too_deep(obj: Any) -> bool:
+    """Whether a decoded JSON value nests more than ``_MAX_DEPTH`` objects/lists deep
+    (iterative: it must not recurse itself)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return True
+        if type(value) is dict:
+            stack.extend((v, depth + 1) for v in value.values() if type(v) in (dict, list))
+        elif type(value) is list:
+            stack.extend((v, depth + 1) for v in value if type(v) in (dict, list))
+    return False
 
 
 class _Finishes:
@@ -326,7 +415,8 @@ class ChunkDecoder:
     """Bytes -> ``ChatCompletionChunk`` objects, incrementally (sans-IO).
 
     ``feed(read)`` returns the chunks that read completed; ``close()`` ends the input and
-    returns any last chunk. Stops at ``[DONE]`` (``done`` turns true; later input is ignored).
+    returns any last chunk. Stops at ``[DONE]`` (``done`` turns true; later input is ignored,
+    and ``close()`` records how many events it held as a warning).
 
     strict (the default): data that is not JSON or not a valid chunk raises
     :class:`ChunkError`; a provider error (``event: error``, or a chunk with a non-null
@@ -352,6 +442,7 @@ class ChunkDecoder:
             lambda: None,
             self._finishes.pending,
             raise_upstream=strict,
+            report_after_done=True,
         )
 
     @property
