@@ -329,7 +329,8 @@ class _Core:
         """No event at all: if the body is not an event stream (a JSON error object, an HTML
         error page), say so in both modes: there is nothing to assemble."""
         head = b"".join(self._head)
-        stripped = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+        body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+        stripped = body.lstrip(b" \t\r\n")
         if not stripped or stripped[:1] == b":":
             return
         # The first line is a field ("data: ...", "event: error", a bare "data") or a comment:
@@ -341,7 +342,7 @@ class _Core:
         obj: Any = None
         if self._head_len == self.total:
             try:
-                obj = json.loads(head.decode("utf-8", "replace"))
+                obj = json.loads(stripped.decode("utf-8", "replace"))
             except (ValueError, RecursionError):
                 obj = None
         if type(obj) is dict and obj.get("error") is not None:
@@ -425,6 +426,9 @@ class ChunkDecoder:
     lenient (``strict=False``): bad chunks are skipped and the rest kept; errors come through as
     chunks whose ``extra["error"]`` holds the provider's error (an ``event: error`` block as
     ``{"error": ...}``); each of these is recorded in ``warnings``.
+    When ``feed()`` raises, the chunks its read completed before the error are returned by the
+    next ``feed()`` or ``close()`` (with ``max_event_bytes``, so are those after an oversized
+    event: the decoder goes on).
     """
 
     def __init__(
@@ -452,11 +456,13 @@ class ChunkDecoder:
 
     def feed(self, data: bytes) -> list[ChatCompletionChunk]:
         self._core.feed(data)
-        out, self._out = self._out, []
-        return out
+        return self._take()
 
     def close(self) -> list[ChatCompletionChunk]:
         self._core.close()
+        return self._take()
+
+    def _take(self) -> list[ChatCompletionChunk]:
         out, self._out = self._out, []
         return out
 
@@ -548,11 +554,17 @@ def iter_chunks(
     """Yield the chunks of a stream given as reads (``response.iter_bytes()``), bytes, str or a
     binary file. Stops reading at ``[DONE]``. See :class:`ChunkDecoder` for strict/lenient."""
     decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
-    for read in _reads(reads):
-        yield from decoder.feed(read)
-        if decoder.done:
-            break
-    yield from decoder.close()
+    try:
+        for read in _reads(reads):
+            yield from decoder.feed(read)
+            if decoder.done:
+                break
+        yield from decoder.close()
+    except ChunkstreamError:
+        # The chunks that came before the error in the same read are still yielded, so what
+        # arrives before an error does not depend on where the reads were cut.
+        yield from decoder._take()
+        raise
 
 
 async def aiter_chunks(
@@ -563,13 +575,18 @@ async def aiter_chunks(
 ) -> AsyncIterator[ChatCompletionChunk]:
     """Async :func:`iter_chunks` for an async iterable of bytes (``response.aiter_bytes()``)."""
     decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
-    async for read in _areads(reads):
-        for chunk in decoder.feed(read):
+    try:
+        async for read in _areads(reads):
+            for chunk in decoder.feed(read):
+                yield chunk
+            if decoder.done:
+                break
+        for chunk in decoder.close():
             yield chunk
-        if decoder.done:
-            break
-    for chunk in decoder.close():
-        yield chunk
+    except ChunkstreamError:
+        for chunk in decoder._take():  # as in iter_chunks
+            yield chunk
+        raise
 
 
 def _assembler(
