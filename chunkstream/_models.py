@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 from ._errors import ChunkError, StreamWarning, describe
 
 __all__ = [
+    "AssembledLogprobs",
     "ChatCompletion",
     "ChatCompletionChunk",
     "Choice",
@@ -148,7 +149,7 @@ def _check_delta(delta: dict[str, Any], path: str) -> None:
     content = delta.get("content")
     if content is not None and type(content) is not str:
         if type(content) is not list:
-            raise _fail("str, list of parts or null", f"{path}.content", content)
+            raise _fail("str, list of objects or null", f"{path}.content", content)
         for i, part in enumerate(content):
             if type(part) is not dict:
                 raise _fail("object", f"{path}.content[{i}]", part)
@@ -233,13 +234,13 @@ def validate_chunk(obj: Any) -> None:
 # that null and absent survive the round trip; it is ``None`` for objects built by hand (then
 # ``to_dict`` leaves out the fields that are ``None``).
 
-T = TypeVar("T", bound="_Model")
+T = TypeVar("T", bound="_ChunkModel")
 
 
 def _to_json(value: Any) -> Any:
     if isinstance(value, _Model):
         return value.to_dict()
-    if type(value) is tuple:
+    if type(value) is tuple or type(value) is list:  # a list from a hand-built value, too
         return [_to_json(v) for v in value]
     return value
 
@@ -255,24 +256,6 @@ class _Model:
     __slots__ = ()
     _keys: ClassVar[tuple[str, ...]] = ()  # the JSON keys, in schema order
 
-    # Chunk-side classes set these two; ``from_dict`` validates then builds.
-    @staticmethod
-    def _validate(obj: dict[str, Any], path: str, /) -> None:
-        raise NotImplementedError
-
-    @classmethod
-    def _build(cls: type[T], obj: dict[str, Any]) -> T:
-        raise NotImplementedError
-
-    @classmethod
-    def from_dict(cls: type[T], obj: Any) -> T:
-        """Validate ``obj`` (a decoded JSON object) and build the value; :class:`ChunkError`
-        with a JSON path (relative to this object) when it is not valid."""
-        if type(obj) is not dict:
-            raise _fail("object", "", obj)
-        cls._validate(obj, "")
-        return cls._build(obj)
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON object this value stands for (``extra`` keys included)."""
         out: dict[str, Any] = {}
@@ -282,7 +265,9 @@ class _Model:
             if absent is None:
                 if value is None:
                     continue
-            elif key in absent:
+            elif value is None and key in absent:
+                # Absent in the source: still absent unless a value was put there since
+                # (``dataclasses.replace``), which must not be dropped silently.
                 continue
             out[key] = _to_json(value)
         extra = getattr(self, "extra", None)
@@ -301,6 +286,34 @@ class _Model:
                 continue
             shown.append(f"{f.name}={_short(value)}")
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+class _ChunkModel(_Model):
+    """The chunk side: ``from_dict`` validates a decoded JSON object, then builds the value.
+
+    Only these classes have ``from_dict``; the assembled classes are built by the accumulator
+    (or by hand) and have nothing to validate.
+    """
+
+    __slots__ = ()
+
+    # Each chunk-side class sets these two.
+    @staticmethod
+    def _validate(obj: dict[str, Any], path: str, /) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def _build(cls: type[T], obj: dict[str, Any]) -> T:
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls: type[T], obj: Any) -> T:
+        """Validate ``obj`` (a decoded JSON object) and build the value; :class:`ChunkError`
+        with a JSON path (relative to this object) when it is not valid."""
+        if type(obj) is not dict:
+            raise _fail(f"a JSON object ({cls.__name__})", "", obj)
+        cls._validate(obj, "")
+        return cls._build(obj)
 
 
 def _has_unknown(obj: dict[str, Any], keys: tuple[str, ...], absent: list[str]) -> bool:
@@ -334,7 +347,7 @@ def _extra_field() -> Any:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class TopLogprob(_Model):
+class TopLogprob(_ChunkModel):
     """One entry of ``top_logprobs``."""
 
     token: str | None = None
@@ -360,7 +373,7 @@ class TopLogprob(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class TokenLogprob(_Model):
+class TokenLogprob(_ChunkModel):
     """One token of ``logprobs.content`` / ``logprobs.refusal``."""
 
     token: str | None = None
@@ -388,7 +401,7 @@ class TokenLogprob(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChoiceLogprobs(_Model):
+class ChoiceLogprobs(_ChunkModel):
     """A choice's ``logprobs``: token lists for ``content`` and ``refusal``."""
 
     content: tuple[TokenLogprob, ...] | None = None
@@ -413,7 +426,7 @@ class ChoiceLogprobs(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class FunctionDelta(_Model):
+class FunctionDelta(_ChunkModel):
     """A fragment of a tool call's ``function`` (or of a legacy ``function_call``)."""
 
     name: str | None = None
@@ -437,7 +450,7 @@ class FunctionDelta(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ToolCallDelta(_Model):
+class ToolCallDelta(_ChunkModel):
     """A fragment of one tool call in a delta."""
 
     index: int | None = None
@@ -465,7 +478,7 @@ class ToolCallDelta(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChoiceDelta(_Model):
+class ChoiceDelta(_ChunkModel):
     """What one chunk adds to one choice's message.
 
     ``content`` is a string, or (Mistral) a tuple of typed parts as sent. Vendor fields that are
@@ -515,7 +528,7 @@ class ChoiceDelta(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChunkChoice(_Model):
+class ChunkChoice(_ChunkModel):
     """One entry of a chunk's ``choices``."""
 
     index: int
@@ -543,7 +556,7 @@ class ChunkChoice(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class PromptTokensDetails(_Model):
+class PromptTokensDetails(_ChunkModel):
     """``usage.prompt_tokens_details``."""
 
     cached_tokens: int | None = None
@@ -567,7 +580,7 @@ class PromptTokensDetails(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class CompletionTokensDetails(_Model):
+class CompletionTokensDetails(_ChunkModel):
     """``usage.completion_tokens_details``."""
 
     reasoning_tokens: int | None = None
@@ -602,7 +615,7 @@ class CompletionTokensDetails(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Usage(_Model):
+class Usage(_ChunkModel):
     """Token usage, as the provider reported it (vendor keys such as ``queue_time`` in
     ``extra``)."""
 
@@ -643,7 +656,7 @@ class Usage(_Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChatCompletionChunk(_Model):
+class ChatCompletionChunk(_ChunkModel):
     """One ``chat.completion.chunk``.
 
     Every field may be ``None``: providers omit or blank them (Azure's content-filter chunks
