@@ -1,35 +1,1205 @@
 # SPDX-License-Identifier: MIT
-"""The command line: files / stdin -> JSON on stdout. Uses the public API only."""
+"""The command line: files / stdin -> JSON on stdout, for people who keep captured streams in
+logs. ``main()`` turns every error into one line on stderr and an exit code, never a traceback.
+Uses the public API only (names importable from ``chunkstream``); knows no private module.
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
+import fnmatch
 import json
+import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
 
-from . import ChunkstreamError, assemble
+from . import (
+    DEFAULT_MAX_EVENT_BYTES,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChunkDecoder,
+    ChunkstreamError,
+    ServerSentEvent,
+    SSEDecoder,
+    SSEError,
+    StreamWarning,
+    Usage,
+    __version__,
+    assemble,
+)
+
+_READ_SIZE = 64 * 1024  # the most one read takes; reads return what is there (pipes, tail -f)
+_SNIFF_CAP = 1024 * 1024  # bytes looked at to tell the formats apart
+_BOM = b"\xef\xbb\xbf"
+_JSON_WS = b" \t\r\n"
+_ASCII_WS = " \t\n\r\x0b\x0c"  # what may surround [DONE] (as the stream layer reads it)
+_STDIN = "<stdin>"
+_FORMATS = ("sse", "chunks", "records", "har")
+
+_DESCRIPTION = """\
+Rebuild chat.completion objects from captured OpenAI-compatible streams (Server-Sent Events
+carrying chat.completion.chunk objects), and check that each stream is one coherent response.
+"""
+
+_EPILOG = """\
+inputs:
+  FILE is a file, a directory (searched recursively, hidden entries skipped, files picked by
+  --glob, in sorted order) or - for stdin. Input is read incrementally, as it arrives.
+  Each input's format is detected from its first non-blank bytes, or set with --format:
+    sse      a raw text/event-stream body (anything not matched below)
+    chunks   JSON Lines, one chunk object per line, as gateways log them: chosen when the
+             first line is a JSON object with "choices" or "object": "chat.completion.chunk".
+             Each non-blank line is the data of one event; a line [DONE] ends the stream.
+             Errors name the line: "line 3: ..." (1-based), chunk (0-based among the
+             non-blank lines) and the line's byte offset in the file.
+    records  JSON Lines of records holding a whole SSE body in a string field named with
+             --field (dotted path, e.g. response.body); chosen by --field. One stream per
+             record, named FILE:LINE (1-based line number). A record that is not JSON, or
+             has no such field, or whose field is not a string, is a failed input.
+    har      a HAR file (first key "log"): every entry whose response is text/event-stream
+             (content.mimeType or the Content-Type header) is one stream, named FILE#N
+             where N indexes log.entries (0-based); base64 bodies are decoded. A HAR with no
+             such entry, or an entry without content.text, is a failed input.
+
+output:
+  One input holding one stream (sse or chunks): the assembled completion as JSON (2-space
+  indent), exactly the non-streaming chat.completion shape; warnings go to stderr only.
+  Several inputs, a directory, records, HAR, or --jsonl: one JSON object per line per stream,
+    {"source": S, "completion": {...}, "warnings": [...]}
+    {"source": S, "error": {"type", "message", "chunk_index", "byte_offset"},
+     "warnings": [...], "partial": {...}}       (partial only when the error carries one)
+  each warning {"kind", "message", "chunk_index", "byte_offset", "path", "field"}. The batch
+  goes on past a failed input. chunk_index and byte_offset are 0-based and refer to the
+  stream (for records and HAR: to the body; for chunks JSON Lines: to the file).
+  --text prints the content as it arrives, flushed; the first choice to arrive streams live,
+  every other choice follows when the stream ends, under a line "--- choice N ---"; several
+  inputs are separated by "==> SOURCE <==" lines. Reasoning, refusals and tool calls are not
+  shown (use the JSON output).
+  --events prints one JSON object per Server-Sent Event (all of them, [DONE] included):
+  {"event", "data", "id", "retry", "offset"}. --chunks prints each chunk's JSON, checked one
+  by one (consistency between chunks is checked by the default mode). With several inputs
+  each line is {"source": S, "event": {...}} or {"source": S, "chunk": {...}}.
+  Warnings and errors always go to stderr, one line each: "chunkstream: warning: ..." and
+  "chunkstream: error: ..." (prefixed with the source when there are several).
+  --stats ends with one line on stderr: chunkstream: stats: {"streams", "ok", "failed",
+  "chunks", "bytes", "errors": {type: n}, "warnings": {kind: n}, "usage": {"streams",
+  "prompt_tokens", "completion_tokens", "total_tokens"}} (tokens summed from each completed
+  stream's usage; bytes are the stream bytes read, which stops at [DONE]).
+
+exit status:
+  0 every input succeeded, 1 an input failed (or could not be read), 2 usage error,
+  130 interrupted. A closed stdout (| head) ends the run quietly with the status so far.
+
+examples:
+  chunkstream capture.sse
+  curl -sN ... | tee capture.sse | chunkstream --text -
+  tail -f -n +1 capture.sse | chunkstream --text -
+  chunkstream --lenient --stats logs/ > completions.jsonl
+  chunkstream --field response.body gateway.jsonl | jq -c '.completion.usage'
+  chunkstream session.har
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers.
+
+
+class _InputError(Exception):
+    """An input the CLI cannot hand to the library (a file that cannot be read, a HAR without
+    bodies, a record without its field). ``kind`` is the reported type: "InputError", or the
+    OSError's class name for a read failure."""
+
+    chunk_index: int | None = None
+    byte_offset: int | None = None
+
+    def __init__(self, message: str, kind: str = "InputError") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    @classmethod
+    def reading(cls, name: str, exc: OSError) -> _InputError:
+        return cls(f"cannot read {name!r}: {exc.strerror or exc}", type(exc).__name__)
+
+
+class _StdoutClosed(BaseException):
+    """stdout was closed by the reader (``| head``): stop quietly. A BaseException so that
+    no per-input handler takes it for a failed input."""
+
+
+def _fix(text: str) -> str:
+    """Join surrogate pairs, replace lone surrogates (what the assembled text also does)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def _encode(text: str) -> bytes:
+    """A body held as a JSON string (records, HAR) -> its bytes."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _dumps(obj: Any, pretty: bool) -> bytes:
+    text = (
+        json.dumps(obj, ensure_ascii=False, indent=2)
+        if pretty
+        else json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    )
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate in a vendor field: escape, stay valid JSON
+        text = json.dumps(obj, indent=2) if pretty else json.dumps(obj, separators=(",", ":"))
+        return text.encode("ascii") + b"\n"
+
+
+def _error_dict(exc: BaseException) -> dict[str, Any]:
+    return {
+        "type": exc.kind if isinstance(exc, _InputError) else type(exc).__name__,
+        "message": str(exc),
+        "chunk_index": getattr(exc, "chunk_index", None),
+        "byte_offset": getattr(exc, "byte_offset", None),
+    }
+
+
+def _warning_dict(w: StreamWarning) -> dict[str, Any]:
+    return {
+        "kind": w.kind,
+        "message": str(w),
+        "chunk_index": w.chunk_index,
+        "byte_offset": w.byte_offset,
+        "path": w.path,
+        "field": w.field,
+    }
+
+
+def _event_dict(e: ServerSentEvent) -> dict[str, Any]:
+    return {"event": e.event, "data": e.data, "id": e.id, "retry": e.retry, "offset": e.offset}
+
+
+def _json_why(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to decode"
+    return str(exc)
+
+
+def _is_done(data: str) -> bool:
+    return len(data) < 64 and data.strip(_ASCII_WS) == "[DONE]"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: a file or stdin, read as it arrives, with the first bytes put back after sniffing.
+
+
+class _Reader:
+    def __init__(self, f: IO[bytes]) -> None:
+        self._read: Callable[[int], bytes] = getattr(f, "read1", None) or f.read
+        self._back: list[bytes] = []
+        self._eof = False
+
+    def read(self) -> bytes:
+        if self._back:
+            return self._back.pop()
+        if self._eof:  # a terminal gives more after ^D; we asked once, that was the end
+            return b""
+        block = self._read(_READ_SIZE)
+        if not block:
+            self._eof = True
+        return bytes(block)
+
+    def unread(self, data: bytes) -> None:
+        if data:
+            self._back.append(data)
+
+    def blocks(self) -> Iterator[bytes]:
+        while True:
+            block = self.read()
+            if not block:
+                return
+            yield block
+
+
+def _sniff(reader: _Reader) -> str:
+    """Tell sse / chunks / har apart from the first non-blank bytes (then put them back)."""
+    head = b""
+    kind: str | None = None
+    while kind is None:
+        block = reader.read()
+        head += block
+        kind = _decide(head, eof=not block)
+    reader.unread(head)
+    return kind
+
+
+def _decide(head: bytes, eof: bool) -> str | None:
+    s = head[3:] if head.startswith(_BOM) else head
+    s = s.lstrip(_JSON_WS)
+    if not s:
+        return "sse" if eof or len(head) > _SNIFF_CAP else None
+    if s[:1] != b"{":
+        return "sse"
+    rest = s[1:].lstrip(_JSON_WS)
+    if rest.startswith(b'"log"'):
+        after = rest[5:].lstrip(_JSON_WS)
+        if after[:1] == b":":
+            return "har"
+        if not after and not eof:
+            return None
+    elif not eof and b'"log"'.startswith(rest):
+        return None  # could still be the start of {"log":
+    end = s.find(b"\n")
+    if end < 0:
+        if not eof and len(s) <= _SNIFF_CAP:
+            return None
+        end = len(s)
+    try:
+        obj = json.loads(s[:end])
+    except (ValueError, RecursionError):
+        return "sse"  # the stream layer says what it is not
+    if type(obj) is dict and ("choices" in obj or obj.get("object") == "chat.completion.chunk"):
+        return "chunks"
+    return "sse"
+
+
+def _lines(blocks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """Split reads into lines: (1-based line number, byte offset, line without "\\n").
+    Each read is searched once; a line spanning reads is joined once."""
+    parts: list[bytes] = []
+    lineno = 0
+    pos = 0  # offset of the current read
+    start = 0  # offset of the line being collected
+    for block in blocks:
+        i = 0
+        while True:
+            j = block.find(b"\n", i)
+            if j < 0:
+                break
+            if parts:
+                parts.append(block[i:j])
+                line = b"".join(parts)
+                parts = []
+            else:
+                line = block[i:j]
+            lineno += 1
+            yield lineno, start, line
+            start = pos + j + 1
+            i = j + 1
+        if i < len(block):
+            parts.append(block[i:])
+        pos += len(block)
+    if parts:
+        yield lineno + 1, start, b"".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Streams: what the library is given, and how its locations map back to the input.
+
+
+class _Body:
+    """One stream as an event stream: ``reads()`` for the library, ``nbytes`` read so far."""
+
+    sse = True
+
+    def __init__(self, blocks: Iterable[bytes]) -> None:
+        self._blocks = blocks
+        self.nbytes = 0
+
+    def reads(self) -> Iterator[bytes]:
+        for block in self._blocks:
+            self.nbytes += len(block)
+            yield block
+
+    def relocate(self, exc: ChunkstreamError) -> None:
+        """Map an error's location onto the input (nothing to do for an event stream)."""
+
+    def warning(self, w: StreamWarning) -> StreamWarning:
+        return w
+
+
+class _ChunkLines(_Body):
+    """JSON Lines of chunk objects, handed to the stream layer as an event stream: each
+    non-blank line is the data of one event, so every rule of the library ([DONE], in-band
+    errors, lenient repairs, truncation) applies unchanged. Locations are mapped back: the
+    chunk numbers are the same (one event per line); byte offsets become the line's offset in
+    the file and messages start with "line N: "."""
+
+    sse = False
+
+    def __init__(self, blocks: Iterable[bytes]) -> None:
+        super().__init__(blocks)
+        self._where: dict[int, tuple[int, int]] = {}  # event offset -> (file offset, line)
+        self._by_chunk: list[tuple[int, int]] = []
+
+    def reads(self) -> Iterator[bytes]:
+        synthetic = 0
+        for lineno, offset, line in _lines(super().reads()):
+            if offset == 0 and line.startswith(_BOM):
+                line, offset = line[3:], 3
+            data = line.strip(_JSON_WS)
+            if not data:
+                continue
+            # A CR can only be JSON whitespace (a raw one is invalid inside a string); in an
+            # event stream it would end the line.
+            event = b"data: " + data.replace(b"\r", b" ") + b"\n\n"
+            if data != b"[DONE]":
+                self._where[synthetic] = (offset, lineno)
+                self._by_chunk.append((offset, lineno))
+            synthetic += len(event)
+            yield event
+
+    def _place(self, chunk_index: int | None, byte_offset: int | None) -> tuple[int, int] | None:
+        if byte_offset is not None:
+            return self._where.get(byte_offset)
+        if chunk_index is not None and chunk_index < len(self._by_chunk):
+            return self._by_chunk[chunk_index]
+        return None
+
+    def relocate(self, exc: ChunkstreamError) -> None:
+        if exc.chunk_index is None and exc.byte_offset is None:
+            return
+        place = self._place(exc.chunk_index, exc.byte_offset)
+        if place is None:
+            exc.byte_offset = None
+        else:
+            exc.byte_offset, lineno = place
+            exc.reason = f"line {lineno}: {exc.reason}"
+        exc.args = (str(exc),)
+
+    def warning(self, w: StreamWarning) -> StreamWarning:
+        if w.chunk_index is None and w.byte_offset is None:
+            return w
+        place = self._place(w.chunk_index, w.byte_offset)
+        if place is None:
+            return StreamWarning(
+                kind=w.kind,
+                message=w.message,
+                chunk_index=w.chunk_index,
+                path=w.path,
+                field=w.field,
+            )
+        offset, lineno = place
+        return StreamWarning(
+            kind=w.kind,
+            message=f"line {lineno}: {w.message}",
+            chunk_index=w.chunk_index,
+            byte_offset=offset,
+            path=w.path,
+            field=w.field,
+        )
+
+
+class _Counter:
+    """Counts a stream's chunks as the stream layer numbers them (every event but [DONE],
+    up to [DONE]); used for --stats only."""
+
+    def __init__(self, max_event_bytes: int | None) -> None:
+        self._decoder = SSEDecoder(max_event_bytes)
+        self.count = 0
+        self._done = False
+
+    def feed(self, read: bytes) -> None:
+        if self._done:
+            return
+        try:
+            events = self._decoder.feed(read)
+        except SSEError as exc:
+            events = exc.events
+        self._see(events)
+
+    def close(self) -> None:
+        if self._done:
+            return
+        self._decoder.close()
+        held = self._decoder.held_back
+        if held is not None and held.event is not None:
+            self._see([held.event])
+
+    def _see(self, events: Iterable[ServerSentEvent]) -> None:
+        for e in events:
+            if _is_done(e.data):
+                self._done = True
+                return
+            self.count += 1
+
+
+class _LiveText:
+    """--text: the content of the first choice to arrive, written as each read is accepted.
+
+    A second, lenient ChunkDecoder reads the same bytes for the deltas; the text of a read is
+    written once the assembler asked for the next read (it accepted this one), and the end
+    is caught up from the assembled (or partial) completion, so what is shown is the
+    library's text, never more. Choices other than 0 are introduced by "--- choice N ---".
+    """
+
+    def __init__(self, out: _Out, max_event_bytes: int | None) -> None:
+        self._out = out
+        self._decoder = ChunkDecoder(strict=False, max_event_bytes=max_event_bytes)
+        self._live: int | None = None
+        self._started = False  # the live choice's header (if it needs one) is written
+        self._pending: list[str] = []
+        self._high = ""  # a high surrogate whose low half may come in the next delta
+        self._written = 0  # characters of the live choice's content written
+
+    def see(self, read: bytes) -> None:
+        try:
+            chunks = self._decoder.feed(read)
+        except ChunkstreamError:  # the assembler reports it; this is only for display
+            return
+        for chunk in chunks:
+            for choice in chunk.choices or ():
+                if self._live is None:
+                    self._live = choice.index
+                if choice.index != self._live or choice.delta is None:
+                    continue
+                content = choice.delta.content
+                if isinstance(content, str):
+                    self._pending.append(content)
+                elif content:  # typed parts (Mistral): the text parts are the content
+                    for part in content:
+                        text = part.get("text")
+                        if part.get("type") == "text" and type(text) is str:
+                            self._pending.append(text)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        text = self._high + "".join(self._pending)
+        self._pending = []
+        self._high = ""
+        if text and "\ud800" <= text[-1] <= "\udbff":
+            text, self._high = text[:-1], text[-1]
+        text = _fix(text)
+        self._start()
+        self._written += len(text)
+        self._write(text)
+        self._out.flush()
+
+    def finish(self, completion: ChatCompletion | None) -> None:
+        self._pending = []
+        if completion is not None:
+            choices = completion.choices
+            if self._live is None and choices:
+                self._live = choices[0].index
+            for choice in choices:
+                if choice.index == self._live:
+                    self._start()
+                    self._write((choice.message.content or "")[self._written :])
+            for choice in choices:
+                if choice.index != self._live:
+                    self._header(choice.index)
+                    self._write(choice.message.content or "")
+        if not self._out.at_line_start:
+            self._out.write(b"\n")
+        self._out.flush()
+
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            if self._live:
+                self._header(self._live)
+
+    def _header(self, index: int) -> None:
+        if not self._out.at_line_start:
+            self._out.write(b"\n")
+        self._write(f"--- choice {index} ---\n")
+
+    def _write(self, text: str) -> None:
+        self._out.write(text.encode("utf-8", "replace"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Output.
+
+
+class _Out:
+    """stdout as bytes; a closed pipe becomes _StdoutClosed."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.at_line_start = True
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        try:
+            self._stream.write(data)
+        except BrokenPipeError:
+            raise _StdoutClosed from None
+        self.at_line_start = data.endswith(b"\n")
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise _StdoutClosed from None
+
+
+class _Progress:
+    """A one-line count on stderr, redrawn in place at most ten times a second.
+
+    Auto (the default): only when stderr is a terminal and stdout is not (the output goes to a
+    file or a pipe, so the terminal shows nothing else), and only after half a second.
+    """
+
+    def __init__(self, stream: IO[str], setting: bool | None, stdout_tty: bool) -> None:
+        self._stream = stream
+        self._forced = setting is True
+        if setting is None:
+            self.enabled = _isatty(stream) and not stdout_tty
+        else:
+            self.enabled = setting
+        self._start = time.monotonic()
+        self._last = 0.0
+        self._shown = 0
+
+    def update(self, text: str, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not self._forced and now - self._start < 0.5:
+            return
+        if not final and now - self._last < 0.1:
+            return
+        self._last = now
+        pad = " " * max(0, self._shown - len(text))
+        self._write("\r" + text + pad)
+        self._shown = len(text)
+
+    def clear(self) -> None:
+        if self._shown:
+            self._write("\r" + " " * self._shown + "\r")
+            self._shown = 0
+
+    def _write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):
+            self.enabled = False
+
+
+def _binary(stream: Any) -> IO[bytes]:
+    """The byte stream under a text stream (sys.stdout.buffer)."""
+    return getattr(stream, "buffer", stream)  # type: ignore[no-any-return]
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+@dataclass
+class _Stats:
+    streams: int = 0
+    ok: int = 0
+    failed: int = 0
+    chunks: int = 0
+    bytes: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    usage_streams: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def usage(self, usage: Usage | None) -> None:
+        if usage is None:
+            return
+        self.usage_streams += 1
+        for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+            value = getattr(usage, name)
+            if type(value) is int:
+                setattr(self, name, getattr(self, name) + value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "streams": self.streams,
+            "ok": self.ok,
+            "failed": self.failed,
+            "chunks": self.chunks,
+            "bytes": self.bytes,
+            "errors": dict(sorted(self.errors.items())),
+            "warnings": dict(sorted(self.warnings.items())),
+            "usage": {
+                "streams": self.usage_streams,
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": self.total_tokens,
+            },
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# The run.
+
+
+class _Run:
+    """One run over the inputs: reads them, hands each stream to the library, writes the
+    results, and keeps the counts for --stats and the progress line."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        stdin: IO[bytes],
+        stdout: IO[bytes],
+        stderr: IO[str],
+        stdout_tty: bool,
+    ) -> None:
+        self.args = args
+        self.strict = not args.lenient
+        self.max_event_bytes: int | None = args.max_event_bytes or None
+        self.mode = "completion"
+        for mode in ("text", "events", "chunks", "quiet"):
+            if getattr(args, mode):
+                self.mode = mode
+        self.stdin = stdin
+        self.out = _Out(stdout)
+        self.stderr = stderr
+        self.progress = _Progress(stderr, args.progress, stdout_tty)
+        self.stats = _Stats()
+        self.batch = bool(args.jsonl) or len(args.files) > 1  # JSON Lines with sources
+        self.files_done = 0
+        self.files_total = 0
+        self.text_sources = 0
+
+    # -- messages ------------------------------------------------------------------------------
+
+    def say(self, line: str) -> None:
+        self.progress.clear()
+        try:
+            self.stderr.write(line + "\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+    def tick(self, final: bool = False) -> None:
+        s = self.stats
+        self.progress.update(
+            f"chunkstream: {self.files_done}/{self.files_total} files, {s.streams} streams, "
+            f"{s.failed} failed",
+            final,
+        )
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        inputs: list[tuple[str, str | None]] = []  # (name, path; None for stdin)
+        for arg in self.args.files:
+            if arg == "-":
+                inputs.append((_STDIN, None))
+            elif os.path.isdir(arg):
+                self.batch = True
+                found = self._walk(arg)
+                inputs.extend((p, p) for p in found) if found else inputs.append((arg, arg))
+            else:
+                inputs.append((arg, arg))
+        self.files_total = len(inputs)
+        try:
+            for name, path in inputs:
+                self._input(name, path)
+                self.files_done += 1
+                self.tick()
+        finally:
+            self.tick(final=True)
+            self.progress.clear()
+            if self.args.stats:
+                self.say("chunkstream: stats: " + json.dumps(self.stats.to_dict()))
+        return 1 if self.stats.failed else 0
+
+    def _walk(self, top: str) -> list[str]:
+        found: list[str] = []
+        for root, dirs, files in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith(".") and fnmatch.fnmatch(name, self.args.glob):
+                    found.append(os.path.join(root, name))
+        return found
+
+    def _input(self, name: str, path: str | None) -> None:
+        if path is not None and os.path.isdir(path):
+            error = _InputError(f"no file matching {self.args.glob!r} in the directory")
+            self._failed(name, error, self.batch)
+            return
+        try:
+            f: IO[bytes] = self.stdin if path is None else open(path, "rb")  # noqa: SIM115
+        except OSError as exc:
+            self._failed(name, _InputError.reading(name, exc), self.batch)
+            return
+        try:
+            reader = _Reader(f)
+            fmt = self.args.format or ("records" if self.args.field else None)
+            if fmt is None:
+                fmt = _sniff(reader)
+            if fmt == "records":
+                self._records(name, reader)
+            elif fmt == "har":
+                self._har(name, reader)
+            elif fmt == "chunks":
+                self._stream(name, _ChunkLines(reader.blocks()), self.batch)
+            else:
+                self._stream(name, _Body(reader.blocks()), self.batch)
+        except OSError as exc:  # reading failed before any stream began (sniffing, a HAR)
+            self._failed(name, _InputError.reading(name, exc), True)
+        finally:
+            if path is not None:
+                f.close()
+
+    def _records(self, name: str, reader: _Reader) -> None:
+        path = self.args.field.split(".")
+        seen = False
+        for lineno, _offset, line in _lines(reader.blocks()):
+            if not line.strip(_JSON_WS):
+                continue
+            seen = True
+            source = f"{name}:{lineno}"
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                why = _json_why(exc)
+                self._failed(source, _InputError(f"the record is not JSON ({why})"))
+                continue
+            body = _lookup(record, path)
+            if type(body) is str:
+                self._stream(source, _Body([_encode(body)]), True)
+                continue
+            if type(record) is not dict:
+                what = f"the record is {_kind(record)}, expected a JSON object"
+            elif body is _MISSING:
+                what = f"the record has no field {self.args.field!r}"
+            else:
+                what = (
+                    f"field {self.args.field!r} is {_kind(body)}, expected a string holding the "
+                    "event stream"
+                )
+            self._failed(source, _InputError(what))
+        if not seen:
+            self._failed(name, _InputError("no record in the input"))
+
+    def _har(self, name: str, reader: _Reader) -> None:
+        data = b"".join(reader.blocks())
+        try:
+            doc = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            why = _json_why(exc)
+            self._failed(name, _InputError(f"not a HAR file: the JSON does not parse ({why})"))
+            return
+        log = doc.get("log") if type(doc) is dict else None
+        entries = log.get("entries") if type(log) is dict else None
+        if type(entries) is not list:
+            self._failed(name, _InputError("not a HAR file: no log.entries list"))
+            return
+        found = 0
+        for i, entry in enumerate(entries):
+            response = entry.get("response") if type(entry) is dict else None
+            if type(response) is not dict or not _is_event_stream(response):
+                continue
+            found += 1
+            source = f"{name}#{i}"
+            where = f"log.entries[{i}].response.content.text"
+            content = response.get("content")
+            text = content.get("text") if type(content) is dict else None
+            if type(text) is not str:
+                message = f"{where} is missing: the HAR holds no body for this response"
+                self._failed(source, _InputError(message))
+                continue
+            if type(content) is dict and content.get("encoding") == "base64":
+                try:
+                    body = base64.b64decode(text, validate=True)
+                except (binascii.Error, ValueError):
+                    self._failed(source, _InputError(f"{where} is not valid base64"))
+                    continue
+            else:
+                body = _encode(text)
+            self._stream(source, _Body([body]), True)
+        if not found:
+            message = f"no text/event-stream response among the HAR's {len(entries)} entries"
+            self._failed(name, _InputError(message))
+
+    # -- one stream ----------------------------------------------------------------------------
+
+    def _stream(self, source: str, body: _Body, wrapped: bool) -> None:
+        counter = _Counter(self.max_event_bytes) if self.args.stats else None
+        if self.mode == "text" and wrapped:
+            header = ("\n" if self.text_sources else "") + f"==> {source} <==\n"
+            self.out.write(header.encode("utf-8", "replace"))
+            self.text_sources += 1
+        try:
+            if self.mode == "events":
+                self._events(source, body, wrapped, counter)
+            elif self.mode == "chunks":
+                self._chunks(source, body, wrapped, counter)
+            else:
+                self._assemble(source, body, wrapped, counter)
+        except OSError as exc:  # reading the input failed inside the stream
+            self.out.flush()
+            self._failed(source, _InputError.reading(source, exc), wrapped)
+        finally:
+            self.stats.bytes += body.nbytes
+            if counter is not None:
+                counter.close()
+                self.stats.chunks += counter.count
+
+    def _tap(
+        self, body: _Body, counter: _Counter | None, text: _LiveText | None
+    ) -> Iterator[bytes]:
+        reads = body.reads()
+        while True:
+            if text is not None:
+                # The assembler asks for more: it accepted the previous read, whose text can
+                # be shown now, before waiting for the next read (a live capture may pause).
+                text.flush()
+            read = next(reads, None)
+            if read is None:
+                return
+            if counter is not None:
+                counter.feed(read)
+            if text is not None:
+                text.see(read)
+            yield read
+
+    def _assemble(self, source: str, body: _Body, wrapped: bool, counter: _Counter | None) -> None:
+        text = _LiveText(self.out, self.max_event_bytes) if self.mode == "text" else None
+        try:
+            completion = assemble(
+                self._tap(body, counter, text),
+                strict=self.strict,
+                max_event_bytes=self.max_event_bytes,
+                created_tolerance=self.args.created_tolerance,
+            )
+        except ChunkstreamError as exc:
+            body.relocate(exc)
+            partial = exc.partial if isinstance(exc.partial, ChatCompletion) else None
+            if text is not None:
+                text.finish(partial)
+            warnings = [body.warning(w) for w in partial.warnings] if partial else []
+            self._failed(source, exc, wrapped, warnings, partial)
+            return
+        except OSError:
+            if text is not None:
+                text.finish(None)
+            raise
+        if text is not None:
+            text.finish(completion)
+        warnings = [body.warning(w) for w in completion.warnings]
+        self._warn(source, warnings, wrapped)
+        if self.mode == "completion":
+            if wrapped:
+                line = {
+                    "source": source,
+                    "completion": completion.to_dict(),
+                    "warnings": [_warning_dict(w) for w in warnings],
+                }
+                self.out.write(_dumps(line, pretty=False))
+            else:
+                self.out.write(_dumps(completion.to_dict(), pretty=True))
+            self.out.flush()
+        self.stats.usage(completion.usage)
+        self._succeeded()
+
+    def _events(self, source: str, body: _Body, wrapped: bool, counter: _Counter | None) -> None:
+        if not body.sse:
+            message = (
+                "--events shows the events of an event stream; this input is JSON Lines of "
+                "chunks (try --chunks)"
+            )
+            self._failed(source, _InputError(message), wrapped)
+            return
+        decoder = SSEDecoder(self.max_event_bytes)
+        warnings: list[StreamWarning] = []
+
+        def emit(events: Iterable[ServerSentEvent]) -> None:
+            for e in events:
+                obj = {"source": source, "event": _event_dict(e)} if wrapped else _event_dict(e)
+                self.out.write(_dumps(obj, pretty=False))
+
+        for read in body.reads():
+            if counter is not None:
+                counter.feed(read)
+            try:
+                emit(decoder.feed(read))
+            except SSEError as exc:
+                emit(exc.events)  # the other events of that read are not lost
+                if self.strict:
+                    self.out.flush()
+                    self._failed(source, exc, wrapped, warnings)
+                    return
+                message = exc.reason + "; skipped the event"
+                warnings.append(
+                    StreamWarning(kind="limit", message=message, byte_offset=exc.byte_offset)
+                )
+            self.out.flush()
+        decoder.close()
+        held = decoder.held_back
+        if held is not None and held.event is not None:
+            emit([held.event])  # only the final blank line is missing: the library takes it
+        elif held is not None and held.line_cut:
+            message = (
+                "stream ended inside an event: its last line has no line ending, "
+                f"{held.size} bytes held back"
+            )
+            warnings.append(
+                StreamWarning(kind="truncated", message=message, byte_offset=held.offset)
+            )
+        for offset, name in decoder.ignored_lines:
+            message = (
+                f"ignored a line whose field name is {name!r} (the fields are 'data', 'event', "
+                "'id' and 'retry')"
+            )
+            warnings.append(StreamWarning(kind="ignored", message=message, byte_offset=offset))
+        if body.nbytes and not decoder.events_dispatched and (held is None or held.event is None):
+            message = f"no event in the input's {body.nbytes} bytes"
+            warnings.append(StreamWarning(kind="no_event", message=message))
+        self.out.flush()
+        self._warn(source, warnings, wrapped)
+        self._succeeded()
+
+    def _chunks(self, source: str, body: _Body, wrapped: bool, counter: _Counter | None) -> None:
+        decoder = ChunkDecoder(self.strict, max_event_bytes=self.max_event_bytes)
+        usage: Usage | None = None
+
+        def emit(chunks: Iterable[ChatCompletionChunk]) -> None:
+            nonlocal usage
+            for chunk in chunks:
+                d = chunk.to_dict()
+                self.out.write(_dumps({"source": source, "chunk": d} if wrapped else d, False))
+                if chunk.usage is not None:
+                    usage = chunk.usage  # the last non-null usage, as the assembler keeps it
+
+        try:
+            for read in body.reads():
+                if counter is not None:
+                    counter.feed(read)
+                emit(decoder.feed(read))
+                self.out.flush()
+                if decoder.done:
+                    break
+            emit(decoder.close())
+        except ChunkstreamError as exc:
+            body.relocate(exc)
+            self.out.flush()
+            self._failed(source, exc, wrapped, [body.warning(w) for w in decoder.warnings])
+            return
+        self.out.flush()
+        self._warn(source, [body.warning(w) for w in decoder.warnings], wrapped)
+        self.stats.usage(usage)
+        self._succeeded()
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _warn(self, source: str, warnings: Sequence[StreamWarning], wrapped: bool) -> None:
+        prefix = f"{source}: " if wrapped else ""
+        for w in warnings:
+            self.stats.warnings[w.kind] = self.stats.warnings.get(w.kind, 0) + 1
+            self.say(f"chunkstream: warning: {prefix}{w}")
+
+    def _succeeded(self) -> None:
+        self.stats.streams += 1
+        self.stats.ok += 1
+        self.tick()
+
+    def _failed(
+        self,
+        source: str,
+        exc: Exception,
+        wrapped: bool = True,
+        warnings: Sequence[StreamWarning] = (),
+        partial: ChatCompletion | None = None,
+    ) -> None:
+        self.stats.streams += 1
+        self.stats.failed += 1
+        error = _error_dict(exc)
+        self.stats.errors[error["type"]] = self.stats.errors.get(error["type"], 0) + 1
+        self._warn(source, warnings, wrapped)
+        prefix = f"{source}: " if wrapped else ""
+        self.say(f"chunkstream: error: {prefix}{exc}")
+        if wrapped and self.mode in ("completion", "events", "chunks"):
+            line: dict[str, Any] = {
+                "source": source,
+                "error": error,
+                "warnings": [_warning_dict(w) for w in warnings],
+            }
+            if partial is not None:
+                line["partial"] = partial.to_dict()
+            self.out.write(_dumps(line, pretty=False))
+            self.out.flush()
+        self.tick()
+
+
+_MISSING: Any = object()
+
+
+def _lookup(record: Any, path: list[str]) -> Any:
+    """The value at a dotted path (``response.body``; a number indexes a list), or _MISSING."""
+    value = record
+    for key in path:
+        if type(value) is dict and key in value:
+            value = value[key]
+        elif type(value) is list and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return _MISSING
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {dict: "an object", list: "a list", bool: "a boolean", int: "a number"}
+    return names.get(type(value), "a number" if type(value) is float else type(value).__name__)
+
+
+def _is_event_stream(response: dict[str, Any]) -> bool:
+    """A HAR response is an event stream when its content.mimeType (or else its Content-Type
+    header) is text/event-stream, parameters ignored."""
+    content = response.get("content")
+    mime = content.get("mimeType") if type(content) is dict else None
+    if type(mime) is not str or not mime:
+        mime = None
+        headers = response.get("headers")
+        for h in headers if type(headers) is list else ():
+            if type(h) is dict and str(h.get("name", "")).lower() == "content-type":
+                mime = h.get("value") if type(h.get("value")) is str else None
+    if mime is None:
+        return False
+    return bool(mime.split(";", 1)[0].strip().lower() == "text/event-stream")
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments.
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="chunkstream",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="a capture, a directory of captures, or - for stdin",
+    )
+    show = p.add_mutually_exclusive_group()
+    show.add_argument(
+        "--text", action="store_true", help="print the content as it arrives instead of JSON"
+    )
+    show.add_argument(
+        "--events", action="store_true", help="print JSON Lines of the decoded Server-Sent Events"
+    )
+    show.add_argument(
+        "--chunks", action="store_true", help="print JSON Lines of the decoded chunks"
+    )
+    show.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing on stdout: only check (exit status, stderr)",
+    )
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="never fail on a bad or inconsistent stream: keep everything, warn "
+        "(stderr and the JSON Lines output)",
+    )
+    p.add_argument(
+        "--format",
+        choices=_FORMATS,
+        help="the input format (default: detected per input, see below)",
+    )
+    p.add_argument(
+        "--field", metavar="PATH", help="records: the dotted path of the field holding the SSE body"
+    )
+    p.add_argument(
+        "--jsonl", action="store_true", help="JSON Lines with sources even for a single input"
+    )
+    p.add_argument(
+        "--glob",
+        default="*",
+        metavar="PATTERN",
+        help="in directories, read the files whose name matches (default: *)",
+    )
+    p.add_argument("--stats", action="store_true", help="end with a summary line on stderr")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress line on stderr (default: when stderr is a terminal "
+        "and stdout is not)",
+    )
+    p.add_argument(
+        "--created-tolerance",
+        type=_non_negative,
+        default=600,
+        metavar="SECONDS",
+        help="how far 'created' may move forward within a stream (default: 600)",
+    )
+    p.add_argument(
+        "--max-event-bytes",
+        type=_non_negative,
+        default=DEFAULT_MAX_EVENT_BYTES,
+        metavar="N",
+        help=f"the most one event may hold; 0 = no limit (default: {DEFAULT_MAX_EVENT_BYTES})",
+    )
+    p.add_argument("-V", "--version", action="version", version=f"chunkstream {__version__}")
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="chunkstream",
-        description="Assemble a captured chat.completion stream (SSE) into its completion.",
-    )
-    parser.add_argument("source", help="a captured text/event-stream body, or - for stdin")
-    parser.add_argument("--lenient", action="store_true", help="never fail on a bad stream")
-    args = parser.parse_args(argv)
+    """Run the command line; return the exit status: 0 every input succeeded, 1 an input
+    failed, 130 interrupted. Usage errors raise ``SystemExit(2)``, as argparse does."""
     try:
-        if args.source == "-":
-            completion = assemble(sys.stdin.buffer, strict=not args.lenient)
-        else:
-            with open(args.source, "rb") as f:
-                completion = assemble(f, strict=not args.lenient)
-    except (ChunkstreamError, OSError) as exc:
-        print(f"chunkstream: error: {exc}", file=sys.stderr)
-        return 1
-    for warning in completion.warnings:
-        print(f"chunkstream: warning: {warning}", file=sys.stderr)
-    json.dump(completion.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-    return 0
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.format == "records" and not args.field:
+            parser.error("--format records needs --field PATH (the field holding the SSE body)")
+        if args.field is not None and args.format not in (None, "records"):
+            parser.error(f"--field reads records; it does not apply to --format {args.format}")
+        if args.field is not None and "" in args.field.split("."):
+            parser.error(f"--field expects a dotted path like response.body, got {args.field!r}")
+        if args.files.count("-") > 1:
+            parser.error("stdin (-) can be read only once")
+        if args.jsonl and (args.text or args.quiet):
+            parser.error("--jsonl does not apply to --text or --quiet")
+        run = _Run(args, _binary(sys.stdin), _binary(sys.stdout), sys.stderr, _isatty(sys.stdout))
+        try:
+            return run.run()
+        except _StdoutClosed:
+            # The reader went away (| head): end quietly with the status so far. stdout now
+            # points at /dev/null so that the flush at exit does not fail once more.
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            except (OSError, ValueError, AttributeError):
+                pass
+            return 1 if run.stats.failed else 0
+        finally:
+            run.progress.clear()
+    except KeyboardInterrupt:
+        return 130
