@@ -437,6 +437,7 @@ class ChunkDecoder:
         self.strict = strict
         self.warnings: list[StreamWarning] = []
         self._out: list[ChatCompletionChunk] = []
+        self._closed = False
         self._finishes = _Finishes()
         self._core = _Core(
             strict,
@@ -455,10 +456,16 @@ class ChunkDecoder:
         return self._core.done
 
     def feed(self, data: bytes) -> list[ChatCompletionChunk]:
+        if self._closed:
+            raise RuntimeError("ChunkDecoder.feed() called after close(); use a new decoder")
         self._core.feed(data)
         return self._take()
 
     def close(self) -> list[ChatCompletionChunk]:
+        """End the input. A second call does nothing and returns ``[]``."""
+        if self._closed:
+            return []
+        self._closed = True
         self._core.close()
         return self._take()
 

@@ -260,6 +260,27 @@ def test_chunk_decoder_ignores_what_is_fed_after_done_and_counts_it() -> None:
             ]
 
 
+def test_chunk_decoder_close_twice_gives_the_last_chunk_once() -> None:
+    # Regression: the held-back last event (no final blank line) was taken at every close().
+    decoder = ChunkDecoder()
+    assert decoder.feed((HELLO + STOP[:-1]).encode())[0].to_dict() == chunk(
+        {"role": "assistant", "content": "Hi"}
+    )
+    assert [c.to_dict() for c in decoder.close()] == [chunk({}, "stop")]
+    assert decoder.close() == []
+    assert decoder.warnings == []
+
+
+def test_chunk_decoder_feed_after_close_is_a_misuse() -> None:
+    decoder = ChunkDecoder()
+    decoder.feed(HELLO.encode())
+    with pytest.raises(TruncatedStreamError):
+        decoder.close()
+    with pytest.raises(RuntimeError) as info:
+        decoder.feed(BANG.encode())
+    assert str(info.value) == "ChunkDecoder.feed() called after close(); use a new decoder"
+
+
 # ---------------------------------------------------------------------------------------------
 # In-band errors
 
