@@ -244,6 +244,10 @@ class _Core:
         except ChunkError as exc:
             if self.strict or not self._repair(obj, n, offset):
                 exc.locate(n, offset)
+                if type(obj) is dict and obj.get("error") is not None:
+                    # The provider's error matters more than what else is wrong with the
+                    # chunk: it is raised (strict) or kept (lenient) before the rest is skipped.
+                    self._upstream({"error": obj["error"]}, n, offset)
                 self._bad(exc, n, offset)
                 return
         if self.raise_upstream and obj.get("error") is not None:

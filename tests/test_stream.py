@@ -457,6 +457,38 @@ def test_lenient_keeps_the_first_error_and_warns_about_each() -> None:
     )
 
 
+def test_an_error_in_an_otherwise_invalid_chunk_is_still_the_providers_error() -> None:
+    bad = 'data: {"error": {"message": "boom"}, "choices": [{"index": "0"}]}\n\n'
+    body = HELLO + bad + STOP
+    at = offset_of(body, bad)
+    with pytest.raises(UpstreamError) as info:
+        assemble(body.encode())
+    assert str(info.value) == f"the provider sent an error: boom (chunk 1, byte {at})"
+    assert info.value.error == {"message": "boom"}
+    with pytest.raises(UpstreamError):
+        decode_all(body.encode())
+    result = assemble(body.encode(), strict=False)
+    assert result.to_dict() == completion("Hi", "stop", error={"message": "boom"})
+    assert result.warnings == (
+        StreamWarning(
+            kind="upstream_error",
+            message="the provider sent an error: boom",
+            chunk_index=1,
+            byte_offset=at,
+        ),
+        StreamWarning(
+            kind="invalid_chunk",
+            message="expected int at .choices[0].index, got str '0'; skipped the chunk",
+            chunk_index=1,
+            byte_offset=at,
+            path=".choices[0].index",
+        ),
+    )
+    chunks, decoder = decode_all(body.encode(), strict=False)
+    assert chunks[1] == {"error": {"message": "boom"}}
+    assert [w.kind for w in decoder.warnings] == ["upstream_error", "invalid_chunk"]
+
+
 def test_a_null_error_key_is_no_error() -> None:
     body = (HELLO + data(chunk({"content": "!"}, error=None)) + STOP).encode()
     for strict in (True, False):
