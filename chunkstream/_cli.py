@@ -960,7 +960,8 @@ class _Run:
                 "'id' and 'retry')"
             )
             warnings.append(StreamWarning(kind="ignored", message=message, byte_offset=offset))
-        if body.nbytes and not decoder.events_dispatched and (held is None or held.event is None):
+        took_held = held is not None and held.event is not None
+        if body.nbytes and not (decoder.events_dispatched or took_held or warnings):
             message = f"no event in the input's {body.nbytes} bytes"
             warnings.append(StreamWarning(kind="no_event", message=message))
         self.out.flush()
@@ -979,6 +980,7 @@ class _Run:
                 if chunk.usage is not None:
                     usage = chunk.usage  # the last non-null usage, as the assembler keeps it
 
+        closing = False
         try:
             for read in body.reads():
                 if counter is not None:
@@ -987,8 +989,13 @@ class _Run:
                 self.out.flush()
                 if decoder.done:
                     break
+            closing = True
             emit(decoder.close())
         except ChunkstreamError as exc:
+            if not closing:
+                # "When feed() raises, the chunks its read completed before the error are
+                # returned by the next feed()": they came before the error, show them.
+                emit(decoder.feed(b""))
             body.relocate(exc)
             self.out.flush()
             self._failed(source, exc, wrapped, [body.warning(w) for w in decoder.warnings])
