@@ -23,6 +23,10 @@ _BOM = b"\xef\xbb\xbf"
 # (a real provider's body starts like this). Recorded so the layers above can say so.
 _FIELD_NAMES = (b"data", b"event", b"id", b"retry")
 _MAX_IGNORED_RECORDED = 100
+# The spec leaves the range of the reconnection time to the implementation; like Chromium, a
+# retry value that does not fit in an unsigned 64-bit integer is ignored. (This also keeps int()
+# away from huge digit strings, which CPython refuses past 4300 digits with a ValueError.)
+_MAX_RETRY = 2**64 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +76,10 @@ class SSEDecoder:
     in CRLF, LF or CR (a CR at the end of one read and an LF at the start of the next are one
     line ending); nothing else ends a line. Text is UTF-8 with replacement; one leading BOM is
     stripped. ``max_event_bytes`` bounds the bytes one pending event may hold (``None`` for no
-    bound); breaking it raises :class:`SSEError` at the end of that ``feed()``, carrying the
-    other events of the read, and the oversized event is skipped.
+    bound), counted as the bytes of its lines so far, line endings not counted (so the same bytes
+    break the limit however they are split); breaking it raises :class:`SSEError` at the end of
+    that ``feed()``, carrying the other events of the read, and the oversized event is skipped
+    from the line that broke the limit up to its blank line.
 
     After ``close()``: ``held_back`` describes an unfinished final block (``None`` if the input
     ended between events). At any time: ``last_event_id``, ``retry`` (the last valid reconnection
@@ -110,7 +116,7 @@ class SSEDecoder:
         self._parts_start = 0
         # The block (event) being collected.
         self._data: list[bytes] = []
-        self._data_len = 0
+        self._block_len = 0  # bytes of the block's complete lines, line endings not counted
         self._type: bytes | None = None
         self._block_retry: int | None = None
         self._block_start: int | None = None
@@ -136,6 +142,10 @@ class SSEDecoder:
         layer's fast path)."""
         if self._closed:
             raise RuntimeError("SSEDecoder.feed() called after close(); use a new decoder")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            # bytes(5) would be five NUL bytes, bytes("...") a confusing TypeError: say it here.
+            hint = "; encode text first: text.encode('utf-8')" if isinstance(data, str) else ""
+            raise TypeError(f"SSEDecoder.feed() takes bytes, got {type(data).__name__}{hint}")
         if not data:
             return []
         data = bytes(data)
@@ -182,6 +192,7 @@ class SSEDecoder:
             self._parts_len = 0
             self._partial = False
         out: list[RawEvent] = []
+        limit = self.max_event_bytes
         for line in lines:
             start = pos
             pos += len(line)
@@ -196,8 +207,15 @@ class SSEDecoder:
                 self._block_start = start
             if self._skipping:
                 continue
+            if limit is not None:
+                # Counted before the line is used: the line that breaks the limit is skipped
+                # with the rest of its block, whatever the read boundaries were.
+                self._block_len += len(line)
+                if self._block_len > limit:
+                    self._break_limit(self._block_len)
+                    continue
             if line[:5] == b"data:":  # the common case first
-                self._add_data(line[6:] if line[5:6] == b" " else line[5:])
+                self._data.append(line[6:] if line[5:6] == b" " else line[5:])
             elif line[0] != 58:  # a line starting with ":" is a comment
                 self._field(line, start)
         if partial is not None:
@@ -244,15 +262,9 @@ class SSEDecoder:
             return  # counted (for held_back) but not kept
         self._parts.append(fragment)
         limit = self.max_event_bytes
-        if limit is not None and self._parts_len + self._data_len > limit:
-            self._break_limit(self._parts_len + self._data_len)
+        if limit is not None and self._block_len + self._parts_len > limit:
+            self._break_limit(self._block_len + self._parts_len)
             self._parts = []
-
-    def _add_data(self, value: bytes) -> None:
-        self._data.append(value)
-        self._data_len += len(value) + 1
-        if self.max_event_bytes is not None and self._data_len > self.max_event_bytes:
-            self._break_limit(self._data_len)
 
     def _field(self, line: bytes, start: int) -> None:
         # "If the line contains a U+003A COLON character (:): collect the characters on the line
@@ -267,7 +279,7 @@ class SSEDecoder:
             if value[:1] == b" ":
                 value = value[1:]
         if name == b"data":
-            self._add_data(value)
+            self._data.append(value)
         elif name == b"event":
             self._type = value
         elif name == b"id":
@@ -278,7 +290,9 @@ class SSEDecoder:
             # "If the field value consists of only ASCII digits, interpret it as an integer in
             # base ten and set the reconnection time; otherwise ignore the field."
             if value and value.isdigit():  # bytes.isdigit() is ASCII-only
-                self.retry = self._block_retry = int(value)
+                significant = value.lstrip(b"0") or b"0"
+                if len(significant) <= 20 and int(significant) <= _MAX_RETRY:
+                    self.retry = self._block_retry = int(significant)
         elif name.strip() in _FIELD_NAMES and len(self.ignored_lines) < _MAX_IGNORED_RECORDED:
             self.ignored_lines.append((start, name.decode("utf-8", "replace")))
 
@@ -295,7 +309,7 @@ class SSEDecoder:
             self.events_dispatched += 1
         if self._data:
             self._data = []
-        self._data_len = 0
+        self._block_len = 0
         self._type = None
         self._block_retry = None
         self._block_start = None
@@ -307,7 +321,6 @@ class SSEDecoder:
             self._oversized.append((start, size))
         self._skipping = True
         self._data = []
-        self._data_len = 0
 
     def _raise_oversized(self, out: list[RawEvent]) -> None:
         (offset, size), more = self._oversized[0], len(self._oversized) - 1
