@@ -73,8 +73,16 @@ def _join(parts: list[str]) -> str:
     return _fix("".join(parts))
 
 
+def _joined(parts: list[str]) -> str:
+    """Join the parts in place (the list keeps one part: the next join costs nothing)."""
+    if len(parts) > 1:
+        parts[:] = ["".join(parts)]
+    return parts[0]
+
+
 def _tuple(items: list[Any]) -> tuple[Any, ...]:
-    return tuple(items)
+    """Content parts as sent, but with split surrogate pairs mended like every final string."""
+    return tuple(_plain(item) for item in items)
 
 
 def _tokens(items: list[dict[str, Any]]) -> tuple[TokenLogprob, ...]:
@@ -103,14 +111,33 @@ def _plain(value: Any) -> Any:
 
 def _held(value: Any) -> Any:
     """The held form of a vendor value first seen in a delta: strings become appendable texts,
-    objects and lists are copied (we extend them later and must not touch the chunk's own)."""
+    objects are copied (we merge into them later and must not touch the chunk's own), lists
+    hold finished copies of their items (items are never merged into, only added)."""
     t = type(value)
     if t is str:
         return _Text((value,))
     if t is dict:
         return {k: _held(v) for k, v in value.items()}
     if t is list:
+        return [_plain(v) for v in value]
+    return value
+
+
+def _finish(value: Any) -> Any:
+    """The finished form of a held delta value, for one snapshot.
+
+    Cheap enough to run after every chunk: texts are joined in place (the next join starts
+    from one part), lists are copied shallowly (their items were finished when they came and
+    are shared between snapshots: never mutated by the accumulator)."""
+    t = type(value)
+    if t is _Text:
+        return _fix(_joined(value))
+    if t is dict:
+        return {k: _finish(v) for k, v in value.items()}
+    if t is list:
         return list(value)
+    if t is str:
+        return _fix(value)
     return value
 
 
@@ -126,7 +153,7 @@ def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
     if t is str and type(old) is _Text:
         old.append(value)
     elif t is list and type(old) is list:
-        old.extend(value)
+        old.extend([_plain(v) for v in value])
     elif t is dict and type(old) is dict:
         for k, v in value.items():
             _merge_delta_value(old, k, v)
@@ -158,30 +185,55 @@ def _merge_level_value(target: dict[str, Any], key: str, value: Any) -> None:
 class _Tool:
     """One tool call being assembled."""
 
-    __slots__ = ("arguments", "extra", "fn_extra", "id", "index", "name", "seq", "type")
+    __slots__ = (
+        "arguments",
+        "extra",
+        "fn_extra",
+        "id",
+        "index",
+        "name",
+        "name_length",
+        "seq",
+        "type",
+    )
 
     def __init__(self, index: int | None, seq: int) -> None:
         self.index = index
         self.seq = seq  # arrival order, for index-less calls and displaced ones
         self.id: str | None = None
         self.type: str | None = None
-        self.name: str | None = None
+        # The name's fragments (names can be split), joined once; ``name_length`` is their total
+        # length, so that telling a fragment from a repeat of the whole name rarely joins.
+        self.name: list[str] | None = None
+        self.name_length = 0
         self.arguments: list[str] = []
         self.extra: dict[str, Any] = {}
         self.fn_extra: dict[str, Any] = {}
+
+    def add_name(self, name: str) -> None:
+        """A name equal to what is held is a repeat (providers resend it); anything else is a
+        fragment and is appended. Linear in the input: the held fragments are joined only when
+        a fragment exactly as long as all of them together comes."""
+        parts = self.name
+        if parts is None:
+            self.name = [name]
+            self.name_length = len(name)
+        elif len(name) != self.name_length or name != _joined(parts):
+            parts.append(name)
+            self.name_length += len(name)
 
     def build(self, final: bool) -> ToolCall:
         args: Any = self.arguments
         args = _join(args) if final else Pending(args, len(args), _join)
         return ToolCall(
-            id=self.id,
-            type=self.type or "function",
+            id=None if self.id is None else _fix(self.id),
+            type=_fix(self.type) if self.type else "function",
             function=FunctionCall(
-                name=None if self.name is None else _fix(self.name),
+                name=None if self.name is None else _fix(_joined(self.name)),
                 arguments=args,
-                extra=_plain(self.fn_extra),
+                extra=_finish(self.fn_extra),
             ),
-            extra=_plain(self.extra),
+            extra=_finish(self.extra),
         )
 
 
@@ -246,7 +298,7 @@ class _Choice:
         parts = self.parts
         content_parts: Any = None
         if parts is not None:
-            content_parts = tuple(parts) if final else Pending(parts, len(parts), _tuple)
+            content_parts = _tuple(parts) if final else Pending(parts, len(parts), _tuple)
         logprobs = None
         if self.lp_seen:
             logprobs = AssembledLogprobs(
@@ -264,12 +316,12 @@ class _Choice:
             reasoning_content=text(self.reasoning_content),
             reasoning=text(self.reasoning),
             content_parts=content_parts,
-            extra=_plain(self.delta_extra),
+            extra=_finish(self.delta_extra),
         )
         return Choice(
             index=self.index,
             message=message,
-            finish_reason=self.finish,
+            finish_reason=None if self.finish is None else _fix(self.finish),
             logprobs=logprobs,
             extra=_plain(self.extra),
         )
@@ -636,7 +688,9 @@ class Accumulator:
                     f"got {describe(call_id)}"
                 )
                 if self.strict:
-                    self._raise_inconsistent(message, "tool_calls.id", tool.id, call_id, path)
+                    self._raise_inconsistent(
+                        message, "tool_calls.id", tool.id, call_id, f"{path}.id"
+                    )
                 self.warn(
                     "inconsistent",
                     message + "; kept both, as two calls",
@@ -694,8 +748,8 @@ class Accumulator:
     def _new_tool(self, st: _Choice, index: int | None, path: str) -> _Tool | None:
         if len(st.tool_list) >= self.max_tool_calls:
             self._limit(
-                f"too many tool calls in choice {st.index}: over max_tool_calls "
-                f"({self.max_tool_calls})",
+                f"too many tool calls in choice {st.index}: tool call number "
+                f"{len(st.tool_list) + 1} would be over max_tool_calls ({self.max_tool_calls})",
                 path,
             )
             return None
@@ -707,11 +761,7 @@ class Accumulator:
     def _merge_function(self, tool: _Tool, fn: dict[str, Any], path: str) -> None:
         name = fn.get("name")
         if name:
-            # Equal to what is held: a repeat (providers resend it). Otherwise a fragment.
-            if tool.name is None:
-                tool.name = name
-            elif name != tool.name:
-                tool.name += name
+            tool.add_name(name)
         arguments = fn.get("arguments")
         if arguments:
             tool.arguments.append(arguments)
@@ -828,17 +878,17 @@ class Accumulator:
             if cached is not None and cached[0] is usage:
                 built = cached[1]
             else:
-                built = Usage._build(usage)
+                built = Usage._build(_plain(usage))
                 self._usage_built = (usage, built)
         return ChatCompletion(
             id=_fix(self._id) if self._id else None,
             created=self._created,
             model=_fix(self._model) if self._model else None,
-            system_fingerprint=self._fingerprint,
-            service_tier=self._tier,
+            system_fingerprint=None if self._fingerprint is None else _fix(self._fingerprint),
+            service_tier=None if self._tier is None else _fix(self._tier),
             choices=tuple(st.build(final) for st in order),
             usage=built,
-            error=self._error,
+            error=_plain(self._error),
             warnings=tuple(self.warnings),
             extra=_plain(self._extra),
         )
