@@ -54,9 +54,10 @@ inputs:
     sse      a raw text/event-stream body (anything not matched below)
     chunks   JSON Lines, one chunk object per line, as gateways log them: chosen when the
              first line is a JSON object with "choices" or "object": "chat.completion.chunk".
-             Each non-blank line is the data of one event; a line [DONE] ends the stream.
-             Errors name the line: "line 3: ..." (1-based), chunk (0-based among the
-             non-blank lines) and the line's byte offset in the file.
+             Each non-blank line is the data of one event, so the stream's rules apply
+             ([DONE] on a line of its own ends it; a cut last line is a chunk that is not
+             JSON). Errors name the line, "line 3: ..." (1-based); their chunk number counts
+             the non-blank lines (0-based) and their byte offset is the line's in the file.
     records  JSON Lines of records holding a whole SSE body in a string field named with
              --field (dotted path, e.g. response.body); chosen by --field. One stream per
              record, named FILE:LINE (1-based line number). A record that is not JSON, or
@@ -76,16 +77,18 @@ output:
   each warning {"kind", "message", "chunk_index", "byte_offset", "path", "field"}. The batch
   goes on past a failed input. chunk_index and byte_offset are 0-based and refer to the
   stream (for records and HAR: to the body; for chunks JSON Lines: to the file).
-  --text prints the content as it arrives, flushed; the first choice to arrive streams live,
-  every other choice follows when the stream ends, under a line "--- choice N ---"; several
-  inputs are separated by "==> SOURCE <==" lines. Reasoning, refusals and tool calls are not
-  shown (use the JSON output).
+  --text prints the content as it arrives, flushed. The first choice to arrive streams live;
+  every other choice follows when the stream ends; each choice but choice 0 starts with a
+  line "--- choice N ---". Several inputs are separated by "==> SOURCE <==" lines. What is
+  shown is the assembled text: on an error, the content up to it. Reasoning, refusals and
+  tool calls are not shown (use the JSON output).
   --events prints one JSON object per Server-Sent Event (all of them, [DONE] included):
   {"event", "data", "id", "retry", "offset"}. --chunks prints each chunk's JSON, checked one
   by one (consistency between chunks is checked by the default mode). With several inputs
   each line is {"source": S, "event": {...}} or {"source": S, "chunk": {...}}.
   Warnings and errors always go to stderr, one line each: "chunkstream: warning: ..." and
-  "chunkstream: error: ..." (prefixed with the source when there are several).
+  "chunkstream: error: ..." (with "SOURCE: " first when the output names sources). With
+  --text and --quiet they go to stderr only.
   --stats ends with one line on stderr: chunkstream: stats: {"streams", "ok", "failed",
   "chunks", "bytes", "errors": {type: n}, "warnings": {kind: n}, "usage": {"streams",
   "prompt_tokens", "completion_tokens", "total_tokens"}} (tokens summed from each completed
