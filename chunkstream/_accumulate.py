@@ -29,6 +29,7 @@ from ._models import (
     ToolCall,
     Usage,
     _check_usage,
+    validate_chunk,
 )
 
 __all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TOOL_CALLS", "Accumulator"]
@@ -390,8 +391,30 @@ class Accumulator:
     # -- public API --------------------------------------------------------------------------
 
     def feed(self, chunk: ChatCompletionChunk) -> None:
-        """Merge one chunk. Its number in messages is the count of chunks fed before it."""
-        self.merge(chunk.to_dict(), self._next, None)
+        """Merge one chunk. Its number in messages is one more than the previous chunk's (the
+        first is chunk 0).
+
+        A chunk built by hand with values ``from_dict`` would refuse (the plain constructors
+        trust their caller) raises :class:`ChunkError` in strict mode and is skipped with a
+        warning in lenient mode, like an invalid chunk in a stream."""
+        obj = chunk.to_dict()
+        n = self._next
+        try:
+            validate_chunk(obj)
+        except ChunkError as exc:
+            exc.locate(n, None)
+            if self.strict:
+                exc.partial = self.snapshot()
+                raise
+            self._next = n + 1
+            self.warn(
+                "invalid_chunk",
+                exc.reason + "; skipped the chunk",
+                chunk_index=n,
+                path=exc.path,
+            )
+            return
+        self.merge(obj, n, None)
 
     def snapshot(self) -> ChatCompletion:
         """The completion so far, without ending anything. Costs O(choices + tool calls); the

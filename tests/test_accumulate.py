@@ -21,6 +21,8 @@ from chunkstream import (
     Accumulator,
     ChatCompletion,
     ChatCompletionChunk,
+    ChoiceDelta,
+    ChunkChoice,
     ChunkError,
     ChunkstreamError,
     InconsistentStreamError,
@@ -1913,3 +1915,56 @@ def test_accumulator_holds_what_was_merged_before_a_strict_error() -> None:
     with pytest.raises(InconsistentStreamError):
         push(acc, [chunk(choice(0, content="b"), id="other")], "merge")
     assert acc.close().choices[0].message.content == "a"
+
+
+# ---------------------------------------------------------------------------------------------
+# feed() with chunks built by hand (the plain constructors trust their caller)
+
+
+def _hand_built_bad_chunks() -> list[tuple[ChatCompletionChunk, str, str]]:
+    return [
+        (
+            ChatCompletionChunk(choices=(ChunkChoice(index=None),)),  # type: ignore[arg-type]
+            # to_dict() leaves out a hand-built chunk's None fields: the key is missing.
+            "expected int at .choices[0].index, got nothing (the key is missing)",
+            ".choices[0].index",
+        ),
+        (
+            ChatCompletionChunk(choices=(ChunkChoice(index=0, delta=ChoiceDelta(content=5)),)),  # type: ignore[arg-type]
+            "expected str, list of objects or null at .choices[0].delta.content, got int 5",
+            ".choices[0].delta.content",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_feed_of_an_invalid_hand_built_chunk_strict_raises_chunk_error(case: int) -> None:
+    bad, reason, path = _hand_built_bad_chunks()[case]
+    acc = Accumulator()
+    acc.feed(ChatCompletionChunk.from_dict(chunk(choice(0, content="a"))))
+    with pytest.raises(ChunkError) as info:
+        acc.feed(bad)
+    assert str(info.value) == reason + " (chunk 1)"
+    assert (info.value.path, info.value.chunk_index, info.value.byte_offset) == (path, 1, None)
+    assert info.value.partial.choices[0].message.content == "a"
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_feed_of_an_invalid_hand_built_chunk_lenient_skips_it_with_a_warning(case: int) -> None:
+    bad, reason, path = _hand_built_bad_chunks()[case]
+    acc = Accumulator(strict=False)
+    acc.feed(ChatCompletionChunk.from_dict(chunk(choice(0, content="a"))))
+    acc.feed(bad)
+    acc.feed(ChatCompletionChunk.from_dict(chunk(choice(0, content="b"), id="other")))
+    c = acc.close()
+    assert c.choices[0].message.content == "ab"
+    assert [(w.kind, w.chunk_index, w.path, w.message) for w in c.warnings] == [
+        ("invalid_chunk", 1, path, reason + "; skipped the chunk"),
+        (
+            "inconsistent",
+            2,  # the skipped chunk kept its number
+            ".id",
+            "expected id 'chatcmpl-1' (as in chunk 0) at .id, got str 'other'",
+        ),
+    ]
+    assert acc.chunks == 2  # chunks merged
