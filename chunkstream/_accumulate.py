@@ -257,6 +257,7 @@ class _Choice:
         "reasoning",
         "reasoning_content",
         "refusal",
+        "refused",
         "role",
         "tool_list",
         "tools",
@@ -273,6 +274,9 @@ class _Choice:
         self.parts: list[dict[str, Any]] | None = None  # list-typed (Mistral) content, as sent
         self.tools: dict[int, _Tool] = {}  # keyed by tool-call index
         self.tool_list: list[_Tool] = []  # every call, in arrival order
+        # The last tool call that came was refused (max_tool_calls): a fragment without index
+        # or id continues that one, not the last call held.
+        self.refused = False
         self.function: _Tool | None = None  # legacy function_call
         self.finish: str | None = None
         self.finish_at = 0
@@ -735,6 +739,16 @@ class Accumulator:
                     if t.id == call_id:
                         tool = t
                         break
+            elif st.refused:
+                self.warn(
+                    "limit",
+                    f"tool call fragment without index or id at {path} continues a tool call "
+                    f"skipped over max_tool_calls ({self.max_tool_calls}); skipped",
+                    chunk_index=self._n,
+                    byte_offset=self._off,
+                    path=path,
+                )
+                return
             elif st.tool_list:
                 # No index, no id: it continues the only open call.
                 tool = st.tool_list[-1]
@@ -752,6 +766,7 @@ class Accumulator:
                 tool = self._new_tool(st, None, path)
                 if tool is None:
                     return
+        st.refused = False
         if call_id and tool.id is None:
             tool.id = call_id
         kind = call.get("type")
@@ -775,6 +790,7 @@ class Accumulator:
                 f"{len(st.tool_list) + 1} would be over max_tool_calls ({self.max_tool_calls})",
                 path,
             )
+            st.refused = True
             return None
         self._tool_seq += 1
         tool = _Tool(index, self._tool_seq)

@@ -1968,3 +1968,35 @@ def test_feed_of_an_invalid_hand_built_chunk_lenient_skips_it_with_a_warning(cas
         ),
     ]
     assert acc.chunks == 2  # chunks merged
+
+
+def test_fragment_continuing_a_skipped_tool_call_is_skipped_too(run: Run) -> None:
+    # Index-less calls, max_tool_calls=1: call_b is skipped, and so is its continuation (it
+    # must not land on call_a, the last call held); call_a's own continuation is kept.
+    c = run(
+        chunk(tools(call(None, "call_a", name="f", arguments="{"))),
+        chunk(tools(call(None, "call_b", name="g", arguments="["))),
+        chunk(tools(call(None, arguments="]"))),
+        chunk(tools(call(None, "call_a", arguments="}"))),
+        max_tool_calls=1,
+        strict=False,
+    )
+    assert message(c)["tool_calls"] == [
+        {"id": "call_a", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    ]
+    assert [(w.kind, w.chunk_index, w.path, w.message) for w in c.warnings] == [
+        (
+            "limit",
+            1,
+            ".choices[0].delta.tool_calls[0]",
+            "too many tool calls in choice 0: tool call number 2 would be over max_tool_calls "
+            "(1); skipped",
+        ),
+        (
+            "limit",
+            2,
+            ".choices[0].delta.tool_calls[0]",
+            "tool call fragment without index or id at .choices[0].delta.tool_calls[0] "
+            "continues a tool call skipped over max_tool_calls (1); skipped",
+        ),
+    ]
