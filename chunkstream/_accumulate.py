@@ -421,8 +421,12 @@ class Accumulator:
         self.merge(obj, n, None)
 
     def snapshot(self) -> ChatCompletion:
-        """The completion so far, without ending anything. Costs O(choices + tool calls); the
-        strings and lists are built when first read."""
+        """The completion so far, without ending anything; later chunks do not change it.
+
+        Costs O(choices + tool calls): text, logprobs and content parts are built when first
+        read. Vendor fields are built at once: their objects are copied key by key, their
+        strings joined in place, their lists copied shallowly (the items are shared between
+        snapshots and the final completion; the accumulator never changes them)."""
         return self._build(final=False)
 
     def close(self) -> ChatCompletion:
