@@ -12,6 +12,7 @@ import binascii
 import fnmatch
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,7 +35,6 @@ from . import (
 )
 
 _READ_SIZE = 64 * 1024  # the most one read takes; reads return what is there (pipes, tail -f)
-_SNIFF_CAP = 1024 * 1024  # bytes looked at to tell the formats apart
 _BOM = b"\xef\xbb\xbf"
 _JSON_WS = b" \t\r\n"
 _ASCII_WS = " \t\n\r\x0b\x0c"  # what may surround [DONE] (as the stream layer reads it)
@@ -234,41 +234,64 @@ class _Reader:
             yield block
 
 
-def _sniff(reader: _Reader) -> str:
-    """Tell sse / chunks / har apart from the first non-blank bytes (then put them back)."""
-    head = b""
+# After the opening brace: the start of {"log": ...} (a HAR), or a prefix of it that the next
+# read may complete.
+_HAR_START = re.compile(rb'\{[ \t\r\n]*"log"[ \t\r\n]*:')
+_HAR_PREFIX = re.compile(rb'\{[ \t\r\n]*(?:"(?:l(?:o(?:g(?:"[ \t\r\n]*)?)?)?)?)?')
+_HAR_WINDOW = 4096  # whitespace between "{" and "log" beyond this is not a HAR we detect
+
+
+def _sniff(reader: _Reader, cap: int | None) -> str:
+    """Tell sse / chunks / har apart from the first non-blank bytes, then put them back.
+
+    Incremental: each read is scanned once, so a long first line arriving in small reads
+    costs linear time. Reads stop once the format is known; for chunk JSON Lines that is the
+    end of the first line (its object is parsed), for the others its first bytes. ``cap``
+    bounds what is held while looking (a chunk line may be as long as one event may be).
+    """
+    head = bytearray()
+    pos = 0  # bytes of head known to be blank (after a BOM)
+    first = -1  # index of the first non-blank byte, once seen
+    searched = 0  # how far the end of the first line was looked for
     kind: str | None = None
     while kind is None:
         block = reader.read()
+        eof = not block
         head += block
-        kind = _decide(head, eof=not block)
-    reader.unread(head)
+        if first < 0:
+            if pos == 0 and not eof and len(head) < 3 and _BOM.startswith(head):
+                continue  # may be a BOM split across reads
+            if pos == 0 and head.startswith(_BOM):
+                pos = 3
+            while pos < len(head) and head[pos] in _JSON_WS:
+                pos += 1
+            if pos == len(head):
+                if eof or (cap is not None and len(head) > cap):
+                    kind = "sse"  # blank or empty: the stream layer says so
+                continue
+            first = searched = pos
+        kind = _decide(head, first, searched, eof, cap)
+        searched = len(head)
+    reader.unread(bytes(head))
     return kind
 
 
-def _decide(head: bytes, eof: bool) -> str | None:
-    s = head[3:] if head.startswith(_BOM) else head
-    s = s.lstrip(_JSON_WS)
-    if not s:
-        return "sse" if eof or len(head) > _SNIFF_CAP else None
-    if s[:1] != b"{":
+def _decide(head: bytearray, first: int, searched: int, eof: bool, cap: int | None) -> str | None:
+    if head[first] != 0x7B:  # not "{": an event stream (or what the stream layer rejects)
         return "sse"
-    rest = s[1:].lstrip(_JSON_WS)
-    if rest.startswith(b'"log"'):
-        after = rest[5:].lstrip(_JSON_WS)
-        if after[:1] == b":":
-            return "har"
-        if not after and not eof:
-            return None
-    elif not eof and b'"log"'.startswith(rest):
-        return None  # could still be the start of {"log":
-    end = s.find(b"\n")
+    window = head[first : first + _HAR_WINDOW]
+    if _HAR_START.match(window):
+        return "har"
+    prefix = _HAR_PREFIX.match(window)
+    if not eof and prefix is not None and prefix.end() == len(window) < _HAR_WINDOW:
+        return None  # could still become {"log":
+    end = head.find(b"\n", max(searched - 1, first))
     if end < 0:
-        if not eof and len(s) <= _SNIFF_CAP:
+        if not eof and (cap is None or len(head) - first <= cap):
             return None
-        end = len(s)
+        end = len(head)
     try:
-        obj = json.loads(s[:end])
+        obj = json.loads(head[first:end])
     except (ValueError, RecursionError):
         return "sse"  # the stream layer says what it is not
     if type(obj) is dict and ("choices" in obj or obj.get("object") == "chat.completion.chunk"):
@@ -746,7 +769,7 @@ class _Run:
             reader = _Reader(f)
             fmt = self.args.format or ("records" if self.args.field else None)
             if fmt is None:
-                fmt = _sniff(reader)
+                fmt = _sniff(reader, self.max_event_bytes)
             if fmt == "records":
                 self._records(name, reader)
             elif fmt == "har":

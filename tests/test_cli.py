@@ -684,6 +684,79 @@ def test_corpus_streams_in_a_har_and_in_records_match_the_files(tmp_path: Path) 
         assert a["warnings"] == b["warnings"] == c["warnings"]
 
 
+class Trickle:
+    """stdin that hands out its bytes a few at a time, as a slow pipe does."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.data, self.size, self.pos = data, size, 0
+        self.buffer = self
+
+    def read1(self, n: int = -1) -> bytes:
+        piece = self.data[self.pos : self.pos + min(self.size, n if n > 0 else self.size)]
+        self.pos += len(piece)
+        return piece
+
+
+def trickled(
+    data: bytes, size: int, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, bytes]:
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", Trickle(data, size))
+    monkeypatch.setattr(sys, "stdout", out)
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.chdir(ROOT)
+    rc = main([*args, "-"])
+    out.flush()
+    assert rc == 0, err.getvalue()
+    return rc, out.buffer.getvalue()
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 64])
+def test_format_detection_does_not_depend_on_how_stdin_is_cut(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sse = (ROOT / fixture("openai-text-usage")).read_bytes()
+    want = expected("openai-text-usage")["strict"]["completion"]
+    body = sse.decode()
+    inputs = {
+        "sse with a BOM": b"\xef\xbb\xbf" + sse,
+        "chunk lines": b"\n  \n" + chunk_jsonl("openai-text-usage"),
+        "HAR": har([har_entry("text/event-stream", body)]),  # pretty: "{" then "log" below
+        "one-line HAR": json.dumps(
+            {"log": {"entries": [har_entry("text/event-stream", body)]}}
+        ).encode(),
+    }
+    for name, data in inputs.items():
+        rc, out = trickled(data, size, [], monkeypatch)
+        assert rc == 0, name
+        lines = out.decode().splitlines()
+        got = json.loads(lines[0])["completion"] if name.endswith("HAR") else json.loads(out)
+        assert got == want, name
+
+
+def test_a_long_first_line_in_small_reads_costs_linear_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def stream(size: int) -> bytes:
+        first = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                 "choices": [{"index": 0, "delta": {"content": "x" * size}}]}  # fmt: skip
+        last = {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        return (json.dumps(first) + "\n" + json.dumps(last) + "\n").encode()
+
+    def seconds(size: int) -> float:
+        data = stream(size)
+        start = time.perf_counter()
+        rc, _ = trickled(data, 256, ["-q"], monkeypatch)
+        assert rc == 0
+        return time.perf_counter() - start
+
+    seconds(10_000)  # warm up
+    small, big = seconds(200_000), seconds(2_000_000)
+    # 10x the input: linear is about 10x the time; a rescan per read would be about 100x.
+    assert big < 40 * small + 0.5, (small, big)
+
+
 # ---------------------------------------------------------------------------------------------
 # --lenient, --events, --chunks, --stats, --quiet.
 
