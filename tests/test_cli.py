@@ -1178,6 +1178,39 @@ def test_progress_line_when_asked_for(tmp_path: Path) -> None:
     assert cli("-q", tmp_path).stderr == b""
 
 
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_progress_shows_by_itself_on_a_terminal_when_stdout_is_not(tmp_path: Path) -> None:
+    body = (ROOT / fixture("openai-text-usage")).read_bytes()
+    (tmp_path / "a.sse").write_bytes(body)
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chunkstream", "-q", str(tmp_path / "a.sse"), "-"],
+        cwd=ROOT,
+        env=ENV,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    assert proc.stdin is not None
+    time.sleep(0.8)  # the line waits half a second, so that quick runs show none
+    proc.stdin.write(body)
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+    seen = b""
+    while True:
+        try:
+            block = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not block:
+            break
+        seen += block
+    os.close(master)
+    final = "chunkstream: 2/2 files, 2 streams, 0 failed"
+    assert seen.decode().endswith("\r" + final + "\r" + " " * len(final) + "\r")
+
+
 def test_a_lone_surrogate_is_escaped_so_the_output_stays_valid_json(tmp_path: Path) -> None:
     chunk = (
         '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
