@@ -40,6 +40,7 @@ _JSON_WS = b" \t\r\n"
 _ASCII_WS = " \t\n\r\x0b\x0c"  # what may surround [DONE] (as the stream layer reads it)
 _STDIN = "<stdin>"
 _FORMATS = ("sse", "chunks", "records", "har")
+_CONTAINERS = ("records", "har")  # formats holding several streams: always JSON Lines
 
 _DESCRIPTION = """\
 Rebuild chat.completion objects from captured OpenAI-compatible streams (Server-Sent Events
@@ -765,9 +766,9 @@ class _Run:
         except OSError as exc:
             self._failed(name, _InputError.reading(name, exc), self.batch)
             return
+        fmt: str | None = self.args.format or ("records" if self.args.field else None)
         try:
             reader = _Reader(f)
-            fmt = self.args.format or ("records" if self.args.field else None)
             if fmt is None:
                 fmt = _sniff(reader, self.max_event_bytes)
             if fmt == "records":
@@ -778,8 +779,8 @@ class _Run:
                 self._stream(name, _ChunkLines(reader.blocks()), self.batch)
             else:
                 self._stream(name, _Body(reader.blocks()), self.batch)
-        except OSError as exc:  # reading failed before any stream began (sniffing, a HAR)
-            self._failed(name, _InputError.reading(name, exc), True)
+        except OSError as exc:  # reading failed outside a stream (sniffing, a HAR, records)
+            self._failed(name, _InputError.reading(name, exc), self.batch or fmt in _CONTAINERS)
         finally:
             if path is not None:
                 f.close()
