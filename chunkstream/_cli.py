@@ -193,7 +193,9 @@ def _event_dict(e: ServerSentEvent) -> dict[str, Any]:
 
 def _json_why(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        return (
+            f"{exc.msg}: line {exc.lineno} column {exc.colno}"  # json.JSONDecodeError's own shape
+        )
     if isinstance(exc, RecursionError):
         return "nested too deeply to decode"
     return str(exc)

@@ -579,7 +579,7 @@ def test_records_with_a_body_field_give_one_line_per_record(tmp_path: Path) -> N
         "field 'response.body' is a number, expected a string holding the event stream"
     )
     assert lines[4]["error"] == input_error(
-        "the record is not JSON (Expecting property name enclosed in double quotes at line 1 "
+        "the record is not JSON (Expecting property name enclosed in double quotes: line 1 "
         "column 2)"
     )
     stderr = proc.stderr.decode().splitlines()
@@ -675,8 +675,8 @@ def test_har_without_event_streams_or_unreadable_is_a_failed_input(tmp_path: Pat
     path.write_bytes(b'{"log": {"entries": [')
     proc = inproc(path)
     assert proc.stderr.decode() == (
-        f"chunkstream: error: {path}: not a HAR file: the JSON does not parse (Expecting value "
-        "at line 1 column 22)\n"
+        f"chunkstream: error: {path}: not a HAR file: the JSON does not parse (Expecting value: "
+        "line 1 column 22)\n"
     )
     proc = inproc("--format", "har", path)  # the same when forced
     assert proc.returncode == 1
