@@ -1009,7 +1009,6 @@ class _Run:
                 if chunk.usage is not None:
                     usage = chunk.usage  # the last non-null usage, as the assembler keeps it
 
-        closing = False
         try:
             for read in body.reads():
                 if counter is not None:
@@ -1018,13 +1017,9 @@ class _Run:
                 self.out.flush()
                 if decoder.done:
                     break
-            closing = True
             emit(decoder.close())
         except ChunkstreamError as exc:
-            if not closing:
-                # "When feed() raises, the chunks its read completed before the error are
-                # returned by the next feed()": they came before the error, show them.
-                emit(decoder.feed(b""))
+            emit(exc.chunks)  # they came before the error: show them
             body.relocate(exc)
             self.out.flush()
             self._failed(source, exc, wrapped, [body.warning(w) for w in decoder.warnings])

@@ -86,8 +86,9 @@ class ChunkstreamError(Exception):
     Attributes (``None`` when unknown): ``reason`` (the message without its location),
     ``chunk_index`` (0-based number of the chunk), ``byte_offset`` (0-based offset in the raw
     stream of the event's first line), ``path`` (JSON path such as ``.choices[0].delta``) and
-    ``partial`` (the :class:`ChatCompletion` assembled before the error, when there is one).
-    Errors pickle with all their attributes.
+    ``partial`` (the :class:`ChatCompletion` assembled before the error, when there is one)
+    and ``chunks`` (from :class:`ChunkDecoder`: the chunks completed before the error, which
+    its ``feed()``/``close()`` could not return). Errors pickle with all their attributes.
     """
 
     def __init__(
@@ -104,6 +105,7 @@ class ChunkstreamError(Exception):
         self.byte_offset = byte_offset
         self.path = path
         self.partial = partial
+        self.chunks: list[Any] = []  # ChunkDecoder: chunks completed before the error
         super().__init__(str(self))
 
     def __str__(self) -> str:

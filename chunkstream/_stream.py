@@ -430,9 +430,9 @@ class ChunkDecoder:
     lenient (``strict=False``): bad chunks are skipped and the rest kept; errors come through as
     chunks whose ``extra["error"]`` holds the provider's error (an ``event: error`` block as
     ``{"error": ...}``); each of these is recorded in ``warnings``.
-    When ``feed()`` raises, the chunks its read completed before the error are returned by the
-    next ``feed()`` or ``close()`` (with ``max_event_bytes``, so are those after an oversized
-    event: the decoder goes on).
+    When ``feed()`` or ``close()`` raises, the chunks completed before the error (by that read,
+    or by the end of input) are on the error as ``exc.chunks``, in order, so nothing is lost
+    whatever the reads; after an :class:`SSEError` the decoder goes on with the next event.
     """
 
     def __init__(
@@ -462,7 +462,11 @@ class ChunkDecoder:
     def feed(self, data: bytes) -> list[ChatCompletionChunk]:
         if self._closed:
             raise RuntimeError("ChunkDecoder.feed() called after close(); use a new decoder")
-        self._core.feed(data)
+        try:
+            self._core.feed(data)
+        except ChunkstreamError as exc:
+            exc.chunks = self._take()
+            raise
         return self._take()
 
     def close(self) -> list[ChatCompletionChunk]:
@@ -470,7 +474,11 @@ class ChunkDecoder:
         if self._closed:
             return []
         self._closed = True
-        self._core.close()
+        try:
+            self._core.close()
+        except ChunkstreamError as exc:
+            exc.chunks = self._take()
+            raise
         return self._take()
 
     def _take(self) -> list[ChatCompletionChunk]:
@@ -571,10 +579,10 @@ def iter_chunks(
             if decoder.done:
                 break
         yield from decoder.close()
-    except ChunkstreamError:
+    except ChunkstreamError as exc:
         # The chunks that came before the error in the same read are still yielded, so what
         # arrives before an error does not depend on where the reads were cut.
-        yield from decoder._take()
+        yield from exc.chunks
         raise
 
 
@@ -594,8 +602,8 @@ async def aiter_chunks(
                 break
         for chunk in decoder.close():
             yield chunk
-    except ChunkstreamError:
-        for chunk in decoder._take():  # as in iter_chunks
+    except ChunkstreamError as exc:
+        for chunk in exc.chunks:  # as in iter_chunks
             yield chunk
         raise
 

@@ -1412,14 +1412,14 @@ def test_an_oversized_event_after_done_is_ignored() -> None:
 def test_a_strict_decoder_that_goes_on_after_sse_error_loses_nothing_after_it() -> None:
     body = (HELLO + BIG + STOP + DONE).encode()
     decoder = ChunkDecoder(max_event_bytes=200)
-    with pytest.raises(SSEError):
+    with pytest.raises(SSEError) as info:
         decoder.feed(body)
-    # The chunks read together with the oversized event, before and after it, come at the
-    # next call.
-    assert [c.to_dict() for c in decoder.close()] == [
-        chunk({"role": "assistant", "content": "Hi"}),
-        chunk({}, "stop"),
+    # Stream order: the chunk before the oversized event is on the error; the one after it comes
+    # at the next call, if the caller goes on.
+    assert [c.to_dict() for c in info.value.chunks] == [
+        chunk({"role": "assistant", "content": "Hi"})
     ]
+    assert [c.to_dict() for c in decoder.close()] == [chunk({}, "stop")]
     assert decoder.done
 
 
