@@ -283,7 +283,7 @@ class _Core:
     @staticmethod
     def _not_json(exc: Exception, data: str) -> ChunkError:
         if isinstance(exc, json.JSONDecodeError):
-            why = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+            why = f"{exc.msg}: line {exc.lineno} column {exc.colno}"
         elif isinstance(exc, RecursionError):
             why = f"nested more than {_MAX_DEPTH} levels deep"
         else:

@@ -463,7 +463,7 @@ def test_a_chunk_line_that_is_not_json_is_located_by_line(tmp_path: Path) -> Non
     proc = inproc(path)
     assert proc.returncode == 1
     assert proc.stderr.decode() == (
-        "chunkstream: error: line 3: expected JSON in the event's data (Expecting value at "
+        "chunkstream: error: line 3: expected JSON in the event's data (Expecting value: "
         f"line 1 column 1), got str 'not json' (chunk 2, byte {offset})\n"
     )
     lenient = inproc("--lenient", "--jsonl", path)
@@ -472,7 +472,7 @@ def test_a_chunk_line_that_is_not_json_is_located_by_line(tmp_path: Path) -> Non
     # Skipping the bad line leaves exactly the fixture's chunks.
     assert line["completion"] == expected("openai-text-usage")["strict"]["completion"]
     message = (
-        "line 3: expected JSON in the event's data (Expecting value at line 1 column 1), got "
+        "line 3: expected JSON in the event's data (Expecting value: line 1 column 1), got "
         f"str 'not json'; skipped the chunk (chunk 2, byte {offset})"
     )
     assert line["warnings"] == [

@@ -184,7 +184,7 @@ def test_done_surrounded_by_non_ascii_whitespace_is_not_done(space: str) -> None
     body = HELLO + done + STOP
     at = offset_of(body, done)
     reason = (
-        "expected JSON in the event's data (Expecting value at line 1 column 1), "
+        "expected JSON in the event's data (Expecting value: line 1 column 1), "
         f"got str {(space + '[DONE]')!r}"
     )
     with pytest.raises(ChunkError) as info:
@@ -795,14 +795,14 @@ def test_a_whole_chat_completion_body_hints_at_stream_true() -> None:
 BAD_CHUNKS = [
     pytest.param(
         "{oops",
-        "expected JSON in the event's data (Expecting property name enclosed in double quotes "
-        "at line 1 column 2), got str '{oops'",
+        "expected JSON in the event's data (Expecting property name enclosed in double quotes: "
+        "line 1 column 2), got str '{oops'",
         None,
         id="not-json",
     ),
     pytest.param(
         '{"choices": [{"index": 0, "delta": {"content": "a"}}]',
-        "expected JSON in the event's data (Expecting ',' delimiter at line 1 column 54), "
+        "expected JSON in the event's data (Expecting ',' delimiter: line 1 column 54), "
         'got str \'{"choices": [{"index": 0, "delta": {"content": "a"}}]\'',
         None,
         id="json-cut-short",
