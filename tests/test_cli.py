@@ -1299,17 +1299,10 @@ def test_main_returns_the_status_in_process(
 
 
 def cli_section() -> str:
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    if "\n## Command line\n" in text:
-        start = text.index("\n## Command line\n")
-        end = text.find("\n## ", start + 1)
-        return text[start : end if end >= 0 else len(text)]
-    # Until the section is in the README, the draft written for it.
-    draft = ROOT.parent / "notes" / "CLI_README_SECTION.md"
-    if draft.exists():
-        return draft.read_text(encoding="utf-8")
-    pytest.skip("the README has no command-line section")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## Command line\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def transcripts(section: str) -> list[tuple[str, list[str]]]:
