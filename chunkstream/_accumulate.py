@@ -44,6 +44,8 @@ _CHOICE_KEYS = frozenset(("index", "delta", "finish_reason", "logprobs"))
 _TOOL_KEYS = frozenset(("index", "id", "type", "function"))
 _FUNCTION_KEYS = frozenset(("name", "arguments"))
 _LOGPROBS_KEYS = frozenset(("content", "refusal"))
+_INDEX_FUNCTION = frozenset(("index", "function"))
+_STR_OR_NONE = frozenset((str, type(None)))
 # Delta fields that are labels, not text: the last non-blank value wins instead of being
 # appended (gpt-oss on Groq repeats "channel": "analysis" on every delta; appending gives
 # "analysisanalysis...", which is what the openai SDK produces).
@@ -508,6 +510,91 @@ class Accumulator:
                 _merge_level_value(self._extra, key, value)
         if error is not None:
             self.upstream_error(error, chunk_index, byte_offset)
+
+    def merge_plain(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> bool:
+        """Merge a decoded (not yet validated) chunk if it has the everyday shape, and say
+        whether it did.
+
+        The stream layer's fast path for the bulk of a stream: one choice already known, not
+        finished, whose delta is one string of content or one fragment of arguments for a
+        tool call already open, with id/model/created the same as held. It checks everything
+        it relies on before it changes anything, so ``False`` means "nothing was done": the
+        caller validates the chunk and merges it with :meth:`merge`, which gives the same
+        result (the tests compare the two on every stream).
+        """
+        if not obj.keys() <= _TOP_KEYS:
+            return False
+        get = obj.get
+        v = get("id")
+        if not (v is None or v == self._id or v == ""):
+            return False
+        v = get("model")
+        if not (v is None or v == self._model or v == ""):
+            return False
+        v = get("created")
+        if not (v is None or (type(v) is int and (v == self._created or v == 0))):
+            return False
+        v = get("system_fingerprint")
+        if not (v is None or v == self._fingerprint or v == ""):
+            return False
+        v = get("service_tier")
+        if not (v is None or v == self._tier or v == ""):
+            return False
+        if type(get("object")) not in _STR_OR_NONE or get("usage") is not None:
+            return False
+        choices = get("choices")
+        if type(choices) is not list or len(choices) != 1:
+            return False
+        c = choices[0]
+        if type(c) is not dict or not c.keys() <= _CHOICE_KEYS:
+            return False
+        index = c.get("index")
+        if type(index) is not int:
+            return False
+        st = self._choices.get(index)
+        if (
+            st is None
+            or st.finish is not None
+            or c.get("finish_reason") is not None
+            or c.get("logprobs") is not None
+        ):
+            return False
+        delta = c.get("delta")
+        parts: list[str] | None = None
+        if delta is not None:
+            if type(delta) is not dict or len(delta) != 1:
+                return False
+            text = delta.get("content")
+            if type(text) is str:
+                parts = st.content
+                if parts is None:
+                    parts = st.content = []
+            else:
+                calls = delta.get("tool_calls")
+                if type(calls) is not list or len(calls) != 1:
+                    return False
+                call = calls[0]
+                if type(call) is not dict or not call.keys() <= _INDEX_FUNCTION:
+                    return False
+                i = call.get("index")
+                fn = call.get("function")
+                if type(i) is not int or type(fn) is not dict or len(fn) != 1:
+                    return False
+                tool = st.tools.get(i)
+                text = fn.get("arguments")
+                if tool is None or type(text) is not str:
+                    return False
+                if not text:
+                    text = None  # an empty fragment adds nothing (as in _merge_function)
+                else:
+                    parts = tool.arguments
+        self._n = chunk_index
+        self._off = byte_offset
+        self._next = chunk_index + 1
+        self.chunks += 1
+        if parts is not None:
+            parts.append(text)  # type: ignore[arg-type]
+        return True
 
     def upstream_error(self, error: Any, chunk_index: int, byte_offset: int | None) -> None:
         """Record the provider's in-band error (lenient) or raise :class:`UpstreamError`

@@ -217,6 +217,85 @@ def _check_chunk_fields(obj: dict[str, Any], path: str) -> None:
         _check_usage(usage, f"{path}.usage")
 
 
+_NONE = type(None)
+_STR = frozenset((str, _NONE))
+_INT = frozenset((int, _NONE))
+
+
+def _plain_chunk(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` is, at a glance, a valid chunk of the everyday shape.
+
+    The fast path of :func:`validate_chunk`: straight-line checks of the common fields, no
+    paths, no messages. ``False`` only means "look closer" (the full check decides and names
+    the problem), so this may refuse valid chunks but must never accept an invalid one.
+    """
+    get = obj.get
+    if not (
+        type(get("id")) in _STR
+        and type(get("model")) in _STR
+        and type(get("object")) in _STR
+        and type(get("created")) in _INT
+        and type(get("system_fingerprint")) in _STR
+        and type(get("service_tier")) in _STR
+        and get("usage") is None
+    ):
+        return False
+    choices = get("choices")
+    if choices is None:
+        return True
+    if type(choices) is not list:
+        return False
+    for choice in choices:
+        if type(choice) is not dict:
+            return False
+        cget = choice.get
+        index = cget("index")
+        if type(index) is not int or index < 0:
+            return False
+        if type(cget("finish_reason")) not in _STR or cget("logprobs") is not None:
+            return False
+        delta = cget("delta")
+        if delta is None:
+            continue
+        if type(delta) is not dict:
+            return False
+        dget = delta.get
+        if not (
+            type(dget("content")) in _STR
+            and type(dget("role")) in _STR
+            and type(dget("refusal")) in _STR
+            and type(dget("reasoning_content")) in _STR
+            and type(dget("reasoning")) in _STR
+            and dget("function_call") is None
+        ):
+            return False
+        calls = dget("tool_calls")
+        if calls is None:
+            continue
+        if type(calls) is not list:
+            return False
+        for call in calls:
+            if type(call) is not dict:
+                return False
+            tget = call.get
+            index = tget("index")
+            if (
+                type(index) not in _INT
+                or (index is not None and index < 0)
+                or type(tget("id")) not in _STR
+                or type(tget("type")) not in _STR
+            ):
+                return False
+            fn = tget("function")
+            if fn is not None and (
+                type(fn) is not dict
+                or type(fn.get("name")) not in _STR
+                or type(fn.get("arguments")) not in _STR
+            ):
+                return False
+    return True
+
+
 def validate_chunk(obj: Any) -> None:
     """Check that ``obj`` (what ``json.loads`` gave) is a valid ``chat.completion.chunk``.
 
@@ -224,6 +303,8 @@ def validate_chunk(obj: Any) -> None:
     top-level field may be missing or null (real providers omit or blank them); a choice needs
     a non-negative ``index``. Unknown fields are not checked: they are kept as sent.
     """
+    if type(obj) is dict and _plain_chunk(obj):
+        return
     if type(obj) is not dict:
         raise _fail("a JSON object (a chat.completion.chunk)", "", obj)
     _check_chunk_fields(obj, "")
@@ -304,7 +385,9 @@ class _ChunkModel(_Model):
 
     @classmethod
     def _build(cls: type[T], obj: dict[str, Any]) -> T:
-        raise NotImplementedError
+        raise NotImplementedError  # replaced by _builder() below each class
+
+    # from_dict(), validated; _build(), trusting: a decoded JSON object -> the value.
 
     @classmethod
     def from_dict(cls: type[T], obj: Any) -> T:
@@ -316,26 +399,47 @@ class _ChunkModel(_Model):
         return cls._build(obj)
 
 
-def _has_unknown(obj: dict[str, Any], keys: tuple[str, ...], absent: list[str]) -> bool:
-    """Whether ``obj`` has keys beyond ``keys`` (cheap: compares counts, builds no set)."""
-    return len(obj) != len(keys) - len(absent)
+def _set_builder(cls: type[_ChunkModel], build: Callable[[dict[str, Any]], Any]) -> None:
+    cls._build = staticmethod(build)  # type: ignore[method-assign,assignment]
 
 
-def _extra(obj: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if k not in keys}
+def _builder(cls: type[T], **convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], T]:
+    """The trusting builder of a chunk-side class: a validated JSON object -> an instance.
 
+    It is on the hot path (every chunk of ``iter_chunks``), so it skips the dataclass
+    ``__init__`` (a frozen one sets each field through ``object.__setattr__``) and fills the
+    slots through their descriptors; ``convert`` maps a key to what turns its non-null value
+    into the field's (a nested model, a tuple).
+    """
+    keys = cls._keys
+    known = frozenset(keys)
+    slot = cls.__dict__
+    plan = tuple((key, slot[key].__set__, convert.get(key)) for key in keys)
+    put_extra = slot["extra"].__set__
+    put_absent = slot["_absent"].__set__
+    new = object.__new__
+    missing = _MISSING
 
-def _fields_of(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[list[Any], list[str]]:
-    values: list[Any] = []
-    absent: list[str] = []
-    get = obj.get
-    for key in keys:
-        v = get(key, _MISSING)
-        if v is _MISSING:
-            absent.append(key)
-            v = None
-        values.append(v)
-    return values, absent
+    def build(obj: dict[str, Any]) -> T:
+        self = new(cls)
+        get = obj.get
+        absent: list[str] = []
+        for key, put, conv in plan:
+            value = get(key, missing)
+            if value is missing:
+                absent.append(key)
+                value = None
+            elif conv is not None and value is not None:
+                value = conv(value)
+            put(self, value)
+        put_absent(self, tuple(absent) if absent else ())
+        if len(obj) + len(absent) != len(plan):  # unknown keys: kept as sent
+            put_extra(self, {k: v for k, v in obj.items() if k not in known})
+        else:
+            put_extra(self, {})
+        return self
+
+    return build
 
 
 def _absent_field() -> Any:
@@ -360,17 +464,6 @@ class TopLogprob(_ChunkModel):
 
     _validate = staticmethod(_check_top)
 
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> TopLogprob:
-        (token, logprob, bytes_), absent = _fields_of(obj, cls._keys)
-        return cls(
-            token=token,
-            logprob=logprob,
-            bytes=None if bytes_ is None else tuple(bytes_),
-            extra=_extra(obj, _TOP_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
-
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class TokenLogprob(_ChunkModel):
@@ -387,18 +480,6 @@ class TokenLogprob(_ChunkModel):
 
     _validate = staticmethod(_check_token)
 
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> TokenLogprob:
-        (token, logprob, bytes_, top), absent = _fields_of(obj, cls._keys)
-        return cls(
-            token=token,
-            logprob=logprob,
-            bytes=None if bytes_ is None else tuple(bytes_),
-            top_logprobs=None if top is None else tuple(TopLogprob._build(t) for t in top),
-            extra=_extra(obj, _TOKEN_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
-
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ChoiceLogprobs(_ChunkModel):
@@ -413,17 +494,6 @@ class ChoiceLogprobs(_ChunkModel):
 
     _validate = staticmethod(_check_logprobs)
 
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> ChoiceLogprobs:
-        (content, refusal), absent = _fields_of(obj, cls._keys)
-        build = TokenLogprob._build
-        return cls(
-            content=None if content is None else tuple(build(t) for t in content),
-            refusal=None if refusal is None else tuple(build(t) for t in refusal),
-            extra=_extra(obj, _LOGPROBS_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
-
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FunctionDelta(_ChunkModel):
@@ -437,16 +507,6 @@ class FunctionDelta(_ChunkModel):
     _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
 
     _validate = staticmethod(_check_function)
-
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> FunctionDelta:
-        (name, arguments), absent = _fields_of(obj, cls._keys)
-        return cls(
-            name=name,
-            arguments=arguments,
-            extra=_extra(obj, _FUNCTION_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -463,18 +523,6 @@ class ToolCallDelta(_ChunkModel):
     _keys: ClassVar[tuple[str, ...]] = ("index", "id", "type", "function")
 
     _validate = staticmethod(_check_tool_call)
-
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> ToolCallDelta:
-        (index, id_, type_, function), absent = _fields_of(obj, cls._keys)
-        return cls(
-            index=index,
-            id=id_,
-            type=type_,
-            function=None if function is None else FunctionDelta._build(function),
-            extra=_extra(obj, _TOOL_CALL_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -508,24 +556,6 @@ class ChoiceDelta(_ChunkModel):
 
     _validate = staticmethod(_check_delta)
 
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> ChoiceDelta:
-        values, absent = _fields_of(obj, cls._keys)
-        role, content, refusal, tool_calls, function_call, reasoning_content, reasoning = values
-        return cls(
-            role=role,
-            content=tuple(content) if type(content) is list else content,
-            refusal=refusal,
-            tool_calls=(
-                None if tool_calls is None else tuple(ToolCallDelta._build(c) for c in tool_calls)
-            ),
-            function_call=None if function_call is None else FunctionDelta._build(function_call),
-            reasoning_content=reasoning_content,
-            reasoning=reasoning,
-            extra=_extra(obj, _DELTA_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
-
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ChunkChoice(_ChunkModel):
@@ -542,18 +572,6 @@ class ChunkChoice(_ChunkModel):
 
     _validate = staticmethod(_check_choice)
 
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> ChunkChoice:
-        (index, delta, finish_reason, logprobs), absent = _fields_of(obj, cls._keys)
-        return cls(
-            index=index,
-            delta=None if delta is None else ChoiceDelta._build(delta),
-            finish_reason=finish_reason,
-            logprobs=None if logprobs is None else ChoiceLogprobs._build(logprobs),
-            extra=_extra(obj, _CHOICE_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
-
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class PromptTokensDetails(_ChunkModel):
@@ -567,16 +585,6 @@ class PromptTokensDetails(_ChunkModel):
     _keys: ClassVar[tuple[str, ...]] = ("cached_tokens", "audio_tokens")
 
     _validate = staticmethod(_check_prompt_details)
-
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> PromptTokensDetails:
-        (cached, audio), absent = _fields_of(obj, cls._keys)
-        return cls(
-            cached_tokens=cached,
-            audio_tokens=audio,
-            extra=_extra(obj, _PROMPT_DETAIL_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -598,20 +606,6 @@ class CompletionTokensDetails(_ChunkModel):
     )
 
     _validate = staticmethod(_check_completion_details)
-
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> CompletionTokensDetails:
-        (reasoning, audio, accepted, rejected), absent = _fields_of(obj, cls._keys)
-        return cls(
-            reasoning_tokens=reasoning,
-            audio_tokens=audio,
-            accepted_prediction_tokens=accepted,
-            rejected_prediction_tokens=rejected,
-            extra=(
-                _extra(obj, _COMPLETION_DETAIL_KEYS) if _has_unknown(obj, cls._keys, absent) else {}
-            ),
-            _absent=tuple(absent),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -636,23 +630,6 @@ class Usage(_ChunkModel):
     )
 
     _validate = staticmethod(_check_usage)
-
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> Usage:
-        (prompt, completion, total, pdetails, cdetails), absent = _fields_of(obj, cls._keys)
-        return cls(
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-            total_tokens=total,
-            prompt_tokens_details=(
-                None if pdetails is None else PromptTokensDetails._build(pdetails)
-            ),
-            completion_tokens_details=(
-                None if cdetails is None else CompletionTokensDetails._build(cdetails)
-            ),
-            extra=_extra(obj, _USAGE_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -695,23 +672,215 @@ class ChatCompletionChunk(_ChunkModel):
         validate_chunk(obj)
         return cls._build(obj)
 
-    @classmethod
-    def _build(cls, obj: dict[str, Any]) -> ChatCompletionChunk:
-        values, absent = _fields_of(obj, cls._keys)
-        id_, object_, created, model, fingerprint, tier, choices, usage = values
-        return cls(
-            id=id_,
-            object=object_,
-            created=created,
-            model=model,
-            system_fingerprint=fingerprint,
-            service_tier=tier,
-            choices=None if choices is None else tuple(ChunkChoice._build(c) for c in choices),
-            usage=None if usage is None else Usage._build(usage),
-            extra=_extra(obj, _CHUNK_KEYS) if _has_unknown(obj, cls._keys, absent) else {},
-            _absent=tuple(absent),
-        )
 
+_set_builder(TopLogprob, _builder(TopLogprob, bytes=tuple))
+_set_builder(
+    TokenLogprob,
+    _builder(
+        TokenLogprob,
+        bytes=tuple,
+        top_logprobs=lambda v: tuple(map(TopLogprob._build, v)),
+    ),
+)
+_set_builder(
+    ChoiceLogprobs,
+    _builder(
+        ChoiceLogprobs,
+        content=lambda v: tuple(map(TokenLogprob._build, v)),
+        refusal=lambda v: tuple(map(TokenLogprob._build, v)),
+    ),
+)
+_set_builder(FunctionDelta, _builder(FunctionDelta))
+_set_builder(ToolCallDelta, _builder(ToolCallDelta, function=FunctionDelta._build))
+_set_builder(PromptTokensDetails, _builder(PromptTokensDetails))
+_set_builder(CompletionTokensDetails, _builder(CompletionTokensDetails))
+_set_builder(
+    Usage,
+    _builder(
+        Usage,
+        prompt_tokens_details=PromptTokensDetails._build,
+        completion_tokens_details=CompletionTokensDetails._build,
+    ),
+)
+
+
+# The three classes every chunk has get builders written out in full: the same steps as
+# _builder()'s loop, without the loop (they are most of the cost of iter_chunks()).
+_new = object.__new__
+
+
+def _setters(cls: type[_ChunkModel]) -> tuple[Any, ...]:
+    return tuple(cls.__dict__[k].__set__ for k in (*cls._keys, "extra", "_absent"))
+
+
+_DELTA_SET = _setters(ChoiceDelta)
+_CHOICE_SET = _setters(ChunkChoice)
+_CHUNK_SET = _setters(ChatCompletionChunk)
+_DELTA_KNOWN = frozenset(ChoiceDelta._keys)
+_CHOICE_KNOWN = frozenset(ChunkChoice._keys)
+_CHUNK_KNOWN = frozenset(ChatCompletionChunk._keys)
+_build_tool_call = ToolCallDelta._build
+_build_function = FunctionDelta._build
+_build_logprobs = ChoiceLogprobs._build
+_build_usage = Usage._build
+
+
+def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
+    s_role, s_content, s_refusal, s_calls, s_fc, s_rc, s_r, s_extra, s_absent = _DELTA_SET
+    self = _new(ChoiceDelta)
+    get = obj.get
+    m = _MISSING
+    absent = []
+    v = get("role", m)
+    if v is m:
+        absent.append("role")
+        v = None
+    s_role(self, v)
+    v = get("content", m)
+    if v is m:
+        absent.append("content")
+        v = None
+    elif type(v) is list:
+        v = tuple(v)
+    s_content(self, v)
+    v = get("refusal", m)
+    if v is m:
+        absent.append("refusal")
+        v = None
+    s_refusal(self, v)
+    v = get("tool_calls", m)
+    if v is m:
+        absent.append("tool_calls")
+        v = None
+    elif v is not None:
+        v = tuple(map(_build_tool_call, v))
+    s_calls(self, v)
+    v = get("function_call", m)
+    if v is m:
+        absent.append("function_call")
+        v = None
+    elif v is not None:
+        v = _build_function(v)
+    s_fc(self, v)
+    v = get("reasoning_content", m)
+    if v is m:
+        absent.append("reasoning_content")
+        v = None
+    s_rc(self, v)
+    v = get("reasoning", m)
+    if v is m:
+        absent.append("reasoning")
+        v = None
+    s_r(self, v)
+    s_absent(self, tuple(absent))
+    if len(obj) + len(absent) != 7:
+        s_extra(self, {k: v for k, v in obj.items() if k not in _DELTA_KNOWN})
+    else:
+        s_extra(self, {})
+    return self
+
+
+def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
+    s_index, s_delta, s_finish, s_logprobs, s_extra, s_absent = _CHOICE_SET
+    self = _new(ChunkChoice)
+    get = obj.get
+    m = _MISSING
+    absent = []
+    v = get("index", m)
+    if v is m:
+        absent.append("index")
+        v = None
+    s_index(self, v)
+    v = get("delta", m)
+    if v is m:
+        absent.append("delta")
+        v = None
+    elif v is not None:
+        v = _build_delta(v)
+    s_delta(self, v)
+    v = get("finish_reason", m)
+    if v is m:
+        absent.append("finish_reason")
+        v = None
+    s_finish(self, v)
+    v = get("logprobs", m)
+    if v is m:
+        absent.append("logprobs")
+        v = None
+    elif v is not None:
+        v = _build_logprobs(v)
+    s_logprobs(self, v)
+    s_absent(self, tuple(absent) if absent else ())
+    if len(obj) + len(absent) != 4:
+        s_extra(self, {k: v for k, v in obj.items() if k not in _CHOICE_KNOWN})
+    else:
+        s_extra(self, {})
+    return self
+
+
+def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
+    s_id, s_object, s_created, s_model, s_fp, s_tier, s_choices, s_usage, s_extra, s_absent = (
+        _CHUNK_SET
+    )
+    self = _new(ChatCompletionChunk)
+    get = obj.get
+    m = _MISSING
+    absent = []
+    v = get("id", m)
+    if v is m:
+        absent.append("id")
+        v = None
+    s_id(self, v)
+    v = get("object", m)
+    if v is m:
+        absent.append("object")
+        v = None
+    s_object(self, v)
+    v = get("created", m)
+    if v is m:
+        absent.append("created")
+        v = None
+    s_created(self, v)
+    v = get("model", m)
+    if v is m:
+        absent.append("model")
+        v = None
+    s_model(self, v)
+    v = get("system_fingerprint", m)
+    if v is m:
+        absent.append("system_fingerprint")
+        v = None
+    s_fp(self, v)
+    v = get("service_tier", m)
+    if v is m:
+        absent.append("service_tier")
+        v = None
+    s_tier(self, v)
+    v = get("choices", m)
+    if v is m:
+        absent.append("choices")
+        v = None
+    elif v is not None:
+        v = tuple(map(_build_choice, v))
+    s_choices(self, v)
+    v = get("usage", m)
+    if v is m:
+        absent.append("usage")
+        v = None
+    elif v is not None:
+        v = _build_usage(v)
+    s_usage(self, v)
+    s_absent(self, tuple(absent) if absent else ())
+    if len(obj) + len(absent) != 8:
+        s_extra(self, {k: v for k, v in obj.items() if k not in _CHUNK_KNOWN})
+    else:
+        s_extra(self, {})
+    return self
+
+
+_set_builder(ChoiceDelta, _build_delta)
+_set_builder(ChunkChoice, _build_choice)
+_set_builder(ChatCompletionChunk, _build_chunk)
 
 _TOP_KEYS = frozenset(TopLogprob._keys)
 _TOKEN_KEYS = frozenset(TokenLogprob._keys)
@@ -934,6 +1103,17 @@ class ChatCompletion(_Model):
         "choices",
         "usage",
     )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (see ``_display``; imported only when a notebook asks)."""
+        from ._display import completion_html
+
+        return completion_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from ._display import completion_markdown
+
+        return completion_markdown(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The non-streaming ``chat.completion`` JSON object."""

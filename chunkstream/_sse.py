@@ -170,6 +170,63 @@ class SSEDecoder:
                     return []
         base = self._pos
         self._pos += len(data)
+        out: list[RawEvent] = []
+        if b"\r" in data:
+            self._lines(data, base, out)
+        else:
+            # LF-only input (what real servers send): finish the block in progress line by
+            # line, then take whole blocks at once, split on the blank lines between them.
+            at = 0
+            if self._partial or self._block_start is not None:
+                if not self._partial and data[:1] == b"\n":
+                    at = 1  # a blank line right after the block's last complete line
+                else:
+                    at = data.find(b"\n\n") + 2
+                    if at == 1:  # no blank line in this read: the block goes on
+                        at = len(data)
+                self._lines(data[:at] if at < len(data) else data, base, out)
+            if at < len(data):
+                self._blocks(data[at:] if at else data, base + at, out)
+        if self._oversized:
+            self._raise_oversized(out)
+        return out
+
+    def _blocks(self, data: bytes, base: int, out: list[RawEvent]) -> None:
+        """LF-only bytes that start at a block boundary (no partial line, no block begun)."""
+        blocks = data.split(b"\n\n")
+        tail = blocks.pop()  # the start of the next block, if any
+        limit = self.max_event_bytes or len(data)
+        last_id = self.last_event_id
+        append = out.append
+        before = len(out)
+        pos = base
+        for block in blocks:
+            # One "data: " line, the block of nearly every chat chunk: one event, no line loop.
+            if block.startswith(b"data: ") and b"\n" not in block and len(block) <= limit:
+                append(("message", block[6:].decode("utf-8", "replace"), last_id, None, pos))
+            else:
+                # Any other block: its lines, then the blank line that ends it.
+                self.events_dispatched += len(out) - before
+                start = pos
+                for line in block.split(b"\n"):
+                    self._line(line, start, out)
+                    start += len(line) + 1
+                self._dispatch(out)
+                last_id = self.last_event_id
+                before = len(out)
+            pos += len(block) + 2
+        self.events_dispatched += len(out) - before
+        if tail:
+            lines = tail.split(b"\n")
+            partial = lines.pop()
+            for line in lines:
+                self._line(line, pos, out)
+                pos += len(line) + 1
+            if partial:
+                self._add_partial(partial, pos)
+
+    def _lines(self, data: bytes, base: int, out: list[RawEvent]) -> None:
+        """Any bytes, line by line (CR, LF and CRLF endings; a pending partial line)."""
         lines = data.splitlines(True)  # bytes.splitlines breaks on CR, LF and CRLF only
         last = lines[-1]
         partial = None
@@ -191,8 +248,6 @@ class SSEDecoder:
             self._parts = []
             self._parts_len = 0
             self._partial = False
-        out: list[RawEvent] = []
-        limit = self.max_event_bytes
         for line in lines:
             start = pos
             pos += len(line)
@@ -200,29 +255,31 @@ class SSEDecoder:
                 line = line[:-2] if line[-2:] == b"\r\n" else line[:-1]
             else:
                 line = line[:-1]
-            if not line:
-                self._dispatch(out)
-                continue
-            if self._block_start is None:
-                self._block_start = start
-            if self._skipping:
-                continue
-            if limit is not None:
-                # Counted before the line is used: the line that breaks the limit is skipped
-                # with the rest of its block, whatever the read boundaries were.
-                self._block_len += len(line)
-                if self._block_len > limit:
-                    self._break_limit(self._block_len)
-                    continue
-            if line[:5] == b"data:":  # the common case first
-                self._data.append(line[6:] if line[5:6] == b" " else line[5:])
-            elif line[0] != 58:  # a line starting with ":" is a comment
-                self._field(line, start)
+            self._line(line, start, out)
         if partial is not None:
-            self._add_partial(partial, self._pos - len(partial))
-        if self._oversized:
-            self._raise_oversized(out)
-        return out
+            self._add_partial(partial, base + len(data) - len(partial))
+
+    def _line(self, line: bytes, start: int, out: list[RawEvent]) -> None:
+        """One complete line, its line ending removed."""
+        if not line:
+            self._dispatch(out)
+            return
+        if self._block_start is None:
+            self._block_start = start
+        if self._skipping:
+            return
+        limit = self.max_event_bytes
+        if limit is not None:
+            # Counted before the line is used: the line that breaks the limit is skipped with
+            # the rest of its block, whatever the read boundaries were.
+            self._block_len += len(line)
+            if self._block_len > limit:
+                self._break_limit(self._block_len)
+                return
+        if line[:5] == b"data:":  # the common case first
+            self._data.append(line[6:] if line[5:6] == b" " else line[5:])
+        elif line[0] != 58:  # a line starting with ":" is a comment
+            self._field(line, start)
 
     def close_raw(self) -> HeldBack | None:
         """End the input; return (and keep in ``held_back``) what an unfinished block held."""

@@ -17,7 +17,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "chunkstream"
 ALLOWED = {
     "_errors": set(),
     "_sse": {"_errors"},
-    "_models": {"_errors"},
+    # _display renders completions for notebooks: part of the models layer, split out so its
+    # code loads only when a notebook asks (imported inside ChatCompletion._repr_html_).
+    "_models": {"_errors", "_display"},
+    "_display": {"_errors", "_models"},
     "_accumulate": {"_errors", "_models"},
     "_stream": {"_errors", "_models", "_accumulate", "_sse"},
     "_cli": {""},  # the public API only: `from . import ...`
@@ -26,6 +29,7 @@ ALLOWED = {
 # Standard-library modules a layer must not import: "knows nothing of".
 FORBIDDEN_STDLIB = {
     "_sse": {"json"},
+    "_display": set(),
     "_models": {"json"},
     "_accumulate": {"json"},
 }

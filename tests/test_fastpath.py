@@ -1,0 +1,365 @@
+"""The fast paths give exactly what the general paths give.
+
+``assemble()`` hands everyday chunks to ``Accumulator.merge_plain`` (no validation pass, a
+narrow merge) and the stream layer reads plain ``data:`` blocks without a line loop; the
+models' ``validate_chunk`` first tries ``_plain_chunk``. Each is checked here against the
+general path on the fixtures, the corpus and generated streams: same completion, same
+warnings, same errors.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import chunkstream
+from chunkstream import _models
+from chunkstream._accumulate import Accumulator
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+STREAMS = sorted((ROOT / "fixtures").glob("*.sse")) + (
+    sorted(CORPUS.glob("*/*.sse")) if CORPUS.is_dir() else []
+)
+
+
+def outcome(body: bytes | list[bytes], strict: bool) -> Any:
+    try:
+        completion = chunkstream.assemble(body, strict=strict)
+    except chunkstream.ChunkstreamError as exc:
+        partial = exc.partial.to_dict() if exc.partial is not None else None
+        return ("error", type(exc).__name__, str(exc), partial)
+    return ("ok", completion.to_dict(), [str(w) for w in completion.warnings])
+
+
+def general(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switch the fast paths off: every chunk goes the general way."""
+    monkeypatch.setattr(Accumulator, "merge_plain", lambda self, obj, n, offset: False)
+    monkeypatch.setattr(_models, "_plain_chunk", lambda obj: False)
+    monkeypatch.setattr(chunkstream._stream, "_plain_chunk", lambda obj: False)
+
+
+@pytest.mark.parametrize("path", STREAMS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
+def test_fast_and_general_paths_agree_on_real_streams(
+    path: Path, strict: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = path.read_bytes()
+    fast = outcome(body, strict)
+    with monkeypatch.context() as m:
+        general(m)
+        slow = outcome(body, strict)
+    assert fast == slow
+
+
+def test_the_fast_merge_takes_the_bulk_of_an_everyday_stream() -> None:
+    # Guard that the fast path is really used (otherwise the test above proves nothing).
+    taken = []
+    original = Accumulator.merge_plain
+
+    def spy(self: Accumulator, obj: dict[str, Any], n: int, offset: int) -> bool:
+        done = original(self, obj, n, offset)
+        taken.append(done)
+        return done
+
+    Accumulator.merge_plain = spy  # type: ignore[method-assign]
+    try:
+        chunkstream.assemble((ROOT / "fixtures" / "openai-parallel-tool-calls.sse").read_bytes())
+    finally:
+        Accumulator.merge_plain = original  # type: ignore[method-assign]
+    assert taken.count(True) >= len(taken) // 2 > 0
+
+
+# -- generated streams: everyday chunks with random deviations -------------------------------
+
+DEVIATIONS = [
+    lambda c: c.update(id="other-id"),
+    lambda c: c.update(id=""),
+    lambda c: c.update(id=None),
+    lambda c: c.update(id=5),
+    lambda c: c.update(model="other-model"),
+    lambda c: c.update(created=c["created"] + 1),
+    lambda c: c.update(created=c["created"] - 1),
+    lambda c: c.update(created=True),
+    lambda c: c.update(created=0),
+    lambda c: c.update(object=None),
+    lambda c: c.update(object=3),
+    lambda c: c.update(system_fingerprint="fp_other"),
+    lambda c: c.update(service_tier=""),
+    lambda c: c.update(usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
+    lambda c: c.update(obfuscation="xyz"),
+    lambda c: c.update(error={"message": "boom"}),
+    lambda c: c["choices"][0].update(index=1),
+    lambda c: c["choices"][0].update(index=-1),
+    lambda c: c["choices"][0].update(index=True),
+    lambda c: c["choices"][0].update(finish_reason="stop"),
+    lambda c: c["choices"][0].update(finish_reason=""),
+    lambda c: c["choices"][0].update(logprobs={"content": []}),
+    lambda c: c["choices"][0].update(native_finish_reason=None),
+    lambda c: c["choices"][0].update(delta=None),
+    lambda c: c["choices"][0].update(delta={}),
+    lambda c: c["choices"][0].update(delta=[]),
+    lambda c: c["choices"][0]["delta"].update(content=7),
+    lambda c: c["choices"][0]["delta"].update(content=""),
+    lambda c: c["choices"][0]["delta"].update(content=[{"type": "text", "text": "t"}]),
+    lambda c: c["choices"][0]["delta"].update(role="assistant"),
+    lambda c: c["choices"][0]["delta"].update(reasoning_content="r"),
+    lambda c: c["choices"][0]["delta"].update(
+        tool_calls=[{"index": 0, "function": {"arguments": "{}"}}]
+    ),
+    lambda c: c["choices"][0]["delta"].update(tool_calls=[{"index": 0, "function": "x"}]),
+    lambda c: c["choices"][0]["delta"].update(
+        tool_calls=[{"index": 0, "function": {"arguments": 5}}]
+    ),
+    lambda c: c["choices"][0]["delta"].update(
+        tool_calls=[{"index": 3, "function": {"arguments": "a"}}]
+    ),
+    lambda c: c["choices"][0]["delta"].update(
+        tool_calls=[{"index": 0, "id": "call_x", "function": {"arguments": "a"}}]
+    ),
+    lambda c: c["choices"].append({"index": 1, "delta": {"content": "b"}}),
+    lambda c: c.update(choices=[]),
+    lambda c: c.update(choices={}),
+]
+
+
+def chunk(kind: str, i: int) -> dict[str, Any]:
+    delta: dict[str, Any]
+    if kind == "text":
+        delta = {"content": f"w{i} "}
+    else:
+        delta = {"tool_calls": [{"index": 0, "function": {"arguments": f"{i},"}}]}
+    return {
+        "id": "chatcmpl-gen",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "m",
+        "system_fingerprint": "fp_1",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}],
+    }
+
+
+def stream(kind: str, length: int, deviations: dict[int, int]) -> Iterator[dict[str, Any]]:
+    first: dict[str, Any] = {"role": "assistant", "content": ""}
+    if kind == "tools":
+        first = {
+            "role": "assistant",
+            "tool_calls": [
+                {"index": 0, "id": "call_0", "type": "function", "function": {"name": "f"}}
+            ],
+        }
+    head = chunk(kind, 0)
+    head["choices"][0]["delta"] = first
+    yield head
+    for i in range(1, length):
+        c = chunk(kind, i)
+        if i in deviations:
+            DEVIATIONS[deviations[i] % len(DEVIATIONS)](c)
+        yield c
+    tail = chunk(kind, length)
+    tail["choices"][0]["delta"] = {}
+    tail["choices"][0]["finish_reason"] = "stop"
+    yield tail
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["text", "tools"]),
+    length=st.integers(1, 12),
+    deviations=st.dictionaries(st.integers(1, 12), st.integers(0, 10_000), max_size=4),
+    strict=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_fast_and_general_paths_agree_on_generated_streams(
+    kind: str, length: int, deviations: dict[int, int], strict: bool, seed: int
+) -> None:
+    body = "".join(
+        f"data: {json.dumps(c, separators=(',', ':'))}\n\n"
+        for c in stream(kind, length, deviations)
+    )
+    raw = (body + "data: [DONE]\n\n").encode()
+    rng = random.Random(seed)
+    cuts = sorted(rng.sample(range(len(raw)), k=min(5, len(raw))))
+    reads = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+    fast = outcome(reads, strict)
+    with pytest.MonkeyPatch.context() as m:
+        general(m)
+        slow = outcome(reads, strict)
+    assert fast == slow
+
+
+# -- the models' quick check never accepts what the full check refuses ------------------------
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False), st.text(max_size=3)
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def field_values(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(good, VALUES)
+
+
+FUNCTION = st.fixed_dictionaries(
+    {}, optional={"name": field_values(st.text()), "arguments": field_values(st.text())}
+)
+TOOL_CALL = st.fixed_dictionaries(
+    {},
+    optional={
+        "index": field_values(st.integers(0, 3)),
+        "id": field_values(st.text()),
+        "type": field_values(st.just("function")),
+        "function": field_values(FUNCTION),
+    },
+)
+DELTA = st.fixed_dictionaries(
+    {},
+    optional={
+        key: field_values(st.text())
+        for key in ("role", "content", "refusal", "reasoning_content", "reasoning")
+    }
+    | {
+        "tool_calls": field_values(st.lists(field_values(TOOL_CALL), max_size=2)),
+        "function_call": field_values(FUNCTION),
+    },
+)
+CHOICE = st.fixed_dictionaries(
+    {},
+    optional={
+        "index": field_values(st.integers(0, 3)),
+        "delta": field_values(DELTA),
+        "finish_reason": field_values(st.text()),
+        "logprobs": field_values(st.none()),
+    },
+)
+CHUNK = st.fixed_dictionaries(
+    {},
+    optional={
+        key: field_values(st.text())
+        for key in ("id", "object", "model", "system_fingerprint", "service_tier")
+    }
+    | {
+        "created": field_values(st.integers(0, 2_000_000_000)),
+        "choices": field_values(st.lists(field_values(CHOICE), max_size=2)),
+        "usage": field_values(st.none()),
+    },
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(obj=CHUNK)
+def test_quick_check_accepts_only_valid_chunks(obj: dict[str, Any]) -> None:
+    if _models._plain_chunk(obj):
+        _models._check_chunk_fields(obj, "")  # must not raise
+
+
+def near(*values: Any) -> st.SearchStrategy[Any]:
+    """The everyday value (the first) half the time, else any of them."""
+    return st.one_of(st.just(values[0]), st.sampled_from(values))
+
+
+EVERYDAY_DELTA = st.one_of(
+    st.fixed_dictionaries({"content": near("a", "", None, 7, ["x"], {"t": 1})}),
+    st.fixed_dictionaries(
+        {
+            "tool_calls": st.lists(
+                st.fixed_dictionaries(
+                    {"index": near(0, 1, None, True, -1, "0")},
+                    optional={
+                        "function": st.one_of(
+                            st.fixed_dictionaries(
+                                {"arguments": near("{", "", None, 5)},
+                                optional={"name": near("f", "")},
+                            ),
+                            near(None, "x", []),
+                        ),
+                        "id": near("c", "", None),
+                        "type": near("function", None),
+                    },
+                ),
+                min_size=0,
+                max_size=2,
+            )
+        }
+    ),
+    near({}, None, [], {"content": "a", "role": "assistant"}),
+)
+EVERYDAY = st.fixed_dictionaries(
+    {
+        "id": near("x", "x", "", None, "y", 5),
+        "model": near("m", "m", "", None, "n"),
+        "created": near(5, 5, 0, None, 6, True, "5"),
+        "choices": st.one_of(
+            st.lists(
+                st.fixed_dictionaries(
+                    {"index": near(0, 0, 1, True, -1, None), "delta": EVERYDAY_DELTA},
+                    optional={
+                        "finish_reason": near(None, "", "stop"),
+                        "logprobs": near(None, {}),
+                        "seed": near(1, None),
+                    },
+                ),
+                min_size=1,
+                max_size=2,
+            ),
+            near(None, [], {}),
+        ),
+    },
+    optional={
+        "object": near("chat.completion.chunk", None, 3),
+        "system_fingerprint": near(None, "", "fp"),
+        "service_tier": near(None, "", "default"),
+        "usage": near(None, {"total_tokens": 1}),
+        "extra_key": near(1, None),
+    },
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(obj=EVERYDAY)
+def test_fast_merge_accepts_only_what_validates_and_merges_the_same(obj: dict[str, Any]) -> None:
+    # An accumulator that has seen one everyday chunk (so a choice and a tool call are open).
+    def primed() -> Accumulator:
+        acc = Accumulator(strict=False)
+        acc.merge(
+            {
+                "id": "x",
+                "model": "m",
+                "created": 5,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {
+                            "content": "",
+                            "tool_calls": [{"index": 0, "id": "c", "function": {"name": "f"}}],
+                        },
+                    }
+                ],
+            },
+            0,
+            0,
+        )
+        return acc
+
+    fast = primed()
+    taken = fast.merge_plain(obj, 1, 10)
+    event("fast path taken" if taken else "fast path declined")
+    if taken:
+        chunkstream.validate_chunk(obj)  # must not raise
+        slow = primed()
+        slow.merge(obj, 1, 10)
+        assert fast.close().to_dict() == slow.close().to_dict()
+        assert fast.close().warnings == slow.close().warnings
