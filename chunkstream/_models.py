@@ -326,9 +326,16 @@ def _to_json(value: Any) -> Any:
     return value
 
 
-def _short(value: Any) -> str:
-    r = repr(value)
-    return r if len(r) <= 80 else r[:77] + "..."
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short(value: Any, limit: int = 64) -> str:
+    return _cut(repr(value), limit)
+
+
+# The standard ``object`` values say nothing in a repr; other values are shown.
+_USUAL_OBJECTS = ("chat.completion", "chat.completion.chunk")
 
 
 class _Model:
@@ -357,7 +364,9 @@ class _Model:
         return out
 
     def __repr__(self) -> str:
-        # Short and readable: fields that are None, empty or hidden are left out.
+        # One short line for a notebook or a log: fields that are None, empty, hidden or the
+        # usual ``object`` are left out; each value is cut short; warnings show their kinds and
+        # vendor fields (``extra``) their keys.
         shown = []
         for f in fields(self):  # type: ignore[arg-type]
             if not f.repr:
@@ -365,7 +374,15 @@ class _Model:
             value = getattr(self, f.name)
             if value is None or value == () or value == {}:
                 continue
-            shown.append(f"{f.name}={_short(value)}")
+            if f.name == "object" and value in _USUAL_OBJECTS:
+                continue
+            if f.name == "warnings":
+                shown.append(f"warnings={_cut(repr(tuple(w.kind for w in value)), 48)}")
+            elif f.name == "extra" and type(value) is dict:
+                keys = ", ".join(f"{k!r}: ..." for k in value)
+                shown.append(f"extra={_cut('{' + keys + '}', 48)}")
+            else:
+                shown.append(f"{f.name}={_short(value)}")
         return f"{type(self).__name__}({', '.join(shown)})"
 
 

@@ -1181,9 +1181,13 @@ def test_repr_is_short_and_leaves_out_empty_fields() -> None:
             "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}],
         }
     )
+    # The usual object value says nothing and is left out; another one is shown.
     assert repr(chunk) == (
-        "ChatCompletionChunk(id='c1', object='chat.completion.chunk', created=1, model='m', "
+        "ChatCompletionChunk(id='c1', created=1, model='m', "
         "choices=(ChunkChoice(index=0, delta=ChoiceDelta(content='Hi')),))"
+    )
+    assert (
+        repr(ChatCompletionChunk(id="c1", object="")) == "ChatCompletionChunk(id='c1', object='')"
     )
     assert repr(ChoiceDelta()) == "ChoiceDelta()"
     # Falsy values that are not empty are shown: "" and 0 say something.
@@ -1197,13 +1201,21 @@ def test_repr_is_short_and_leaves_out_empty_fields() -> None:
     )
     assert (
         repr(Usage(prompt_tokens=0, extra={"queue_time": 1}))
-        == "Usage(prompt_tokens=0, extra={'queue_time': 1})"
+        == "Usage(prompt_tokens=0, extra={'queue_time': ...})"
     )
 
 
 def test_repr_cuts_a_long_value_short() -> None:
-    # repr('a' * 100) is 102 characters; it is cut to its first 77 and "...".
-    assert repr(ChoiceDelta(content="a" * 100)) == "ChoiceDelta(content='" + "a" * 76 + "...)"
+    # repr('a' * 100) is 102 characters; it is cut to its first 61 and "...".
+    assert repr(ChoiceDelta(content="a" * 100)) == "ChoiceDelta(content='" + "a" * 60 + "...)"
+
+
+def test_repr_shows_warning_kinds_and_vendor_keys_only() -> None:
+    warning = StreamWarning(kind="truncated", message="x" * 500)
+    completion = ChatCompletion(id="c", warnings=(warning,), extra={"x_groq": {"id": "y" * 300}})
+    assert repr(completion) == (
+        "ChatCompletion(id='c', warnings=('truncated',), extra={'x_groq': ...})"
+    )
 
 
 # -------------------------------------------------------------------------------------------
