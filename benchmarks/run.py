@@ -423,8 +423,9 @@ def label(n: int) -> str:
     return str(n)
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """A BaseException, like KeyboardInterrupt: peers' ``except Exception`` must not swallow
+    it (langchain's partial-JSON parsing of tool arguments does)."""
 
 
 class _Deadline:
@@ -437,7 +438,8 @@ class _Deadline:
     def __enter__(self) -> None:
         if self.seconds:
             self.old = signal.signal(signal.SIGALRM, self._fire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            # Fire again every second in case a bare ``except:`` swallowed the first one.
+            signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)
 
     def __exit__(self, *exc: object) -> None:
         if self.seconds:
@@ -565,6 +567,10 @@ def bench(
                     row.note = (row.note + "; " if row.note else "") + "peak not measured: slow"
                 else:
                     row.peak = measure_peak(impl, kind, reads, budget if impl.peer else None)
+                    if row.peak is None:
+                        row.note = (row.note + "; " if row.note else "") + (
+                            f"peak not measured: the tracemalloc run took over {budget:g} s"
+                        )
                 log(
                     f"  {impl.name:22} {kind:9} {label(n):>5}  "
                     f"{row.median * 1e6 / n:9.2f} us/chunk  "
@@ -933,6 +939,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{', '.join(label(s) for s in sizes)}; {repeat} repeats; clock {args.clock}"
     )
     rows = bench(kinds, sizes, repeat, impls, args.budget, clock, args.gc_off, notes, log)
+    for row in rows:
+        if row.note and not row.timed_out:
+            notes.append(f"{row.impl}: {row.kind} {label(row.chunks)}: {row.note}")
     notes.append(
         "streams: deterministic OpenAI-shaped bodies (benchmarks/streams.py) fed in reads of "
         "1-4 KiB cut at fixed random places; every result was checked equal to the floor's "
