@@ -39,7 +39,16 @@ from ._models import (
     validate_chunk,
 )
 from ._sse import DEFAULT_MAX_EVENT_BYTES, HeldBack, ServerSentEvent, SSEDecoder, iter_events
-from ._stream import ChunkDecoder, aassemble, aiter_chunks, assemble, iter_chunks
+from ._stream import (
+    Assembler,
+    AsyncChunkIterator,
+    ChunkDecoder,
+    ChunkIterator,
+    aassemble,
+    aiter_chunks,
+    assemble,
+    iter_chunks,
+)
 
 __version__ = "0.1.0"
 
@@ -48,7 +57,9 @@ __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_TOOL_CALLS",
     "Accumulator",
+    "Assembler",
     "AssembledLogprobs",
+    "AsyncChunkIterator",
     "ChatCompletion",
     "ChatCompletionChunk",
     "Choice",
@@ -57,6 +68,7 @@ __all__ = [
     "ChunkChoice",
     "ChunkDecoder",
     "ChunkError",
+    "ChunkIterator",
     "ChunkstreamError",
     "CompletionTokensDetails",
     "FunctionCall",

@@ -7,7 +7,15 @@ its own beyond iterating what it is given. Knows nothing of the CLI.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from typing import Any
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
@@ -25,7 +33,10 @@ from ._models import ChatCompletion, ChatCompletionChunk, _plain_chunk, validate
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
 
 __all__ = [
+    "Assembler",
+    "AsyncChunkIterator",
     "ChunkDecoder",
+    "ChunkIterator",
     "aassemble",
     "aiter_chunks",
     "assemble",
@@ -604,74 +615,174 @@ async def _areads(source: Any) -> AsyncIterator[bytes]:
 # The entry points.
 
 
+class ChunkIterator(Iterator[ChatCompletionChunk]):
+    """What :func:`iter_chunks` returns: an iterator of chunks that also keeps the
+    :class:`ChunkDecoder`'s ``warnings`` (what lenient mode skipped, located) and ``done``."""
+
+    def __init__(self, reads: Any, strict: bool, max_event_bytes: int | None) -> None:
+        self.decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
+        self._chunks = self._run(reads)
+
+    @property
+    def warnings(self) -> list[StreamWarning]:
+        return self.decoder.warnings
+
+    @property
+    def done(self) -> bool:
+        """Whether ``[DONE]`` arrived."""
+        return self.decoder.done
+
+    def __iter__(self) -> ChunkIterator:
+        return self
+
+    def __next__(self) -> ChatCompletionChunk:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Stop early (closes the inner generator; the reads are not consumed further)."""
+        self._chunks.close()
+
+    def _run(self, reads: Any) -> Generator[ChatCompletionChunk, None, None]:
+        decoder = self.decoder
+        try:
+            for read in _reads(reads):
+                yield from decoder.feed(read)
+                if decoder.done:
+                    break
+            yield from decoder.close()
+        except ChunkstreamError as exc:
+            # The chunks that came before the error in the same read are still yielded, so
+            # what arrives before an error does not depend on where the reads were cut.
+            yield from exc.chunks
+            raise
+
+
+class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
+    """What :func:`aiter_chunks` returns: :class:`ChunkIterator`, async."""
+
+    def __init__(self, reads: Any, strict: bool, max_event_bytes: int | None) -> None:
+        self.decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
+        self._chunks = self._run(reads)
+
+    @property
+    def warnings(self) -> list[StreamWarning]:
+        return self.decoder.warnings
+
+    @property
+    def done(self) -> bool:
+        return self.decoder.done
+
+    def __aiter__(self) -> AsyncChunkIterator:
+        return self
+
+    async def __anext__(self) -> ChatCompletionChunk:
+        return await self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
+
+    async def _run(self, reads: Any) -> AsyncGenerator[ChatCompletionChunk, None]:
+        decoder = self.decoder
+        try:
+            async for read in _areads(reads):
+                for chunk in decoder.feed(read):
+                    yield chunk
+                if decoder.done:
+                    break
+            for chunk in decoder.close():
+                yield chunk
+        except ChunkstreamError as exc:
+            for chunk in exc.chunks:  # as in ChunkIterator
+                yield chunk
+            raise
+
+
 def iter_chunks(
     reads: Iterable[bytes] | bytes | str,
     *,
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-) -> Iterator[ChatCompletionChunk]:
+) -> ChunkIterator:
     """Yield the chunks of a stream given as reads (``response.iter_bytes()``), bytes, str or a
-    binary file. Stops reading at ``[DONE]``. See :class:`ChunkDecoder` for strict/lenient."""
-    decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
-    try:
-        for read in _reads(reads):
-            yield from decoder.feed(read)
-            if decoder.done:
-                break
-        yield from decoder.close()
-    except ChunkstreamError as exc:
-        # The chunks that came before the error in the same read are still yielded, so what
-        # arrives before an error does not depend on where the reads were cut.
-        yield from exc.chunks
-        raise
+    binary file. Stops reading at ``[DONE]``. See :class:`ChunkDecoder` for strict/lenient;
+    the returned iterator's ``warnings`` list what lenient mode tolerated."""
+    return ChunkIterator(reads, strict, max_event_bytes)
 
 
-async def aiter_chunks(
+def aiter_chunks(
     reads: AsyncIterable[bytes],
     *,
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-) -> AsyncIterator[ChatCompletionChunk]:
+) -> AsyncChunkIterator:
     """Async :func:`iter_chunks` for an async iterable of bytes (``response.aiter_bytes()``)."""
-    decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
-    try:
-        async for read in _areads(reads):
-            for chunk in decoder.feed(read):
-                yield chunk
-            if decoder.done:
-                break
-        for chunk in decoder.close():
-            yield chunk
-    except ChunkstreamError as exc:
-        for chunk in exc.chunks:  # as in iter_chunks
-            yield chunk
-        raise
+    return AsyncChunkIterator(reads, strict, max_event_bytes)
 
 
-def _assembler(
-    strict: bool,
-    max_event_bytes: int | None,
-    created_tolerance: int,
-    max_choices: int,
-    max_tool_calls: int,
-) -> tuple[Accumulator, _Core]:
-    acc = Accumulator(
-        strict,
-        created_tolerance=created_tolerance,
-        max_choices=max_choices,
-        max_tool_calls=max_tool_calls,
-    )
-    core = _Core(
-        strict,
-        max_event_bytes,
-        acc.merge,
-        acc.warn,
-        acc.snapshot,
-        acc.pending_choices,
-        raise_upstream=False,
-        fast=acc.merge_plain,
-    )
-    return acc, core
+class Assembler:
+    """:func:`assemble`, incrementally and sans-IO: feed it reads as they arrive, look at the
+    completion so far at any time.
+
+    ``feed(read)`` returns how many chunks that read completed; ``snapshot()`` is the completion
+    so far (cheap: text is joined only when read), ``close()`` ends the input and returns the
+    final completion, with every rule of :func:`assemble` (strict raises, each error carrying
+    ``partial``; lenient records ``warnings``). After ``[DONE]`` (``done``), reads are ignored.
+    """
+
+    def __init__(
+        self,
+        strict: bool = True,
+        *,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        created_tolerance: int = 600,
+        max_choices: int = DEFAULT_MAX_CHOICES,
+        max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+    ) -> None:
+        self.strict = strict
+        self._acc = acc = Accumulator(
+            strict,
+            created_tolerance=created_tolerance,
+            max_choices=max_choices,
+            max_tool_calls=max_tool_calls,
+        )
+        self._core = _Core(
+            strict,
+            max_event_bytes,
+            acc.merge,
+            acc.warn,
+            acc.snapshot,
+            acc.pending_choices,
+            raise_upstream=False,
+            fast=acc.merge_plain,
+        )
+        self._result: ChatCompletion | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether ``[DONE]`` arrived."""
+        return self._core.done
+
+    @property
+    def warnings(self) -> list[StreamWarning]:
+        """What lenient mode tolerated so far, located."""
+        return self._acc.warnings
+
+    def feed(self, data: bytes) -> int:
+        if self._result is not None:
+            raise RuntimeError("Assembler.feed() called after close(); use a new Assembler")
+        before = self._core.count
+        self._core.feed(_as_read(data))
+        return self._core.count - before
+
+    def snapshot(self) -> ChatCompletion:
+        return self._acc.snapshot()
+
+    def close(self) -> ChatCompletion:
+        """End the input; the final completion (a second call returns it again)."""
+        if self._result is None:
+            self._core.close()
+            self._result = self._acc.close()
+        return self._result
 
 
 def assemble(
@@ -690,14 +801,21 @@ def assemble(
     strict (default) raises :class:`ChunkstreamError` subclasses, each carrying ``partial``;
     ``strict=False`` never raises for a bad or inconsistent stream (only for a body that is no
     event stream at all) and records warnings on ``completion.warnings``.
+    See :class:`Assembler` to feed reads yourself and look at the completion as it grows.
     """
-    acc, core = _assembler(strict, max_event_bytes, created_tolerance, max_choices, max_tool_calls)
+    assembler = Assembler(
+        strict,
+        max_event_bytes=max_event_bytes,
+        created_tolerance=created_tolerance,
+        max_choices=max_choices,
+        max_tool_calls=max_tool_calls,
+    )
+    feed = assembler._core.feed
     for read in _reads(source):
-        core.feed(read)
-        if core.done:
+        feed(read)
+        if assembler.done:
             break
-    core.close()
-    return acc.close()
+    return assembler.close()
 
 
 async def aassemble(
@@ -710,10 +828,16 @@ async def aassemble(
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
 ) -> ChatCompletion:
     """Async :func:`assemble` for an async iterable of bytes (``response.aiter_bytes()``)."""
-    acc, core = _assembler(strict, max_event_bytes, created_tolerance, max_choices, max_tool_calls)
+    assembler = Assembler(
+        strict,
+        max_event_bytes=max_event_bytes,
+        created_tolerance=created_tolerance,
+        max_choices=max_choices,
+        max_tool_calls=max_tool_calls,
+    )
+    feed = assembler._core.feed
     async for read in _areads(source):
-        core.feed(read)
-        if core.done:
+        feed(read)
+        if assembler.done:
             break
-    core.close()
-    return acc.close()
+    return assembler.close()
