@@ -11,6 +11,10 @@ Written as plainly and as fast as we know how: one loop per kind (a generator be
 and collecting cost ~2% more), and ``json.loads`` on ``str`` (decoding first is ~15% faster than
 handing it ``bytes``, which makes it sniff the encoding).
 
+``loads`` is ``json.loads`` for the floor proper; run.py also measures, for information, the
+same floor with the C scanner behind ``json.loads`` called directly (what chunkstream does since
+its JSON fast path), which skips ``json.loads``'s Python wrapper.
+
 Each function returns the kind's *result*, the same shape ``run.py``'s extractors take from
 ``chunkstream.assemble()``:
 
@@ -26,13 +30,19 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["FLOORS", "floor_logprobs", "floor_n4", "floor_text", "floor_tools"]
+__all__ = ["FLOORS", "floor_logprobs", "floor_n4", "floor_text", "floor_tools", "scan_loads"]
 
 _DONE = "[DONE]"
+_scan_once = json.JSONDecoder().scan_once
 
 
-def floor_text(reads: Iterable[bytes]) -> str:
-    loads = json.loads
+def scan_loads(text: str) -> Any:
+    """``json.loads`` without its Python wrapper: only for data that is one JSON value with no
+    surrounding whitespace, as in the generated streams."""
+    return _scan_once(text, 0)[0]
+
+
+def floor_text(reads: Iterable[bytes], loads: Callable[[str], Any] = json.loads) -> str:
     parts: list[str] = []
     buf = b""
     for read in reads:
@@ -48,8 +58,7 @@ def floor_text(reads: Iterable[bytes]) -> str:
     return "".join(parts)
 
 
-def floor_tools(reads: Iterable[bytes]) -> list[Any]:
-    loads = json.loads
+def floor_tools(reads: Iterable[bytes], loads: Callable[[str], Any] = json.loads) -> list[Any]:
     calls: dict[int, tuple[str | None, str | None, list[str]]] = {}
     buf = b""
     for read in reads:
@@ -72,8 +81,7 @@ def _calls(calls: dict[int, tuple[str | None, str | None, list[str]]]) -> list[A
     return [(i, name, "".join(parts)) for _, (i, name, parts) in sorted(calls.items())]
 
 
-def floor_n4(reads: Iterable[bytes]) -> list[str]:
-    loads = json.loads
+def floor_n4(reads: Iterable[bytes], loads: Callable[[str], Any] = json.loads) -> list[str]:
     texts: dict[int, list[str]] = {}
     buf = b""
     for read in reads:
@@ -97,8 +105,9 @@ def _texts(texts: dict[int, list[str]]) -> list[str]:
     return ["".join(parts) for _, parts in sorted(texts.items())]
 
 
-def floor_logprobs(reads: Iterable[bytes]) -> tuple[str, list[Any]]:
-    loads = json.loads
+def floor_logprobs(
+    reads: Iterable[bytes], loads: Callable[[str], Any] = json.loads
+) -> tuple[str, list[Any]]:
     parts: list[str] = []
     tokens: list[Any] = []
     buf = b""
