@@ -311,7 +311,8 @@ def validate_chunk(obj: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The chunk-side dataclasses. ``_absent`` remembers which known keys the source did not have, so
+# The chunk-side dataclasses. ``_absent`` remembers which known keys the source did not have (bit i
+# for the i-th of ``_keys``), so
 # that null and absent survive the round trip; it is ``None`` for objects built by hand (then
 # ``to_dict`` leaves out the fields that are ``None``).
 
@@ -348,12 +349,12 @@ class _Model:
         """The JSON object this value stands for (``extra`` keys included)."""
         out: dict[str, Any] = {}
         absent = getattr(self, "_absent", None)
+        bit = 1
         for key in self._keys:
             value = getattr(self, key)
-            if absent is None:
-                if value is None:
-                    continue
-            elif value is None and key in absent:
+            absent_here = absent is None or absent & bit
+            bit <<= 1
+            if value is None and absent_here:
                 # Absent in the source: still absent unless a value was put there since
                 # (``dataclasses.replace``), which must not be dropped silently.
                 continue
@@ -440,17 +441,19 @@ def _builder(cls: type[T], **convert: Callable[[Any], Any]) -> Callable[[dict[st
     def build(obj: dict[str, Any]) -> T:
         self = new(cls)
         get = obj.get
-        absent: list[str] = []
+        absent = 0  # bit i: the i-th key of _keys was not in the source
+        bit = 1
         for key, put, conv in plan:
             value = get(key, missing)
             if value is missing:
-                absent.append(key)
+                absent |= bit
                 value = None
             elif conv is not None and value is not None:
                 value = conv(value)
             put(self, value)
-        put_absent(self, tuple(absent) if absent else ())
-        if len(obj) + len(absent) != len(plan):  # unknown keys: kept as sent
+            bit <<= 1
+        put_absent(self, absent)
+        if len(obj) + absent.bit_count() != len(plan):  # unknown keys: kept as sent
             put_extra(self, {k: v for k, v in obj.items() if k not in known})
         else:
             put_extra(self, {})
@@ -475,7 +478,7 @@ class TopLogprob(_ChunkModel):
     logprob: float | None = None
     bytes: tuple[int, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes")
 
@@ -491,7 +494,7 @@ class TokenLogprob(_ChunkModel):
     bytes: tuple[int, ...] | None = None
     top_logprobs: tuple[TopLogprob, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes", "top_logprobs")
 
@@ -505,7 +508,7 @@ class ChoiceLogprobs(_ChunkModel):
     content: tuple[TokenLogprob, ...] | None = None
     refusal: tuple[TokenLogprob, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
 
@@ -519,7 +522,7 @@ class FunctionDelta(_ChunkModel):
     name: str | None = None
     arguments: str | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
 
@@ -535,7 +538,7 @@ class ToolCallDelta(_ChunkModel):
     type: str | None = None
     function: FunctionDelta | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("index", "id", "type", "function")
 
@@ -559,7 +562,7 @@ class ChoiceDelta(_ChunkModel):
     reasoning_content: str | None = None
     reasoning: str | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = (
         "role",
@@ -583,7 +586,7 @@ class ChunkChoice(_ChunkModel):
     finish_reason: str | None = None
     logprobs: ChoiceLogprobs | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("index", "delta", "finish_reason", "logprobs")
 
@@ -597,7 +600,7 @@ class PromptTokensDetails(_ChunkModel):
     cached_tokens: int | None = None
     audio_tokens: int | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("cached_tokens", "audio_tokens")
 
@@ -613,7 +616,7 @@ class CompletionTokensDetails(_ChunkModel):
     accepted_prediction_tokens: int | None = None
     rejected_prediction_tokens: int | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = (
         "reasoning_tokens",
@@ -636,7 +639,7 @@ class Usage(_ChunkModel):
     prompt_tokens_details: PromptTokensDetails | None = None
     completion_tokens_details: CompletionTokensDetails | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = (
         "prompt_tokens",
@@ -668,7 +671,7 @@ class ChatCompletionChunk(_ChunkModel):
     choices: tuple[ChunkChoice, ...] | None = None
     usage: Usage | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: tuple[str, ...] | None = _absent_field()
+    _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = (
         "id",
@@ -686,8 +689,7 @@ class ChatCompletionChunk(_ChunkModel):
     @classmethod
     def from_dict(cls, obj: Any) -> ChatCompletionChunk:
         """Validate ``obj`` (see :func:`validate_chunk`) and build the chunk."""
-        validate_chunk(obj)
-        return cls._build(obj)
+        return build_chunk(obj)
 
 
 _set_builder(TopLogprob, _builder(TopLogprob, bytes=tuple))
@@ -707,8 +709,6 @@ _set_builder(
         refusal=lambda v: tuple(map(TokenLogprob._build, v)),
     ),
 )
-_set_builder(FunctionDelta, _builder(FunctionDelta))
-_set_builder(ToolCallDelta, _builder(ToolCallDelta, function=FunctionDelta._build))
 _set_builder(PromptTokensDetails, _builder(PromptTokensDetails))
 _set_builder(CompletionTokensDetails, _builder(CompletionTokensDetails))
 _set_builder(
@@ -721,8 +721,19 @@ _set_builder(
 )
 
 
-# The three classes every chunk has get builders written out in full: the same steps as
-# _builder()'s loop, without the loop (they are most of the cost of iter_chunks()).
+# The classes every chunk is made of get builders written out in full, which also check the
+# types as they go: one pass over the JSON instead of a validation pass and a build pass (they
+# are most of the cost of iter_chunks()). A check that fails raises _Invalid; the caller then
+# runs the validator, which finds the same problem and says where. Their rules are exactly
+# the validator's (tests/test_fastpath.py holds them to it).
+
+
+class _Invalid(Exception):
+    """A checking builder met a value of the wrong type (never escapes this module's
+    callers: they turn it into the validator's ChunkError)."""
+
+
+_INVALID = _Invalid()
 _new = object.__new__
 
 
@@ -730,174 +741,314 @@ def _setters(cls: type[_ChunkModel]) -> tuple[Any, ...]:
     return tuple(cls.__dict__[k].__set__ for k in (*cls._keys, "extra", "_absent"))
 
 
+_FUNCTION_SET = _setters(FunctionDelta)
+_TOOL_SET = _setters(ToolCallDelta)
 _DELTA_SET = _setters(ChoiceDelta)
 _CHOICE_SET = _setters(ChunkChoice)
 _CHUNK_SET = _setters(ChatCompletionChunk)
+_FUNCTION_KNOWN = frozenset(FunctionDelta._keys)
+_TOOL_KNOWN = frozenset(ToolCallDelta._keys)
 _DELTA_KNOWN = frozenset(ChoiceDelta._keys)
 _CHOICE_KNOWN = frozenset(ChunkChoice._keys)
 _CHUNK_KNOWN = frozenset(ChatCompletionChunk._keys)
-_build_tool_call = ToolCallDelta._build
-_build_function = FunctionDelta._build
 _build_logprobs = ChoiceLogprobs._build
 _build_usage = Usage._build
 
 
+def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in known}
+
+
+def _build_function(obj: dict[str, Any]) -> FunctionDelta:
+    if type(obj) is not dict:
+        raise _INVALID
+    s_name, s_arguments, s_extra, s_absent = _FUNCTION_SET
+    self = _new(FunctionDelta)
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key of _keys was not in the source
+    v = get("name", m)
+    if v is m:
+        absent |= 1
+        v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
+    s_name(self, v)
+    v = get("arguments", m)
+    if v is m:
+        absent |= 2
+        v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
+    s_arguments(self, v)
+    s_absent(self, absent)
+    s_extra(self, _unknown(obj, _FUNCTION_KNOWN) if len(obj) + absent.bit_count() != 2 else {})
+    return self
+
+
+def _build_tool_call(obj: dict[str, Any]) -> ToolCallDelta:
+    if type(obj) is not dict:
+        raise _INVALID
+    s_index, s_id, s_type, s_function, s_extra, s_absent = _TOOL_SET
+    self = _new(ToolCallDelta)
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key of _keys was not in the source
+    v = get("index", m)
+    if v is m:
+        absent |= 1
+        v = None
+    elif v is not None and (type(v) is not int or v < 0):
+        raise _INVALID
+    s_index(self, v)
+    v = get("id", m)
+    if v is m:
+        absent |= 2
+        v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
+    s_id(self, v)
+    v = get("type", m)
+    if v is m:
+        absent |= 4
+        v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
+    s_type(self, v)
+    v = get("function", m)
+    if v is m:
+        absent |= 8
+        v = None
+    elif v is not None:
+        v = _build_function(v)
+    s_function(self, v)
+    s_absent(self, absent)
+    s_extra(self, _unknown(obj, _TOOL_KNOWN) if len(obj) + absent.bit_count() != 4 else {})
+    return self
+
+
 def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
+    if type(obj) is not dict:
+        raise _INVALID
     s_role, s_content, s_refusal, s_calls, s_fc, s_rc, s_r, s_extra, s_absent = _DELTA_SET
     self = _new(ChoiceDelta)
     get = obj.get
     m = _MISSING
-    absent = []
+    absent = 0  # bit i: the i-th key of _keys was not in the source
     v = get("role", m)
     if v is m:
-        absent.append("role")
+        absent |= 1
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_role(self, v)
     v = get("content", m)
     if v is m:
-        absent.append("content")
+        absent |= 2
         v = None
     elif type(v) is list:
+        for part in v:
+            if type(part) is not dict:
+                raise _INVALID
         v = tuple(v)
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_content(self, v)
     v = get("refusal", m)
     if v is m:
-        absent.append("refusal")
+        absent |= 4
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_refusal(self, v)
     v = get("tool_calls", m)
     if v is m:
-        absent.append("tool_calls")
+        absent |= 8
         v = None
     elif v is not None:
+        if type(v) is not list:
+            raise _INVALID
         v = tuple(map(_build_tool_call, v))
     s_calls(self, v)
     v = get("function_call", m)
     if v is m:
-        absent.append("function_call")
+        absent |= 16
         v = None
     elif v is not None:
         v = _build_function(v)
     s_fc(self, v)
     v = get("reasoning_content", m)
     if v is m:
-        absent.append("reasoning_content")
+        absent |= 32
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_rc(self, v)
     v = get("reasoning", m)
     if v is m:
-        absent.append("reasoning")
+        absent |= 64
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_r(self, v)
-    s_absent(self, tuple(absent))
-    if len(obj) + len(absent) != 7:
-        s_extra(self, {k: v for k, v in obj.items() if k not in _DELTA_KNOWN})
-    else:
-        s_extra(self, {})
+    s_absent(self, absent)
+    s_extra(self, _unknown(obj, _DELTA_KNOWN) if len(obj) + absent.bit_count() != 7 else {})
     return self
 
 
 def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
+    if type(obj) is not dict:
+        raise _INVALID
     s_index, s_delta, s_finish, s_logprobs, s_extra, s_absent = _CHOICE_SET
     self = _new(ChunkChoice)
     get = obj.get
     m = _MISSING
-    absent = []
+    absent = 0  # bit i: the i-th key of _keys was not in the source
     v = get("index", m)
-    if v is m:
-        absent.append("index")
-        v = None
+    if type(v) is not int or v < 0:
+        raise _INVALID  # required
     s_index(self, v)
     v = get("delta", m)
     if v is m:
-        absent.append("delta")
+        absent |= 2
         v = None
     elif v is not None:
         v = _build_delta(v)
     s_delta(self, v)
     v = get("finish_reason", m)
     if v is m:
-        absent.append("finish_reason")
+        absent |= 4
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_finish(self, v)
     v = get("logprobs", m)
     if v is m:
-        absent.append("logprobs")
+        absent |= 8
         v = None
     elif v is not None:
+        if type(v) is not dict:
+            raise _INVALID
+        try:
+            _check_logprobs(v, "")
+        except ChunkError:
+            raise _INVALID from None
         v = _build_logprobs(v)
     s_logprobs(self, v)
-    s_absent(self, tuple(absent) if absent else ())
-    if len(obj) + len(absent) != 4:
-        s_extra(self, {k: v for k, v in obj.items() if k not in _CHOICE_KNOWN})
-    else:
-        s_extra(self, {})
+    s_absent(self, absent)
+    s_extra(self, _unknown(obj, _CHOICE_KNOWN) if len(obj) + absent.bit_count() != 4 else {})
     return self
 
 
 def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
+    if type(obj) is not dict:
+        raise _INVALID
     s_id, s_object, s_created, s_model, s_fp, s_tier, s_choices, s_usage, s_extra, s_absent = (
         _CHUNK_SET
     )
     self = _new(ChatCompletionChunk)
     get = obj.get
     m = _MISSING
-    absent = []
+    absent = 0  # bit i: the i-th key of _keys was not in the source
     v = get("id", m)
     if v is m:
-        absent.append("id")
+        absent |= 1
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_id(self, v)
     v = get("object", m)
     if v is m:
-        absent.append("object")
+        absent |= 2
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_object(self, v)
     v = get("created", m)
     if v is m:
-        absent.append("created")
+        absent |= 4
         v = None
+    elif type(v) is not int and v is not None:
+        raise _INVALID
     s_created(self, v)
     v = get("model", m)
     if v is m:
-        absent.append("model")
+        absent |= 8
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_model(self, v)
     v = get("system_fingerprint", m)
     if v is m:
-        absent.append("system_fingerprint")
+        absent |= 16
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_fp(self, v)
     v = get("service_tier", m)
     if v is m:
-        absent.append("service_tier")
+        absent |= 32
         v = None
+    elif type(v) is not str and v is not None:
+        raise _INVALID
     s_tier(self, v)
     v = get("choices", m)
     if v is m:
-        absent.append("choices")
+        absent |= 64
         v = None
     elif v is not None:
+        if type(v) is not list:
+            raise _INVALID
         v = tuple(map(_build_choice, v))
     s_choices(self, v)
     v = get("usage", m)
     if v is m:
-        absent.append("usage")
+        absent |= 128
         v = None
     elif v is not None:
+        if type(v) is not dict:
+            raise _INVALID
+        try:
+            _check_usage(v, "")
+        except ChunkError:
+            raise _INVALID from None
         v = _build_usage(v)
     s_usage(self, v)
-    s_absent(self, tuple(absent) if absent else ())
-    if len(obj) + len(absent) != 8:
-        s_extra(self, {k: v for k, v in obj.items() if k not in _CHUNK_KNOWN})
-    else:
-        s_extra(self, {})
+    s_absent(self, absent)
+    s_extra(self, _unknown(obj, _CHUNK_KNOWN) if len(obj) + absent.bit_count() != 8 else {})
     return self
 
 
-_set_builder(ChoiceDelta, _build_delta)
-_set_builder(ChunkChoice, _build_choice)
-_set_builder(ChatCompletionChunk, _build_chunk)
+def build_chunk(obj: Any) -> ChatCompletionChunk:
+    """Validate and build in one pass: the chunk, or :class:`ChunkError` exactly as
+    :func:`validate_chunk` would raise it."""
+    try:
+        return _build_chunk(obj)
+    except _Invalid:
+        validate_chunk(obj)  # raises, naming the problem and its path
+        raise AssertionError("the builder and the validator disagree") from None
+
+
+def _checked(
+    build: Callable[[dict[str, Any]], T], validate: Callable[[dict[str, Any], str], None]
+) -> Callable[[dict[str, Any]], T]:
+    def trusting(obj: dict[str, Any]) -> T:
+        # Called on validated input only; an _Invalid here would be the builder and the
+        # validator disagreeing: the validator's word is taken.
+        try:
+            return build(obj)
+        except _Invalid:
+            validate(obj, "")
+            raise AssertionError("the builder and the validator disagree") from None
+
+    return trusting
+
+
+_set_builder(FunctionDelta, _checked(_build_function, _check_function))
+_set_builder(ToolCallDelta, _checked(_build_tool_call, _check_tool_call))
+_set_builder(ChoiceDelta, _checked(_build_delta, _check_delta))
+_set_builder(ChunkChoice, _checked(_build_choice, _check_choice))
+_set_builder(ChatCompletionChunk, _checked(_build_chunk, _check_chunk_fields))
 
 _TOP_KEYS = frozenset(TopLogprob._keys)
 _TOKEN_KEYS = frozenset(TokenLogprob._keys)

@@ -29,7 +29,14 @@ from ._errors import (
     describe,
     error_text,
 )
-from ._models import ChatCompletion, ChatCompletionChunk, _plain_chunk, validate_chunk
+from ._models import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    _build_chunk,
+    _Invalid,
+    _plain_chunk,
+    validate_chunk,
+)
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
 
 __all__ = [
@@ -80,10 +87,15 @@ class _Core:
         pending: Callable[[], list[int] | None],
         raise_upstream: bool,
         report_after_done: bool = False,
-        fast: Callable[[dict[str, Any], int, int], bool] | None = None,
+        fast: Callable[[dict[str, Any], int, int], bool] = lambda obj, n, offset: False,
+        fast_is_shallow: bool = False,
     ) -> None:
         self.strict = strict
-        self.fast = fast  # takes an everyday chunk whole, unvalidated; False: not taken
+        # fast(obj, n, offset) takes a decoded, unvalidated chunk whole and says True, or
+        # changes nothing and says False. fast_is_shallow: it only ever takes chunks whose
+        # every value is a known field (bounded depth), so the depth guard can be skipped.
+        self.fast = fast
+        self.fast_is_shallow = fast_is_shallow
         self.sse = SSEDecoder(max_event_bytes)
         self.sink = sink
         self.warn = warn
@@ -123,14 +135,13 @@ class _Core:
         except SSEError as exc:
             self._oversized(exc)
             return
-        # The everyday event: a "message" whose data is one JSON chunk of the plain shape. It
-        # is taken here in a few steps; anything else goes the long way (_event), which gives
-        # the same result, with the exact messages.
+        # The everyday event: a "message" whose data is one JSON chunk. The consumer's fast
+        # taker (Accumulator.merge_plain, ChunkDecoder's checking builder) takes it in one pass
+        # or declines; anything declined or unusual goes the long way (_event), which gives
+        # the same result with the exact messages.
         scan = _scan_once
-        plain = _plain_chunk
-        sink = self.sink
         fast = self.fast
-        upstream = self.raise_upstream
+        shallow = self.fast_is_shallow
         for etype, text, _id, _retry, offset in events:
             if etype == "message" and len(text) >= 64 and not self.done:
                 try:
@@ -140,16 +151,10 @@ class _Core:
                     continue
                 if end == len(text) and type(obj) is dict:
                     n = self.count
-                    if fast is not None and fast(obj, n, offset):
-                        self.count = n + 1
-                        continue
-                    if (
-                        text.count("{") + text.count("[") <= _MAX_DEPTH
-                        and plain(obj)
-                        and not (upstream and obj.get("error") is not None)
+                    if (shallow or text.count("{") + text.count("[") <= _MAX_DEPTH) and fast(
+                        obj, n, offset
                     ):
                         self.count = n + 1
-                        sink(obj, n, offset)
                         continue
                 if end == len(text):
                     self._event(etype, text, offset, obj)
@@ -503,6 +508,7 @@ class ChunkDecoder:
             self._finishes.pending,
             raise_upstream=strict,
             report_after_done=True,
+            fast=self._take_plain,
         )
 
     @property
@@ -535,6 +541,19 @@ class ChunkDecoder:
     def _take(self) -> list[ChatCompletionChunk]:
         out, self._out = self._out, []
         return out
+
+    def _take_plain(self, obj: dict[str, Any], n: int, offset: int) -> bool:
+        """The fast taker: check and build in one pass; False (nothing done) when the chunk
+        is not valid or carries an error (the long way raises or warns as it should)."""
+        try:
+            chunk = _build_chunk(obj)
+        except _Invalid:
+            return False
+        if chunk.extra and chunk.extra.get("error") is not None:
+            return False
+        self._finishes.see(obj)
+        self._out.append(chunk)
+        return True
 
     def _sink(self, obj: dict[str, Any], n: int, offset: int | None) -> None:
         self._finishes.see(obj)
@@ -632,8 +651,10 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
         """Whether ``[DONE]`` arrived."""
         return self.decoder.done
 
-    def __iter__(self) -> ChunkIterator:
-        return self
+    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+        # A for loop drives the inner generator directly (no Python-level __next__ per chunk);
+        # next(it) works too.
+        return self._chunks
 
     def __next__(self) -> ChatCompletionChunk:
         return next(self._chunks)
@@ -754,6 +775,7 @@ class Assembler:
             acc.pending_choices,
             raise_upstream=False,
             fast=acc.merge_plain,
+            fast_is_shallow=True,
         )
         self._result: ChatCompletion | None = None
 

@@ -39,9 +39,21 @@ def outcome(body: bytes | list[bytes], strict: bool) -> Any:
     return ("ok", completion.to_dict(), [str(w) for w in completion.warnings])
 
 
+def chunks_outcome(body: bytes | list[bytes], strict: bool) -> Any:
+    it = chunkstream.iter_chunks(body, strict=strict)
+    got = []
+    try:
+        for chunk in it:
+            got.append(chunk.to_dict())
+    except chunkstream.ChunkstreamError as exc:
+        return ("error", type(exc).__name__, str(exc), got, [str(w) for w in it.warnings])
+    return ("ok", got, [str(w) for w in it.warnings])
+
+
 def general(monkeypatch: pytest.MonkeyPatch) -> None:
     """Switch the fast paths off: every chunk goes the general way."""
     monkeypatch.setattr(Accumulator, "merge_plain", lambda self, obj, n, offset: False)
+    monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_plain", lambda self, obj, n, offset: False)
     monkeypatch.setattr(_models, "_plain_chunk", lambda obj: False)
     monkeypatch.setattr(chunkstream._stream, "_plain_chunk", lambda obj: False)
 
@@ -52,10 +64,10 @@ def test_fast_and_general_paths_agree_on_real_streams(
     path: Path, strict: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = path.read_bytes()
-    fast = outcome(body, strict)
+    fast = outcome(body, strict), chunks_outcome(body, strict)
     with monkeypatch.context() as m:
         general(m)
-        slow = outcome(body, strict)
+        slow = outcome(body, strict), chunks_outcome(body, strict)
     assert fast == slow
 
 
@@ -188,10 +200,10 @@ def test_fast_and_general_paths_agree_on_generated_streams(
     rng = random.Random(seed)
     cuts = sorted(rng.sample(range(len(raw)), k=min(5, len(raw))))
     reads = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
-    fast = outcome(reads, strict)
+    fast = outcome(reads, strict), chunks_outcome(reads, strict)
     with pytest.MonkeyPatch.context() as m:
         general(m)
-        slow = outcome(reads, strict)
+        slow = outcome(reads, strict), chunks_outcome(reads, strict)
     assert fast == slow
 
 
@@ -363,3 +375,21 @@ def test_fast_merge_accepts_only_what_validates_and_merges_the_same(obj: dict[st
         slow.merge(obj, 1, 10)
         assert fast.close().to_dict() == slow.close().to_dict()
         assert fast.close().warnings == slow.close().warnings
+
+
+@settings(max_examples=1000, deadline=None)
+@given(obj=st.one_of(CHUNK, EVERYDAY))
+def test_checking_builder_refuses_exactly_what_the_validator_refuses(obj: dict[str, Any]) -> None:
+    try:
+        _models._check_chunk_fields(obj, "")
+    except chunkstream.ChunkError:
+        valid = False
+    else:
+        valid = True
+    try:
+        chunk = _models._build_chunk(obj)
+    except _models._Invalid:
+        assert not valid
+    else:
+        assert valid
+        assert chunk.to_dict() == obj
