@@ -311,10 +311,9 @@ def validate_chunk(obj: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The chunk-side dataclasses. ``_absent`` remembers which known keys the source did not have (bit i
-# for the i-th of ``_keys``), so
-# that null and absent survive the round trip; it is ``None`` for objects built by hand (then
-# ``to_dict`` leaves out the fields that are ``None``).
+# The chunk-side dataclasses. ``_absent`` remembers which known keys the source did not have
+# (bit i for the i-th of ``_keys``), so that null and absent survive the round trip; it is ``None``
+# for objects built by hand (then ``to_dict`` leaves out the fields that are ``None``).
 
 T = TypeVar("T", bound="_ChunkModel")
 
