@@ -640,6 +640,9 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
 
     def __init__(self, reads: Any, strict: bool, max_event_bytes: int | None) -> None:
         self.decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
+        # It stops reading at [DONE]: how many events after it shared the last read depends on
+        # where the reads were cut, so they are not counted (as in assemble()).
+        self.decoder._core.report_after_done = False
         self._chunks = self._run(reads)
 
     @property
@@ -683,6 +686,7 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
 
     def __init__(self, reads: Any, strict: bool, max_event_bytes: int | None) -> None:
         self.decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
+        self.decoder._core.report_after_done = False  # as in ChunkIterator
         self._chunks = self._run(reads)
 
     @property
