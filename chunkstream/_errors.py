@@ -128,7 +128,8 @@ class SSEError(ChunkstreamError, ValueError):
 
     ``limit`` is the limit, ``size`` the size reached. ``events`` holds the events that the same
     read completed (the oversized event is skipped, the rest of the read is not lost); the decoder
-    stays usable and goes on after the oversized event.
+    stays usable and goes on after the oversized event. ``skipped`` lists the byte offsets of
+    every event that read skipped for its size, in order (the first is ``byte_offset``).
     """
 
     def __init__(
@@ -139,10 +140,14 @@ class SSEError(ChunkstreamError, ValueError):
         size: int,
         events: list[Any] | None = None,
         byte_offset: int | None = None,
+        skipped: list[int] | None = None,
     ) -> None:
         self.limit = limit
         self.size = size
         self.events = [] if events is None else events
+        if skipped is None:
+            skipped = [] if byte_offset is None else [byte_offset]
+        self.skipped = skipped
         super().__init__(reason, byte_offset=byte_offset)
 
 

@@ -381,6 +381,7 @@ class SSEDecoder:
 
     def _raise_oversized(self, out: list[RawEvent]) -> None:
         (offset, size), more = self._oversized[0], len(self._oversized) - 1
+        skipped = [at for at, _ in self._oversized]
         self._oversized = []
         limit = self.max_event_bytes
         assert limit is not None
@@ -392,6 +393,7 @@ class SSEDecoder:
             size=size,
             events=[ServerSentEvent(t, d, i, r, o) for t, d, i, r, o in out],
             byte_offset=offset,
+            skipped=skipped,
         )
 
 

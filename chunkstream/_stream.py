@@ -162,39 +162,41 @@ class _Core:
             self._event(etype, text, offset)
 
     def _oversized(self, exc: SSEError) -> None:
-        """An event broke max_event_bytes. The other events of the same read come with the
+        """Events broke max_event_bytes. The other events of the same read come with the
         error; they are taken in stream order around it, so that any split of the input gives
-        the same result: those before it first, then the error (strict) or its warning
-        (lenient), then those after it (strict: at the next feed() or close(), if the caller
-        goes on)."""
-        at = exc.byte_offset or 0
-        later = []
-        for e in exc.events:
-            if (e.offset or 0) < at:
+        the same result: those before it first, then the error (strict) or a warning for each
+        event skipped (lenient), then those after it (strict: at the next feed() or close(), if
+        the caller goes on)."""
+        events = exc.events
+        skipped = exc.skipped[:1] if self.strict else exc.skipped
+        i = 0
+        for at in skipped:
+            while i < len(events) and (events[i].offset or 0) < at:
+                e = events[i]
                 self._event(e.event, e.data, e.offset or 0)
-            else:
-                later.append(e)
-        if self.done:  # the oversized event came after [DONE]: ignored like the rest
-            self.after_done += 1 + len(later)
-            return
-        self._deferred = later
-        if self.strict:
-            exc.partial = self.partial()
-            raise exc
-        # Not exc.reason: the size it names is where the decoder noticed, which depends on the
-        # read boundaries; the warning must not.
-        self.warn(
-            "limit",
-            f"event exceeds max_event_bytes ({exc.limit}); skipped it",
-            byte_offset=exc.byte_offset,
-        )
-        self._drain()
+                i += 1
+            if self.done:  # the oversized event came after [DONE]: ignored like the rest
+                self.after_done += 1
+                continue
+            if self.strict:
+                self._deferred = events[i:]
+                exc.partial = self.partial()
+                raise exc
+            # Not exc.reason: the size it names is where the decoder noticed, which depends on
+            # the read boundaries; the warning must not.
+            self.warn(
+                "limit",
+                f"event exceeds max_event_bytes ({exc.limit}); skipped it",
+                byte_offset=at,
+            )
+        for e in events[i:]:
+            self._event(e.event, e.data, e.offset or 0)
 
     def _count_after_done(self, data: bytes) -> None:
         try:
             self.after_done += len(self.sse.feed_raw(data))
         except SSEError as exc:
-            self.after_done += 1 + len(exc.events)
+            self.after_done += len(exc.skipped) + len(exc.events)
 
     def _drain(self) -> None:
         deferred, self._deferred = self._deferred, []

@@ -13,7 +13,17 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from chunkstream import aiter_chunks, assemble, iter_chunks
+import pytest
+
+from chunkstream import (
+    ChunkDecoder,
+    SSEDecoder,
+    SSEError,
+    StreamWarning,
+    aiter_chunks,
+    assemble,
+    iter_chunks,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Building streams.
@@ -110,3 +120,50 @@ def test_iter_chunks_does_not_count_events_after_done_in_the_same_read() -> None
             assert len(got) == 2 and warnings == []
     assert assemble(body, strict=False).warnings == ()
     assert assemble(body).to_dict() == completion()
+
+
+BIG = data({"pad": "x" * 1000})  # its line is 1016 bytes long
+
+
+def test_every_event_skipped_for_its_size_gets_a_warning_in_lenient_mode() -> None:
+    # Found by the fuzz harness ("assemble: cuts change the result"): when one read held two
+    # events over max_event_bytes, lenient mode warned about the first only; the second was
+    # skipped silently (with the events in separate reads, both were reported).
+    body = (HELLO + BIG + BANG + BIG + STOP + DONE).encode()
+    first = len(HELLO)
+    second = len(HELLO + BIG + BANG)
+    warning = "event exceeds max_event_bytes (500); skipped it"
+    for reads in ([body], [body[:second], body[second:]], reads_of(body, 7)):
+        result = assemble(reads, strict=False, max_event_bytes=500)
+        assert result.to_dict() == completion("Hi!")
+        assert result.warnings == (
+            StreamWarning(kind="limit", message=warning, byte_offset=first),
+            StreamWarning(kind="limit", message=warning, byte_offset=second),
+        )
+    # The decoder names every event the read skipped.
+    with pytest.raises(SSEError) as info:
+        SSEDecoder(500).feed(body)
+    assert info.value.skipped == [first, second]
+    stop = second + len(BIG)  # the other events: HELLO, BANG, STOP and DONE
+    assert [e.offset for e in info.value.events] == [0, len(HELLO + BIG), stop, stop + len(STOP)]
+    # Strict mode raises at the first, carrying what came before it.
+    with pytest.raises(SSEError) as info2:
+        assemble(body, max_event_bytes=500)
+    assert str(info2.value) == (
+        "event exceeds max_event_bytes (500): it reached 1016 bytes and was skipped; 1 more "
+        f"oversized event(s) in the same read were skipped too (byte {first})"
+    )
+    assert info2.value.partial.to_dict() == completion("Hi", None)
+
+
+def test_chunk_decoder_counts_every_oversized_event_after_done() -> None:
+    body = (HELLO + STOP + DONE + BIG + BIG).encode()
+    at = len(HELLO + STOP + DONE)
+    for reads in ([body], [body[:at], body[at:]], reads_of(body, 9)):
+        decoder = ChunkDecoder(strict=False, max_event_bytes=500)
+        for read in reads:
+            decoder.feed(read)
+        decoder.close()
+        assert decoder.warnings == [
+            StreamWarning(kind="ignored", message="2 event(s) after [DONE] were ignored")
+        ]
