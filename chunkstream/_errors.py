@@ -22,31 +22,40 @@ __all__ = [
     "describe",
     "error_text",
     "location",
+    "shown",
 ]
 
 _SHORT = 60  # characters of a value shown in a message
 _JSON_NAMES = {dict: "object", list: "list", str: "str", int: "int", float: "float", bool: "bool"}
 
 
-def describe(value: Any) -> str:
-    """Name a JSON value's type and show a short prefix of it: ``int 5``, ``str 'abc'``, ``null``.
+def shown(value: Any, limit: int = _SHORT) -> str:
+    """``repr(value)`` cut short: strings and other values to ``limit`` characters (the start,
+    ``...``, the end), integers to 40 digits at most, containers to 4 items and 2 levels.
 
-    Huge values cost nothing here: the repr is built with limits (``reprlib``), never in full.
+    Huge values cost nothing here: the repr is built with limits (``reprlib``), never in full;
+    and it never fails (an int past ``sys.get_int_max_str_digits()`` has no repr).
     """
-    if value is None:
-        return "null"
-    name = _JSON_NAMES.get(type(value), type(value).__name__)
     import reprlib  # imported on the error path only; nothing is imported for the happy path
 
     r = reprlib.Repr()
-    r.maxstring = r.maxother = _SHORT
+    r.maxstring = r.maxother = limit
+    r.maxlong = min(limit, 40)  # digits of an int
     r.maxlist = r.maxdict = r.maxtuple = 4
     r.maxlevel = 2
     try:
-        shown = r.repr(value)
-    except Exception:  # e.g. an int past sys.get_int_max_str_digits(); never fail a message
-        shown = f"<{type(value).__name__} that cannot be shown>"
-    return f"{name} {shown}"
+        return r.repr(value)
+    except Exception:  # never fail a message
+        return f"<{type(value).__name__} that cannot be shown>"
+
+
+def describe(value: Any) -> str:
+    """Name a JSON value's type and show a short prefix of it: ``int 5``, ``str 'abc'``, ``null``
+    (see :func:`shown`)."""
+    if value is None:
+        return "null"
+    name = _JSON_NAMES.get(type(value), type(value).__name__)
+    return f"{name} {shown(value)}"
 
 
 def error_text(error: Any) -> str:
@@ -55,7 +64,8 @@ def error_text(error: Any) -> str:
         message = error.get("message")
         if type(message) is str and message:
             code = error.get("code")
-            suffix = f" (code {code!r})" if code is not None and type(code) in (str, int) else ""
+            shows = code is not None and type(code) in (str, int)
+            suffix = f" (code {shown(code)})" if shows else ""
             text = message if len(message) <= 200 else message[:197] + "..."
             return text + suffix
     if type(error) is str:

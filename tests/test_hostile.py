@@ -20,6 +20,7 @@ from chunkstream import (
     SSEDecoder,
     SSEError,
     StreamWarning,
+    UpstreamError,
     aiter_chunks,
     assemble,
     iter_chunks,
@@ -80,6 +81,16 @@ def completion(content: str | None = "Hi", finish: str | None = "stop", **top: A
     }
     out.update(top)
     return out
+
+
+def cut(text: str) -> str:
+    """How a message shows a string (``_errors.shown``: ``reprlib`` with ``maxstring=60``): its
+    repr if that fits in 60 characters, else the repr of its first 28 and last 29 characters,
+    cut to those 28 and 29 with "..." between."""
+    if len(repr(text[:60])) <= 60:
+        return repr(text)
+    r = repr(text[:28] + text[-29:])
+    return r[:28] + "..." + r[-29:]
 
 
 def reads_of(body: bytes, size: int) -> list[bytes]:
@@ -167,3 +178,29 @@ def test_chunk_decoder_counts_every_oversized_event_after_done() -> None:
         assert decoder.warnings == [
             StreamWarning(kind="ignored", message="2 event(s) after [DONE] were ignored")
         ]
+
+
+@pytest.mark.parametrize(
+    ("code", "code_shown"),
+    [
+        ("y" * 10_000_000, "'" + "y" * 27 + "..." + "y" * 28 + "'"),
+        (10**4000, "1" + "0" * 17 + "..." + "0" * 19),  # 18 and 19 of the 4001 digits
+    ],
+    ids=["10MB-str", "4001-digit-int"],
+)
+def test_a_huge_provider_error_code_is_cut_short(code: Any, code_shown: str) -> None:
+    # Found by the fuzz harness (target "models", the message-length check): the provider's
+    # error code was shown in full with repr(), so a 10 MB code made a 10 MB message.
+    error = {"message": "overloaded", "code": code}
+    body = (HELLO + data({"error": error}) + STOP + DONE).encode()
+    reason = f"the provider sent an error: overloaded (code {code_shown})"
+    with pytest.raises(UpstreamError) as info:
+        assemble(body)
+    assert str(info.value) == f"{reason} (chunk 1, byte {len(HELLO)})"
+    assert len(str(info.value)) < 400
+    assert info.value.error == error  # the payload itself is kept whole
+    result = assemble(body, strict=False)
+    assert result.to_dict() == completion(error=error)
+    assert result.warnings == (
+        StreamWarning(kind="upstream_error", message=reason, chunk_index=1, byte_offset=len(HELLO)),
+    )
