@@ -16,6 +16,7 @@ from ._errors import (
     UpstreamError,
     describe,
     error_text,
+    shown,
 )
 from ._models import (
     AssembledLogprobs,
@@ -657,7 +658,7 @@ class Accumulator:
         if st is None:
             if len(self._choices) >= self.max_choices:
                 self._limit(
-                    f"too many choices: index {index} would be choice number "
+                    f"too many choices: index {shown(index, 20)} would be choice number "
                     f"{len(self._choices) + 1}, over max_choices ({self.max_choices})",
                     f".choices[{position}].index",
                 )
@@ -802,8 +803,8 @@ class Accumulator:
             tool = st.tools.get(index)
             if tool is not None and call_id and tool.id and call_id != tool.id:
                 message = (
-                    f"expected tool call id {_short(tool.id)} at {path}.id (index {index}), "
-                    f"got {describe(call_id)}"
+                    f"expected tool call id {_short(tool.id)} at {path}.id "
+                    f"(index {shown(index, 20)}), got {describe(call_id)}"
                 )
                 if self.strict:
                     self._raise_inconsistent(
@@ -877,7 +878,7 @@ class Accumulator:
     def _new_tool(self, st: _Choice, index: int | None, path: str) -> _Tool | None:
         if len(st.tool_list) >= self.max_tool_calls:
             self._limit(
-                f"too many tool calls in choice {st.index}: tool call number "
+                f"too many tool calls in choice {shown(st.index, 20)}: tool call number "
                 f"{len(st.tool_list) + 1} would be over max_tool_calls ({self.max_tool_calls})",
                 path,
             )

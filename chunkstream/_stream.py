@@ -28,6 +28,7 @@ from ._errors import (
     UpstreamError,
     describe,
     error_text,
+    shown,
 )
 from ._models import (
     ChatCompletion,
@@ -253,9 +254,12 @@ class _Core:
         elif pending is None:
             reason = "stream ended before [DONE] and before any choice arrived"
         else:
-            shown = ", ".join(str(i) for i in pending[:10]) + (", ..." if len(pending) > 10 else "")
+            # Indexes cut short: a 4000-digit index must not make a 4000-character message.
+            which = ", ".join(shown(i, 20) for i in pending[:10])
+            more = ", ..." if len(pending) > 10 else ""
             reason = (
-                f"stream ended before [DONE] with choice(s) {shown} unfinished (no finish_reason)"
+                f"stream ended before [DONE] with choice(s) {which}{more} unfinished "
+                "(no finish_reason)"
             )
         if self.strict:
             raise TruncatedStreamError(reason, partial=self.partial())

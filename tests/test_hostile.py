@@ -17,9 +17,12 @@ import pytest
 
 from chunkstream import (
     ChunkDecoder,
+    ChunkError,
+    InconsistentStreamError,
     SSEDecoder,
     SSEError,
     StreamWarning,
+    TruncatedStreamError,
     UpstreamError,
     aiter_chunks,
     assemble,
@@ -204,3 +207,85 @@ def test_a_huge_provider_error_code_is_cut_short(code: Any, code_shown: str) -> 
     assert result.warnings == (
         StreamWarning(kind="upstream_error", message=reason, chunk_index=1, byte_offset=len(HELLO)),
     )
+
+
+# A choice or tool-call index of 4001 digits (json.loads takes up to 4300) is kept as sent,
+# but messages show it cut to 20 characters: the first 8 digits, "...", the last 9.
+HUGE = 10**4000
+HUGE_SHOWN = "1" + "0" * 7 + "..." + "0" * 9
+
+
+def test_a_huge_unfinished_choice_index_is_cut_short_in_the_truncation_message() -> None:
+    # Found reading every message for values shown in full, after the fuzz harness found the
+    # error code: indexes were written whole, so one 4001-digit index made a 4000-character
+    # message (here and in the three tests below).
+    body = data(chunk({"role": "assistant", "content": "x"}, index=HUGE)).encode()
+    reason = f"stream ended before [DONE] with choice(s) {HUGE_SHOWN} unfinished (no finish_reason)"
+    with pytest.raises(TruncatedStreamError) as info:
+        assemble(body)
+    assert str(info.value) == reason
+    assert info.value.partial.choices[0].index == HUGE
+    result = assemble(body, strict=False)
+    assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
+    decoder = ChunkDecoder()
+    decoder.feed(body)
+    with pytest.raises(TruncatedStreamError) as info2:
+        decoder.close()
+    assert str(info2.value) == reason
+
+
+def test_a_huge_choice_index_over_max_choices_is_cut_short() -> None:
+    body = (HELLO + data(chunk({"content": "x"}, index=HUGE)) + STOP + DONE).encode()
+    reason = f"too many choices: index {HUGE_SHOWN} would be choice number 2, over max_choices (1)"
+    with pytest.raises(ChunkError) as info:
+        assemble(body, max_choices=1)
+    assert str(info.value) == f"{reason} (chunk 1, byte {len(HELLO)})"
+    assert info.value.path == ".choices[0].index"
+    result = assemble(body, strict=False, max_choices=1)
+    assert result.to_dict() == completion()
+    assert result.warnings == (
+        StreamWarning(
+            kind="limit",
+            message=reason + "; skipped",
+            chunk_index=1,
+            byte_offset=len(HELLO),
+            path=".choices[0].index",
+        ),
+    )
+
+
+def test_a_huge_tool_call_index_is_cut_short_when_its_id_conflicts() -> None:
+    first = {"index": HUGE, "id": "a", "type": "function", "function": {"name": "f"}}
+    second = {"index": HUGE, "id": "b", "function": {"arguments": "{}"}}
+    head = data(chunk({"role": "assistant", "tool_calls": [first]}))
+    body = (head + data(chunk({"tool_calls": [second]})) + STOP + DONE).encode()
+    reason = (
+        f"expected tool call id 'a' at .choices[0].delta.tool_calls[0].id (index {HUGE_SHOWN}), "
+        "got str 'b'"
+    )
+    with pytest.raises(InconsistentStreamError) as info:
+        assemble(body)
+    assert str(info.value) == f"{reason} (chunk 1, byte {len(head)})"
+    result = assemble(body, strict=False)
+    assert result.to_dict()["choices"][0]["message"]["tool_calls"] == [
+        {"id": "a", "type": "function", "function": {"name": "f", "arguments": ""}},
+        {"id": "b", "type": "function", "function": {"name": None, "arguments": "{}"}},
+    ]
+    assert [w.message for w in result.warnings] == [reason + "; kept both, as two calls"]
+
+
+def test_a_huge_choice_index_is_cut_short_when_its_tool_calls_are_too_many() -> None:
+    call = {"index": 0, "id": "a", "function": {"name": "f", "arguments": ""}}
+    head = data(chunk({"role": "assistant", "tool_calls": [call]}, index=HUGE))
+    more = data(chunk({"tool_calls": [{"index": 1, "id": "b"}]}, index=HUGE))
+    body = (head + more + DONE).encode()
+    reason = (
+        f"too many tool calls in choice {HUGE_SHOWN}: tool call number 2 would be over "
+        "max_tool_calls (1)"
+    )
+    with pytest.raises(ChunkError) as info:
+        assemble(body, max_tool_calls=1)
+    assert str(info.value) == f"{reason} (chunk 1, byte {len(head)})"
+    result = assemble(body, strict=False, max_tool_calls=1)
+    assert [w.message for w in result.warnings] == [reason + "; skipped"]
+    assert len(result.choices[0].message.tool_calls or ()) == 1
