@@ -222,7 +222,7 @@ class _Core:
                 break  # after the end of the stream: not read
             self.warn(
                 "ignored",
-                f"ignored a line whose field name is {name!r}: Server-Sent Events know only "
+                f"ignored a line whose field name is {shown(name)}: Server-Sent Events know only "
                 "'data', 'event', 'id' and 'retry', so its value was not read",
                 byte_offset=offset,
             )

@@ -289,3 +289,23 @@ def test_a_huge_choice_index_is_cut_short_when_its_tool_calls_are_too_many() -> 
     result = assemble(body, strict=False, max_tool_calls=1)
     assert [w.message for w in result.warnings] == [reason + "; skipped"]
     assert len(result.choices[0].message.tool_calls or ()) == 1
+
+
+def test_an_ignored_line_with_a_huge_field_name_is_cut_short_in_its_warning() -> None:
+    # Found with the index case: the warning for a line the spec ignores but that looks like
+    # a field (" data: ...") showed the field name whole; 10 MB of spaces before "data" made
+    # a 10 MB warning.
+    name = " " * 10_000_000 + "data"
+    body = (name + ": {}\n\n" + HELLO + STOP + DONE).encode()
+    warning = StreamWarning(
+        kind="ignored",
+        message=f"ignored a line whose field name is {cut(name)}: Server-Sent Events know only "
+        "'data', 'event', 'id' and 'retry', so its value was not read",
+        byte_offset=0,
+    )
+    assert cut(name) == "'" + " " * 27 + "..." + " " * 24 + "data'"
+    for strict in (True, False):
+        result = assemble(body, strict=strict)
+        assert result.to_dict() == completion()
+        assert result.warnings == (warning,)
+        assert len(str(result.warnings[0])) < 400
