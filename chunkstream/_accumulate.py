@@ -54,7 +54,10 @@ _LABELS = frozenset(("channel",))
 
 
 def _short(value: Any) -> str:
-    r = repr(value)
+    try:
+        r = repr(value)
+    except ValueError:  # an int past sys.get_int_max_str_digits() (a hand-built chunk's)
+        return shown(value)
     return r if len(r) <= 60 else r[:57] + "..."
 
 
@@ -477,7 +480,7 @@ class Accumulator:
                     held,
                     self._created_at,
                     v,
-                    expected=f"created within 0..{self.created_tolerance} s after {held}",
+                    expected=f"created within 0..{self.created_tolerance} s after {_short(held)}",
                 )
         v = get("system_fingerprint")
         if v:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
-from ._errors import ChunkError, StreamWarning, describe
+from ._errors import ChunkError, StreamWarning, describe, shown
 
 __all__ = [
     "AssembledLogprobs",
@@ -331,7 +331,10 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _short(value: Any, limit: int = 64) -> str:
-    return _cut(repr(value), limit)
+    try:
+        return _cut(repr(value), limit)
+    except ValueError:  # an int past sys.get_int_max_str_digits() has no repr
+        return shown(value)
 
 
 # The standard ``object`` values say nothing in a repr; other values are shown.

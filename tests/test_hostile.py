@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from chunkstream import (
+    Accumulator,
+    ChatCompletionChunk,
     ChunkDecoder,
     ChunkError,
     InconsistentStreamError,
@@ -309,3 +311,30 @@ def test_an_ignored_line_with_a_huge_field_name_is_cut_short_in_its_warning() ->
         assert result.to_dict() == completion()
         assert result.warnings == (warning,)
         assert len(str(result.warnings[0])) < 400
+
+
+def test_an_int_too_long_to_print_in_a_hand_built_chunk_raises_no_value_error() -> None:
+    # Found with the index case: from_dict() takes any dict, so an int past
+    # sys.get_int_max_str_digits() (which json.loads refuses) can reach the models and the
+    # Accumulator; repr() and the created message then raised ValueError ("Exceeds the limit
+    # (4300 digits) for integer string conversion").
+    far = ChatCompletionChunk.from_dict({"id": "a", "created": 10**5000, "choices": []})
+    assert repr(far) == "ChatCompletionChunk(id='a', created=<int that cannot be shown>)"
+    near = ChatCompletionChunk.from_dict({"id": "a", "created": 1})
+    reason = (
+        "expected created within 0..600 s after <int that cannot be shown> (as in chunk 0) "
+        "at .created, got int 1"
+    )
+    acc = Accumulator()
+    acc.feed(far)
+    with pytest.raises(InconsistentStreamError) as info:
+        acc.feed(near)
+    assert str(info.value) == reason + " (chunk 1)"
+    assert info.value.held == 10**5000
+    lenient = Accumulator(strict=False)
+    lenient.feed(far)
+    lenient.feed(near)
+    result = lenient.close()
+    assert result.created == 10**5000
+    assert [str(w) for w in result.warnings] == [reason + " (chunk 1)"]
+    assert repr(result).startswith("ChatCompletion(id='a', created=<int that cannot be shown>")
