@@ -19,6 +19,7 @@ from ._errors import (
     shown,
 )
 from ._models import (
+    _MAX_DEPTH,
     AssembledLogprobs,
     ChatCompletion,
     ChatCompletionChunk,
@@ -30,6 +31,7 @@ from ._models import (
     ToolCall,
     Usage,
     _check_usage,
+    _too_deep,
     validate_chunk,
 )
 
@@ -405,12 +407,21 @@ class Accumulator:
         first is chunk 0).
 
         A chunk built by hand with values ``from_dict`` would refuse (the plain constructors
-        trust their caller) raises :class:`ChunkError` in strict mode and is skipped with a
-        warning in lenient mode, like an invalid chunk in a stream."""
+        trust their caller), or nested more than 100 levels deep, raises :class:`ChunkError`
+        in strict mode and is skipped with a warning in lenient mode, like an invalid chunk in
+        a stream."""
         obj = chunk.to_dict()
         n = self._next
         try:
             validate_chunk(obj)
+            # Vendor values are merged recursively: deep nesting (which the stream layer
+            # refuses in JSON text) must be a bad chunk here too, not a RecursionError.
+            if _too_deep(obj):
+                raise ChunkError(
+                    f"expected a chunk nested at most {_MAX_DEPTH} levels deep (objects and "
+                    "lists), got one nested deeper",
+                    path=".",
+                )
         except ChunkError as exc:
             exc.locate(n, None)
             if self.strict:

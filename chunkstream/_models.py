@@ -217,6 +217,27 @@ def _check_chunk_fields(obj: dict[str, Any], path: str) -> None:
         _check_usage(usage, f"{path}.usage")
 
 
+# Nesting deeper than this is refused as a bad chunk: the accumulator walks nested vendor
+# objects recursively (two frames per level before Python 3.12), and a hostile stream must not
+# turn that into a RecursionError. Real chunks nest fewer than 10 levels.
+_MAX_DEPTH = 100
+
+
+def _too_deep(obj: Any) -> bool:
+    """Whether a decoded JSON value nests more than ``_MAX_DEPTH`` objects/lists deep
+    (iterative: it must not recurse itself)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return True
+        if type(value) is dict:
+            stack.extend((v, depth + 1) for v in value.values() if type(v) in (dict, list))
+        elif type(value) is list:
+            stack.extend((v, depth + 1) for v in value if type(v) in (dict, list))
+    return False
+
+
 _NONE = type(None)
 _STR = frozenset((str, _NONE))
 _INT = frozenset((int, _NONE))

@@ -31,11 +31,13 @@ from ._errors import (
     shown,
 )
 from ._models import (
+    _MAX_DEPTH,
     ChatCompletion,
     ChatCompletionChunk,
     _build_chunk,
     _Invalid,
     _plain_chunk,
+    _too_deep,
     validate_chunk,
 )
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
@@ -55,10 +57,6 @@ _ASCII_WS = " \t\n\r\x0b\x0c"  # [DONE] may be surrounded by ASCII whitespace (o
 _READ_SIZE = 64 * 1024  # block size when reading a file object
 _HEAD_CAP = 1024 * 1024  # bytes of the body kept while no event has arrived (see _not_sse)
 _FIELD_NAMES = (b"data", b"event", b"id", b"retry")
-# Nesting deeper than this is refused as a bad chunk: the layers above walk nested vendor
-# objects recursively (two frames per level before Python 3.12), and a hostile stream must not
-# turn that into a RecursionError. Real chunks nest fewer than 10 levels.
-_MAX_DEPTH = 100
 
 # The JSON scanner behind json.loads, called directly: json.loads adds a Python-level wrapper
 # (type checks, two whitespace regex matches) that costs about a third of decoding a chunk.
@@ -428,21 +426,6 @@ class _Core:
             f"expected an event stream (lines like 'data: {{...}}'), got {describe(head[:80])}",
             byte_offset=0,
         )
-
-
-def _too_deep(obj: Any) -> bool:
-    """Whether a decoded JSON value nests more than ``_MAX_DEPTH`` objects/lists deep
-    (iterative: it must not recurse itself)."""
-    stack = [(obj, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > _MAX_DEPTH:
-            return True
-        if type(value) is dict:
-            stack.extend((v, depth + 1) for v in value.values() if type(v) in (dict, list))
-        elif type(value) is list:
-            stack.extend((v, depth + 1) for v in value if type(v) in (dict, list))
-    return False
 
 
 class _Finishes:

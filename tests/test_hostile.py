@@ -338,3 +338,97 @@ def test_an_int_too_long_to_print_in_a_hand_built_chunk_raises_no_value_error() 
     assert result.created == 10**5000
     assert [str(w) for w in result.warnings] == [reason + " (chunk 1)"]
     assert repr(result).startswith("ChatCompletion(id='a', created=<int that cannot be shown>")
+
+
+# -- deep nesting ------------------------------------------------------------------------------
+# Depth counts every object and list, the chunk itself being level 1 (DESIGN/README: "JSON
+# nesting of one chunk: 100 levels"). Each position puts a chain of {"a": ...} objects where
+# a provider's extra value would go.
+
+
+def nested(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+# How many levels the chunk itself takes above the deep value at each position.
+ABOVE = {
+    "top-level unknown field": 1,
+    "delta unknown field": 4,
+    "content parts": 6,
+    "tool-call extra": 6,
+}
+
+
+def deep_chunk(where: str, total: int) -> dict[str, Any]:
+    """A chunk nesting ``total`` levels deep through an unknown value at ``where``."""
+    value = nested(total - ABOVE[where])
+    if where == "top-level unknown field":  # chunk (1), "x" from level 2
+        return chunk({"content": "x"}, x=value)
+    if where == "delta unknown field":  # chunk, choices, choice, delta (4), "x" from 5
+        return chunk({"content": "x", "x": value})
+    if where == "content parts":  # ..., delta (4), content list (5), part (6), "x" from 7
+        return chunk({"content": [{"type": "text", "text": "x", "x": value}]})
+    assert where == "tool-call extra"  # ..., delta (4), tool_calls (5), call (6), "x" from 7
+    call = {"index": 0, "id": "c", "function": {"name": "f", "arguments": "{}"}}
+    return chunk({"tool_calls": [{**call, "x": value}]})
+
+
+POSITIONS = ["top-level unknown field", "delta unknown field", "content parts", "tool-call extra"]
+DEEPER = (
+    "expected a chunk nested at most 100 levels deep (objects and lists), got one nested deeper"
+)
+
+
+@pytest.mark.parametrize("where", POSITIONS)
+@pytest.mark.parametrize("total", [101, 1000, 100_000])
+def test_accumulator_refuses_a_chunk_nested_too_deep(where: str, total: int) -> None:
+    # Found while writing the fuzz harness' models target (it feeds every valid chunk to an
+    # Accumulator): from_dict() keeps unknown values as they are, and Accumulator.feed()
+    # merged them recursively, so a chunk nested 500 levels deep raised RecursionError.
+    first = ChatCompletionChunk.from_dict(chunk({"role": "assistant", "content": "Hi"}))
+    deep = ChatCompletionChunk.from_dict(deep_chunk(where, total))
+    acc = Accumulator()
+    acc.feed(first)
+    with pytest.raises(ChunkError) as info:
+        acc.feed(deep)
+    assert str(info.value) == DEEPER + " (chunk 1)"
+    assert info.value.path == "."
+    assert info.value.partial.to_dict() == completion("Hi", None)
+    lenient = Accumulator(strict=False)
+    lenient.feed(first)
+    lenient.feed(deep)
+    lenient.feed(ChatCompletionChunk.from_dict(chunk({}, "stop")))
+    result = lenient.close()
+    assert result.to_dict() == completion()
+    assert result.warnings == (
+        StreamWarning(
+            kind="invalid_chunk", message=DEEPER + "; skipped the chunk", chunk_index=1, path="."
+        ),
+    )
+
+
+@pytest.mark.parametrize("where", POSITIONS)
+@pytest.mark.parametrize("total", [99, 100])
+def test_accumulator_keeps_a_chunk_nested_up_to_the_limit(where: str, total: int) -> None:
+    acc = Accumulator()
+    acc.feed(ChatCompletionChunk.from_dict(deep_chunk(where, total)))
+    result = acc.close()
+    assert result.warnings == ()
+    assert landed(result.to_dict(), where) == nested(total - ABOVE[where])
+
+
+def landed(out: dict[str, Any], where: str) -> Any:
+    """The deep value put at ``where``, as the assembled completion keeps it (OUTPUT_SHAPE.md:
+    unknown top-level fields at the top, delta fields on the message, content parts under
+    content_parts, tool-call extras on the call)."""
+    message = out["choices"][0]["message"]
+    if where == "top-level unknown field":
+        return out["x"]
+    if where == "delta unknown field":
+        return message["x"]
+    if where == "content parts":
+        return message["content_parts"][0]["x"]
+    return message["tool_calls"][0]["x"]
