@@ -9,9 +9,13 @@ Expected values come from DESIGN.md, OUTPUT_SHAPE.md and the bytes each test bui
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+import math
+import time
+import tracemalloc
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import pytest
 
@@ -20,6 +24,7 @@ from chunkstream import (
     ChatCompletionChunk,
     ChunkDecoder,
     ChunkError,
+    ChunkstreamError,
     InconsistentStreamError,
     SSEDecoder,
     SSEError,
@@ -30,6 +35,8 @@ from chunkstream import (
     assemble,
     iter_chunks,
 )
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------------------------------------
 # Building streams.
@@ -100,6 +107,16 @@ def cut(text: str) -> str:
 
 def reads_of(body: bytes, size: int) -> list[bytes]:
     return [body[i : i + size] for i in range(0, len(body), size)]
+
+
+def traced(run: Callable[[], T]) -> tuple[T, int]:
+    """``run()``'s result and the peak of memory it allocated (tracemalloc), in bytes."""
+    tracemalloc.start()
+    try:
+        result = run()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 async def agen(reads: list[bytes]) -> AsyncIterator[bytes]:
@@ -432,3 +449,481 @@ def landed(out: dict[str, Any], where: str) -> Any:
     if where == "content parts":
         return message["content_parts"][0]["x"]
     return message["tool_calls"][0]["x"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The issue's list of hostile inputs. A bad chunk goes between a good first chunk and the end
+# of the stream: chunk 1, at byte len(HELLO). Strict raises the exact error; lenient keeps
+# everything else and says where it skipped.
+
+AT = len(HELLO)
+
+
+def between(bad: str) -> bytes:
+    """HELLO, one event carrying the JSON text ``bad``, STOP, [DONE]."""
+    return (HELLO + "data: " + bad + "\n\n" + STOP + DONE).encode()
+
+
+def assert_bad_chunk(body: bytes, error: type[Exception], reason: str, path: str | None) -> None:
+    """Strict: ``error`` with ``reason`` located at chunk 1; lenient: the chunk is skipped with
+    a located warning and everything else is kept (assemble and iter_chunks alike)."""
+    with pytest.raises(error) as info:
+        assemble(body)
+    exc = info.value
+    assert str(exc) == f"{reason} (chunk 1, byte {AT})"
+    assert (exc.chunk_index, exc.byte_offset, exc.path) == (1, AT, path)
+    assert exc.partial.to_dict() == completion("Hi", None)
+    warning = StreamWarning(
+        kind="invalid_chunk",
+        message=reason + "; skipped the chunk",
+        chunk_index=1,
+        byte_offset=AT,
+        path=path,
+    )
+    result = assemble(body, strict=False)
+    assert result.to_dict() == completion()
+    assert result.warnings == (warning,)
+    with pytest.raises(error) as info2:
+        list(iter_chunks(body))
+    assert str(info2.value) == str(exc)
+    it = iter_chunks(body, strict=False)
+    assert [c.to_dict() for c in it] == [
+        chunk({"role": "assistant", "content": "Hi"}),
+        chunk({}, "stop"),
+    ]
+    assert it.warnings == [warning]
+
+
+def text_of(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+NOT_TOO_DEEP = "expected JSON in the event's data (nested more than 100 levels deep), got str "
+
+
+@pytest.mark.parametrize("where", POSITIONS)
+@pytest.mark.parametrize("total", [101, 1000, 100_000])
+def test_json_nested_too_deep_in_a_stream_is_a_bad_chunk(where: str, total: int) -> None:
+    # 101: decodes, refused by the depth check; 1000 and 100000: json.loads itself gives up
+    # (RecursionError). Same message either way, never a RecursionError.
+    text = text_of(deep_chunk(where, total)) if total < 1000 else _deep_text(where, total)
+    assert_bad_chunk(between(text), ChunkError, NOT_TOO_DEEP + cut(text), None)
+
+
+def _deep_text(where: str, total: int) -> str:
+    """The JSON text of deep_chunk(where, total), written without building it (json.dumps
+    would recurse)."""
+    marker = text_of(deep_chunk(where, ABOVE[where] + 1)).replace('{"a":1}', "\x00")
+    levels = total - ABOVE[where]
+    return marker.replace("\x00", '{"a":' * levels + "1" + "}" * levels)
+
+
+@pytest.mark.parametrize("where", POSITIONS)
+@pytest.mark.parametrize("total", [99, 100])
+def test_json_nested_up_to_100_levels_in_a_stream_is_kept(where: str, total: int) -> None:
+    body = between(text_of(deep_chunk(where, total)))
+    for strict in (True, False):
+        result = assemble(body, strict=strict)
+        assert result.warnings == ()
+        assert landed(result.to_dict(), where) == nested(total - ABOVE[where])
+    assert [c.to_dict() for c in iter_chunks(body)][1] == deep_chunk(where, total)
+
+
+def with_delta(delta: Any) -> dict[str, Any]:
+    obj = chunk()
+    obj["choices"][0]["delta"] = delta
+    return obj
+
+
+def raw(obj: Any, value: str) -> str:
+    """The JSON text of ``obj`` with the string "@" written as the raw JSON ``value``."""
+    return text_of(obj).replace('"@"', value)
+
+
+DIGITS_5000 = "9" * 5000
+TOO_MANY_DIGITS = (
+    "expected JSON in the event's data (an integer has more digits than "
+    "sys.get_int_max_str_digits() allows), got str "
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown_as"), [("1e999", "inf"), ("-1e999", "-inf"), ("NaN", "nan")]
+)
+def test_infinite_and_nan_numbers_where_text_belongs_are_bad_chunks(
+    value: str, shown_as: str
+) -> None:
+    # json.loads turns 1e999 into float('inf') (and reads NaN); no OverflowError escapes.
+    body = between(raw(chunk({"content": "@"}), value))
+    reason = (
+        f"expected str, list of objects or null at .choices[0].delta.content, got float {shown_as}"
+    )
+    assert_bad_chunk(body, ChunkError, reason, ".choices[0].delta.content")
+    created = between(raw(chunk({"content": "!"}, created="@"), value))
+    reason = f"expected int or null at .created, got float {shown_as}"
+    assert_bad_chunk(created, ChunkError, reason, ".created")
+    usage = between(raw(chunk({}, usage={"prompt_tokens": "@"}), value))
+    reason = f"expected int or null at .usage.prompt_tokens, got float {shown_as}"
+    assert_bad_chunk(usage, ChunkError, reason, ".usage.prompt_tokens")
+
+
+@pytest.mark.parametrize("value", ["1e999", "-1e999", "NaN"])
+def test_infinite_and_nan_numbers_in_vendor_fields_are_kept(value: str) -> None:
+    body = between(raw(chunk({"content": "!", "v": "@"}, x="@"), value))
+    for strict in (True, False):
+        result = assemble(body, strict=strict)
+        assert result.warnings == ()
+        number = float(value.replace("1e999", "inf"))
+        for got in (result.extra["x"], result.choices[0].message.extra["v"]):
+            assert type(got) is float
+            assert got == number or (math.isnan(got) and math.isnan(number))
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        chunk({"content": "!"}, index="@"),  # type: ignore[arg-type]
+        chunk({"content": "@"}),
+        chunk({"content": "!"}, x="@"),
+        chunk({"tool_calls": [{"index": "@"}]}),
+    ],
+    ids=["choice index", "content", "vendor field", "tool-call index"],
+)
+def test_an_integer_of_5000_digits_is_a_bad_chunk(obj: dict[str, Any]) -> None:
+    # CPython refuses to parse ints longer than sys.get_int_max_str_digits() (4300): json.loads
+    # raises a plain ValueError, which becomes the stream's ChunkError.
+    text = raw(obj, DIGITS_5000)
+    assert_bad_chunk(between(text), ChunkError, TOO_MANY_DIGITS + cut(text), None)
+
+
+def test_an_integer_of_4000_digits_is_kept_where_an_int_belongs() -> None:
+    body = between(raw(chunk({"content": "!"}, usage={"prompt_tokens": "@"}), "9" * 4000))
+    result = assemble(body)
+    assert result.usage is not None and result.usage.prompt_tokens == int("9" * 4000)
+
+
+@pytest.mark.parametrize(
+    ("obj", "reason", "path"),
+    [
+        ({"choices": {}}, "expected list or null at .choices, got object {}", ".choices"),
+        ({"choices": "x"}, "expected list or null at .choices, got str 'x'", ".choices"),
+        (
+            with_delta([]),
+            "expected object or null at .choices[0].delta, got list []",
+            ".choices[0].delta",
+        ),
+        (
+            chunk({"tool_calls": [None]}),
+            "expected object at .choices[0].delta.tool_calls[0], got null",
+            ".choices[0].delta.tool_calls[0]",
+        ),
+        (
+            chunk({"tool_calls": {}}),
+            "expected list or null at .choices[0].delta.tool_calls, got object {}",
+            ".choices[0].delta.tool_calls",
+        ),
+    ],
+    ids=["choices-object", "choices-str", "delta-list", "tool_calls-[null]", "tool_calls-object"],
+)
+def test_odd_shapes_are_bad_chunks(obj: dict[str, Any], reason: str, path: str) -> None:
+    assert_bad_chunk(between(text_of(obj)), ChunkError, reason, path)
+
+
+def test_a_tool_call_that_is_an_empty_object_is_an_empty_call() -> None:
+    # [{}]: no index, no id, nothing open: a new call (DESIGN: "a call without index is
+    # matched by id, else is the only open call"); its type defaults to "function".
+    body = between(text_of(chunk({"tool_calls": [{}]})))
+    for strict in (True, False):
+        result = assemble(body, strict=strict)
+        assert result.warnings == ()
+        assert result.to_dict()["choices"][0]["message"]["tool_calls"] == [
+            {"id": None, "type": "function", "function": {"name": None, "arguments": ""}}
+        ]
+
+
+INDEX_CASES = [
+    ("-1", "expected non-negative int", "int -1"),
+    ("1.5", "expected int", "float 1.5"),
+    ("true", "expected int", "bool True"),
+    ('"0"', "expected int", "str '0'"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected", "got"), INDEX_CASES)
+def test_a_bad_choice_index_is_a_bad_chunk(value: str, expected: str, got: str) -> None:
+    body = between(raw(chunk({"content": "!"}, index="@"), value))  # type: ignore[arg-type]
+    reason = f"{expected} at .choices[0].index, got {got}"
+    assert_bad_chunk(body, ChunkError, reason, ".choices[0].index")
+
+
+@pytest.mark.parametrize(("value", "expected", "got"), INDEX_CASES)
+def test_a_bad_tool_call_index_is_a_bad_chunk(value: str, expected: str, got: str) -> None:
+    body = between(raw(chunk({"tool_calls": [{"index": "@"}]}), value))
+    expected = expected if value == "-1" else "expected int or null"  # the index is optional
+    path = ".choices[0].delta.tool_calls[0].index"
+    assert_bad_chunk(body, ChunkError, f"{expected} at {path}, got {got}", path)
+
+
+def test_a_huge_choice_index_costs_nothing() -> None:
+    # Choices are keyed by index, never a list sized by it.
+    body = between(text_of(chunk({"content": "far"}, index=10**15)))
+    result, peak = traced(lambda: assemble(body))
+    assert [(c.index, c.message.content, c.finish_reason) for c in result.choices] == [
+        (0, "Hi", "stop"),
+        (10**15, "far", None),
+    ]
+    assert peak < 200_000
+
+
+def test_a_huge_tool_call_index_costs_nothing() -> None:
+    call = {"index": 10**15, "id": "c", "function": {"name": "f", "arguments": "{}"}}
+    body = between(text_of(chunk({"tool_calls": [call]})))
+    result, peak = traced(lambda: assemble(body))
+    assert result.to_dict()["choices"][0]["message"]["tool_calls"] == [
+        {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    ]
+    assert peak < 200_000
+
+
+def test_invalid_utf8_in_data_becomes_replacement_characters() -> None:
+    # Decoding is UTF-8 with replacement (SSEDecoder): each invalid byte, and a sequence cut
+    # short, is one U+FFFD; nothing raises UnicodeError.
+    for bad, text in [
+        (b"\xff\xfe", "\ufffd\ufffd"),
+        (b"\xe2\x82", "\ufffd"),
+        (b"\xed\xa0\x80", "\ufffd" * 3),
+    ]:
+        body = between(text_of(chunk({"content": "@"}))).replace(b'"@"', b'"' + bad + b'"')
+        for strict in (True, False):
+            result = assemble(body, strict=strict)
+            assert result.to_dict() == completion("Hi" + text)
+            assert result.warnings == ()
+
+
+SURROGATE = "\ud800"  # what json.loads makes of "\ud800": a lone surrogate
+
+
+def test_lone_surrogates_in_every_string_field_become_replacement_characters() -> None:
+    # DESIGN: "no lone surrogate is left in any final string".
+    s = SURROGATE
+    call = {"index": 0, "id": "c" + s, "type": "t" + s, "function": {"name": "n" + s}}
+    call["function"]["arguments"] = "a" + s
+    first = {
+        "id": "i" + s,
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": "m" + s,
+        "system_fingerprint": "fp" + s,
+        "service_tier": "st" + s,
+        "x": "top" + s,
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "role": "r" + s,
+                    "content": "c" + s,
+                    "refusal": "rf" + s,
+                    "reasoning_content": "rc" + s,
+                    "reasoning": "re" + s,
+                    "tool_calls": [call],
+                    "v": "delta" + s,
+                },
+                "finish_reason": None,
+                "c": "choice" + s,
+            }
+        ],
+    }
+    parts = {"content": [{"type": "text", "text": "p" + s}], "function_call": {"name": "f" + s}}
+    second = {"id": "i" + s, "choices": [{"index": 0, "delta": parts, "finish_reason": "s" + s}]}
+    second["usage"] = {"total_tokens": 1, "note": "u" + s}
+    body = (data(first) + data(second) + DONE).encode()
+    r = "\ufffd"
+    want = {
+        "id": "i" + r,
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": "m" + r,
+        "system_fingerprint": "fp" + r,
+        "service_tier": "st" + r,
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "r" + r,
+                    "content": "c" + r + "p" + r,
+                    "refusal": "rf" + r,
+                    "tool_calls": [
+                        {
+                            "id": "c" + r,
+                            "type": "t" + r,
+                            "function": {"name": "n" + r, "arguments": "a" + r},
+                        }
+                    ],
+                    "function_call": {"name": "f" + r, "arguments": ""},
+                    "reasoning_content": "rc" + r,
+                    "reasoning": "re" + r,
+                    "content_parts": [{"type": "text", "text": "p" + r}],
+                    "v": "delta" + r,
+                },
+                "finish_reason": "s" + r,
+                "logprobs": None,
+                "c": "choice" + r,
+            }
+        ],
+        "usage": {"total_tokens": 1, "note": "u" + r},
+        "x": "top" + r,
+    }
+    for strict in (True, False):
+        result = assemble(body, strict=strict)
+        assert result.to_dict() == want
+        json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8")  # no lone surrogate
+
+
+def test_a_nul_in_an_id_is_kept_and_a_nul_in_an_sse_id_field_is_ignored() -> None:
+    nul = "a\x00b"
+    body = (
+        data(chunk({"content": "Hi"}, id=nul)) + data(chunk({}, "stop", id=nul)) + DONE
+    ).encode()
+    assert assemble(body).id == nul
+    # WHATWG 9.2.6: "If the field value does not contain U+0000 NULL, then set the last event
+    # ID buffer to the field value. Otherwise, ignore the field."
+    decoder = SSEDecoder()
+    events = decoder.feed(b"id: 1\ndata: x\n\nid: a\x00b\ndata: y\n\n")
+    assert [(e.data, e.id) for e in events] == [("x", "1"), ("y", "1")]
+
+
+def cut_bytes(value: bytes) -> str:
+    """How a message shows bytes (reprlib, maxother=60): the repr's first 28 and last 29
+    characters with "..." between."""
+    r = repr(value)
+    return r if len(r) <= 60 else r[:28] + "..." + r[-29:]
+
+
+HTML_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+def test_an_html_502_page_is_not_an_event_stream_in_both_modes() -> None:
+    shown = cut_bytes(HTML_502[:80])
+    reason = f"expected an event stream (lines like 'data: {{...}}'), got bytes {shown}"
+    for strict in (True, False):
+        with pytest.raises(ChunkError) as info:
+            assemble(HTML_502, strict=strict)
+        assert str(info.value) == reason + " (byte 0)"
+        assert (info.value.chunk_index, info.value.byte_offset) == (None, 0)
+        with pytest.raises(ChunkError) as info2:
+            list(iter_chunks(HTML_502, strict=strict))
+        assert str(info2.value) == reason + " (byte 0)"
+
+
+def test_a_json_error_body_is_the_providers_error_in_both_modes() -> None:
+    error = {"message": "Invalid API key", "type": "invalid_request_error", "code": "bad_key"}
+    body = json.dumps({"error": error}).encode()
+    for strict in (True, False):
+        with pytest.raises(UpstreamError) as info:
+            assemble(body, strict=strict)
+        assert str(info.value) == (
+            "the provider sent an error instead of an event stream: Invalid API key "
+            "(code 'bad_key') (byte 0)"
+        )
+        assert info.value.error == error
+
+
+def test_an_empty_body() -> None:
+    reason = "the input is empty: no event arrived"
+    with pytest.raises(TruncatedStreamError) as info:
+        assemble(b"")
+    assert str(info.value) == reason
+    assert info.value.partial.to_dict() == EMPTY
+    result = assemble(b"", strict=False)
+    assert result.to_dict() == EMPTY
+    assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
+
+
+def test_a_body_of_only_comments() -> None:
+    body = b": ping\n\n" * 1000
+    reason = "stream ended before [DONE] and before any choice arrived"
+    with pytest.raises(TruncatedStreamError) as info:
+        assemble(body)
+    assert str(info.value) == reason
+    result = assemble(body, strict=False)
+    assert result.to_dict() == EMPTY
+    assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
+
+
+EMPTY = {
+    "id": None,
+    "object": "chat.completion",
+    "created": None,
+    "model": None,
+    "system_fingerprint": None,
+    "service_tier": None,
+    "choices": [],
+    "usage": None,
+}
+
+
+def empty_events(n: int) -> bytes:
+    return (HELLO + "data:\n\n" * n + STOP + DONE).encode()
+
+
+def test_100k_empty_events_are_each_a_located_bad_chunk() -> None:
+    # "data:" dispatches an event whose data is "": not JSON. Strict stops at the first;
+    # lenient warns about each (located) and keeps the rest, in linear time.
+    n = 100_000
+    body = empty_events(n)
+    reason = "expected JSON in the event's data (Expecting value: line 1 column 1), got str ''"
+    with pytest.raises(ChunkError) as info:
+        assemble(body)
+    assert str(info.value) == f"{reason} (chunk 1, byte {AT})"
+    start = time.perf_counter()
+    result = assemble(body, strict=False)
+    t_large = time.perf_counter() - start
+    assert result.to_dict() == completion()
+    assert len(result.warnings) == n
+    assert result.warnings[-1] == StreamWarning(
+        kind="invalid_chunk",
+        message=reason + "; skipped the chunk",
+        chunk_index=n,
+        byte_offset=AT + 7 * (n - 1),
+    )
+    small = empty_events(n // 10)
+    start = time.perf_counter()
+    assemble(small, strict=False)
+    t_small = time.perf_counter() - start
+    assert t_large < 30 * t_small + 0.05, (t_small, t_large)
+    # Memory grows with the warnings kept, one located record per skipped event (a few
+    # hundred bytes each: ~55 times these 7-byte events), and with nothing else.
+    _, peak = traced(lambda: assemble(empty_events(2000), strict=False))
+    assert peak < 1000 * 2000
+
+
+def test_100k_blank_lines_dispatch_nothing() -> None:
+    for blank in ("\n", "\r\n", "\r"):
+        body = (HELLO + blank * 100_000 + STOP + DONE).encode()
+        result = assemble(body)
+        assert result.to_dict() == completion()
+        assert result.warnings == ()
+    assert_linear(lambda k: (HELLO + "\n" * k + STOP + DONE).encode(), 20_000)
+
+
+def seconds(run: Callable[[], Any]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        with contextlib.suppress(ChunkstreamError):
+            run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_linear(make: Callable[[int], Any], n: int, **options: Any) -> None:
+    """Ten times the input must not cost anywhere near a hundred times the time (a generous
+    bound: timing is noisy; quadratic work fails it by far)."""
+    small, large = make(n), make(10 * n)
+    t1 = seconds(lambda: assemble(small, **options))
+    t10 = seconds(lambda: assemble(large, **options))
+    assert t10 < 30 * t1 + 0.05, (t1, t10)
