@@ -31,7 +31,8 @@ _JSON_NAMES = {dict: "object", list: "list", str: "str", int: "int", float: "flo
 
 def shown(value: Any, limit: int = _SHORT) -> str:
     """``repr(value)`` cut short: strings and other values to ``limit`` characters (the start,
-    ``...``, the end), integers to 40 digits at most, containers to 4 items and 2 levels.
+    ``...``, the end), integers to 40 digits at most, containers to 4 items and 2 levels and
+    ``2 * limit`` characters in all.
 
     Huge values cost nothing here: the repr is built with limits (``reprlib``), never in full;
     and it never fails (an int past ``sys.get_int_max_str_digits()`` has no repr).
@@ -44,9 +45,12 @@ def shown(value: Any, limit: int = _SHORT) -> str:
     r.maxlist = r.maxdict = r.maxtuple = 4
     r.maxlevel = 2
     try:
-        return r.repr(value)
+        text = r.repr(value)
     except Exception:  # never fail a message
         return f"<{type(value).__name__} that cannot be shown>"
+    # Each item of a container is cut short, but 4 items of 4 entries of long strings still
+    # make a long line: the whole is cut too.
+    return text if len(text) <= 2 * limit else text[: 2 * limit - 3] + "..."
 
 
 def describe(value: Any) -> str:

@@ -357,6 +357,27 @@ def test_an_int_too_long_to_print_in_a_hand_built_chunk_raises_no_value_error() 
     assert repr(result).startswith("ChatCompletion(id='a', created=<int that cannot be shown>")
 
 
+def test_a_list_of_long_objects_is_cut_short_as_a_whole_in_messages() -> None:
+    # Found by the fuzz harness (target "models", a warning of 1100 characters): each item of
+    # a list was cut short, but four objects of four long strings still made a long message.
+    # The shown value is now cut to 120 characters in all.
+    part = {"k1": "x" * 100, "k2": "y" * 100}
+    whole = "[{'k1': " + cut("x" * 100) + ", 'k2': " + cut("y" * 100) + "}]"
+    shown = whole[:117] + "..."
+    late = data(chunk({"content": [part, part, part, part]}))
+    body = (HELLO + STOP + late + DONE).encode()
+    reason = (
+        "expected nothing more after finish_reason 'stop' (chunk 1) at "
+        f".choices[0].delta.content, got list {shown}"
+    )
+    with pytest.raises(InconsistentStreamError) as info:
+        assemble(body)
+    assert str(info.value) == f"{reason} (chunk 2, byte {len(HELLO + STOP)})"
+    result = assemble(body, strict=False)
+    assert [w.message for w in result.warnings] == [reason + "; kept it"]
+    assert result.choices[0].message.content_parts == (part, part, part, part)
+
+
 # -- deep nesting ------------------------------------------------------------------------------
 # Depth counts every object and list, the chunk itself being level 1 (DESIGN/README: "JSON
 # nesting of one chunk: 100 levels"). Each position puts a chain of {"a": ...} objects where
