@@ -948,3 +948,155 @@ def assert_linear(make: Callable[[int], Any], n: int, **options: Any) -> None:
     t1 = seconds(lambda: assemble(small, **options))
     t10 = seconds(lambda: assemble(large, **options))
     assert t10 < 30 * t1 + 0.05, (t1, t10)
+
+
+# -- big events, many choices, many tool calls, one endless line -------------------------------
+
+
+def test_a_10_mb_event_under_the_default_limit_is_kept_in_bounded_memory() -> None:
+    text = "x" * 10_000_000
+    body = (HELLO + data(chunk({"content": text})) + STOP + DONE).encode()
+    for strict in (True, False):
+        result, peak = traced(lambda strict=strict: assemble(body, strict=strict))
+        assert result.choices[0].message.content == "Hi" + text
+        assert result.warnings == ()
+        # The read, its block and the decoded text, each about the input's size.
+        assert peak < 5 * len(body)
+
+
+def test_a_40_mb_event_over_the_default_limit_is_skipped_in_bounded_memory() -> None:
+    event = data(chunk({"content": "x" * 40_000_000}))
+    body = (HELLO + event + STOP + DONE).encode()
+    size = len(event) - 2  # its one line, without the line ending
+    with pytest.raises(SSEError) as info:
+        assemble(body)
+    assert str(info.value) == (
+        f"event exceeds max_event_bytes (33554432): it reached {size} bytes and was skipped "
+        f"(byte {AT})"
+    )
+    assert (info.value.limit, info.value.size, info.value.skipped) == (33554432, size, [AT])
+    assert info.value.partial.to_dict() == completion("Hi", None)
+    result, peak = traced(lambda: assemble(body, strict=False))
+    assert result.to_dict() == completion()
+    assert result.warnings == (
+        StreamWarning(
+            kind="limit",
+            message="event exceeds max_event_bytes (33554432); skipped it",
+            byte_offset=AT,
+        ),
+    )
+    assert peak < 2 * len(body)
+
+
+def many_choices(n: int) -> str:
+    obj = chunk()
+    obj["choices"] = [
+        {"index": i, "delta": {"content": str(i)}, "finish_reason": "stop"} for i in range(1, n + 1)
+    ]
+    return data(obj)
+
+
+def test_1500_distinct_choice_indexes_break_max_choices() -> None:
+    body = (HELLO + many_choices(1500) + STOP + DONE).encode()
+    with pytest.raises(ChunkError) as info:
+        assemble(body)
+    # Choice 0 and indexes 1..1023 make 1024 choices; index 1024 (position 1023) is one more.
+    assert str(info.value) == (
+        "too many choices: index 1024 would be choice number 1025, over max_choices (1024) "
+        f"(chunk 1, byte {AT})"
+    )
+    assert info.value.path == ".choices[1023].index"
+    assert len(info.value.partial.choices) == 1024
+    result = assemble(body, strict=False)
+    assert [c.index for c in result.choices] == list(range(1024))
+    assert result.choices[1023].message.content == "1023"
+    assert len(result.warnings) == 1500 - 1023
+    assert result.warnings[-1] == StreamWarning(
+        kind="limit",
+        message="too many choices: index 1500 would be choice number 1025, over max_choices "
+        "(1024); skipped",
+        chunk_index=1,
+        byte_offset=AT,
+        path=".choices[1499].index",
+    )
+
+
+def test_1500_tool_calls_break_max_tool_calls() -> None:
+    calls = [
+        {"index": i, "id": f"call_{i}", "function": {"name": "f", "arguments": "{}"}}
+        for i in range(1500)
+    ]
+    body = (HELLO + data(chunk({"tool_calls": calls})) + STOP + DONE).encode()
+    with pytest.raises(ChunkError) as info:
+        assemble(body)
+    assert str(info.value) == (
+        "too many tool calls in choice 0: tool call number 1025 would be over max_tool_calls "
+        f"(1024) (chunk 1, byte {AT})"
+    )
+    assert info.value.path == ".choices[0].delta.tool_calls[1024]"
+    result = assemble(body, strict=False)
+    tool_calls = result.choices[0].message.tool_calls or ()
+    assert [t.id for t in tool_calls] == [f"call_{i}" for i in range(1024)]
+    assert len(result.warnings) == 1500 - 1024
+    assert result.warnings[0].message == (
+        "too many tool calls in choice 0: tool call number 1025 would be over max_tool_calls "
+        "(1024); skipped"
+    )
+
+
+def long_line(n: int) -> list[bytes]:
+    """One "data:" line of ``n`` bytes without a line ending, in 64-byte reads."""
+    return reads_of(b"data: " + b"x" * (n - 6), 64)
+
+
+def test_a_long_line_without_newline_in_small_reads_is_truncation() -> None:
+    reads = long_line(1_000_000)
+    reason = (
+        "stream ended inside an event: its last line has no line ending, 1000000 bytes held back"
+    )
+    with pytest.raises(TruncatedStreamError) as info:
+        assemble(reads)
+    assert str(info.value) == reason + " (chunk 0, byte 0)"
+    assert info.value.held_back == 1_000_000
+    assert info.value.partial.to_dict() == EMPTY
+    result, peak = traced(lambda: assemble(reads, strict=False))
+    assert result.to_dict() == EMPTY
+    assert result.warnings == (
+        StreamWarning(kind="truncated", message=reason, chunk_index=0, byte_offset=0),
+    )
+    assert peak < 3 * 1_000_000  # the line's parts, then the line joined once
+    assert_linear(long_line, 100_000)
+
+
+def test_a_long_line_over_the_limit_in_small_reads_is_skipped_without_being_kept() -> None:
+    limit = 1 << 18
+    reads = long_line(1_000_000)
+    with pytest.raises(SSEError) as info:
+        assemble(reads, max_event_bytes=limit)
+    # Noticed at the 64-byte read that crossed the limit: 4097 reads of 64 bytes.
+    assert str(info.value) == (
+        "event exceeds max_event_bytes (262144): it reached 262208 bytes and was skipped (byte 0)"
+    )
+    result = assemble(reads, strict=False, max_event_bytes=limit)
+    assert result.warnings == (
+        StreamWarning(
+            kind="limit",
+            message="event exceeds max_event_bytes (262144); skipped it",
+            byte_offset=0,
+        ),
+        StreamWarning(
+            kind="truncated",
+            message="stream ended inside an event: its last line has no line ending, 1000000 "
+            "bytes held back",
+            chunk_index=0,
+            byte_offset=0,
+        ),
+    )
+    # Memory: at most the limit's worth of the line, and the body's first bytes (kept to say
+    # whether it is an event stream at all) up to 1 MiB; never the line: the same for 1 MB as
+    # for 4 MB (in 256-byte reads).
+    peaks = []
+    for n in (1_000_000, 4_000_000):
+        body = reads_of(b"data: " + b"x" * n, 256)
+        peaks.append(traced(lambda b=body: assemble(b, strict=False, max_event_bytes=limit))[1])
+    assert peaks[1] < 1.1 * peaks[0] < 3_000_000
