@@ -12,9 +12,11 @@ import asyncio
 import contextlib
 import json
 import math
+import pickle
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
@@ -1100,3 +1102,202 @@ def test_a_long_line_over_the_limit_in_small_reads_is_skipped_without_being_kept
         body = reads_of(b"data: " + b"x" * n, 256)
         peaks.append(traced(lambda b=body: assemble(b, strict=False, max_event_bytes=limit))[1])
     assert peaks[1] < 1.1 * peaks[0] < 3_000_000
+
+
+# -- errors travel: pickle and multiprocessing ------------------------------------------------
+
+
+def raise_for(kind: str) -> None:
+    """Raise one error of each kind from real input (run in this process or in a worker)."""
+    if kind == "ChunkError":
+        assemble(between(text_of(chunk({"content": 5}))))
+    elif kind == "ChunkError from ChunkDecoder":
+        ChunkDecoder().feed(between("{nope"))
+    elif kind == "InconsistentStreamError":
+        assemble((HELLO + data(chunk({"content": "!"}, id="other")) + STOP + DONE).encode())
+    elif kind == "TruncatedStreamError":
+        assemble((HELLO + "data: {").encode())
+    elif kind == "UpstreamError":
+        assemble((HELLO + data({"error": {"message": "boom", "code": 500}})).encode())
+    elif kind == "SSEError":
+        assemble((HELLO + BIG + BANG + BIG + STOP + DONE).encode(), max_event_bytes=500)
+    raise AssertionError(f"{kind}: nothing raised")
+
+
+KINDS = [
+    "ChunkError",
+    "ChunkError from ChunkDecoder",
+    "InconsistentStreamError",
+    "TruncatedStreamError",
+    "UpstreamError",
+    "SSEError",
+]
+
+
+def caught(kind: str) -> ChunkstreamError:
+    with pytest.raises(ChunkstreamError) as info:
+        raise_for(kind)
+    return info.value
+
+
+def attributes(exc: ChunkstreamError) -> dict[str, Any]:
+    """Every attribute, models as their JSON and events with their offsets."""
+    out = dict(vars(exc))
+    out["partial"] = None if exc.partial is None else exc.partial.to_dict()
+    out["chunks"] = [c.to_dict() for c in exc.chunks]
+    if isinstance(exc, SSEError):
+        out["events"] = [(e.event, e.data, e.id, e.retry, e.offset) for e in exc.events]
+    return out
+
+
+EXPECTED_ATTRIBUTES = {
+    "ChunkError": {"chunk_index", "byte_offset", "path", "partial", "reason"},
+    "ChunkError from ChunkDecoder": {"chunk_index", "byte_offset", "chunks"},
+    "InconsistentStreamError": {"field", "held", "got", "partial", "chunk_index", "path"},
+    "TruncatedStreamError": {"held_back", "partial", "chunk_index", "byte_offset"},
+    "UpstreamError": {"error", "partial", "chunk_index", "byte_offset"},
+    "SSEError": {"limit", "size", "events", "skipped", "partial", "byte_offset"},
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_error_pickles_with_all_its_attributes(kind: str) -> None:
+    exc = caught(kind)
+    got = attributes(exc)
+    # What each kind must carry, filled in (not left at its default):
+    for name in EXPECTED_ATTRIBUTES[kind]:
+        assert got[name] not in (None, [], ""), name
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(exc, protocol=protocol))
+        assert type(back) is type(exc)
+        assert str(back) == str(exc)
+        assert back.args == exc.args
+        assert attributes(back) == got
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_error_comes_back_whole_from_a_worker_process(kind: str) -> None:
+    # Log processors use multiprocessing: an error raised in a worker is pickled back.
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        exc = pool.submit(raise_for, kind).exception(timeout=60)
+    assert isinstance(exc, ChunkstreamError)
+    here = caught(kind)
+    assert type(exc) is type(here)
+    assert str(exc) == str(here)
+    assert attributes(exc) == attributes(here)
+
+
+# -- messages stay short, whatever the value ---------------------------------------------------
+
+V = "v" * 10_000_000  # a 10 MB value (one string, shared by the cases)
+CV = cut(V)  # how messages show it: 60 characters
+FIRST = data(chunk({"role": "assistant", "tool_calls": [{"index": 0, "id": "a", "type": "t"}]}))
+
+SHORT_CASES = [
+    (
+        "id conflict",
+        lambda: HELLO + data(chunk({"content": "!"}, id=V)) + STOP + DONE,
+        InconsistentStreamError,
+        f"expected id 'chatcmpl-h1' (as in chunk 0) at .id, got str {CV} (chunk 1, byte {AT})",
+    ),
+    (
+        "model conflict",
+        lambda: HELLO + data(chunk({"content": "!"}, model=V)) + STOP + DONE,
+        InconsistentStreamError,
+        f"expected model 'm-1' (as in chunk 0) at .model, got str {CV} (chunk 1, byte {AT})",
+    ),
+    (
+        "content after finish",
+        lambda: HELLO + STOP + data(chunk({"content": V})) + DONE,
+        InconsistentStreamError,
+        "expected nothing more after finish_reason 'stop' (chunk 1) at "
+        f".choices[0].delta.content, got str {CV} (chunk 2, byte {len(HELLO + STOP)})",
+    ),
+    (
+        "finish_reason conflict",
+        lambda: HELLO + STOP + data(chunk({}, V)) + DONE,
+        InconsistentStreamError,
+        "expected finish_reason 'stop' (as in chunk 1) at .choices[0].finish_reason, got str "
+        f"{CV} (chunk 2, byte {len(HELLO + STOP)})",
+    ),
+    (
+        "role conflict",
+        lambda: HELLO + data(chunk({"role": V})) + STOP + DONE,
+        InconsistentStreamError,
+        f"expected role 'assistant' at .choices[0].delta.role, got str {CV} (chunk 1, byte {AT})",
+    ),
+    (
+        "tool-call id conflict",
+        lambda: FIRST + data(chunk({"tool_calls": [{"index": 0, "id": V}]})) + STOP + DONE,
+        InconsistentStreamError,
+        "expected tool call id 'a' at .choices[0].delta.tool_calls[0].id (index 0), got str "
+        f"{CV} (chunk 1, byte {len(FIRST)})",
+    ),
+    (
+        "tool-call type conflict",
+        lambda: FIRST + data(chunk({"tool_calls": [{"index": 0, "type": V}]})) + STOP + DONE,
+        InconsistentStreamError,
+        "expected tool_calls.type 't' at .choices[0].delta.tool_calls[0].type, got str "
+        f"{CV} (chunk 1, byte {len(FIRST)})",
+    ),
+    (
+        "wrong type",
+        lambda: HELLO + data(chunk({"content": "!"}, created=V)) + STOP + DONE,
+        ChunkError,
+        f"expected int or null at .created, got str {CV} (chunk 1, byte {AT})",
+    ),
+    (
+        "object key",
+        lambda: HELLO + data(chunk({"content": {V: 1}})) + STOP + DONE,
+        ChunkError,
+        "expected str, list of objects or null at .choices[0].delta.content, got object "
+        f"{{{CV}: 1}} (chunk 1, byte {AT})",
+    ),
+    (
+        "not JSON",
+        lambda: HELLO + "data: {" + V + "\n\n" + STOP + DONE,
+        ChunkError,
+        "expected JSON in the event's data (Expecting property name enclosed in double quotes: "
+        f"line 1 column 2), got str {cut('{' + V)} (chunk 1, byte {AT})",
+    ),
+    (
+        "not an event stream",
+        lambda: V,
+        ChunkError,
+        "expected an event stream (lines like 'data: {...}'), got bytes "
+        f"{cut_bytes(V[:80].encode())} (byte 0)",
+    ),
+    (
+        "provider's error message",
+        lambda: HELLO + data({"error": {"message": V}}) + STOP + DONE,
+        UpstreamError,
+        f"the provider sent an error: {'v' * 197}... (chunk 1, byte {AT})",
+    ),
+    (
+        "event: error in plain text",
+        lambda: HELLO + "event: error\ndata: " + V + "\n\n" + STOP + DONE,
+        UpstreamError,
+        f"the provider sent an error: {'v' * 197}... (chunk 1, byte {AT})",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "message"),
+    [case[1:] for case in SHORT_CASES],
+    ids=[case[0] for case in SHORT_CASES],
+)
+def test_a_10_mb_value_makes_a_short_message(
+    body: Callable[[], str], error: type, message: str
+) -> None:
+    raw = body().encode()
+    with pytest.raises(error) as info:
+        assemble(raw)
+    assert str(info.value) == message
+    assert len(str(info.value)) < 400
+    if error is ChunkError and "event stream" in message:
+        return  # no stream at all: lenient mode raises the same
+    result = assemble(raw, strict=False)
+    assert result.warnings
+    for warning in result.warnings:
+        assert len(str(warning)) < 400
