@@ -753,10 +753,13 @@ _set_builder(
 
 class _Invalid(Exception):
     """A checking builder met a value of the wrong type (never escapes this module's
-    callers: they turn it into the validator's ChunkError)."""
+    callers: they turn it into the validator's ChunkError).
+
+    Raised as a new instance each time (``raise _Invalid``): raising one shared instance again
+    and again grows its ``__traceback__`` by every raise, keeping each frame (and the chunk
+    in it) alive for good."""
 
 
-_INVALID = _Invalid()
 _new = object.__new__
 
 
@@ -784,7 +787,7 @@ def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
 
 def _build_function(obj: dict[str, Any]) -> FunctionDelta:
     if type(obj) is not dict:
-        raise _INVALID
+        raise _Invalid
     s_name, s_arguments, s_extra, s_absent = _FUNCTION_SET
     self = _new(FunctionDelta)
     get = obj.get
@@ -795,14 +798,14 @@ def _build_function(obj: dict[str, Any]) -> FunctionDelta:
         absent |= 1
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_name(self, v)
     v = get("arguments", m)
     if v is m:
         absent |= 2
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_arguments(self, v)
     s_absent(self, absent)
     s_extra(self, _unknown(obj, _FUNCTION_KNOWN) if len(obj) + absent.bit_count() != 2 else {})
@@ -811,7 +814,7 @@ def _build_function(obj: dict[str, Any]) -> FunctionDelta:
 
 def _build_tool_call(obj: dict[str, Any]) -> ToolCallDelta:
     if type(obj) is not dict:
-        raise _INVALID
+        raise _Invalid
     s_index, s_id, s_type, s_function, s_extra, s_absent = _TOOL_SET
     self = _new(ToolCallDelta)
     get = obj.get
@@ -822,21 +825,21 @@ def _build_tool_call(obj: dict[str, Any]) -> ToolCallDelta:
         absent |= 1
         v = None
     elif v is not None and (type(v) is not int or v < 0):
-        raise _INVALID
+        raise _Invalid
     s_index(self, v)
     v = get("id", m)
     if v is m:
         absent |= 2
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_id(self, v)
     v = get("type", m)
     if v is m:
         absent |= 4
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_type(self, v)
     v = get("function", m)
     if v is m:
@@ -852,7 +855,7 @@ def _build_tool_call(obj: dict[str, Any]) -> ToolCallDelta:
 
 def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
     if type(obj) is not dict:
-        raise _INVALID
+        raise _Invalid
     s_role, s_content, s_refusal, s_calls, s_fc, s_rc, s_r, s_extra, s_absent = _DELTA_SET
     self = _new(ChoiceDelta)
     get = obj.get
@@ -863,7 +866,7 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
         absent |= 1
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_role(self, v)
     v = get("content", m)
     if v is m:
@@ -872,17 +875,17 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
     elif type(v) is list:
         for part in v:
             if type(part) is not dict:
-                raise _INVALID
+                raise _Invalid
         v = tuple(v)
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_content(self, v)
     v = get("refusal", m)
     if v is m:
         absent |= 4
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_refusal(self, v)
     v = get("tool_calls", m)
     if v is m:
@@ -890,7 +893,7 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
         v = None
     elif v is not None:
         if type(v) is not list:
-            raise _INVALID
+            raise _Invalid
         v = tuple(map(_build_tool_call, v))
     s_calls(self, v)
     v = get("function_call", m)
@@ -905,14 +908,14 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
         absent |= 32
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_rc(self, v)
     v = get("reasoning", m)
     if v is m:
         absent |= 64
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_r(self, v)
     s_absent(self, absent)
     s_extra(self, _unknown(obj, _DELTA_KNOWN) if len(obj) + absent.bit_count() != 7 else {})
@@ -921,7 +924,7 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
 
 def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
     if type(obj) is not dict:
-        raise _INVALID
+        raise _Invalid
     s_index, s_delta, s_finish, s_logprobs, s_extra, s_absent = _CHOICE_SET
     self = _new(ChunkChoice)
     get = obj.get
@@ -929,7 +932,7 @@ def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
     absent = 0  # bit i: the i-th key of _keys was not in the source
     v = get("index", m)
     if type(v) is not int or v < 0:
-        raise _INVALID  # required
+        raise _Invalid  # required
     s_index(self, v)
     v = get("delta", m)
     if v is m:
@@ -943,7 +946,7 @@ def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
         absent |= 4
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_finish(self, v)
     v = get("logprobs", m)
     if v is m:
@@ -951,11 +954,11 @@ def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
         v = None
     elif v is not None:
         if type(v) is not dict:
-            raise _INVALID
+            raise _Invalid
         try:
             _check_logprobs(v, "")
         except ChunkError:
-            raise _INVALID from None
+            raise _Invalid from None
         v = _build_logprobs(v)
     s_logprobs(self, v)
     s_absent(self, absent)
@@ -965,7 +968,7 @@ def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
 
 def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
     if type(obj) is not dict:
-        raise _INVALID
+        raise _Invalid
     s_id, s_object, s_created, s_model, s_fp, s_tier, s_choices, s_usage, s_extra, s_absent = (
         _CHUNK_SET
     )
@@ -978,42 +981,42 @@ def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
         absent |= 1
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_id(self, v)
     v = get("object", m)
     if v is m:
         absent |= 2
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_object(self, v)
     v = get("created", m)
     if v is m:
         absent |= 4
         v = None
     elif type(v) is not int and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_created(self, v)
     v = get("model", m)
     if v is m:
         absent |= 8
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_model(self, v)
     v = get("system_fingerprint", m)
     if v is m:
         absent |= 16
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_fp(self, v)
     v = get("service_tier", m)
     if v is m:
         absent |= 32
         v = None
     elif type(v) is not str and v is not None:
-        raise _INVALID
+        raise _Invalid
     s_tier(self, v)
     v = get("choices", m)
     if v is m:
@@ -1021,7 +1024,7 @@ def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
         v = None
     elif v is not None:
         if type(v) is not list:
-            raise _INVALID
+            raise _Invalid
         v = tuple(map(_build_choice, v))
     s_choices(self, v)
     v = get("usage", m)
@@ -1030,11 +1033,11 @@ def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
         v = None
     elif v is not None:
         if type(v) is not dict:
-            raise _INVALID
+            raise _Invalid
         try:
             _check_usage(v, "")
         except ChunkError:
-            raise _INVALID from None
+            raise _Invalid from None
         v = _build_usage(v)
     s_usage(self, v)
     s_absent(self, absent)
