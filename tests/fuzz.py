@@ -3,7 +3,7 @@
 
 Run it from the repository root::
 
-    pip install atheris                       # wheels for CPython 3.11 and older
+    pip install atheris
     python tests/fuzz.py --target sse -max_total_time=300
     python tests/fuzz.py --target models -max_total_time=300
     python tests/fuzz.py --target assemble -max_total_time=300
@@ -1082,6 +1082,12 @@ def main(argv: list[str]) -> int:
     flags = [a for a in rest if a.startswith("-")]
     paths = [a for a in rest if not a.startswith("-")]
     if atheris is None:
+        files = [Path(p) for p in paths if Path(p).is_file()]
+        if files:  # replay saved inputs, as libFuzzer does when given files
+            for path in files:
+                CHECKS[target](path.read_bytes())
+            print(f"fuzz.py: {target}: {len(files)} file(s) replayed, no failure.", file=sys.stderr)
+            return 0
         return hypothesis_run(target, flags)
     if not any(Path(p).is_file() for p in paths):  # fuzzing, not replaying crash files
         if not paths:
