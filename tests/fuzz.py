@@ -29,13 +29,14 @@ with hypothesis in the normal test run.
   round-trips (``to_dict() == input``), the one-pass checking builders agree with the
   validator plus the generic builder, and an ``Accumulator`` fed the chunk raises nothing but
   chunkstream's errors. Errors pickle and their messages stay short.
-- ``assemble``: ``assemble`` (strict and lenient), ``iter_chunks`` and ``Assembler`` (with a
-  snapshot after every read) on the raw bytes, whole and at cuts derived from the input, with
-  the fast paths on and off: only ``ChunkstreamError`` escapes, lenient mode raises only for a
-  body that is no event stream, every strict error carries ``partial``, every result is equal
-  whatever the cuts and whichever path, every chunk number is merged or warned about, bytes
-  held back at the end are reported, lenient ``iter_chunks`` fed to an ``Accumulator`` gives
-  the completion ``assemble`` gives.
+- ``assemble``: ``assemble`` (strict and lenient), ``iter_chunks``, ``Assembler`` (with a
+  snapshot after every read), ``ChunkDecoder``, ``aassemble`` and ``aiter_chunks`` on the raw
+  bytes, whole and at cuts derived from the input, with the fast paths on and off: only
+  ``ChunkstreamError`` escapes, lenient mode raises only for a body that is no event stream,
+  every strict error carries ``partial``, every result is equal whatever the cuts and
+  whichever path, every chunk number is merged or warned about, bytes held back at the end
+  are reported, lenient ``iter_chunks`` fed to an ``Accumulator`` gives the completion
+  ``assemble`` gives.
 
 The custom mutator makes structure-aware changes half of the time: it parses an event's JSON
 and puts hostile values in it (``-1``, ``10**15``, ``1e999``, ``NaN``, 5000-digit integers,
@@ -44,6 +45,7 @@ deep nesting, lone surrogates, NULs, wrong shapes), or moves whole events and li
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
@@ -55,7 +57,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -672,6 +674,38 @@ def run_assembler(reads: list[bytes], strict: bool, limit: int | None) -> list[A
     return completion_view(result)
 
 
+async def _areads(reads: list[bytes]) -> AsyncIterator[bytes]:
+    for read in reads:
+        yield read
+
+
+def run_async(reads: list[bytes], strict: bool, limit: int | None) -> list[Any]:
+    """aassemble and aiter_chunks on the same reads: (assemble's view, iter_chunks' view)."""
+
+    async def both() -> list[Any]:
+        try:
+            result = await chunkstream.aassemble(
+                _areads(reads), strict=strict, max_event_bytes=limit
+            )
+        except ChunkstreamError as exc:
+            _check_error(exc, strict)
+            assembled = error_view(exc)
+        else:
+            assembled = completion_view(result)
+        it = chunkstream.aiter_chunks(_areads(reads), strict=strict, max_event_bytes=limit)
+        got = []
+        try:
+            async for chunk in it:
+                got.append(chunk.to_dict())
+        except ChunkstreamError as exc:
+            view = error_view(exc)
+            view[5] = None  # as in run_iter_chunks
+            return [assembled, [got, view, [warning_view(w) for w in it.warnings]]]
+        return [assembled, [got, None, [warning_view(w) for w in it.warnings]]]
+
+    return asyncio.run(both())
+
+
 def lenient_chunks_accumulated(reads: list[bytes], limit: int | None) -> Any:
     acc = Accumulator(strict=False)
     try:
@@ -702,6 +736,8 @@ def check_assemble(data: bytes) -> None:
                 assert same(got, decoded), ("ChunkDecoder: cuts change the result", reads)
         got = run_assembler(others[0] if others else [data], strict, limit)
         assert same(got, whole), ("Assembler differs from assemble", got, whole)
+        got = run_async(others[0] if others else [data], strict, limit)
+        assert same(got, [whole, chunks]), ("async differs from sync", got, whole, chunks)
         if not strict:
             if whole[0] == "ok":
                 assert same(lenient_chunks_accumulated([data], limit), whole[1])
