@@ -32,6 +32,7 @@ from ._models import (
     Usage,
     _check_usage,
     _too_deep,
+    plain_tokens,
     validate_chunk,
 )
 
@@ -95,7 +96,7 @@ def _tuple(items: list[Any]) -> tuple[Any, ...]:
 
 
 def _tokens(items: list[dict[str, Any]]) -> tuple[TokenLogprob, ...]:
-    return tuple(TokenLogprob._build(item) for item in items)
+    return tuple(map(TokenLogprob._build, items))
 
 
 class _Text(list):  # type: ignore[type-arg]
@@ -341,9 +342,12 @@ class _Choice:
 
     @staticmethod
     def _tokens(items: list[dict[str, Any]] | None, final: bool) -> Any:
+        # Built into TokenLogprob objects when first read, in the final completion too: a
+        # stream with logprobs has a token (and its top_logprobs) per chunk, and a caller who
+        # only wants the text should not pay for tens of thousands of objects.
         if items is None:
             return None
-        return _tokens(items) if final else Pending(items, len(items), _tokens)
+        return Pending(items, len(items), _tokens)
 
 
 class Accumulator:
@@ -567,13 +571,20 @@ class Accumulator:
         if type(index) is not int:
             return False
         st = self._choices.get(index)
-        if (
-            st is None
-            or st.finish is not None
-            or c.get("finish_reason") is not None
-            or c.get("logprobs") is not None
-        ):
+        if st is None or st.finish is not None or c.get("finish_reason") is not None:
             return False
+        lp = c.get("logprobs")
+        tokens = None
+        if lp is not None:
+            if (
+                type(lp) is not dict
+                or not lp.keys() <= _LOGPROBS_KEYS
+                or lp.get("refusal") is not None
+            ):
+                return False
+            tokens = lp.get("content")
+            if tokens is not None and not plain_tokens(tokens):
+                return False
         delta = c.get("delta")
         parts: list[str] | None = None
         if delta is not None:
@@ -603,12 +614,16 @@ class Accumulator:
                     text = None  # an empty fragment adds nothing (as in _merge_function)
                 else:
                     parts = tool.arguments
-        self._n = chunk_index
-        self._off = byte_offset
         self._next = chunk_index + 1
         self.chunks += 1
         if parts is not None:
             parts.append(text)  # type: ignore[arg-type]
+        if lp is not None:
+            st.lp_seen = True
+            if tokens is not None:
+                if st.lp_content is None:
+                    st.lp_content = []
+                st.lp_content.extend(tokens)
         return True
 
     def upstream_error(self, error: Any, chunk_index: int, byte_offset: int | None) -> None:

@@ -118,7 +118,45 @@ def _check_top(top: dict[str, Any], path: str) -> None:
     _check_bytes(top, "bytes", path)
 
 
+def _plain_top(top: dict[str, Any]) -> bool:
+    """Quick check of a token or top_logprobs entry (False: look closer)."""
+    get = top.get
+    b = get("bytes")
+    return (
+        type(get("token")) in _STR
+        and type(get("logprob")) in _NUMBER
+        and (b is None or (type(b) is list and _INTS.issuperset(map(type, b))))
+    )
+
+
+def plain_tokens(tokens: Any) -> bool:
+    """Whether ``tokens`` is a valid ``logprobs.content`` list with no field but the known ones
+    (so nothing in it nests deeper than the schema). The accumulator's fast path; False
+    means "look closer"."""
+    if type(tokens) is not list:
+        return False
+    for tok in tokens:
+        if type(tok) is not dict or not tok.keys() <= _TOKEN_KEYS or not _plain_top(tok):
+            return False
+        tops = tok.get("top_logprobs")
+        if tops is not None:
+            if type(tops) is not list:
+                return False
+            for top in tops:
+                if type(top) is not dict or not top.keys() <= _TOP_KEYS or not _plain_top(top):
+                    return False
+    return True
+
+
 def _check_token(tok: dict[str, Any], path: str) -> None:
+    # A chunk carries a token and its top_logprobs; a stream carries thousands: the quick
+    # check first, the one that names the problem only when it fails.
+    if _plain_top(tok):
+        tops = tok.get("top_logprobs")
+        if tops is None or (
+            type(tops) is list and all(type(t) is dict and _plain_top(t) for t in tops)
+        ):
+            return
     _check_top(tok, path)
     for i, top in enumerate(_objects(tok, "top_logprobs", path)):
         _check_top(top, f"{path}.top_logprobs[{i}]")
@@ -241,6 +279,8 @@ def _too_deep(obj: Any) -> bool:
 _NONE = type(None)
 _STR = frozenset((str, _NONE))
 _INT = frozenset((int, _NONE))
+_NUMBER = frozenset((int, float, _NONE))
+_INTS = frozenset((int,))
 
 
 def _plain_chunk(obj: dict[str, Any]) -> bool:
@@ -715,15 +755,80 @@ class ChatCompletionChunk(_ChunkModel):
         return build_chunk(obj)
 
 
-_set_builder(TopLogprob, _builder(TopLogprob, bytes=tuple))
-_set_builder(
-    TokenLogprob,
-    _builder(
-        TokenLogprob,
-        bytes=tuple,
-        top_logprobs=lambda v: tuple(map(TopLogprob._build, v)),
-    ),
+_TOP_SET = tuple(TopLogprob.__dict__[k].__set__ for k in (*TopLogprob._keys, "extra", "_absent"))
+_TOKEN_SET = tuple(
+    TokenLogprob.__dict__[k].__set__ for k in (*TokenLogprob._keys, "extra", "_absent")
 )
+_TOP_KNOWN = frozenset(TopLogprob._keys)
+_TOKEN_KNOWN = frozenset(TokenLogprob._keys)
+
+
+def _build_top(obj: dict[str, Any]) -> TopLogprob:
+    # Trusting (validated input), written out: a stream with logprobs has thousands of these.
+    s_token, s_logprob, s_bytes, s_extra, s_absent = _TOP_SET
+    self = object.__new__(TopLogprob)
+    get = obj.get
+    m = _MISSING
+    absent = 0
+    v = get("token", m)
+    if v is m:
+        absent |= 1
+        v = None
+    s_token(self, v)
+    v = get("logprob", m)
+    if v is m:
+        absent |= 2
+        v = None
+    s_logprob(self, v)
+    v = get("bytes", m)
+    if v is m:
+        absent |= 4
+        v = None
+    elif v is not None:
+        v = tuple(v)
+    s_bytes(self, v)
+    s_absent(self, absent)
+    s_extra(self, _unknown(obj, _TOP_KNOWN) if len(obj) + absent.bit_count() != 3 else {})
+    return self
+
+
+def _build_token(obj: dict[str, Any]) -> TokenLogprob:
+    s_token, s_logprob, s_bytes, s_top, s_extra, s_absent = _TOKEN_SET
+    self = object.__new__(TokenLogprob)
+    get = obj.get
+    m = _MISSING
+    absent = 0
+    v = get("token", m)
+    if v is m:
+        absent |= 1
+        v = None
+    s_token(self, v)
+    v = get("logprob", m)
+    if v is m:
+        absent |= 2
+        v = None
+    s_logprob(self, v)
+    v = get("bytes", m)
+    if v is m:
+        absent |= 4
+        v = None
+    elif v is not None:
+        v = tuple(v)
+    s_bytes(self, v)
+    v = get("top_logprobs", m)
+    if v is m:
+        absent |= 8
+        v = None
+    elif v is not None:
+        v = tuple(map(_build_top, v))
+    s_top(self, v)
+    s_absent(self, absent)
+    s_extra(self, _unknown(obj, _TOKEN_KNOWN) if len(obj) + absent.bit_count() != 4 else {})
+    return self
+
+
+_set_builder(TopLogprob, _build_top)
+_set_builder(TokenLogprob, _build_token)
 _set_builder(
     ChoiceLogprobs,
     _builder(

@@ -283,6 +283,31 @@ def near(*values: Any) -> st.SearchStrategy[Any]:
     return st.one_of(st.just(values[0]), st.sampled_from(values))
 
 
+TOKEN = st.fixed_dictionaries(
+    {"token": near("a", None, 1), "logprob": near(-0.5, 0, None, True, "x")},
+    optional={
+        "bytes": near([97], None, [], ["a"], [True], 97),
+        "top_logprobs": st.one_of(
+            near([], None, "x"),
+            st.lists(
+                st.fixed_dictionaries(
+                    {"token": near("b", 2), "logprob": near(-1.0, None, [])},
+                    optional={"bytes": near([98], None, [1.5]), "extra": near(1, None)},
+                ),
+                max_size=2,
+            ),
+        ),
+        "extra": near(1, None, {"deep": [[1]]}),
+    },
+)
+LOGPROBS = st.fixed_dictionaries(
+    {},
+    optional={
+        "content": st.one_of(st.lists(TOKEN, max_size=2), near(None, "x", [1])),
+        "refusal": near(None, [], "x"),
+        "vendor": near(1, None),
+    },
+)
 EVERYDAY_DELTA = st.one_of(
     st.fixed_dictionaries({"content": near("a", "", None, 7, ["x"], {"t": 1})}),
     st.fixed_dictionaries(
@@ -320,7 +345,7 @@ EVERYDAY = st.fixed_dictionaries(
                     {"index": near(0, 0, 1, True, -1, None), "delta": EVERYDAY_DELTA},
                     optional={
                         "finish_reason": near(None, "", "stop"),
-                        "logprobs": near(None, {}),
+                        "logprobs": st.one_of(near(None, {}, [], "x"), LOGPROBS),
                         "seed": near(1, None),
                     },
                 ),
