@@ -414,6 +414,8 @@ def check_sse(data: bytes) -> None:
 
 def _generic_builders() -> dict[type, Callable[[dict[str, Any]], Any]]:
     build = _models._builder
+    top = build(chunkstream.TopLogprob, bytes=tuple)
+    token = build(chunkstream.TokenLogprob, bytes=tuple, top_logprobs=lambda v: tuple(map(top, v)))
     fn = build(FunctionDelta)
     tool = build(ToolCallDelta, function=fn)
     delta = build(
@@ -425,6 +427,8 @@ def _generic_builders() -> dict[type, Callable[[dict[str, Any]], Any]]:
     choice = build(ChunkChoice, delta=delta, logprobs=chunkstream.ChoiceLogprobs._build)
     chunk = build(ChatCompletionChunk, choices=lambda v: tuple(map(choice, v)), usage=Usage._build)
     return {
+        chunkstream.TopLogprob: top,
+        chunkstream.TokenLogprob: token,
         FunctionDelta: fn,
         ToolCallDelta: tool,
         ChoiceDelta: delta,
@@ -455,6 +459,7 @@ def general_paths() -> Iterator[None]:
     patch(_accumulate.Accumulator, "merge_plain", lambda self, obj, n, offset: False)
     patch(_stream.ChunkDecoder, "_take_plain", lambda self, obj, n, offset: False)
     patch(_models, "_plain_chunk", lambda obj: False)
+    patch(_models, "_plain_top", lambda obj: False)
     patch(_stream, "_plain_chunk", lambda obj: False)
     patch(_stream, "_scan_once", _no_scan)
     patch(_sse.SSEDecoder, "_blocks", _lines_only)
@@ -511,6 +516,15 @@ def _subobjects(obj: Any) -> Iterator[tuple[Any, Any]]:
     choices = obj.get("choices")
     for choice in choices if type(choices) is list else []:
         yield ChunkChoice, choice
+        lp = choice.get("logprobs") if type(choice) is dict else None
+        if type(lp) is dict:
+            yield chunkstream.ChoiceLogprobs, lp
+            for key in ("content", "refusal"):
+                for token in lp[key] if type(lp.get(key)) is list else []:
+                    yield chunkstream.TokenLogprob, token
+                    tops = token.get("top_logprobs") if type(token) is dict else None
+                    for top in tops if type(tops) is list else []:
+                        yield chunkstream.TopLogprob, top
         delta = choice.get("delta") if type(choice) is dict else None
         if type(delta) is not dict:
             continue
@@ -796,6 +810,17 @@ HOSTILE: list[Any] = [
     {"index": 0, "id": "call_x", "function": {"name": "f", "arguments": "{"}},
     {"index": 1, "delta": {"content": "b"}},
     {"index": 0, "delta": {}, "finish_reason": "stop"},
+    {
+        "content": [
+            {
+                "token": "a",
+                "logprob": -0.5,
+                "bytes": [97],
+                "top_logprobs": [{"token": "a", "logprob": -0.5, "bytes": [97]}],
+            }
+        ],
+        "refusal": None,
+    },
 ]
 KEYS = [
     "index",
@@ -820,6 +845,10 @@ KEYS = [
     "function_call",
     "x_groq",
     "citations",
+    "token",
+    "logprob",
+    "bytes",
+    "top_logprobs",
     "x",
 ]
 
