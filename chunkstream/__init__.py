@@ -10,6 +10,7 @@ verified to be one coherent response. Pure Python, standard library only.
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
 from ._errors import (
+    DEFAULT_MAX_WARNINGS,
     ChunkError,
     ChunkstreamError,
     InconsistentStreamError,
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_MAX_CHOICES",
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_TOOL_CALLS",
+    "DEFAULT_MAX_WARNINGS",
     "Accumulator",
     "Assembler",
     "AssembledLogprobs",

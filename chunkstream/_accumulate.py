@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import (
+    DEFAULT_MAX_WARNINGS,
     ChunkError,
     InconsistentStreamError,
     StreamWarning,
     UpstreamError,
     describe,
+    dropped_summary,
     error_text,
     shown,
 )
@@ -364,6 +366,8 @@ class Accumulator:
     ``max_choices`` / ``max_tool_calls`` bound how many distinct choices, and tool calls per
     choice, one stream may open (a :class:`ChunkError` in strict mode; skipped with a warning
     in lenient mode). After an error is raised the accumulator holds what was merged before it.
+    ``max_warnings`` bounds the warnings kept (``warnings``); past it they are counted by kind
+    (``warnings_dropped``) and the completion ends its warnings with one that says how many.
     """
 
     def __init__(
@@ -373,12 +377,15 @@ class Accumulator:
         created_tolerance: int = 600,
         max_choices: int = DEFAULT_MAX_CHOICES,
         max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+        max_warnings: int = DEFAULT_MAX_WARNINGS,
     ) -> None:
         self.strict = strict
         self.created_tolerance = created_tolerance
         self.max_choices = max_choices
         self.max_tool_calls = max_tool_calls
+        self.max_warnings = max_warnings
         self.warnings: list[StreamWarning] = []
+        self.warnings_dropped: dict[str, int] = {}
         self.chunks = 0  # how many chunks were merged
         self._next = 0  # the number the next chunk fed without one will get
         self._id: str | None = None
@@ -653,7 +660,10 @@ class Accumulator:
         path: str | None = None,
         field: str | None = None,
     ) -> None:
-        """Record a :class:`StreamWarning` on the completion."""
+        """Record a :class:`StreamWarning` on the completion (past ``max_warnings``, count it)."""
+        if len(self.warnings) >= self.max_warnings:
+            self.warnings_dropped[kind] = self.warnings_dropped.get(kind, 0) + 1
+            return
         self.warnings.append(
             StreamWarning(
                 kind=kind,
@@ -1049,7 +1059,12 @@ class Accumulator:
             choices=tuple(st.build(final) for st in order),
             usage=built,
             error=_plain(self._error),
-            warnings=tuple(self.warnings),
+            warnings=tuple(self.warnings)
+            + (
+                (dropped_summary(self.warnings_dropped, self.max_warnings),)
+                if self.warnings_dropped
+                else ()
+            ),
             extra=_plain(self._extra),
         )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "DEFAULT_MAX_WARNINGS",
     "ChunkError",
     "ChunkstreamError",
     "InconsistentStreamError",
@@ -20,6 +21,7 @@ __all__ = [
     "TruncatedStreamError",
     "UpstreamError",
     "describe",
+    "dropped_summary",
     "error_text",
     "location",
     "shown",
@@ -255,3 +257,18 @@ class StreamWarning:
 
     def __str__(self) -> str:
         return self.message + location(self.chunk_index, self.byte_offset)
+
+
+#: Warnings kept per stream; past it they are counted by kind (one hostile stream must not make
+#: a million warning objects).
+DEFAULT_MAX_WARNINGS = 1000
+
+
+def dropped_summary(dropped: dict[str, int], limit: int) -> StreamWarning:
+    """The one warning that stands for the warnings not kept over ``limit``."""
+    counts = ", ".join(f"{kind}: {n}" for kind, n in sorted(dropped.items()))
+    return StreamWarning(
+        kind="warnings_dropped",
+        message=f"{sum(dropped.values())} more warning(s) not kept, over max_warnings "
+        f"({limit}); by kind: {counts}",
+    )

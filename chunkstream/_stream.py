@@ -20,6 +20,7 @@ from typing import Any
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
 from ._errors import (
+    DEFAULT_MAX_WARNINGS,
     ChunkError,
     ChunkstreamError,
     SSEError,
@@ -27,6 +28,7 @@ from ._errors import (
     TruncatedStreamError,
     UpstreamError,
     describe,
+    dropped_summary,
     error_text,
     shown,
 )
@@ -478,13 +480,21 @@ class ChunkDecoder:
     When ``feed()`` or ``close()`` raises, the chunks completed before the error (by that read,
     or by the end of input) are on the error as ``exc.chunks``, in order, so nothing is lost
     whatever the reads; after an :class:`SSEError` the decoder goes on with the next event.
+    ``max_warnings`` bounds the warnings kept; past it they are counted by kind
+    (``warnings_dropped``) and ``close()`` adds one warning that says how many.
     """
 
     def __init__(
-        self, strict: bool = True, *, max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES
+        self,
+        strict: bool = True,
+        *,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        max_warnings: int = DEFAULT_MAX_WARNINGS,
     ) -> None:
         self.strict = strict
+        self.max_warnings = max_warnings
         self.warnings: list[StreamWarning] = []
+        self.warnings_dropped: dict[str, int] = {}
         self._out: list[ChatCompletionChunk] = []
         self._closed = False
         self._finishes = _Finishes()
@@ -525,6 +535,9 @@ class ChunkDecoder:
         except ChunkstreamError as exc:
             exc.chunks = self._take()
             raise
+        finally:
+            if self.warnings_dropped:
+                self.warnings.append(dropped_summary(self.warnings_dropped, self.max_warnings))
         return self._take()
 
     def _take(self) -> list[ChatCompletionChunk]:
@@ -556,6 +569,9 @@ class ChunkDecoder:
         self._out.append(ChatCompletionChunk._build(obj))
 
     def _warn(self, kind: str, message: str, **where: Any) -> None:
+        if len(self.warnings) >= self.max_warnings:
+            self.warnings_dropped[kind] = self.warnings_dropped.get(kind, 0) + 1
+            return
         self.warnings.append(StreamWarning(kind=kind, message=message, **where))
 
 
@@ -627,8 +643,12 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
     """What :func:`iter_chunks` returns: an iterator of chunks that also keeps the
     :class:`ChunkDecoder`'s ``warnings`` (what lenient mode skipped, located) and ``done``."""
 
-    def __init__(self, reads: Any, strict: bool, max_event_bytes: int | None) -> None:
-        self.decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
+    def __init__(
+        self, reads: Any, strict: bool, max_event_bytes: int | None, max_warnings: int
+    ) -> None:
+        self.decoder = ChunkDecoder(
+            strict, max_event_bytes=max_event_bytes, max_warnings=max_warnings
+        )
         # It stops reading at [DONE]: how many events after it shared the last read depends on
         # where the reads were cut, so they are not counted (as in assemble()).
         self.decoder._core.report_after_done = False
@@ -673,8 +693,12 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
 class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
     """What :func:`aiter_chunks` returns: :class:`ChunkIterator`, async."""
 
-    def __init__(self, reads: Any, strict: bool, max_event_bytes: int | None) -> None:
-        self.decoder = ChunkDecoder(strict, max_event_bytes=max_event_bytes)
+    def __init__(
+        self, reads: Any, strict: bool, max_event_bytes: int | None, max_warnings: int
+    ) -> None:
+        self.decoder = ChunkDecoder(
+            strict, max_event_bytes=max_event_bytes, max_warnings=max_warnings
+        )
         self.decoder._core.report_after_done = False  # as in ChunkIterator
         self._chunks = self._run(reads)
 
@@ -716,11 +740,12 @@ def iter_chunks(
     *,
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+    max_warnings: int = DEFAULT_MAX_WARNINGS,
 ) -> ChunkIterator:
     """Yield the chunks of a stream given as reads (``response.iter_bytes()``), bytes, str or a
     binary file. Stops reading at ``[DONE]``. See :class:`ChunkDecoder` for strict/lenient;
     the returned iterator's ``warnings`` list what lenient mode tolerated."""
-    return ChunkIterator(reads, strict, max_event_bytes)
+    return ChunkIterator(reads, strict, max_event_bytes, max_warnings)
 
 
 def aiter_chunks(
@@ -728,9 +753,10 @@ def aiter_chunks(
     *,
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+    max_warnings: int = DEFAULT_MAX_WARNINGS,
 ) -> AsyncChunkIterator:
     """Async :func:`iter_chunks` for an async iterable of bytes (``response.aiter_bytes()``)."""
-    return AsyncChunkIterator(reads, strict, max_event_bytes)
+    return AsyncChunkIterator(reads, strict, max_event_bytes, max_warnings)
 
 
 class Assembler:
@@ -751,6 +777,7 @@ class Assembler:
         created_tolerance: int = 600,
         max_choices: int = DEFAULT_MAX_CHOICES,
         max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+        max_warnings: int = DEFAULT_MAX_WARNINGS,
     ) -> None:
         self.strict = strict
         self._acc = acc = Accumulator(
@@ -758,6 +785,7 @@ class Assembler:
             created_tolerance=created_tolerance,
             max_choices=max_choices,
             max_tool_calls=max_tool_calls,
+            max_warnings=max_warnings,
         )
         self._core = _Core(
             strict,
@@ -808,6 +836,7 @@ def assemble(
     created_tolerance: int = 600,
     max_choices: int = DEFAULT_MAX_CHOICES,
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+    max_warnings: int = DEFAULT_MAX_WARNINGS,
 ) -> ChatCompletion:
     """Assemble a whole stream into its ``ChatCompletion``.
 
@@ -824,6 +853,7 @@ def assemble(
         created_tolerance=created_tolerance,
         max_choices=max_choices,
         max_tool_calls=max_tool_calls,
+        max_warnings=max_warnings,
     )
     feed = assembler._core.feed
     for read in _reads(source):
@@ -841,6 +871,7 @@ async def aassemble(
     created_tolerance: int = 600,
     max_choices: int = DEFAULT_MAX_CHOICES,
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+    max_warnings: int = DEFAULT_MAX_WARNINGS,
 ) -> ChatCompletion:
     """Async :func:`assemble` for an async iterable of bytes (``response.aiter_bytes()``)."""
     assembler = Assembler(
@@ -849,6 +880,7 @@ async def aassemble(
         created_tolerance=created_tolerance,
         max_choices=max_choices,
         max_tool_calls=max_tool_calls,
+        max_warnings=max_warnings,
     )
     feed = assembler._core.feed
     async for read in _areads(source):

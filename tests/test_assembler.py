@@ -116,3 +116,37 @@ def test_aiter_chunks_keeps_the_lenient_warnings() -> None:
         return n, [(w.kind, w.chunk_index) for w in it.warnings]
 
     assert asyncio.run(run()) == (5, [("invalid_chunk", 3)])
+
+
+def _many_bad_chunks(n: int) -> bytes:
+    good = b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+    return good + b"data: not json\n\n" * n + b"data: [DONE]\n\n"
+
+
+def test_warnings_past_max_warnings_are_counted_not_kept() -> None:
+    completion = chunkstream.assemble(_many_bad_chunks(5), strict=False, max_warnings=3)
+    assert [w.kind for w in completion.warnings] == [
+        "invalid_chunk",
+        "invalid_chunk",
+        "invalid_chunk",
+        "warnings_dropped",
+    ]
+    assert completion.warnings[-1].message == (
+        "2 more warning(s) not kept, over max_warnings (3); by kind: invalid_chunk: 2"
+    )
+    assert completion.choices[0].message.content == "a"
+
+
+def test_default_cap_bounds_the_warnings_of_a_hostile_stream() -> None:
+    completion = chunkstream.assemble(_many_bad_chunks(1500), strict=False)
+    assert len(completion.warnings) == chunkstream.DEFAULT_MAX_WARNINGS + 1 == 1001
+    assert completion.warnings[-1].message == (
+        "500 more warning(s) not kept, over max_warnings (1000); by kind: invalid_chunk: 500"
+    )
+
+
+def test_chunk_decoder_and_iterators_cap_their_warnings_too() -> None:
+    it = chunkstream.iter_chunks(_many_bad_chunks(4), strict=False, max_warnings=2)
+    assert len(list(it)) == 1
+    assert [w.kind for w in it.warnings] == ["invalid_chunk", "invalid_chunk", "warnings_dropped"]
+    assert it.decoder.warnings_dropped == {"invalid_chunk": 2}
