@@ -734,16 +734,7 @@ class Accumulator:
                     f"expected finish_reason {_short(st.finish)} (as in chunk {st.finish_at}) "
                     f"at {path}, got {describe(finish)}"
                 )
-                if self.strict:
-                    self._raise_inconsistent(message, "finish_reason", st.finish, finish, path)
-                self.warn(
-                    "inconsistent",
-                    message,
-                    chunk_index=self._n,
-                    byte_offset=self._off,
-                    path=path,
-                    field="finish_reason",
-                )
+                self._inconsistent(message, "finish_reason", st.finish, finish, path)
                 st.finish, st.finish_at = finish, self._n  # lenient: the last one wins
         if not c.keys() <= _CHOICE_KEYS:
             for key, value in c.items():
@@ -845,17 +836,13 @@ class Accumulator:
                     f"expected tool call id {_short(tool.id)} at {path}.id "
                     f"(index {shown(index, 20)}), got {describe(call_id)}"
                 )
-                if self.strict:
-                    self._raise_inconsistent(
-                        message, "tool_calls.id", tool.id, call_id, f"{path}.id"
-                    )
-                self.warn(
-                    "inconsistent",
-                    message + "; kept both, as two calls",
-                    chunk_index=self._n,
-                    byte_offset=self._off,
-                    path=f"{path}.id",
-                    field="tool_calls.id",
+                self._inconsistent(
+                    message,
+                    "tool_calls.id",
+                    tool.id,
+                    call_id,
+                    f"{path}.id",
+                    kept="; kept both, as two calls",
                 )
                 tool = None  # a new call takes the index; the old one stays listed
             if tool is None:
@@ -955,30 +942,12 @@ class Accumulator:
         """A second, different id/model/created: strict raises, lenient keeps the first."""
         what = expected or f"{field} {_short(held)}"
         message = f"expected {what} (as in chunk {held_at}) at {path}, got {describe(got)}"
-        if self.strict:
-            self._raise_inconsistent(message, field, held, got, path)
-        self.warn(
-            "inconsistent",
-            message,
-            chunk_index=self._n,
-            byte_offset=self._off,
-            path=path,
-            field=field,
-        )
+        self._inconsistent(message, field, held, got, path)
 
     def _differs(self, field: str, path: str, held: Any, got: Any) -> None:
         """A set-once value (role, tool-call type) sent again with another value."""
         message = f"expected {field} {_short(held)} at {path}, got {describe(got)}"
-        if self.strict:
-            self._raise_inconsistent(message, field, held, got, path)
-        self.warn(
-            "inconsistent",
-            message + "; kept the first",
-            chunk_index=self._n,
-            byte_offset=self._off,
-            path=path,
-            field=field,
-        )
+        self._inconsistent(message, field, held, got, path, kept="; kept the first")
 
     def _changed(self, field: str, held: str, held_at: int, got: str) -> None:
         """system_fingerprint / service_tier: a later different value is a warning in both
@@ -999,16 +968,7 @@ class Accumulator:
             f"expected nothing more after finish_reason {_short(st.finish)} "
             f"(chunk {st.finish_at}) at {path}, got {describe(value)}"
         )
-        if self.strict:
-            self._raise_inconsistent(message, key, None, value, path)
-        self.warn(
-            "late_delta",
-            message + "; kept it",
-            chunk_index=self._n,
-            byte_offset=self._off,
-            path=path,
-            field=key,
-        )
+        self._inconsistent(message, key, None, value, path, kind="late_delta", kept="; kept it")
 
     def _limit(self, message: str, path: str) -> None:
         if self.strict:
@@ -1023,16 +983,37 @@ class Accumulator:
             "limit", message + "; skipped", chunk_index=self._n, byte_offset=self._off, path=path
         )
 
-    def _raise_inconsistent(self, message: str, field: str, held: Any, got: Any, path: str) -> None:
-        raise InconsistentStreamError(
-            message,
-            field=field,
-            held=held,
-            got=got,
+    def _inconsistent(
+        self,
+        message: str,
+        field: str,
+        held: Any,
+        got: Any,
+        path: str,
+        *,
+        kind: str = "inconsistent",
+        kept: str = "",
+    ) -> None:
+        """The policy in one place: strict raises InconsistentStreamError (with the partial
+        completion); lenient records the warning (``kept`` says what it did) and goes on."""
+        if self.strict:
+            raise InconsistentStreamError(
+                message,
+                field=field,
+                held=held,
+                got=got,
+                chunk_index=self._n,
+                byte_offset=self._off,
+                path=path,
+                partial=self.snapshot(),
+            )
+        self.warn(
+            kind,
+            message + kept,
             chunk_index=self._n,
             byte_offset=self._off,
             path=path,
-            partial=self.snapshot(),
+            field=field,
         )
 
     # -- building ------------------------------------------------------------------------------
