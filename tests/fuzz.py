@@ -50,6 +50,7 @@ import contextlib
 import copy
 import json
 import math
+import os
 import pickle
 import random
 import re
@@ -63,7 +64,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus"
+# The shared corpus beside the checkout, or where CHUNKSTREAM_CORPUS says.
+CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or ROOT.parent / "shared" / "corpus")
 
 try:
     import atheris  # type: ignore[import-not-found]

@@ -754,7 +754,7 @@ GRIN = "\U0001f600"  # U+1F600, UTF-16 "\ud83d\ude00"
 
 
 def _halves(field: str) -> tuple[dict[str, Any], dict[str, Any], Callable[[Any], Any]]:
-    """Two chunks carrying "a\ud83d" then "\ude00b" in ``field``, and how to read it back."""
+    """Two chunks carrying "a" + U+D83D then U+DE00 + "b" in ``field``, and how to read it back."""
     if field == "arguments":
         return (
             chunk(tools(call(0, "call_1", "function", "f", "a\ud83d"))),

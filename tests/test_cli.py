@@ -27,7 +27,8 @@ from chunkstream._cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus"
+# The shared corpus beside the checkout, or where CHUNKSTREAM_CORPUS says.
+CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or ROOT.parent / "shared" / "corpus")
 
 
 # ---------------------------------------------------------------------------------------------

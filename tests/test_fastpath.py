@@ -10,6 +10,7 @@ warnings, same errors.
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,8 @@ from chunkstream import _models
 from chunkstream._accumulate import Accumulator
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+# The shared corpus beside the checkout, or where CHUNKSTREAM_CORPUS says.
+CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or ROOT.parent / "shared" / "corpus")
 STREAMS = sorted((ROOT / "fixtures").glob("*.sse")) + (
     sorted(CORPUS.glob("*/*.sse")) if CORPUS.is_dir() else []
 )

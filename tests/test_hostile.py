@@ -961,6 +961,7 @@ def test_100k_empty_events_are_each_a_located_bad_chunk() -> None:
     assemble(small, strict=False)
     t_small = time.perf_counter() - start
     assert t_large < 30 * t_small + 0.05, (t_small, t_large)
+
     # Memory: a few hundred bytes per warning kept, and no more past max_warnings (fed in
     # 4 KiB reads, as from a socket: one read's events are decoded together).
     def in_reads(body: bytes) -> list[bytes]:

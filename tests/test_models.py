@@ -9,6 +9,7 @@ import ast
 import copy
 import dataclasses
 import json
+import os
 import pickle
 import re
 import sys
@@ -46,7 +47,8 @@ from chunkstream import (
 from chunkstream._models import Pending
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+# The shared corpus beside the checkout, or where CHUNKSTREAM_CORPUS says.
+CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or REPO.parent / "shared" / "corpus")
 
 CHUNK_SIDE = (
     ChatCompletionChunk,
