@@ -34,7 +34,7 @@ if __package__ in (None, ""):
     __package__ = "benchmarks"
 
 import chunkstream
-from chunkstream import Accumulator, ChatCompletion, assemble, iter_chunks
+from chunkstream import Accumulator, Assembler, ChatCompletion, assemble, iter_chunks
 
 from .floor import FLOORS, scan_loads
 from .streams import KINDS, make_reads, make_stream
@@ -119,6 +119,15 @@ def cs_iter_chunks_result(kind: str, result: Any) -> Any:
     if kind == "logprobs":
         return (result[0], [t.to_dict() for t in result[1]])
     return result
+
+
+def cs_assembler(kind: str, reads: list[bytes]) -> ChatCompletion:
+    """A live display fed the raw reads: snapshot() after every read that completed a chunk."""
+    asm = Assembler()
+    for read in reads:
+        if asm.feed(read):
+            asm.snapshot()
+    return asm.close()
 
 
 def cs_accumulate(kind: str, reads: list[bytes]) -> ChatCompletion:
@@ -369,6 +378,7 @@ def chunkstream_impls() -> list[Impl]:
         Impl("assemble", cs_assemble, from_completion),
         Impl("iter_chunks", cs_iter_chunks, cs_iter_chunks_result),
         Impl("Accumulator+snapshot", cs_accumulate, from_completion),
+        Impl("Assembler+snapshot", cs_assembler, from_completion),
     ]
 
 
@@ -720,7 +730,7 @@ def targets(rows: list[Row], sizes: list[int]) -> list[tuple[bool, str]]:
     time_ratio("assemble", 1.5, "assemble() within 1.5x the floor on text and tools")
     time_ratio("iter_chunks", 2.0, "iter_chunks() within 2x the floor on text and tools")
     scale = [s for s in scaling(rows, sizes) if (s[2], s[3]) == tuple(sizes[-2:])]
-    for impl in ("assemble", "iter_chunks", "Accumulator+snapshot"):
+    for impl in ("assemble", "iter_chunks", "Accumulator+snapshot", "Assembler+snapshot"):
         w = worst([(ratio, kind) for i, kind, _, _, ratio in scale if i == impl])
         if w is not None:
             floor = {k: r for i, k, _, _, r in scale if i == "floor"}
@@ -732,7 +742,7 @@ def targets(rows: list[Row], sizes: list[int]) -> list[tuple[bool, str]]:
                     f"{floor.get(w[1], float('nan')):.2f}x)",
                 )
             )
-    for impl in ("assemble", "iter_chunks", "Accumulator+snapshot"):
+    for impl in ("assemble", "iter_chunks", "Accumulator+snapshot", "Assembler+snapshot"):
         pairs = []
         for row in rows:
             floor = _find(rows, "floor", row.kind, row.chunks)

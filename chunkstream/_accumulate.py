@@ -22,18 +22,21 @@ from ._errors import (
 )
 from ._models import (
     _MAX_DEPTH,
-    AssembledLogprobs,
     ChatCompletion,
     ChatCompletionChunk,
     Choice,
-    FunctionCall,
-    Message,
     Pending,
     TokenLogprob,
     ToolCall,
     Usage,
     _check_usage,
     _too_deep,
+    make_choice,
+    make_completion,
+    make_function_call,
+    make_logprobs,
+    make_message,
+    make_tool_call,
     plain_tokens,
     validate_chunk,
 )
@@ -237,15 +240,15 @@ class _Tool:
     def build(self, final: bool) -> ToolCall:
         args: Any = self.arguments
         args = _join(args) if final else Pending(args, len(args), _join)
-        return ToolCall(
-            id=None if self.id is None else _fix(self.id),
-            type=_fix(self.type) if self.type else "function",
-            function=FunctionCall(
-                name=None if self.name is None else _fix(_joined(self.name)),
-                arguments=args,
-                extra=_finish(self.fn_extra),
+        return make_tool_call(
+            None if self.id is None else _fix(self.id),
+            _fix(self.type) if self.type else "function",
+            make_function_call(
+                None if self.name is None else _fix(_joined(self.name)),
+                args,
+                _finish(self.fn_extra),
             ),
-            extra=_finish(self.extra),
+            _finish(self.extra),
         )
 
 
@@ -317,29 +320,29 @@ class _Choice:
             content_parts = _tuple(parts) if final else Pending(parts, len(parts), _tuple)
         logprobs = None
         if self.lp_seen:
-            logprobs = AssembledLogprobs(
-                content=self._tokens(self.lp_content, final),
-                refusal=self._tokens(self.lp_refusal, final),
-                extra=_plain(self.lp_extra),
+            logprobs = make_logprobs(
+                self._tokens(self.lp_content, final),
+                self._tokens(self.lp_refusal, final),
+                _plain(self.lp_extra),
             )
         fn = self.function
-        message = Message(
-            role=_fix(self.role) if self.role else "assistant",
-            content=text(self.content),
-            refusal=text(self.refusal),
-            tool_calls=tool_calls,
-            function_call=None if fn is None else fn.build(final).function,
-            reasoning_content=text(self.reasoning_content),
-            reasoning=text(self.reasoning),
-            content_parts=content_parts,
-            extra=_finish(self.delta_extra),
+        message = make_message(
+            _fix(self.role) if self.role else "assistant",
+            text(self.content),
+            text(self.refusal),
+            tool_calls,
+            None if fn is None else fn.build(final).function,
+            text(self.reasoning_content),
+            text(self.reasoning),
+            content_parts,
+            _finish(self.delta_extra),
         )
-        return Choice(
-            index=self.index,
-            message=message,
-            finish_reason=None if self.finish is None else _fix(self.finish),
-            logprobs=logprobs,
-            extra=_plain(self.extra),
+        return make_choice(
+            self.index,
+            message,
+            None if self.finish is None else _fix(self.finish),
+            logprobs,
+            _plain(self.extra),
         )
 
     @staticmethod
@@ -423,6 +426,8 @@ class Accumulator:
         a stream."""
         obj = chunk.to_dict()
         n = self._next
+        if self.merge_plain(obj, n, None):  # the everyday chunk: known fields only, valid
+            return
         try:
             validate_chunk(obj)
             # Vendor values are merged recursively: deep nesting (which the stream layer
@@ -1031,22 +1036,21 @@ class Accumulator:
             else:
                 built = Usage._build(_plain(usage))
                 self._usage_built = (usage, built)
-        return ChatCompletion(
-            id=_fix(self._id) if self._id else None,
-            created=self._created,
-            model=_fix(self._model) if self._model else None,
-            system_fingerprint=None if self._fingerprint is None else _fix(self._fingerprint),
-            service_tier=None if self._tier is None else _fix(self._tier),
-            choices=tuple(st.build(final) for st in order),
-            usage=built,
-            error=_plain(self._error),
-            warnings=tuple(self.warnings)
-            + (
-                (dropped_summary(self.warnings_dropped, self.max_warnings),)
-                if self.warnings_dropped
-                else ()
-            ),
-            extra=_plain(self._extra),
+        warnings = tuple(self.warnings)
+        if self.warnings_dropped:
+            warnings += (dropped_summary(self.warnings_dropped, self.max_warnings),)
+        return make_completion(
+            _fix(self._id) if self._id else None,
+            "chat.completion",
+            self._created,
+            _fix(self._model) if self._model else None,
+            None if self._fingerprint is None else _fix(self._fingerprint),
+            None if self._tier is None else _fix(self._tier),
+            tuple([st.build(final) for st in order]),
+            built,
+            _plain(self._error),
+            warnings,
+            _plain(self._extra),
         )
 
 

@@ -1430,3 +1430,36 @@ class ChatCompletion(_Model):
             out["error"] = self.error
         out.update(self.extra)
         return out
+
+
+M = TypeVar("M", bound=_Model)
+
+
+def _maker(cls: type[M]) -> Callable[..., M]:
+    """A positional constructor (values in field order) that fills the slots directly: the
+    accumulator builds a completion on every snapshot, and a frozen dataclass's ``__init__``
+    sets each field through ``object.__setattr__``. It trusts its caller, like ``__init__``."""
+    setters = []
+    for f in fields(cls):  # type: ignore[arg-type]
+        slot = cls.__dict__[f.name]
+        # A lazy field's wrapper would only pass the value on: set the slot itself.
+        setters.append((slot.slot if type(slot) is _LazySlot else slot).__set__)
+    plan = tuple(setters)
+    new = object.__new__
+
+    def make(*values: Any) -> M:
+        self = new(cls)
+        for put, value in zip(plan, values, strict=True):
+            put(self, value)
+        return self
+
+    return make
+
+
+# In field order: see each class.
+make_function_call = _maker(FunctionCall)
+make_tool_call = _maker(ToolCall)
+make_message = _maker(Message)
+make_logprobs = _maker(AssembledLogprobs)
+make_choice = _maker(Choice)
+make_completion = _maker(ChatCompletion)
