@@ -110,14 +110,106 @@ class _Text(list):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+class _Items(list):  # type: ignore[type-arg]
+    """A list held in a vendor field's merged value.
+
+    Items are added as they come (lists are extended), except objects with an integer
+    ``index``: those are fragments of one item, merged into the item of the same index (see
+    :func:`_add_items`). ``at`` maps each such index to its item's position; ``shown`` is the
+    finished list a snapshot copies (merged items finished again only when they changed:
+    ``dirty``), so a snapshot costs a list copy whatever the list holds."""
+
+    __slots__ = ("at", "dirty", "shown")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: dict[int, int] = {}
+        self.shown: list[Any] = []
+        self.dirty: set[int] = set()
+
+
+class _Item(dict):  # type: ignore[type-arg]
+    """An item of an ``_Items`` merged from indexed fragments (held form: texts as _Text)."""
+
+    __slots__ = ()
+
+
+# The keys that name an indexed list item rather than carry its content. OpenRouter and the
+# gateways in front of it stream ``reasoning_details`` as one-item lists, each a fragment of
+# the item at its ``index``, repeating ``type``, ``id`` and ``format`` on every fragment
+# (corpus: vercel-gateway/claude-thinking-tool.sse, snowflake/claude-thinking.sse,
+# avian/kimi-k25-tool-call.sse). Like a tool call's ``id`` and ``type``, they are set once,
+# an identical repeat is a no-op and blank values count as absent; a fragment whose name
+# differs from the held one is another item. Everything else in a fragment follows the delta
+# rule: ``text``, ``summary``, ``data`` and ``signature`` are appended (the signature comes
+# whole, in a last fragment whose text is ""), other values last non-null wins.
+_ITEM_NAMES = ("type", "id", "format")
+
+
+def _add_items(held: _Items, items: list[Any]) -> None:
+    """Add a delta's list to the held one: an object with an integer ``index`` is merged into
+    the held item with that index, unless one of its names (``_ITEM_NAMES``) differs from
+    that item's: then, like anything else, it is added as a new item (and later fragments of
+    the index go to it). Nothing is merged into an item it does not belong to."""
+    at = held.at
+    for v in items:
+        if type(v) is dict:
+            i = v.get("index")
+            if type(i) is int:
+                pos = at.get(i)
+                if pos is not None:
+                    item = held[pos]
+                    if _fits(item, v):
+                        _merge_item(item, v)
+                        held.dirty.add(pos)
+                        continue
+                    held[pos] = held.shown[pos] = _plain(item)  # done: no longer merged into
+                at[i] = len(held)
+                held.dirty.add(len(held))
+                held.append(_Item({k: _held_name(k, x) for k, x in v.items()}))
+                held.shown.append(None)  # finished at the next snapshot
+                continue
+        v = _plain(v)
+        held.append(v)
+        held.shown.append(v)
+
+
+def _held_name(key: str, value: Any) -> Any:
+    """An indexed item's value as held: its names as they are (set, never appended)."""
+    if type(value) is str and key in _ITEM_NAMES:
+        return value
+    return _held(value)
+
+
+def _fits(item: _Item, fragment: dict[str, Any]) -> bool:
+    for key in _ITEM_NAMES:
+        new = fragment.get(key)
+        if type(new) is str and new:
+            old = item.get(key)
+            if type(old) is str and old and old != new:
+                return False
+    return True
+
+
+def _merge_item(item: _Item, fragment: dict[str, Any]) -> None:
+    for k, v in fragment.items():
+        if k in _ITEM_NAMES and type(v) is str:
+            old = item.get(k)
+            if old is None or type(old) is str:
+                if v or k not in item:
+                    item[k] = v  # a name: set (fits() saw it does not differ), never appended
+                continue
+        _merge_delta_value(item, k, v)
+
+
 def _plain(value: Any) -> Any:
     """A fresh, finished copy of a merged vendor value (texts joined, lone surrogates fixed)."""
     t = type(value)
     if t is _Text:
         return _join(value)
-    if t is dict:
+    if t is dict or t is _Item:
         return {k: _plain(v) for k, v in value.items()}
-    if t is list:
+    if t is list or t is _Items:
         return [_plain(v) for v in value]
     if t is str:
         return _fix(value)
@@ -127,14 +219,16 @@ def _plain(value: Any) -> Any:
 def _held(value: Any) -> Any:
     """The held form of a vendor value first seen in a delta: strings become appendable texts,
     objects are copied (we merge into them later and must not touch the chunk's own), lists
-    hold finished copies of their items (items are never merged into, only added)."""
+    hold finished copies of their items, but for indexed objects (``_add_items``)."""
     t = type(value)
     if t is str:
         return _Text((value,))
     if t is dict:
         return {k: _held(v) for k, v in value.items()}
     if t is list:
-        return [_plain(v) for v in value]
+        items = _Items()
+        _add_items(items, value)
+        return items
     return value
 
 
@@ -143,12 +237,20 @@ def _finish(value: Any) -> Any:
 
     Cheap enough to run after every chunk: texts are joined in place (the next join starts
     from one part), lists are copied shallowly (their items were finished when they came and
-    are shared between snapshots: never mutated by the accumulator)."""
+    are shared between snapshots: never mutated by the accumulator), but for the items merged
+    from indexed fragments, which are finished afresh."""
     t = type(value)
     if t is _Text:
         return _fix(_joined(value))
-    if t is dict:
+    if t is dict or t is _Item:
         return {k: _finish(v) for k, v in value.items()}
+    if t is _Items:
+        if value.dirty:
+            shown = value.shown
+            for pos in value.dirty:
+                shown[pos] = _finish(value[pos])
+            value.dirty.clear()
+        return list(value.shown)
     if t is list:
         return list(value)
     if t is str:
@@ -157,8 +259,9 @@ def _finish(value: Any) -> Any:
 
 
 def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
-    """Delta rule: strings appended, lists extended, objects merged key by key (recursively, by
-    this same rule), other values last non-null wins; a null never overwrites a value."""
+    """Delta rule: strings appended, lists extended (objects with an integer ``index`` merged
+    by it: ``_add_items``), objects merged key by key (recursively, by this same rule), other
+    values last non-null wins; a null never overwrites a value."""
     if value is None:
         if key not in target:
             target[key] = None  # a field only ever sent as null is kept as null
@@ -167,8 +270,8 @@ def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
     t = type(value)
     if t is str and type(old) is _Text:
         old.append(value)
-    elif t is list and type(old) is list:
-        old.extend([_plain(v) for v in value])
+    elif t is list and type(old) is _Items:
+        _add_items(old, value)
     elif t is dict and type(old) is dict:
         for k, v in value.items():
             _merge_delta_value(old, k, v)

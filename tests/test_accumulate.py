@@ -945,16 +945,120 @@ def test_unknown_delta_fields_strings_appended_lists_extended_objects_merged(run
     }
 
 
-def test_reasoning_details_lists_are_extended(run: Run) -> None:
-    # OpenRouter: every delta carries a one-item reasoning_details list.
-    d1 = {"type": "reasoning.text", "text": "a", "index": 0}
-    d2 = {"type": "reasoning.text", "text": "b", "index": 0}
+def test_vendor_list_items_without_an_integer_index_are_appended(run: Run) -> None:
+    # Objects without "index" (OpenRouter's annotations), a bool "index" (not an int), and
+    # items that are not objects: each is its own item, in order, as sent.
+    a1 = {"type": "url_citation", "url": "https://a"}
+    a2 = {"type": "url_citation", "url": "https://a"}  # the same again: still kept
+    b = {"type": "x", "index": True, "text": "t"}
     c = run(
-        chunk(choice(0, reasoning="a", reasoning_details=[d1])),
-        chunk(choice(0, reasoning="b", reasoning_details=[d2])),
+        chunk(choice(0, annotations=[a1], extras=["p", 1])),
+        chunk(choice(0, annotations=[a2, b], extras=[None, "p"])),
     )
-    assert message(c)["reasoning_details"] == [d1, d2]
-    assert message(c)["reasoning"] == "ab"
+    assert message(c)["annotations"] == [a1, a2, b]
+    assert message(c)["extras"] == ["p", 1, None, "p"]
+
+
+def test_reasoning_details_fragments_with_one_index_are_one_item(run: Run) -> None:
+    # Vercel's gateway (corpus: vercel-gateway/claude-thinking-tool.sse): a one-item list per
+    # delta, each a fragment of item 0; type/format/index repeated, signature "" on the text
+    # fragments and whole on a last fragment whose text is "". An encrypted item 1 in between.
+    def frag(text: str, signature: str = "") -> dict[str, Any]:
+        return {
+            "type": "reasoning.text",
+            "text": text,
+            "signature": signature,
+            "format": "anthropic-claude-v1",
+            "index": 0,
+        }
+
+    enc = {"type": "reasoning.encrypted", "data": "QUJD", "format": "anthropic-claude-v1"}
+    c = run(
+        chunk(choice(0, reasoning="The user", reasoning_details=[frag("The user")])),
+        chunk(choice(0, reasoning_details=[{**enc, "index": 1}])),
+        chunk(choice(0, reasoning=" asks", reasoning_details=[frag(" asks")])),
+        chunk(choice(0, reasoning_details=[frag("", "EqUD")])),
+    )
+    assert message(c)["reasoning_details"] == [
+        {
+            "type": "reasoning.text",
+            "text": "The user asks",
+            "signature": "EqUD",
+            "format": "anthropic-claude-v1",
+            "index": 0,
+        },
+        {**enc, "index": 1},
+    ]
+    assert message(c)["reasoning"] == "The user asks"
+
+
+def test_an_indexed_item_sets_its_names_once_and_keeps_a_null_one_until_one_comes(
+    run: Run,
+) -> None:
+    # OpenRouter/MiniMax sends "format": null on every fragment; Snowflake repeats "id". A
+    # name (type, id, format) is set once, blank counts as absent, never appended; null is
+    # kept while nothing else came; other strings are appended, other values last non-null.
+    c = run(
+        chunk(
+            choice(0, reasoning_details=[{"type": "t", "text": "We", "index": 0, "format": None}])
+        ),
+        chunk(choice(0, reasoning_details=[{"type": "t", "text": " need", "index": 0, "id": ""}])),
+        chunk(choice(0, reasoning_details=[{"type": "", "id": "r-1", "index": 0, "n": 1}])),
+        chunk(choice(0, reasoning_details=[{"id": "r-1", "index": 0, "n": None, "text": "!"}])),
+    )
+    assert message(c)["reasoning_details"] == [
+        {"type": "t", "text": "We need!", "index": 0, "format": None, "id": "r-1", "n": 1}
+    ]
+    c = run(
+        chunk(choice(0, reasoning_details=[{"type": "t", "index": 0, "format": None}])),
+        chunk(choice(0, reasoning_details=[{"type": "t", "index": 0, "format": "f"}])),
+    )
+    assert message(c)["reasoning_details"] == [{"type": "t", "index": 0, "format": "f"}]
+
+
+def test_an_indexed_fragment_with_another_name_starts_a_new_item(run: Run) -> None:
+    # Nothing is merged into an item it does not belong to: a different non-blank type (or id,
+    # or format) at a held index is a new item, and later fragments of that index go to it.
+    c = run(
+        chunk(choice(0, reasoning_details=[{"type": "reasoning.text", "text": "a", "index": 0}])),
+        chunk(
+            choice(0, reasoning_details=[{"type": "reasoning.summary", "summary": "s", "index": 0}])
+        ),
+        chunk(
+            choice(0, reasoning_details=[{"type": "reasoning.summary", "summary": "t", "index": 0}])
+        ),
+        chunk(choice(0, reasoning_details=[{"summary": "u", "index": 0}])),
+    )
+    assert message(c)["reasoning_details"] == [
+        {"type": "reasoning.text", "text": "a", "index": 0},
+        {"type": "reasoning.summary", "summary": "stu", "index": 0},
+    ]
+    c = run(
+        chunk(choice(0, reasoning_details=[{"id": "r1", "text": "a", "index": 0}])),
+        chunk(choice(0, reasoning_details=[{"id": "r2", "text": "b", "index": 0}])),
+        chunk(choice(0, reasoning_details=[{"format": "f", "text": "c", "index": 0}])),
+        chunk(choice(0, reasoning_details=[{"format": "g", "text": "d", "index": 0}])),
+    )
+    assert message(c)["reasoning_details"] == [
+        {"id": "r1", "text": "a", "index": 0},
+        {"id": "r2", "text": "bc", "index": 0, "format": "f"},
+        {"format": "g", "text": "d", "index": 0},
+    ]
+
+
+def test_an_earlier_snapshot_does_not_change_when_an_indexed_item_grows() -> None:
+    acc = Accumulator()
+    acc.merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "a", "index": 0}])), 0, 0)
+    first = acc.snapshot()
+    acc.merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "b", "index": 0}])), 1, 1)
+    acc.merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "c", "index": 1}])), 2, 2)
+    second = acc.snapshot()
+    assert message(first)["reasoning_details"] == [{"type": "t", "text": "a", "index": 0}]
+    assert message(second)["reasoning_details"] == [
+        {"type": "t", "text": "ab", "index": 0},
+        {"type": "t", "text": "c", "index": 1},
+    ]
+    assert message(acc.close()) == message(second)
 
 
 def test_channel_label_last_non_blank_wins(run: Run) -> None:
@@ -1753,8 +1857,9 @@ def test_snapshot_after_every_chunk_stays_linear() -> None:
 def test_snapshot_after_every_chunk_with_vendor_delta_fields_scales_like_the_stream() -> None:
     # OpenRouter sends a one-item reasoning_details list on every delta; a vendor may stream a
     # string field. A snapshot joins such a string in place and copies such a list shallowly
-    # (a pointer per item): at real stream sizes (hundreds to thousands of chunks) 10x more
-    # chunks cost about 10x. (Deep-copying every item on every snapshot cost ~100x.)
+    # (a pointer per item; an item merged from indexed fragments is one item whose text is
+    # joined in place): at real stream sizes (hundreds to thousands of chunks) 10x more chunks
+    # cost about 10x. (Deep-copying every item on every snapshot cost ~100x.)
     def cost(n: int) -> float:
         best = float("inf")
         for _ in range(3):
@@ -1762,7 +1867,10 @@ def test_snapshot_after_every_chunk_with_vendor_delta_fields_scales_like_the_str
             start = time.perf_counter()
             for i in range(n):
                 delta = {
-                    "reasoning_details": [{"type": "reasoning.text", "text": "x"}],
+                    "reasoning_details": [
+                        {"type": "reasoning.text", "text": "x"},
+                        {"type": "reasoning.text", "text": "y", "index": 0},
+                    ],
                     "x_s": "ab",
                 }
                 acc.merge({"id": ID, "choices": [{"index": 0, "delta": delta}]}, i, None)

@@ -132,6 +132,32 @@ class Choice:
     arguments: dict[Any, list[str]] = field(default_factory=dict)  # by tool index (or id)
     delta_keys: set[str] = field(default_factory=set)
     choice_keys: set[str] = field(default_factory=set)
+    details: list[dict[str, Any]] = field(default_factory=list)  # reasoning_details, merged
+    detail_of: dict[int, dict[str, Any]] = field(default_factory=dict)  # by index
+
+    def add_detail(self, item: Any) -> None:
+        """A reasoning_details fragment: merged into the held item of its integer index when
+        no name (type, id, format) differs; names set once, strings appended, else last
+        non-null."""
+        index = item.get("index") if type(item) is dict else None
+        held = self.detail_of.get(index) if type(index) is int else None
+        names = ("type", "id", "format")
+        if held is not None and all(
+            not item.get(n) or not held.get(n) or item[n] == held[n] for n in names
+        ):
+            for key, value in item.items():
+                if key in names:
+                    if value or key not in held:
+                        held[key] = value
+                elif type(value) is str and type(held.get(key)) is str:
+                    held[key] += value
+                elif value is not None or key not in held:
+                    held[key] = value
+            return
+        new = dict(item) if type(item) is dict else item
+        self.details.append(new)
+        if type(index) is int:
+            self.detail_of[index] = new
 
     def add(self, key: str, text: str) -> None:
         parts = self.texts[key]
@@ -198,6 +224,8 @@ class Recording:
                             st.add(
                                 "reasoning_content", "".join(t["text"] for t in part["thinking"])
                             )
+            for item in delta.get("reasoning_details") or []:
+                st.add_detail(item)
             for call in delta.get("tool_calls") or []:
                 key = call.get("index", call.get("id"))
                 arguments = (call.get("function") or {}).get("arguments")
@@ -286,6 +314,8 @@ def test_lenient_drops_nothing_the_provider_sent(name: str) -> None:
         assert sorted(call["function"]["arguments"] for call in calls) == joined
         assert st.delta_keys <= message.keys()
         assert st.choice_keys <= choice.keys()
+        if st.details:
+            assert message["reasoning_details"] == st.details
     if rec.errors:
         assert got["error"] == rec.errors[0][1]
     else:
@@ -738,6 +768,50 @@ def test_against_the_openai_sdk(name: str) -> None:
         else:
             assert ours.get(key) == known.ours, key
             assert theirs.get(key) != known.ours, f"{key}: the SDK agrees now; drop the entry"
+
+
+DETAILS_FILES = [n for n in FILES if b'"reasoning_details"' in body_of(n)]
+
+
+@pytest.mark.parametrize("name", DETAILS_FILES)
+def test_reasoning_details_against_the_openai_sdk(name: str) -> None:
+    # The SDK merges list items by their "index" too, but appends every string, so the names
+    # repeated on each fragment come out repeated ("anthropic-claude-v1anthropic-claude-v1",
+    # "unknownunknown..."); a name is set once. Everything else is the same.
+    ours = lenient(name).to_dict()["choices"][0]["message"]["reasoning_details"]
+    assert len(ours) == 1  # each of these streams has one reasoning item, sent in fragments
+    sdk = sdk_of(name)
+    if "sdk_error" in sdk:
+        assert name in SDK_RAISED
+        return
+    theirs = sdk["choices"][0]["message"]["reasoning_details"]
+    assert len(theirs) == len(ours)
+    for mine, its in zip(ours, theirs, strict=True):
+        assert mine.keys() == its.keys()
+        for key, value in mine.items():
+            if key in ("id", "format") and value and its[key] != value:
+                assert its[key] == value * (len(its[key]) // len(value)), key
+                assert len(its[key]) > len(value), key
+            else:
+                assert its[key] == value, key
+
+
+def test_the_reasoning_details_streams_are_the_ones_expected() -> None:
+    # Seven recordings carry reasoning_details; five send their one item in many fragments.
+    assert len(DETAILS_FILES) == 7
+    fragmented = {
+        n
+        for n in DETAILS_FILES
+        if body_of(n).count(b'"reasoning_details"') - body_of(n).count(b'"reasoning_details":[]')
+        > 1
+    }
+    assert fragmented == {
+        "avian/kimi-k25-tool-call.sse",
+        "openrouter/claude-reasoning.sse",
+        "openrouter/minimax-in-stream-error.sse",
+        "snowflake/claude-thinking.sse",
+        "vercel-gateway/claude-thinking-tool.sse",
+    }
 
 
 def test_every_known_difference_names_a_stream_and_a_compared_field() -> None:
