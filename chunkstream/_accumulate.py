@@ -113,19 +113,35 @@ class _Text(list):  # type: ignore[type-arg]
 class _Items(list):  # type: ignore[type-arg]
     """A list held in a vendor field's merged value.
 
-    Items are added as they come (lists are extended), except objects with an integer
-    ``index``: those are fragments of one item, merged into the item of the same index (see
-    :func:`_add_items`). ``at`` maps each such index to its item's position; ``shown`` is the
-    finished list a snapshot copies (merged items finished again only when they changed:
-    ``dirty``), so a snapshot costs a list copy whatever the list holds."""
+    Items are added as they come (lists are extended), except, in a ``by_index`` list
+    (``_BY_INDEX``), objects with an integer ``index``: those are fragments of one item, merged
+    into the item of the same index (see :func:`_add_items`). ``at`` maps each such index to
+    its item's position; ``shown`` is the finished list a snapshot copies (merged items
+    finished again only when they changed: ``dirty``), so a snapshot costs a list copy
+    whatever the list holds."""
 
-    __slots__ = ("at", "dirty", "shown")
+    __slots__ = ("at", "by_index", "dirty", "shown")
 
-    def __init__(self) -> None:
+    def __init__(self, by_index: bool) -> None:
         super().__init__()
+        self.by_index = by_index
         self.at: dict[int, int] = {}
         self.shown: list[Any] = []
         self.dirty: set[int] = set()
+
+
+# Delta lists whose objects carry an "index" naming the item they are a fragment of: OpenRouter
+# and the gateways in front of it stream reasoning_details so (five corpus providers).
+# Not every indexed vendor list is fragments: Groq's executed_tools repeats a tool's whole
+# state (the same arguments again, then its output) under the same index, where appending
+# would double the arguments (as the openai SDK does); such lists are extended as sent.
+_BY_INDEX = frozenset(("reasoning_details",))
+
+
+def _new_items(values: list[Any], by_index: bool) -> _Items:
+    items = _Items(by_index)
+    _add_items(items, values)
+    return items
 
 
 class _Item(dict):  # type: ignore[type-arg]
@@ -152,8 +168,9 @@ def _add_items(held: _Items, items: list[Any]) -> None:
     that item's: then, like anything else, it is added as a new item (and later fragments of
     the index go to it). Nothing is merged into an item it does not belong to."""
     at = held.at
+    by_index = held.by_index
     for v in items:
-        if type(v) is dict:
+        if by_index and type(v) is dict:
             i = v.get("index")
             if type(i) is int:
                 pos = at.get(i)
@@ -226,9 +243,7 @@ def _held(value: Any) -> Any:
     if t is dict:
         return {k: _held(v) for k, v in value.items()}
     if t is list:
-        items = _Items()
-        _add_items(items, value)
-        return items
+        return _new_items(value, False)
     return value
 
 
@@ -259,9 +274,9 @@ def _finish(value: Any) -> Any:
 
 
 def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
-    """Delta rule: strings appended, lists extended (objects with an integer ``index`` merged
-    by it: ``_add_items``), objects merged key by key (recursively, by this same rule), other
-    values last non-null wins; a null never overwrites a value."""
+    """Delta rule: strings appended, lists extended (in ``_BY_INDEX`` lists, objects with an
+    integer ``index`` merged by it: ``_add_items``), objects merged key by key (recursively, by
+    this same rule), other values last non-null wins; a null never overwrites a value."""
     if value is None:
         if key not in target:
             target[key] = None  # a field only ever sent as null is kept as null
@@ -275,6 +290,8 @@ def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
     elif t is dict and type(old) is dict:
         for k, v in value.items():
             _merge_delta_value(old, k, v)
+    elif t is list:
+        target[key] = _new_items(value, key in _BY_INDEX)
     else:
         target[key] = _held(value)
 

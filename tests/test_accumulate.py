@@ -945,18 +945,32 @@ def test_unknown_delta_fields_strings_appended_lists_extended_objects_merged(run
     }
 
 
-def test_vendor_list_items_without_an_integer_index_are_appended(run: Run) -> None:
-    # Objects without "index" (OpenRouter's annotations), a bool "index" (not an int), and
-    # items that are not objects: each is its own item, in order, as sent.
+def test_vendor_list_items_are_appended_as_sent(run: Run) -> None:
+    # Objects without "index" (OpenRouter's annotations), items that are not objects, and
+    # indexed objects in any list but reasoning_details (Groq's executed_tools repeats a tool's
+    # whole state under its index: merging would double its arguments): each is its own item.
     a1 = {"type": "url_citation", "url": "https://a"}
     a2 = {"type": "url_citation", "url": "https://a"}  # the same again: still kept
-    b = {"type": "x", "index": True, "text": "t"}
+    t1 = {"index": 0, "type": "search", "arguments": '{"q": 1}', "search_results": {"n": 2}}
+    t2 = {"index": 0, "type": "search", "arguments": '{"q": 1}', "output": "found"}
     c = run(
-        chunk(choice(0, annotations=[a1], extras=["p", 1])),
-        chunk(choice(0, annotations=[a2, b], extras=[None, "p"])),
+        chunk(choice(0, annotations=[a1], extras=["p", 1], executed_tools=[t1])),
+        chunk(choice(0, annotations=[a2], extras=[None, "p"], executed_tools=[t2])),
     )
-    assert message(c)["annotations"] == [a1, a2, b]
+    assert message(c)["annotations"] == [a1, a2]
     assert message(c)["extras"] == ["p", 1, None, "p"]
+    assert message(c)["executed_tools"] == [t1, t2]
+
+
+def test_reasoning_details_items_without_an_integer_index_are_appended(run: Run) -> None:
+    d1 = {"type": "reasoning.text", "text": "a"}
+    d2 = {"type": "reasoning.text", "text": "b", "index": True}  # a bool is not an index
+    d3 = {"type": "reasoning.text", "text": "c", "index": "0"}
+    c = run(
+        chunk(choice(0, reasoning_details=[d1, d2])),
+        chunk(choice(0, reasoning_details=[d1, d2, d3, "x"])),
+    )
+    assert message(c)["reasoning_details"] == [d1, d2, d1, d2, d3, "x"]
 
 
 def test_reasoning_details_fragments_with_one_index_are_one_item(run: Run) -> None:

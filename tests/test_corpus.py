@@ -814,6 +814,20 @@ def test_the_reasoning_details_streams_are_the_ones_expected() -> None:
     }
 
 
+def test_groq_executed_tools_are_kept_as_sent() -> None:
+    # Groq's compound model sends the tool it ran twice under index 0: with its arguments and
+    # search results, then the same arguments again with the output. Both are kept as sent;
+    # the SDK merges them by index and appends the arguments to themselves.
+    name = "groq/compound-web-search.sse"
+    tools = lenient(name).to_dict()["choices"][0]["message"]["executed_tools"]
+    query = '{"query": "What is the weather in San Francisco today?"}'
+    assert [t["index"] for t in tools] == [0, 0]
+    assert [t["arguments"] for t in tools] == [query, query]
+    assert "search_results" in tools[0] and "output" in tools[1]
+    theirs = sdk_of(name)["choices"][0]["message"]["executed_tools"]
+    assert [t["arguments"] for t in theirs] == [query + query]
+
+
 def test_every_known_difference_names_a_stream_and_a_compared_field() -> None:
     for name, key in KNOWN:
         assert name in MANIFEST
