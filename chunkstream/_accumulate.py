@@ -111,20 +111,18 @@ class _Text(list):  # type: ignore[type-arg]
 
 
 class _Items(list):  # type: ignore[type-arg]
-    """A list held in a vendor field's merged value.
+    """A ``_BY_INDEX`` list held in a vendor field's merged value (other lists are plain).
 
-    Items are added as they come (lists are extended), except, in a ``by_index`` list
-    (``_BY_INDEX``), objects with an integer ``index``: those are fragments of one item, merged
-    into the item of the same index (see :func:`_add_items`). ``at`` maps each such index to
-    its item's position; ``shown`` is the finished list a snapshot copies (merged items
-    finished again only when they changed: ``dirty``), so a snapshot costs a list copy
-    whatever the list holds."""
+    Items are added as they come, except objects with an integer ``index``: those are
+    fragments of one item, merged into the item of the same index (see :func:`_add_items`).
+    ``at`` maps each such index to its item's position; ``shown`` is the finished list a
+    snapshot copies (merged items finished again only when they changed: ``dirty``), so a
+    snapshot costs a list copy whatever the list holds."""
 
-    __slots__ = ("at", "by_index", "dirty", "shown")
+    __slots__ = ("at", "dirty", "shown")
 
-    def __init__(self, by_index: bool) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.by_index = by_index
         self.at: dict[int, int] = {}
         self.shown: list[Any] = []
         self.dirty: set[int] = set()
@@ -136,12 +134,6 @@ class _Items(list):  # type: ignore[type-arg]
 # state (the same arguments again, then its output) under the same index, where appending
 # would double the arguments (as the openai SDK does); such lists are extended as sent.
 _BY_INDEX = frozenset(("reasoning_details",))
-
-
-def _new_items(values: list[Any], by_index: bool) -> _Items:
-    items = _Items(by_index)
-    _add_items(items, values)
-    return items
 
 
 class _Item(dict):  # type: ignore[type-arg]
@@ -168,9 +160,8 @@ def _add_items(held: _Items, items: list[Any]) -> None:
     that item's: then, like anything else, it is added as a new item (and later fragments of
     the index go to it). Nothing is merged into an item it does not belong to."""
     at = held.at
-    by_index = held.by_index
     for v in items:
-        if by_index and type(v) is dict:
+        if type(v) is dict:
             i = v.get("index")
             if type(i) is int:
                 pos = at.get(i)
@@ -236,14 +227,15 @@ def _plain(value: Any) -> Any:
 def _held(value: Any) -> Any:
     """The held form of a vendor value first seen in a delta: strings become appendable texts,
     objects are copied (we merge into them later and must not touch the chunk's own), lists
-    hold finished copies of their items, but for indexed objects (``_add_items``)."""
+    hold finished copies of their items (never merged into, only added; ``_BY_INDEX`` lists
+    are held as ``_Items`` by :func:`_merge_delta_value`)."""
     t = type(value)
     if t is str:
         return _Text((value,))
     if t is dict:
         return {k: _held(v) for k, v in value.items()}
     if t is list:
-        return _new_items(value, False)
+        return [_plain(v) for v in value]
     return value
 
 
@@ -252,8 +244,8 @@ def _finish(value: Any) -> Any:
 
     Cheap enough to run after every chunk: texts are joined in place (the next join starts
     from one part), lists are copied shallowly (their items were finished when they came and
-    are shared between snapshots: never mutated by the accumulator), but for the items merged
-    from indexed fragments, which are finished afresh."""
+    are shared between snapshots: never mutated by the accumulator); items merged from
+    indexed fragments are finished again only when they changed (``_Items``)."""
     t = type(value)
     if t is _Text:
         return _fix(_joined(value))
@@ -285,13 +277,16 @@ def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
     t = type(value)
     if t is str and type(old) is _Text:
         old.append(value)
+    elif t is list and type(old) is list:
+        old.extend([_plain(v) for v in value])
     elif t is list and type(old) is _Items:
         _add_items(old, value)
     elif t is dict and type(old) is dict:
         for k, v in value.items():
             _merge_delta_value(old, k, v)
-    elif t is list:
-        target[key] = _new_items(value, key in _BY_INDEX)
+    elif t is list and key in _BY_INDEX:
+        target[key] = items = _Items()
+        _add_items(items, value)
     else:
         target[key] = _held(value)
 

@@ -171,25 +171,18 @@ def _header(c: ChatCompletion) -> list[tuple[str, str]]:
     return items
 
 
-def _texts(choice: Choice) -> list[tuple[str, str]]:
-    """The message's text fields that arrived, as ``(name, text)``."""
+def _arrived(choice: Choice, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Those of the message's text fields ``names`` that arrived, as ``(name, text)``."""
     m = choice.message
-    out = []
-    for name in ("content", "refusal"):
-        value = getattr(m, name)
-        if value is not None:
-            out.append((name, value))
-    return out
+    return [(name, value) for name in names if (value := getattr(m, name)) is not None]
+
+
+def _texts(choice: Choice) -> list[tuple[str, str]]:
+    return _arrived(choice, ("content", "refusal"))
 
 
 def _reasonings(choice: Choice) -> list[tuple[str, str]]:
-    m = choice.message
-    out = []
-    for name in ("reasoning_content", "reasoning"):
-        value = getattr(m, name)
-        if value is not None:
-            out.append((name, value))
-    return out
+    return _arrived(choice, ("reasoning_content", "reasoning"))
 
 
 def _calls(choice: Choice) -> list[tuple[str, FunctionCall, str | None, str | None]]:

@@ -755,18 +755,33 @@ class ChatCompletionChunk(_ChunkModel):
         return build_chunk(obj)
 
 
-_TOP_SET = tuple(TopLogprob.__dict__[k].__set__ for k in (*TopLogprob._keys, "extra", "_absent"))
-_TOKEN_SET = tuple(
-    TokenLogprob.__dict__[k].__set__ for k in (*TokenLogprob._keys, "extra", "_absent")
-)
-_TOP_KNOWN = frozenset(TopLogprob._keys)
-_TOKEN_KNOWN = frozenset(TokenLogprob._keys)
+_TOP_KEYS = frozenset(TopLogprob._keys)
+_TOKEN_KEYS = frozenset(TokenLogprob._keys)
+_LOGPROBS_KEYS = frozenset(ChoiceLogprobs._keys)
+_FUNCTION_KEYS = frozenset(FunctionDelta._keys)
+_TOOL_CALL_KEYS = frozenset(ToolCallDelta._keys)
+_DELTA_KEYS = frozenset(ChoiceDelta._keys)
+_CHOICE_KEYS = frozenset(ChunkChoice._keys)
+_PROMPT_DETAIL_KEYS = frozenset(PromptTokensDetails._keys)
+_COMPLETION_DETAIL_KEYS = frozenset(CompletionTokensDetails._keys)
+_USAGE_KEYS = frozenset(Usage._keys)
+_CHUNK_KEYS = frozenset(ChatCompletionChunk._keys)
+
+_new = object.__new__
+
+
+def _setters(cls: type[_ChunkModel]) -> tuple[Any, ...]:
+    return tuple(cls.__dict__[k].__set__ for k in (*cls._keys, "extra", "_absent"))
+
+
+_TOP_SET = _setters(TopLogprob)
+_TOKEN_SET = _setters(TokenLogprob)
 
 
 def _build_top(obj: dict[str, Any]) -> TopLogprob:
     # Trusting (validated input), written out: a stream with logprobs has thousands of these.
     s_token, s_logprob, s_bytes, s_extra, s_absent = _TOP_SET
-    self = object.__new__(TopLogprob)
+    self = _new(TopLogprob)
     get = obj.get
     m = _MISSING
     absent = 0
@@ -788,13 +803,13 @@ def _build_top(obj: dict[str, Any]) -> TopLogprob:
         v = tuple(v)
     s_bytes(self, v)
     s_absent(self, absent)
-    s_extra(self, _unknown(obj, _TOP_KNOWN) if len(obj) + absent.bit_count() != 3 else {})
+    s_extra(self, _unknown(obj, _TOP_KEYS) if len(obj) + absent.bit_count() != 3 else {})
     return self
 
 
 def _build_token(obj: dict[str, Any]) -> TokenLogprob:
     s_token, s_logprob, s_bytes, s_top, s_extra, s_absent = _TOKEN_SET
-    self = object.__new__(TokenLogprob)
+    self = _new(TokenLogprob)
     get = obj.get
     m = _MISSING
     absent = 0
@@ -823,7 +838,7 @@ def _build_token(obj: dict[str, Any]) -> TokenLogprob:
         v = tuple(map(_build_top, v))
     s_top(self, v)
     s_absent(self, absent)
-    s_extra(self, _unknown(obj, _TOKEN_KNOWN) if len(obj) + absent.bit_count() != 4 else {})
+    s_extra(self, _unknown(obj, _TOKEN_KEYS) if len(obj) + absent.bit_count() != 4 else {})
     return self
 
 
@@ -865,23 +880,11 @@ class _Invalid(Exception):
     in it) alive for good."""
 
 
-_new = object.__new__
-
-
-def _setters(cls: type[_ChunkModel]) -> tuple[Any, ...]:
-    return tuple(cls.__dict__[k].__set__ for k in (*cls._keys, "extra", "_absent"))
-
-
 _FUNCTION_SET = _setters(FunctionDelta)
 _TOOL_SET = _setters(ToolCallDelta)
 _DELTA_SET = _setters(ChoiceDelta)
 _CHOICE_SET = _setters(ChunkChoice)
 _CHUNK_SET = _setters(ChatCompletionChunk)
-_FUNCTION_KNOWN = frozenset(FunctionDelta._keys)
-_TOOL_KNOWN = frozenset(ToolCallDelta._keys)
-_DELTA_KNOWN = frozenset(ChoiceDelta._keys)
-_CHOICE_KNOWN = frozenset(ChunkChoice._keys)
-_CHUNK_KNOWN = frozenset(ChatCompletionChunk._keys)
 _build_logprobs = ChoiceLogprobs._build
 _build_usage = Usage._build
 
@@ -913,7 +916,7 @@ def _build_function(obj: dict[str, Any]) -> FunctionDelta:
         raise _Invalid
     s_arguments(self, v)
     s_absent(self, absent)
-    s_extra(self, _unknown(obj, _FUNCTION_KNOWN) if len(obj) + absent.bit_count() != 2 else {})
+    s_extra(self, _unknown(obj, _FUNCTION_KEYS) if len(obj) + absent.bit_count() != 2 else {})
     return self
 
 
@@ -954,7 +957,7 @@ def _build_tool_call(obj: dict[str, Any]) -> ToolCallDelta:
         v = _build_function(v)
     s_function(self, v)
     s_absent(self, absent)
-    s_extra(self, _unknown(obj, _TOOL_KNOWN) if len(obj) + absent.bit_count() != 4 else {})
+    s_extra(self, _unknown(obj, _TOOL_CALL_KEYS) if len(obj) + absent.bit_count() != 4 else {})
     return self
 
 
@@ -1023,7 +1026,7 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
         raise _Invalid
     s_r(self, v)
     s_absent(self, absent)
-    s_extra(self, _unknown(obj, _DELTA_KNOWN) if len(obj) + absent.bit_count() != 7 else {})
+    s_extra(self, _unknown(obj, _DELTA_KEYS) if len(obj) + absent.bit_count() != 7 else {})
     return self
 
 
@@ -1067,7 +1070,7 @@ def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
         v = _build_logprobs(v)
     s_logprobs(self, v)
     s_absent(self, absent)
-    s_extra(self, _unknown(obj, _CHOICE_KNOWN) if len(obj) + absent.bit_count() != 4 else {})
+    s_extra(self, _unknown(obj, _CHOICE_KEYS) if len(obj) + absent.bit_count() != 4 else {})
     return self
 
 
@@ -1146,7 +1149,7 @@ def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
         v = _build_usage(v)
     s_usage(self, v)
     s_absent(self, absent)
-    s_extra(self, _unknown(obj, _CHUNK_KNOWN) if len(obj) + absent.bit_count() != 8 else {})
+    s_extra(self, _unknown(obj, _CHUNK_KEYS) if len(obj) + absent.bit_count() != 8 else {})
     return self
 
 
@@ -1180,18 +1183,6 @@ _set_builder(ToolCallDelta, _checked(_build_tool_call, _check_tool_call))
 _set_builder(ChoiceDelta, _checked(_build_delta, _check_delta))
 _set_builder(ChunkChoice, _checked(_build_choice, _check_choice))
 _set_builder(ChatCompletionChunk, _checked(_build_chunk, _check_chunk_fields))
-
-_TOP_KEYS = frozenset(TopLogprob._keys)
-_TOKEN_KEYS = frozenset(TokenLogprob._keys)
-_LOGPROBS_KEYS = frozenset(ChoiceLogprobs._keys)
-_FUNCTION_KEYS = frozenset(FunctionDelta._keys)
-_TOOL_CALL_KEYS = frozenset(ToolCallDelta._keys)
-_DELTA_KEYS = frozenset(ChoiceDelta._keys)
-_CHOICE_KEYS = frozenset(ChunkChoice._keys)
-_PROMPT_DETAIL_KEYS = frozenset(PromptTokensDetails._keys)
-_COMPLETION_DETAIL_KEYS = frozenset(CompletionTokensDetails._keys)
-_USAGE_KEYS = frozenset(Usage._keys)
-_CHUNK_KEYS = frozenset(ChatCompletionChunk._keys)
 
 
 # ---------------------------------------------------------------------------------------------
