@@ -657,9 +657,16 @@ class Accumulator:
         if error is not None:
             self.upstream_error(error, chunk_index, byte_offset)
 
-    def merge_plain(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> bool:
+    def merge_plain(
+        self,
+        obj: dict[str, Any],
+        chunk_index: int,
+        byte_offset: int | None,
+        data: str | None = None,
+    ) -> bool:
         """Merge a decoded (not yet validated) chunk if it has the everyday shape, and say
-        whether it did.
+        whether it did. (``data``, the event's text, is not needed: everything this takes is
+        a known field, so it cannot nest deeper than the schema.)
 
         The stream layer's fast path for the bulk of a stream: one choice already known, not
         finished, whose delta is one string of content or one fragment of arguments for a

@@ -770,18 +770,30 @@ _CHUNK_KEYS = frozenset(ChatCompletionChunk._keys)
 _new = object.__new__
 
 
-def _setters(cls: type[_ChunkModel]) -> tuple[Any, ...]:
-    return tuple(cls.__dict__[k].__set__ for k in (*cls._keys, "extra", "_absent"))
+def _writable(cls: type[_ChunkModel]) -> type[_ChunkModel]:
+    """A twin of a frozen chunk class, for its builder: the same slots on the same base, with
+    plain attribute assignment.
+
+    A builder fills an instance of the twin (``self.name = value``, which CPython 3.11+
+    specializes to a direct slot store) and then makes it an instance of the frozen class
+    (``self.__class__ = cls``: allowed because the two lay out their slots alike). Going
+    through the frozen class's slot descriptors instead (``descriptor.__set__(self, value)``)
+    costs a C-level call with an argument tuple per field, which made up about a sixth of
+    ``iter_chunks()``. No twin instance ever leaves its builder: when a check fails the
+    half-built one is dropped with the ``_Invalid`` raised.
+    """
+    twin = type(f"_Writable{cls.__name__}", (_ChunkModel,), {"__slots__": cls.__slots__})
+    assert twin.__mro__[1:] == cls.__mro__[1:]  # same base: __class__ assignment allowed
+    return twin
 
 
-_TOP_SET = _setters(TopLogprob)
-_TOKEN_SET = _setters(TokenLogprob)
+_W_TopLogprob = _writable(TopLogprob)
+_W_TokenLogprob = _writable(TokenLogprob)
 
 
 def _build_top(obj: dict[str, Any]) -> TopLogprob:
     # Trusting (validated input), written out: a stream with logprobs has thousands of these.
-    s_token, s_logprob, s_bytes, s_extra, s_absent = _TOP_SET
-    self = _new(TopLogprob)
+    self: Any = _new(_W_TopLogprob)
     get = obj.get
     m = _MISSING
     absent = 0
@@ -789,27 +801,27 @@ def _build_top(obj: dict[str, Any]) -> TopLogprob:
     if v is m:
         absent |= 1
         v = None
-    s_token(self, v)
+    self.token = v
     v = get("logprob", m)
     if v is m:
         absent |= 2
         v = None
-    s_logprob(self, v)
+    self.logprob = v
     v = get("bytes", m)
     if v is m:
         absent |= 4
         v = None
     elif v is not None:
         v = tuple(v)
-    s_bytes(self, v)
-    s_absent(self, absent)
-    s_extra(self, _unknown(obj, _TOP_KEYS) if len(obj) + absent.bit_count() != 3 else {})
-    return self
+    self.bytes = v
+    self._absent = absent
+    self.extra = _unknown(obj, _TOP_KEYS) if len(obj) + absent.bit_count() != 3 else {}
+    self.__class__ = TopLogprob
+    return self  # type: ignore[no-any-return]
 
 
 def _build_token(obj: dict[str, Any]) -> TokenLogprob:
-    s_token, s_logprob, s_bytes, s_top, s_extra, s_absent = _TOKEN_SET
-    self = _new(TokenLogprob)
+    self: Any = _new(_W_TokenLogprob)
     get = obj.get
     m = _MISSING
     absent = 0
@@ -817,29 +829,30 @@ def _build_token(obj: dict[str, Any]) -> TokenLogprob:
     if v is m:
         absent |= 1
         v = None
-    s_token(self, v)
+    self.token = v
     v = get("logprob", m)
     if v is m:
         absent |= 2
         v = None
-    s_logprob(self, v)
+    self.logprob = v
     v = get("bytes", m)
     if v is m:
         absent |= 4
         v = None
     elif v is not None:
         v = tuple(v)
-    s_bytes(self, v)
+    self.bytes = v
     v = get("top_logprobs", m)
     if v is m:
         absent |= 8
         v = None
     elif v is not None:
         v = tuple(map(_build_top, v))
-    s_top(self, v)
-    s_absent(self, absent)
-    s_extra(self, _unknown(obj, _TOKEN_KEYS) if len(obj) + absent.bit_count() != 4 else {})
-    return self
+    self.top_logprobs = v
+    self._absent = absent
+    self.extra = _unknown(obj, _TOKEN_KEYS) if len(obj) + absent.bit_count() != 4 else {}
+    self.__class__ = TokenLogprob
+    return self  # type: ignore[no-any-return]
 
 
 _set_builder(TopLogprob, _build_top)
@@ -880,13 +893,23 @@ class _Invalid(Exception):
     in it) alive for good."""
 
 
-_FUNCTION_SET = _setters(FunctionDelta)
-_TOOL_SET = _setters(ToolCallDelta)
-_DELTA_SET = _setters(ChoiceDelta)
-_CHOICE_SET = _setters(ChunkChoice)
-_CHUNK_SET = _setters(ChatCompletionChunk)
+_W_FunctionDelta = _writable(FunctionDelta)
+_W_ToolCallDelta = _writable(ToolCallDelta)
+_W_ChoiceDelta = _writable(ChoiceDelta)
+_W_ChunkChoice = _writable(ChunkChoice)
+_W_ChatCompletionChunk = _writable(ChatCompletionChunk)
 _build_logprobs = ChoiceLogprobs._build
 _build_usage = Usage._build
+
+
+# The checking builders also say whether what they built holds anything of unbounded depth:
+# a vendor value (``extra``, at any level) that is an object or a list, or content parts. They
+# set _NESTS in ``_absent`` (above every key's bit) on such an object and on every object
+# that holds it. A chunk without it nests at most as deep as the schema (10 levels, down to a
+# top logprob's vendor field), so the stream layer need not measure its depth against
+# _MAX_DEPTH: knowing it this way costs a few bit operations per object, where counting the
+# brackets of the event's text cost as much as building a small object.
+_NESTS = 1 << 16
 
 
 def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -896,8 +919,7 @@ def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
 def _build_function(obj: dict[str, Any]) -> FunctionDelta:
     if type(obj) is not dict:
         raise _Invalid
-    s_name, s_arguments, s_extra, s_absent = _FUNCTION_SET
-    self = _new(FunctionDelta)
+    self: Any = _new(_W_FunctionDelta)
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key of _keys was not in the source
@@ -907,75 +929,86 @@ def _build_function(obj: dict[str, Any]) -> FunctionDelta:
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_name(self, v)
+    self.name = v
     v = get("arguments", m)
     if v is m:
         absent |= 2
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_arguments(self, v)
-    s_absent(self, absent)
-    s_extra(self, _unknown(obj, _FUNCTION_KEYS) if len(obj) + absent.bit_count() != 2 else {})
-    return self
+    self.arguments = v
+    if len(obj) + absent.bit_count() == 2:
+        self.extra = {}
+    else:
+        self.extra, nests = _vendor(obj, _FUNCTION_KEYS)
+        absent |= nests
+    self._absent = absent
+    self.__class__ = FunctionDelta
+    return self  # type: ignore[no-any-return]
 
 
 def _build_tool_call(obj: dict[str, Any]) -> ToolCallDelta:
     if type(obj) is not dict:
         raise _Invalid
-    s_index, s_id, s_type, s_function, s_extra, s_absent = _TOOL_SET
-    self = _new(ToolCallDelta)
+    self: Any = _new(_W_ToolCallDelta)
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key of _keys was not in the source
+    nests = 0  # _NESTS or 0
     v = get("index", m)
     if v is m:
         absent |= 1
         v = None
     elif v is not None and (type(v) is not int or v < 0):
         raise _Invalid
-    s_index(self, v)
+    self.index = v
     v = get("id", m)
     if v is m:
         absent |= 2
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_id(self, v)
+    self.id = v
     v = get("type", m)
     if v is m:
         absent |= 4
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_type(self, v)
+    self.type = v
     v = get("function", m)
     if v is m:
         absent |= 8
         v = None
     elif v is not None:
         v = _build_function(v)
-    s_function(self, v)
-    s_absent(self, absent)
-    s_extra(self, _unknown(obj, _TOOL_CALL_KEYS) if len(obj) + absent.bit_count() != 4 else {})
-    return self
+        nests = v._absent & _NESTS  # type: ignore[operator]
+    self.function = v
+    if len(obj) + absent.bit_count() == 4:
+        self.extra = {}
+    else:
+        self.extra, more = _vendor(obj, _TOOL_CALL_KEYS)
+        nests |= more
+    self._absent = absent | nests
+    self.__class__ = ToolCallDelta
+    return self  # type: ignore[no-any-return]
 
 
 def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
     if type(obj) is not dict:
         raise _Invalid
-    s_role, s_content, s_refusal, s_calls, s_fc, s_rc, s_r, s_extra, s_absent = _DELTA_SET
-    self = _new(ChoiceDelta)
+    self: Any = _new(_W_ChoiceDelta)
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key of _keys was not in the source
+    nests = 0  # _NESTS or 0
     v = get("role", m)
     if v is m:
         absent |= 1
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_role(self, v)
+    self.role = v
     v = get("content", m)
     if v is m:
         absent |= 2
@@ -985,16 +1018,17 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
             if type(part) is not dict:
                 raise _Invalid
         v = tuple(v)
+        nests = _NESTS  # content parts: objects of any depth
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_content(self, v)
+    self.content = v
     v = get("refusal", m)
     if v is m:
         absent |= 4
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_refusal(self, v)
+    self.refusal = v
     v = get("tool_calls", m)
     if v is m:
         absent |= 8
@@ -1003,59 +1037,68 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
         if type(v) is not list:
             raise _Invalid
         v = tuple(map(_build_tool_call, v))
-    s_calls(self, v)
+        for call in v:
+            nests |= call._absent & _NESTS
+    self.tool_calls = v
     v = get("function_call", m)
     if v is m:
         absent |= 16
         v = None
     elif v is not None:
         v = _build_function(v)
-    s_fc(self, v)
+        nests |= v._absent & _NESTS  # type: ignore[operator]
+    self.function_call = v
     v = get("reasoning_content", m)
     if v is m:
         absent |= 32
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_rc(self, v)
+    self.reasoning_content = v
     v = get("reasoning", m)
     if v is m:
         absent |= 64
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_r(self, v)
-    s_absent(self, absent)
-    s_extra(self, _unknown(obj, _DELTA_KEYS) if len(obj) + absent.bit_count() != 7 else {})
-    return self
+    self.reasoning = v
+    if len(obj) + absent.bit_count() == 7:
+        self.extra = {}
+    else:
+        self.extra, more = _vendor(obj, _DELTA_KEYS)
+        nests |= more
+    self._absent = absent | nests
+    self.__class__ = ChoiceDelta
+    return self  # type: ignore[no-any-return]
 
 
 def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
     if type(obj) is not dict:
         raise _Invalid
-    s_index, s_delta, s_finish, s_logprobs, s_extra, s_absent = _CHOICE_SET
-    self = _new(ChunkChoice)
+    self: Any = _new(_W_ChunkChoice)
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key of _keys was not in the source
+    nests = 0  # _NESTS or 0
     v = get("index", m)
     if type(v) is not int or v < 0:
         raise _Invalid  # required
-    s_index(self, v)
+    self.index = v
     v = get("delta", m)
     if v is m:
         absent |= 2
         v = None
     elif v is not None:
         v = _build_delta(v)
-    s_delta(self, v)
+        nests = v._absent & _NESTS  # type: ignore[operator]
+    self.delta = v
     v = get("finish_reason", m)
     if v is m:
         absent |= 4
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_finish(self, v)
+    self.finish_reason = v
     v = get("logprobs", m)
     if v is m:
         absent |= 8
@@ -1068,64 +1111,68 @@ def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
         except ChunkError:
             raise _Invalid from None
         v = _build_logprobs(v)
-    s_logprobs(self, v)
-    s_absent(self, absent)
-    s_extra(self, _unknown(obj, _CHOICE_KEYS) if len(obj) + absent.bit_count() != 4 else {})
-    return self
+        nests |= _logprobs_nest(v)
+    self.logprobs = v
+    if len(obj) + absent.bit_count() == 4:
+        self.extra = {}
+    else:
+        self.extra, more = _vendor(obj, _CHOICE_KEYS)
+        nests |= more
+    self._absent = absent | nests
+    self.__class__ = ChunkChoice
+    return self  # type: ignore[no-any-return]
 
 
 def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
     if type(obj) is not dict:
         raise _Invalid
-    s_id, s_object, s_created, s_model, s_fp, s_tier, s_choices, s_usage, s_extra, s_absent = (
-        _CHUNK_SET
-    )
-    self = _new(ChatCompletionChunk)
+    self: Any = _new(_W_ChatCompletionChunk)
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key of _keys was not in the source
+    nests = 0  # _NESTS or 0
     v = get("id", m)
     if v is m:
         absent |= 1
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_id(self, v)
+    self.id = v
     v = get("object", m)
     if v is m:
         absent |= 2
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_object(self, v)
+    self.object = v
     v = get("created", m)
     if v is m:
         absent |= 4
         v = None
     elif type(v) is not int and v is not None:
         raise _Invalid
-    s_created(self, v)
+    self.created = v
     v = get("model", m)
     if v is m:
         absent |= 8
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_model(self, v)
+    self.model = v
     v = get("system_fingerprint", m)
     if v is m:
         absent |= 16
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_fp(self, v)
+    self.system_fingerprint = v
     v = get("service_tier", m)
     if v is m:
         absent |= 32
         v = None
     elif type(v) is not str and v is not None:
         raise _Invalid
-    s_tier(self, v)
+    self.service_tier = v
     v = get("choices", m)
     if v is m:
         absent |= 64
@@ -1134,7 +1181,9 @@ def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
         if type(v) is not list:
             raise _Invalid
         v = tuple(map(_build_choice, v))
-    s_choices(self, v)
+        for choice in v:
+            nests |= choice._absent & _NESTS
+    self.choices = v
     v = get("usage", m)
     if v is m:
         absent |= 128
@@ -1147,10 +1196,50 @@ def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
         except ChunkError:
             raise _Invalid from None
         v = _build_usage(v)
-    s_usage(self, v)
-    s_absent(self, absent)
-    s_extra(self, _unknown(obj, _CHUNK_KEYS) if len(obj) + absent.bit_count() != 8 else {})
-    return self
+        nests |= _usage_nests(v)
+    self.usage = v
+    if len(obj) + absent.bit_count() == 8:
+        self.extra = {}
+    else:
+        self.extra, more = _vendor(obj, _CHUNK_KEYS)
+        nests |= more
+    self._absent = absent | nests
+    self.__class__ = ChatCompletionChunk
+    return self  # type: ignore[no-any-return]
+
+
+def _nests(extra: dict[str, Any]) -> bool:
+    """Whether a model's vendor fields hold an object or a list (JSON of any depth)."""
+    return any(type(v) is dict or type(v) is list for v in extra.values())
+
+
+def _vendor(obj: dict[str, Any], known: frozenset[str]) -> tuple[dict[str, Any], int]:
+    """The unknown keys of ``obj`` (its ``extra``), and ``_NESTS`` if one holds a container."""
+    extra = _unknown(obj, known)
+    return extra, _NESTS if _nests(extra) else 0
+
+
+def _tokens_nest(tokens: tuple[TokenLogprob, ...] | None) -> bool:
+    for t in tokens or ():
+        if t.extra and _nests(t.extra):
+            return True
+        for top in t.top_logprobs or ():
+            if top.extra and _nests(top.extra):
+                return True
+    return False
+
+
+def _logprobs_nest(lp: ChoiceLogprobs) -> int:
+    if (lp.extra and _nests(lp.extra)) or _tokens_nest(lp.content) or _tokens_nest(lp.refusal):
+        return _NESTS
+    return 0
+
+
+def _usage_nests(u: Usage) -> int:
+    for part in (u, u.prompt_tokens_details, u.completion_tokens_details):
+        if part is not None and part.extra and _nests(part.extra):
+            return _NESTS
+    return 0
 
 
 def build_chunk(obj: Any) -> ChatCompletionChunk:

@@ -34,6 +34,7 @@ from ._errors import (
 )
 from ._models import (
     _MAX_DEPTH,
+    _NESTS,
     ChatCompletion,
     ChatCompletionChunk,
     _build_chunk,
@@ -88,15 +89,14 @@ class _Core:
         pending: Callable[[], list[int] | None],
         raise_upstream: bool,
         report_after_done: bool = False,
-        fast: Callable[[dict[str, Any], int, int], bool] = lambda obj, n, offset: False,
-        fast_is_shallow: bool = False,
+        fast: Callable[[dict[str, Any], int, int, str], bool] = lambda obj, n, o, data: False,
     ) -> None:
         self.strict = strict
-        # fast(obj, n, offset) takes a decoded, unvalidated chunk whole and says True, or
-        # changes nothing and says False. fast_is_shallow: it only ever takes chunks whose
-        # every value is a known field (bounded depth), so the depth guard can be skipped.
+        # fast(obj, n, offset, data) takes a decoded, unvalidated chunk whole and says True,
+        # or changes nothing and says False. It must decline chunks nested deeper than
+        # _MAX_DEPTH (data: the event's text, to count brackets in when it cannot tell
+        # otherwise); the long way then reports them.
         self.fast = fast
-        self.fast_is_shallow = fast_is_shallow
         self.sse = SSEDecoder(max_event_bytes)
         self.sink = sink
         self.warn = warn
@@ -142,7 +142,6 @@ class _Core:
         # the same result with the exact messages.
         scan = _scan_once
         fast = self.fast
-        shallow = self.fast_is_shallow
         for etype, text, _id, _retry, offset in events:
             if etype == "message" and len(text) >= 64 and not self.done:
                 try:
@@ -152,9 +151,7 @@ class _Core:
                     continue
                 if end == len(text) and type(obj) is dict:
                     n = self.count
-                    if (shallow or text.count("{") + text.count("[") <= _MAX_DEPTH) and fast(
-                        obj, n, offset
-                    ):
+                    if fast(obj, n, offset, text):
                         self.count = n + 1
                         continue
                 if end == len(text):
@@ -544,16 +541,28 @@ class ChunkDecoder:
         out, self._out = self._out, []
         return out
 
-    def _take_plain(self, obj: dict[str, Any], n: int, offset: int) -> bool:
+    def _take_plain(self, obj: dict[str, Any], n: int, offset: int, data: str) -> bool:
         """The fast taker: check and build in one pass; False (nothing done) when the chunk
-        is not valid or carries an error (the long way raises or warns as it should)."""
+        is not valid, carries an error or nests too deep (the long way raises or warns as it
+        should). It counts the brackets of ``data`` only when the chunk holds a vendor value
+        that is an object or a list, or content parts (``_NESTS``): others cannot be deep."""
         try:
             chunk = _build_chunk(obj)
         except _Invalid:
             return False
         if chunk.extra and chunk.extra.get("error") is not None:
             return False
-        self._finishes.see(obj)
+        if chunk._absent & _NESTS and data.count("{") + data.count("[") > _MAX_DEPTH:  # type: ignore[operator]
+            return False  # the long way measures it exactly (_too_deep)
+        choices = chunk.choices
+        if choices:
+            # Most chunks change nothing here (choices already open, no finish_reason): only
+            # the others are handed to _Finishes.
+            unfinished = self._finishes.unfinished
+            for c in choices:
+                if c.finish_reason or c.index not in unfinished:
+                    self._finishes.see(obj)
+                    break
         self._out.append(chunk)
         return True
 
@@ -796,7 +805,6 @@ class Assembler:
             acc.pending_choices,
             raise_upstream=False,
             fast=acc.merge_plain,
-            fast_is_shallow=True,
         )
         self._result: ChatCompletion | None = None
 

@@ -154,7 +154,13 @@ def model_view(value: Any) -> Any:
     """Every field of a model (``_absent`` included), nested models opened."""
     if isinstance(value, _models._Model):
         names = [f for f in type(value).__dataclass_fields__]  # type: ignore[attr-defined]
-        return [type(value).__name__] + [[n, model_view(getattr(value, n))] for n in names]
+        view = [type(value).__name__] + [[n, model_view(getattr(value, n))] for n in names]
+        for item in view[1:]:
+            if item[0] == "_absent" and item[1] is not None:
+                # The checking builders' depth flag (_NESTS) is not data: the general
+                # builders do not set it, and nothing but the stream layer reads it.
+                item[1] &= ~_models._NESTS
+        return view
     if type(value) is tuple:
         return [model_view(v) for v in value]
     return value
@@ -458,8 +464,8 @@ def general_paths() -> Iterator[None]:
         saved.append((owner, name, vars(owner)[name]))
         setattr(owner, name, value)
 
-    patch(_accumulate.Accumulator, "merge_plain", lambda self, obj, n, offset: False)
-    patch(_stream.ChunkDecoder, "_take_plain", lambda self, obj, n, offset: False)
+    patch(_accumulate.Accumulator, "merge_plain", lambda self, obj, n, offset, data=None: False)
+    patch(_stream.ChunkDecoder, "_take_plain", lambda self, obj, n, offset, data=None: False)
     patch(_models, "_plain_chunk", lambda obj: False)
     patch(_models, "_plain_top", lambda obj: False)
     patch(_stream, "_plain_chunk", lambda obj: False)
@@ -663,8 +669,8 @@ def run_assembler(reads: list[bytes], strict: bool, limit: int | None) -> list[A
         merged.add(n)
         sink(obj, n, offset)
 
-    def fast_spy(obj: dict[str, Any], n: int, offset: int) -> bool:
-        taken = fast(obj, n, offset)
+    def fast_spy(obj: dict[str, Any], n: int, offset: int, data: str) -> bool:
+        taken = fast(obj, n, offset, data)
         if taken:
             merged.add(n)
         return taken

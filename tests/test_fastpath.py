@@ -54,8 +54,9 @@ def chunks_outcome(body: bytes | list[bytes], strict: bool) -> Any:
 
 def general(monkeypatch: pytest.MonkeyPatch) -> None:
     """Switch the fast paths off: every chunk goes the general way."""
-    monkeypatch.setattr(Accumulator, "merge_plain", lambda self, obj, n, offset: False)
-    monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_plain", lambda self, obj, n, offset: False)
+    never = lambda self, obj, n, offset, data=None: False  # noqa: E731
+    monkeypatch.setattr(Accumulator, "merge_plain", never)
+    monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_plain", never)
     monkeypatch.setattr(_models, "_plain_chunk", lambda obj: False)
     monkeypatch.setattr(chunkstream._stream, "_plain_chunk", lambda obj: False)
 
@@ -78,8 +79,10 @@ def test_the_fast_merge_takes_the_bulk_of_an_everyday_stream() -> None:
     taken = []
     original = Accumulator.merge_plain
 
-    def spy(self: Accumulator, obj: dict[str, Any], n: int, offset: int) -> bool:
-        done = original(self, obj, n, offset)
+    def spy(
+        self: Accumulator, obj: dict[str, Any], n: int, offset: int, data: str | None = None
+    ) -> bool:
+        done = original(self, obj, n, offset, data)
         taken.append(done)
         return done
 

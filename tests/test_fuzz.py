@@ -83,10 +83,12 @@ def test_the_assemble_target_catches_a_fast_path_that_merges_differently(
     fuzz.check_assemble(body)
     original = Accumulator.merge_plain
 
-    def twice(self: Accumulator, obj: dict[str, Any], n: int, offset: int) -> bool:
-        taken = original(self, obj, n, offset)
+    def twice(
+        self: Accumulator, obj: dict[str, Any], n: int, offset: int, data: str | None = None
+    ) -> bool:
+        taken = original(self, obj, n, offset, data)
         if taken:
-            original(self, obj, n, offset)  # every everyday chunk merged twice
+            original(self, obj, n, offset, data)  # every everyday chunk merged twice
         return taken
 
     monkeypatch.setattr(Accumulator, "merge_plain", twice)

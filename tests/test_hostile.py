@@ -589,6 +589,63 @@ def test_json_nested_up_to_100_levels_in_a_stream_is_kept(where: str, total: int
     assert [c.to_dict() for c in iter_chunks(body)][1] == deep_chunk(where, total)
 
 
+# Every other place a vendor value can sit in a typed chunk: iter_chunks() builds the chunk
+# first and measures its depth only when some vendor value is an object or a list
+# (_models._bounded), so each place must be looked at. Levels above the value at each place:
+VENDOR_PLACES = {
+    "usage": 2,  # chunk (1), usage (2), "x" from 3
+    "usage details": 3,  # ..., usage (2), prompt_tokens_details (3)
+    "completion details": 3,
+    "choice": 3,  # chunk, choices, choice (3)
+    "logprobs": 4,  # ..., choice (3), logprobs (4)
+    "token": 6,  # ..., logprobs (4), content (5), token (6)
+    "refusal token": 6,
+    "top logprob": 8,  # ..., token (6), top_logprobs (7), top (8)
+    "function_call": 5,  # ..., delta (4), function_call (5)
+    "tool-call function": 7,  # ..., delta (4), tool_calls (5), call (6), function (7)
+}
+
+
+def vendor_deep_chunk(place: str, total: int) -> dict[str, Any]:
+    x = {"x": nested(total - VENDOR_PLACES[place])}
+    top = {"token": "x", "logprob": -0.5, "bytes": [120]}
+    if place in ("usage", "usage details", "completion details"):
+        usage: dict[str, Any] = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+        if place == "usage":
+            usage.update(x)
+        else:
+            which = "prompt" if place == "usage details" else "completion"
+            usage[which + "_tokens_details"] = x
+        return chunk({"content": "x"}, usage=usage)
+    if place == "function_call":
+        return chunk({"function_call": {"name": "f", "arguments": "{}", **x}})
+    if place == "tool-call function":
+        call = {"index": 0, "id": "c", "type": "function", "function": {"name": "f", **x}}
+        return chunk({"tool_calls": [call]})
+    obj = chunk({"content": "x"})
+    choice = obj["choices"][0]
+    if place == "choice":
+        choice.update(x)
+    elif place == "logprobs":
+        choice["logprobs"] = {"content": [{**top, "top_logprobs": []}], **x}
+    elif place in ("token", "refusal token"):
+        key = "content" if place == "token" else "refusal"
+        choice["logprobs"] = {key: [{**top, "top_logprobs": [], **x}]}
+    else:
+        assert place == "top logprob"
+        choice["logprobs"] = {"content": [{**top, "top_logprobs": [{**top, **x}]}]}
+    return obj
+
+
+@pytest.mark.parametrize("place", VENDOR_PLACES)
+def test_iter_chunks_measures_vendor_values_at_every_place(place: str) -> None:
+    ok = vendor_deep_chunk(place, 100)
+    assert [c.to_dict() for c in iter_chunks(between(text_of(ok)))][1] == ok
+    assert assemble(between(text_of(ok))).warnings == ()
+    text = text_of(vendor_deep_chunk(place, 101))
+    assert_bad_chunk(between(text), ChunkError, NOT_TOO_DEEP + cut(text), None)
+
+
 def with_delta(delta: Any) -> dict[str, Any]:
     obj = chunk()
     obj["choices"][0]["delta"] = delta
