@@ -815,7 +815,7 @@ def _build_top(obj: dict[str, Any]) -> TopLogprob:
         v = tuple(v)
     self.bytes = v
     self._absent = absent
-    self.extra = _unknown(obj, _TOP_KEYS) if len(obj) + absent.bit_count() != 3 else {}
+    self.extra = _unknown(obj, _TOP_KEYS) if len(obj) + _ONES[absent] != 3 else {}
     self.__class__ = TopLogprob
     return self  # type: ignore[no-any-return]
 
@@ -850,7 +850,7 @@ def _build_token(obj: dict[str, Any]) -> TokenLogprob:
         v = tuple(map(_build_top, v))
     self.top_logprobs = v
     self._absent = absent
-    self.extra = _unknown(obj, _TOKEN_KEYS) if len(obj) + absent.bit_count() != 4 else {}
+    self.extra = _unknown(obj, _TOKEN_KEYS) if len(obj) + _ONES[absent] != 4 else {}
     self.__class__ = TokenLogprob
     return self  # type: ignore[no-any-return]
 
@@ -911,37 +911,47 @@ _build_usage = Usage._build
 # brackets of the event's text cost as much as building a small object.
 _NESTS = 1 << 16
 
+# How many bits are set in each ``absent`` of up to 8 keys: the builders compare
+# ``len(obj) + _ONES[absent]`` with the number of known keys to tell whether there are
+# unknown ones (a tuple index costs less than int.bit_count()).
+_ONES = tuple(bin(i).count("1") for i in range(256))
+
 
 def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in known}
 
 
 def _build_function(obj: dict[str, Any]) -> FunctionDelta:
+    # The sparse classes (a delta, a tool call and its function usually carry one or two of
+    # their keys) are built from the keys present: every field None first, then one pass
+    # over the source's items. The dense ones (chunk, choice) look up each key instead.
     if type(obj) is not dict:
         raise _Invalid
     self: Any = _new(_W_FunctionDelta)
-    get = obj.get
-    m = _MISSING
-    absent = 0  # bit i: the i-th key of _keys was not in the source
-    v = get("name", m)
-    if v is m:
-        absent |= 1
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.name = v
-    v = get("arguments", m)
-    if v is m:
-        absent |= 2
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.arguments = v
-    if len(obj) + absent.bit_count() == 2:
+    self.name = self.arguments = None
+    absent = 3  # bit i: the i-th key of _keys was not in the source (cleared when found)
+    extra = None
+    for key, v in obj.items():
+        if key == "arguments":
+            if type(v) is not str and v is not None:
+                raise _Invalid
+            self.arguments = v
+            absent ^= 2
+        elif key == "name":
+            if type(v) is not str and v is not None:
+                raise _Invalid
+            self.name = v
+            absent ^= 1
+        elif extra is None:
+            extra = {key: v}
+        else:
+            extra[key] = v
+    if extra is None:
         self.extra = {}
     else:
-        self.extra, nests = _vendor(obj, _FUNCTION_KEYS)
-        absent |= nests
+        self.extra = extra
+        if _nests(extra):
+            absent |= _NESTS
     self._absent = absent
     self.__class__ = FunctionDelta
     return self  # type: ignore[no-any-return]
@@ -951,45 +961,42 @@ def _build_tool_call(obj: dict[str, Any]) -> ToolCallDelta:
     if type(obj) is not dict:
         raise _Invalid
     self: Any = _new(_W_ToolCallDelta)
-    get = obj.get
-    m = _MISSING
-    absent = 0  # bit i: the i-th key of _keys was not in the source
-    nests = 0  # _NESTS or 0
-    v = get("index", m)
-    if v is m:
-        absent |= 1
-        v = None
-    elif v is not None and (type(v) is not int or v < 0):
-        raise _Invalid
-    self.index = v
-    v = get("id", m)
-    if v is m:
-        absent |= 2
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.id = v
-    v = get("type", m)
-    if v is m:
-        absent |= 4
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.type = v
-    v = get("function", m)
-    if v is m:
-        absent |= 8
-        v = None
-    elif v is not None:
-        v = _build_function(v)
-        nests = v._absent & _NESTS  # type: ignore[operator]
-    self.function = v
-    if len(obj) + absent.bit_count() == 4:
+    self.index = self.id = self.type = self.function = None
+    absent = 15  # bit i: the i-th key of _keys was not in the source (cleared when found)
+    extra = None
+    for key, v in obj.items():
+        if key == "index":
+            if v is not None and (type(v) is not int or v < 0):
+                raise _Invalid
+            self.index = v
+            absent ^= 1
+        elif key == "function":
+            if v is not None:
+                v = _build_function(v)
+                absent |= v._absent & _NESTS  # type: ignore[operator]
+            self.function = v
+            absent ^= 8
+        elif key == "id":
+            if type(v) is not str and v is not None:
+                raise _Invalid
+            self.id = v
+            absent ^= 2
+        elif key == "type":
+            if type(v) is not str and v is not None:
+                raise _Invalid
+            self.type = v
+            absent ^= 4
+        elif extra is None:
+            extra = {key: v}
+        else:
+            extra[key] = v
+    if extra is None:
         self.extra = {}
     else:
-        self.extra, more = _vendor(obj, _TOOL_CALL_KEYS)
-        nests |= more
-    self._absent = absent | nests
+        self.extra = extra
+        if _nests(extra):
+            absent |= _NESTS
+    self._absent = absent
     self.__class__ = ToolCallDelta
     return self  # type: ignore[no-any-return]
 
@@ -998,76 +1005,73 @@ def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
     if type(obj) is not dict:
         raise _Invalid
     self: Any = _new(_W_ChoiceDelta)
-    get = obj.get
-    m = _MISSING
-    absent = 0  # bit i: the i-th key of _keys was not in the source
-    nests = 0  # _NESTS or 0
-    v = get("role", m)
-    if v is m:
-        absent |= 1
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.role = v
-    v = get("content", m)
-    if v is m:
-        absent |= 2
-        v = None
-    elif type(v) is list:
-        for part in v:
-            if type(part) is not dict:
+    self.role = self.content = self.refusal = self.tool_calls = None
+    self.function_call = self.reasoning_content = self.reasoning = None
+    absent = 127  # bit i: the i-th key of _keys was not in the source (cleared when found)
+    extra = None
+    for key, v in obj.items():
+        if key == "content":
+            if type(v) is list:
+                for part in v:
+                    if type(part) is not dict:
+                        raise _Invalid
+                v = tuple(v)
+                absent |= _NESTS  # content parts: objects of any depth
+            elif type(v) is not str and v is not None:
                 raise _Invalid
-        v = tuple(v)
-        nests = _NESTS  # content parts: objects of any depth
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.content = v
-    v = get("refusal", m)
-    if v is m:
-        absent |= 4
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.refusal = v
-    v = get("tool_calls", m)
-    if v is m:
-        absent |= 8
-        v = None
-    elif v is not None:
-        if type(v) is not list:
-            raise _Invalid
-        v = tuple(map(_build_tool_call, v))
-        for call in v:
-            nests |= call._absent & _NESTS
-    self.tool_calls = v
-    v = get("function_call", m)
-    if v is m:
-        absent |= 16
-        v = None
-    elif v is not None:
-        v = _build_function(v)
-        nests |= v._absent & _NESTS  # type: ignore[operator]
-    self.function_call = v
-    v = get("reasoning_content", m)
-    if v is m:
-        absent |= 32
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.reasoning_content = v
-    v = get("reasoning", m)
-    if v is m:
-        absent |= 64
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.reasoning = v
-    if len(obj) + absent.bit_count() == 7:
+            self.content = v
+            absent ^= 2
+        elif key == "tool_calls":
+            if v is not None:
+                if type(v) is not list:
+                    raise _Invalid
+                if len(v) == 1:  # the usual: one call per chunk (map and tuple cost more)
+                    call = _build_tool_call(v[0])
+                    absent |= call._absent & _NESTS  # type: ignore[operator]
+                    v = (call,)
+                else:
+                    v = tuple(map(_build_tool_call, v))
+                    for call in v:
+                        absent |= call._absent & _NESTS
+            self.tool_calls = v
+            absent ^= 8
+        elif key == "reasoning_content":
+            if type(v) is not str and v is not None:
+                raise _Invalid
+            self.reasoning_content = v
+            absent ^= 32
+        elif key == "role":
+            if type(v) is not str and v is not None:
+                raise _Invalid
+            self.role = v
+            absent ^= 1
+        elif key == "reasoning":
+            if type(v) is not str and v is not None:
+                raise _Invalid
+            self.reasoning = v
+            absent ^= 64
+        elif key == "refusal":
+            if type(v) is not str and v is not None:
+                raise _Invalid
+            self.refusal = v
+            absent ^= 4
+        elif key == "function_call":
+            if v is not None:
+                v = _build_function(v)
+                absent |= v._absent & _NESTS  # type: ignore[operator]
+            self.function_call = v
+            absent ^= 16
+        elif extra is None:
+            extra = {key: v}
+        else:
+            extra[key] = v
+    if extra is None:
         self.extra = {}
     else:
-        self.extra, more = _vendor(obj, _DELTA_KEYS)
-        nests |= more
-    self._absent = absent | nests
+        self.extra = extra
+        if _nests(extra):
+            absent |= _NESTS
+    self._absent = absent
     self.__class__ = ChoiceDelta
     return self  # type: ignore[no-any-return]
 
@@ -1113,7 +1117,7 @@ def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
         v = _build_logprobs(v)
         nests |= _logprobs_nest(v)
     self.logprobs = v
-    if len(obj) + absent.bit_count() == 4:
+    if len(obj) + _ONES[absent] == 4:
         self.extra = {}
     else:
         self.extra, more = _vendor(obj, _CHOICE_KEYS)
@@ -1180,9 +1184,14 @@ def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
     elif v is not None:
         if type(v) is not list:
             raise _Invalid
-        v = tuple(map(_build_choice, v))
-        for choice in v:
-            nests |= choice._absent & _NESTS
+        if len(v) == 1:  # the usual: one choice per chunk
+            choice = _build_choice(v[0])
+            nests |= choice._absent & _NESTS  # type: ignore[operator]
+            v = (choice,)
+        else:
+            v = tuple(map(_build_choice, v))
+            for choice in v:
+                nests |= choice._absent & _NESTS
     self.choices = v
     v = get("usage", m)
     if v is m:
@@ -1198,7 +1207,7 @@ def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
         v = _build_usage(v)
         nests |= _usage_nests(v)
     self.usage = v
-    if len(obj) + absent.bit_count() == 8:
+    if len(obj) + _ONES[absent] == 8:
         self.extra = {}
     else:
         self.extra, more = _vendor(obj, _CHUNK_KEYS)
