@@ -171,7 +171,7 @@ class SSEDecoder:
         base = self._pos
         self._pos += len(data)
         out: list[RawEvent] = []
-        if b"\r" in data:
+        if 13 in data:  # a CR (an int needle: see _blocks)
             self._lines(data, base, out)
         else:
             # LF-only input (what real servers send): finish the block in progress line by
@@ -202,7 +202,10 @@ class SSEDecoder:
         pos = base
         for block in blocks:
             # One "data: " line, the block of nearly every chat chunk: one event, no line loop.
-            if block.startswith(b"data: ") and b"\n" not in block and len(block) <= limit:
+            # (An int needle: `10 in block` is a plain memchr, where `b"\n" in block` first
+            # sets up a buffer for the needle, about ten times the cost on a chunk's block;
+            # likewise the slice compare costs less than a startswith() call.)
+            if block[:6] == b"data: " and 10 not in block and len(block) <= limit:
                 append(("message", block[6:].decode("utf-8", "replace"), last_id, None, pos))
             else:
                 # Any other block: its lines, then the blank line that ends it.
