@@ -881,7 +881,11 @@ _set_builder(
 # types as they go: one pass over the JSON instead of a validation pass and a build pass (they
 # are most of the cost of iter_chunks()). A check that fails raises _Invalid; the caller then
 # runs the validator, which finds the same problem and says where. Their rules are exactly
-# the validator's (tests/test_fastpath.py holds them to it).
+# the validator's (tests/test_fastpath.py holds them to it). Each fills an instance of its
+# class's writable twin (_writable) and makes it an instance of the class at the end. The
+# dense classes (chunk, choice: most keys present) look up each known key; the sparse ones
+# (delta, tool call, function: usually one or two keys of up to seven) set every field to None
+# and then go over the keys present.
 
 
 class _Invalid(Exception):
