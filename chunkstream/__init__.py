@@ -49,6 +49,7 @@ from ._stream import (
     aiter_chunks,
     assemble,
     iter_chunks,
+    truncation_of,
 )
 
 __version__ = "0.1.0"
@@ -96,5 +97,6 @@ __all__ = [
     "assemble",
     "iter_chunks",
     "iter_events",
+    "truncation_of",
     "validate_chunk",
 ]

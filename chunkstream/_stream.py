@@ -7,15 +7,19 @@ its own beyond iterating what it is given. Knows nothing of the CLI.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
+    Awaitable,
     Callable,
     Generator,
     Iterable,
     Iterator,
 )
+from contextlib import suppress
+from functools import partial
 from typing import Any
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
@@ -30,6 +34,7 @@ from ._errors import (
     describe,
     dropped_summary,
     error_text,
+    location,
     shown,
 )
 from ._models import (
@@ -54,6 +59,7 @@ __all__ = [
     "aiter_chunks",
     "assemble",
     "iter_chunks",
+    "truncation_of",
 ]
 
 _ASCII_WS = " \t\n\r\x0b\x0c"  # [DONE] may be surrounded by ASCII whitespace (only)
@@ -587,6 +593,8 @@ class ChunkDecoder:
 # ---------------------------------------------------------------------------------------------
 # Sources: what users hand us.
 
+_END: Any = object()  # what a pull returns when the source has no more reads
+
 
 def _encode(text: str) -> bytes:
     try:
@@ -606,18 +614,21 @@ def _as_read(item: Any) -> bytes:
     )
 
 
-def _reads(source: Any) -> Iterator[bytes]:
-    """bytes, str, a binary (or text) file object, or an iterable of bytes -> reads."""
+def _pull(source: Any) -> Callable[[], Any]:
+    """bytes, str, a binary (or text) file object, or an iterable of bytes -> a call that
+    returns the next raw read, or ``_END``. That call is the only place where the caller's
+    source runs, so it is the only place where an exception is the source's (see
+    :func:`_source_failed`); the reads it returns are checked by ``_as_read`` outside it."""
     if isinstance(source, (bytes, bytearray, memoryview, str)):
-        yield _as_read(source)
-        return
+        return partial(next, iter((source,)), _END)
     read = getattr(source, "read", None)
     if callable(read):
-        while True:
+
+        def pull_block() -> Any:
             block = read(_READ_SIZE)
-            if not block:
-                return
-            yield _as_read(block)
+            return block if block else _END
+
+        return pull_block
     if isinstance(source, (AsyncIterable, AsyncIterator)) or hasattr(source, "__aiter__"):
         raise TypeError(
             "got an async iterable; use `await aassemble(...)` or `aiter_chunks(...)` for async "
@@ -630,18 +641,177 @@ def _reads(source: Any) -> Iterator[bytes]:
             "expected bytes, str, a binary file or an iterable of bytes, got "
             f"{type(source).__name__}"
         ) from None
-    for item in iterator:
-        yield _as_read(item)
+    return partial(next, iterator, _END)
 
 
-async def _areads(source: Any) -> AsyncIterator[bytes]:
+def _apull(source: Any) -> Callable[[], Awaitable[Any]]:
+    """Async :func:`_pull`: the bound ``__anext__`` (it raises ``StopAsyncIteration`` at the
+    end)."""
     if not hasattr(source, "__aiter__"):
         raise TypeError(
             f"expected an async iterable of bytes (e.g. response.aiter_bytes()), got "
             f"{type(source).__name__}; use iter_chunks()/assemble() for sync sources"
         )
-    async for item in source:
-        yield _as_read(item)
+    anext: Callable[[], Awaitable[Any]] = source.__aiter__().__anext__
+    return anext
+
+
+# ---------------------------------------------------------------------------------------------
+# When the source itself fails (the connection dropped mid-body).
+
+# Top-level packages whose exceptions are faults of the transport: the HTTP clients and the
+# libraries under them. Read by name, never imported (chunkstream depends on none of them).
+_TRANSPORT_PACKAGES = frozenset(
+    ("httpx", "httpcore", "h11", "h2", "requests", "urllib3", "aiohttp", "anyio", "websockets")
+)
+# A caller's bug even when a client raises it (httpx.StreamConsumed is a RuntimeError, requests'
+# StreamConsumedError a TypeError: the body was read twice).
+_BUGS = (TypeError, AttributeError, NameError, AssertionError, RuntimeError)
+
+
+def _is_transport_fault(exc: BaseException) -> bool:
+    """Whether an exception raised by the source is a fault of the transport (the connection,
+    the server, a timeout), which ends the input like the end of the body does, and not a bug
+    in the caller's own code, which must never be turned into a warning.
+
+    A transport fault is an ``Exception`` that is an ``OSError`` (``ConnectionResetError``,
+    ``TimeoutError``, ``ssl.SSLError``, and ``requests.RequestException``, which subclasses
+    ``IOError``), an ``EOFError`` (``asyncio.IncompleteReadError``), an
+    ``http.client.HTTPException`` (``IncompleteRead``, urllib's errors), ``asyncio.TimeoutError``
+    (not an ``OSError`` before 3.11), or any exception with a class in its MRO defined by a
+    package in ``_TRANSPORT_PACKAGES`` (``httpx.RemoteProtocolError``,
+    ``aiohttp.ClientPayloadError``, ``urllib3.exceptions.ProtocolError``: these derive from
+    ``Exception`` only). The stdlib classes are looked up in ``sys.modules``: if their module
+    is not loaded, no exception of theirs exists. Never one, even then: a ``TypeError``,
+    ``AttributeError``, ``NameError``, ``AssertionError`` or ``RuntimeError`` (a client's
+    "stream already consumed" is the caller's bug), nor a ``BaseException`` that is not an
+    ``Exception`` (cancellation, ``KeyboardInterrupt``: never caught at all)."""
+    if not isinstance(exc, Exception) or isinstance(exc, _BUGS):
+        return False
+    if isinstance(exc, (OSError, EOFError)):
+        return True
+    for module, name in (("http.client", "HTTPException"), ("asyncio.exceptions", "TimeoutError")):
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return True
+    for cls in type(exc).__mro__:
+        owner = getattr(cls, "__module__", None)
+        if isinstance(owner, str) and owner.partition(".")[0] in _TRANSPORT_PACKAGES:
+            return True
+    return False
+
+
+def _fault_text(exc: BaseException) -> str:
+    """``httpx.RemoteProtocolError: peer closed connection ...``: the class by its public
+    name (the module cut at its first private part), and its message on one line, cut short."""
+    cls = type(exc)
+    kept = []
+    for part in str(getattr(cls, "__module__", "")).split("."):
+        if not part or part.startswith("_") or part == "builtins":
+            break
+        kept.append(part)
+    name = ".".join([*kept, cls.__qualname__])
+    try:
+        text = " ".join(str(exc)[:400].split())
+    except Exception:  # never fail a message
+        text = ""
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{name}: {text}" if text else name
+
+
+def _failed_reason(exc: BaseException, core: _Core, complete: bool) -> str:
+    if core.done:
+        when = " after [DONE]"
+    elif complete:
+        when = " after every choice finished"
+    elif not core.total:
+        when = " before any byte arrived"
+    else:
+        when = " mid-stream"
+    return f"the source failed{when}: {_fault_text(exc)}"
+
+
+def _ended_by(
+    exc: BaseException, core: _Core, close: Callable[[], Any], warnings: list[StreamWarning]
+) -> tuple[Any, ChunkstreamError]:
+    """End the input because the source failed with ``exc``: ``close()`` (every rule of the
+    end of the input, on the bytes that arrived), with the fault as the reason it ended.
+
+    Returns ``(result, None-free error)``: ``result`` is what ``close()`` returned, with a
+    located "truncated" warning naming the fault (``None`` if ``close()`` raised), and the
+    error is the :class:`TruncatedStreamError` that names the fault (carrying the result as
+    ``partial``), or the error ``close()`` found in the bytes that did arrive (a body that is
+    no event stream), which comes first in the stream."""
+    try:
+        result = close()
+    except TruncatedStreamError as err:
+        error = TruncatedStreamError(
+            _failed_reason(exc, core, complete=False),
+            held_back=err.held_back,
+            chunk_index=core.count,
+            byte_offset=core.total,
+            partial=err.partial,
+        )
+        error.chunks = err.chunks
+        return None, error
+    except ChunkstreamError as err:
+        return None, err
+    pending = core.pending()
+    complete = core.done or (pending is not None and not pending)
+    reason = _failed_reason(exc, core, complete)
+    n, offset = core.count, core.total
+    # Always kept, even past max_warnings: it says why the input ended, once per stream.
+    warnings.append(
+        StreamWarning(kind="truncated", message=reason, chunk_index=n, byte_offset=offset)
+    )
+    return result, TruncatedStreamError(reason, chunk_index=n, byte_offset=offset)
+
+
+def _attach(exc: BaseException, error: ChunkstreamError) -> None:
+    """Hang chunkstream's located error on the source's own exception, which propagates
+    unchanged (see :func:`truncation_of`); on 3.11+ a note says so in the traceback."""
+    try:
+        exc.chunkstream_error = error  # type: ignore[attr-defined]
+    except Exception:  # an exception type that refuses attributes: nothing to hang it on
+        return
+    add_note = getattr(exc, "add_note", None)
+    if add_note is None:
+        return
+    notes = getattr(exc, "__notes__", None)
+    if isinstance(notes, list):  # the same exception raised again: one note, the latest
+        notes[:] = [n for n in notes if not (isinstance(n, str) and n.startswith("chunkstream:"))]
+    where = location(error.chunk_index, error.byte_offset)
+    what = "chunkstream.truncation_of(exc)"
+    what = (
+        f"{what}.partial is the completion so far" if error.partial is not None else f"see {what}"
+    )
+    with suppress(Exception):
+        add_note(f"chunkstream: the stream stopped{where}; {what}")
+
+
+def truncation_of(exc: BaseException) -> ChunkstreamError | None:
+    """The chunkstream error that stands for a source's exception, or ``None``.
+
+    When the source of :func:`assemble`, :func:`aassemble`, :func:`iter_chunks` or
+    :func:`aiter_chunks` raises (a dropped connection: ``httpx.RemoteProtocolError``,
+    ``requests.exceptions.ChunkedEncodingError``, ...) and that exception propagates, it carries
+    a located :class:`TruncatedStreamError` naming the fault, whose ``partial`` is the
+    completion assembled so far (``None`` from the iterators, which yielded every chunk). Given
+    that error itself (``wrap_source_errors=True``), returns it. The exception's causes and
+    contexts are searched too, so an exception that wraps the client's still finds it. When
+    the bytes that did arrive were already no event stream, the error is the one saying so."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 100:
+        seen.add(id(current))
+        attached = getattr(current, "chunkstream_error", None)
+        if isinstance(attached, ChunkstreamError):
+            return attached
+        if isinstance(current, TruncatedStreamError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,7 +823,12 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
     :class:`ChunkDecoder`'s ``warnings`` (what lenient mode skipped, located) and ``done``."""
 
     def __init__(
-        self, reads: Any, strict: bool, max_event_bytes: int | None, max_warnings: int
+        self,
+        reads: Any,
+        strict: bool,
+        max_event_bytes: int | None,
+        max_warnings: int,
+        wrap_source_errors: bool = False,
     ) -> None:
         self.decoder = ChunkDecoder(
             strict, max_event_bytes=max_event_bytes, max_warnings=max_warnings
@@ -661,6 +836,7 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
         # It stops reading at [DONE]: how many events after it shared the last read depends on
         # where the reads were cut, so they are not counted (as in assemble()).
         self.decoder._core.report_after_done = False
+        self._wrap = wrap_source_errors
         self._chunks = self._run(reads)
 
     @property
@@ -686,29 +862,51 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
 
     def _run(self, reads: Any) -> Generator[ChatCompletionChunk, None, None]:
         decoder = self.decoder
+        failed: Exception | None = None
         try:
-            for read in _reads(reads):
-                yield from decoder.feed(read)
+            pull = _pull(reads)
+            while True:
+                try:
+                    item = pull()
+                except Exception as exc:  # the source's, never ours (see _source_failed)
+                    failed = exc
+                    break
+                if item is _END:
+                    break
+                yield from decoder.feed(_as_read(item))
                 if decoder.done:
                     break
-            yield from decoder.close()
+            if failed is None:
+                yield from decoder.close()
+                return
         except ChunkstreamError as exc:
             # The chunks that came before the error in the same read are still yielded, so
             # what arrives before an error does not depend on where the reads were cut.
             yield from exc.chunks
             raise
+        chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
+        yield from error.chunks if chunks is None else chunks
+        if _source_failed(failed, chunks, error, decoder.strict, self._wrap):
+            return
+        raise failed
 
 
 class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
     """What :func:`aiter_chunks` returns: :class:`ChunkIterator`, async."""
 
     def __init__(
-        self, reads: Any, strict: bool, max_event_bytes: int | None, max_warnings: int
+        self,
+        reads: Any,
+        strict: bool,
+        max_event_bytes: int | None,
+        max_warnings: int,
+        wrap_source_errors: bool = False,
     ) -> None:
         self.decoder = ChunkDecoder(
             strict, max_event_bytes=max_event_bytes, max_warnings=max_warnings
         )
         self.decoder._core.report_after_done = False  # as in ChunkIterator
+        self._wrap = wrap_source_errors
         self._chunks = self._run(reads)
 
     @property
@@ -730,18 +928,55 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
 
     async def _run(self, reads: Any) -> AsyncGenerator[ChatCompletionChunk, None]:
         decoder = self.decoder
+        failed: Exception | None = None
         try:
-            async for read in _areads(reads):
-                for chunk in decoder.feed(read):
+            pull = _apull(reads)
+            while True:
+                try:
+                    item = await pull()
+                except StopAsyncIteration:
+                    break
+                except Exception as exc:  # as in ChunkIterator
+                    failed = exc
+                    break
+                for chunk in decoder.feed(_as_read(item)):
                     yield chunk
                 if decoder.done:
                     break
-            for chunk in decoder.close():
-                yield chunk
+            if failed is None:
+                for chunk in decoder.close():
+                    yield chunk
+                return
         except ChunkstreamError as exc:
             for chunk in exc.chunks:  # as in ChunkIterator
                 yield chunk
             raise
+        chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
+        for chunk in error.chunks if chunks is None else chunks:
+            yield chunk
+        if _source_failed(failed, chunks, error, decoder.strict, self._wrap):
+            return
+        raise failed
+
+
+def _source_failed(
+    exc: Exception, result: Any, error: ChunkstreamError, strict: bool, wrap: bool
+) -> bool:
+    """The rule for a source that raised ``exc``, after ``_ended_by`` ended the input (its
+    ``result`` and ``error``). True: the entry point returns ``result`` (a transport fault,
+    lenient or after the stream was complete: the warning names it). Raises ``error from exc``
+    (a transport fault, strict with ``wrap_source_errors``, or lenient when the bytes that
+    arrived were no event stream). False: the caller re-raises ``exc`` itself, unchanged, with
+    ``error`` attached (strict by default, so that ``except httpx.TransportError`` still
+    works; and any exception that is no transport fault, in both modes: a bug is not a
+    warning)."""
+    if _is_transport_fault(exc):
+        if result is not None:
+            return True
+        if wrap or not strict:
+            raise error from exc
+    _attach(exc, error)
+    return False
 
 
 def iter_chunks(
@@ -750,11 +985,17 @@ def iter_chunks(
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
     max_warnings: int = DEFAULT_MAX_WARNINGS,
+    wrap_source_errors: bool = False,
 ) -> ChunkIterator:
     """Yield the chunks of a stream given as reads (``response.iter_bytes()``), bytes, str or a
     binary file. Stops reading at ``[DONE]``. See :class:`ChunkDecoder` for strict/lenient;
-    the returned iterator's ``warnings`` list what lenient mode tolerated."""
-    return ChunkIterator(reads, strict, max_event_bytes, max_warnings)
+    the returned iterator's ``warnings`` list what lenient mode tolerated.
+
+    When the source raises (a dropped connection), see :func:`assemble`: lenient stops with a
+    "truncated" warning, strict re-raises the client's exception with
+    :func:`truncation_of` attached (``wrap_source_errors=True``: raises
+    :class:`TruncatedStreamError` instead)."""
+    return ChunkIterator(reads, strict, max_event_bytes, max_warnings, wrap_source_errors)
 
 
 def aiter_chunks(
@@ -763,9 +1004,10 @@ def aiter_chunks(
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
     max_warnings: int = DEFAULT_MAX_WARNINGS,
+    wrap_source_errors: bool = False,
 ) -> AsyncChunkIterator:
     """Async :func:`iter_chunks` for an async iterable of bytes (``response.aiter_bytes()``)."""
-    return AsyncChunkIterator(reads, strict, max_event_bytes, max_warnings)
+    return AsyncChunkIterator(reads, strict, max_event_bytes, max_warnings, wrap_source_errors)
 
 
 class Assembler:
@@ -776,6 +1018,7 @@ class Assembler:
     so far (cheap: text is joined only when read), ``close()`` ends the input and returns the
     final completion, with every rule of :func:`assemble` (strict raises, each error carrying
     ``partial``; lenient records ``warnings``). After ``[DONE]`` (``done``), reads are ignored.
+    ``abort(exc)`` ends the input because the source failed (a dropped connection).
     """
 
     def __init__(
@@ -807,6 +1050,7 @@ class Assembler:
             fast=acc.merge_plain,
         )
         self._result: ChatCompletion | None = None
+        self._aborted: ChunkstreamError | None = None  # what abort() raised
 
     @property
     def done(self) -> bool:
@@ -819,8 +1063,9 @@ class Assembler:
         return self._acc.warnings
 
     def feed(self, data: bytes) -> int:
-        if self._result is not None:
-            raise RuntimeError("Assembler.feed() called after close(); use a new Assembler")
+        if self._result is not None or self._aborted is not None:
+            ended = "close()" if self._aborted is None else "abort()"
+            raise RuntimeError(f"Assembler.feed() called after {ended}; use a new Assembler")
         before = self._core.count
         self._core.feed(_as_read(data))
         return self._core.count - before
@@ -829,11 +1074,51 @@ class Assembler:
         return self._acc.snapshot()
 
     def close(self) -> ChatCompletion:
-        """End the input; the final completion (a second call returns it again)."""
+        """End the input; the final completion (a second call returns it again; after
+        ``abort()``, what it returned or raised)."""
+        if self._aborted is not None:
+            raise self._aborted
         if self._result is None:
             self._core.close()
             self._result = self._acc.close()
         return self._result
+
+    def abort(self, exc: BaseException) -> ChatCompletion:
+        """The source failed with ``exc`` (a dropped connection): end the input here.
+
+        Every rule of :meth:`close` applies to the bytes that arrived, and the fault is the
+        reason the input ended. Lenient: returns the completion so far, with a "truncated"
+        warning naming the fault, located at the next chunk number and the bytes received.
+        Strict: if the stream was already complete (``[DONE]``, or every choice finished),
+        returns it with that warning; otherwise raises :class:`TruncatedStreamError` naming
+        the fault, ``from exc``, with ``partial``. ``exc`` is only named, not judged: you
+        decided it ended the input. Afterwards ``feed()`` raises ``RuntimeError`` and
+        ``close()`` returns (or raises) the same again."""
+        if self._result is not None or self._aborted is not None:
+            raise RuntimeError(
+                "Assembler.abort() called after the input ended (close() or abort())"
+            )
+        result, error = self._end(exc)
+        if result is not None:
+            return result
+        self._aborted = error
+        if isinstance(error, TruncatedStreamError):
+            raise error from exc
+        raise error
+
+    def _end(self, exc: BaseException) -> tuple[ChatCompletion | None, ChunkstreamError]:
+        """``_ended_by`` for an Assembler: the completion, or the error carrying ``partial``."""
+        acc = self._acc
+
+        def close() -> ChatCompletion:
+            self._core.close()
+            return acc.snapshot()  # not final yet: the fault's warning comes after
+
+        result, error = _ended_by(exc, self._core, close, acc.warnings)
+        if result is not None:
+            result = self._result = acc.close()
+            error.partial = result
+        return result, error
 
 
 def assemble(
@@ -845,6 +1130,7 @@ def assemble(
     max_choices: int = DEFAULT_MAX_CHOICES,
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
     max_warnings: int = DEFAULT_MAX_WARNINGS,
+    wrap_source_errors: bool = False,
 ) -> ChatCompletion:
     """Assemble a whole stream into its ``ChatCompletion``.
 
@@ -854,6 +1140,14 @@ def assemble(
     ``strict=False`` never raises for a bad or inconsistent stream (only for a body that is no
     event stream at all) and records warnings on ``completion.warnings``.
     See :class:`Assembler` to feed reads yourself and look at the completion as it grows.
+
+    When the source itself raises (a dropped connection): a transport fault (``OSError``,
+    ``http.client.HTTPException``, an HTTP client's own errors) ends the input, like
+    :meth:`Assembler.abort`: lenient returns the completion so far with a "truncated" warning
+    naming it; strict re-raises the client's exception unchanged, with the located
+    :class:`TruncatedStreamError` (``partial``) attached (:func:`truncation_of`), or raises that
+    error itself with ``wrap_source_errors=True``. Any other exception (a bug in your source)
+    propagates unchanged in both modes, with the error attached.
     """
     assembler = Assembler(
         strict,
@@ -864,8 +1158,18 @@ def assemble(
         max_warnings=max_warnings,
     )
     feed = assembler._core.feed
-    for read in _reads(source):
-        feed(read)
+    pull = _pull(source)
+    while True:
+        try:
+            item = pull()
+        except Exception as exc:  # the source's, never ours: only the pull is inside
+            result, error = assembler._end(exc)
+            if _source_failed(exc, result, error, strict, wrap_source_errors):
+                return result  # type: ignore[return-value]
+            raise
+        if item is _END:
+            break
+        feed(_as_read(item))
         if assembler.done:
             break
     return assembler.close()
@@ -880,6 +1184,7 @@ async def aassemble(
     max_choices: int = DEFAULT_MAX_CHOICES,
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
     max_warnings: int = DEFAULT_MAX_WARNINGS,
+    wrap_source_errors: bool = False,
 ) -> ChatCompletion:
     """Async :func:`assemble` for an async iterable of bytes (``response.aiter_bytes()``)."""
     assembler = Assembler(
@@ -891,8 +1196,18 @@ async def aassemble(
         max_warnings=max_warnings,
     )
     feed = assembler._core.feed
-    async for read in _areads(source):
-        feed(read)
+    pull = _apull(source)
+    while True:
+        try:
+            item = await pull()
+        except StopAsyncIteration:
+            break
+        except Exception as exc:  # as in assemble()
+            result, error = assembler._end(exc)
+            if _source_failed(exc, result, error, strict, wrap_source_errors):
+                return result  # type: ignore[return-value]
+            raise
+        feed(_as_read(item))
         if assembler.done:
             break
     return assembler.close()
