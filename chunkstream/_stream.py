@@ -621,7 +621,12 @@ def _pull(source: Any) -> Callable[[], Any]:
     :func:`_source_failed`); the reads it returns are checked by ``_as_read`` outside it."""
     if isinstance(source, (bytes, bytearray, memoryview, str)):
         return partial(next, iter((source,)), _END)
-    read = getattr(source, "read", None)
+    # read1() when there is one (binary files, http.client's response): it returns what has
+    # arrived, where read(n) waits for n bytes: a live stream must not wait for 64 KiB more,
+    # nor for a server that keeps the connection open after [DONE].
+    read = getattr(source, "read1", None)
+    if not callable(read):
+        read = getattr(source, "read", None)
     if callable(read):
 
         def pull_block() -> Any:

@@ -5,6 +5,7 @@ and asyncio streams (async) through iter_chunks / aiter_chunks / assemble / aass
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import threading
@@ -30,23 +31,46 @@ STREAMS = [
 
 
 class _Handler(BaseHTTPRequestHandler):
+    """``/<name>`` sends a fixture whole. ``/drop-<n>/<name>/...`` sends its first n bytes and
+    closes the connection without the terminating chunk (a connection dropped mid-body).
+    ``/hang/<name>/...`` sends it whole, ``data: [DONE]`` included, and then keeps the
+    connection open, without the terminating chunk, until the client goes away (at most 30 s).
+    GET or POST (the request body is read and ignored), any path after the name."""
+
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # the name http.server calls
-        name = self.path.strip("/")
+        self._send()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._send()
+
+    def _send(self) -> None:
+        parts = self.path.strip("/").split("/")
+        mode, name = ("whole", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
         body = (FIXTURES / f"{name}.sse").read_bytes()
+        end = int(mode.removeprefix("drop-")) if mode.startswith("drop-") else len(body)
         rng = random.Random(name)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         i = 0
-        while i < len(body):
-            j = i + rng.randint(1, 97)
+        while i < end:
+            j = min(end, i + rng.randint(1, 97))
             piece = body[i:j]
             self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             self.wfile.flush()
             i = j
+        if mode == "hang":
+            self.connection.settimeout(30)
+            with contextlib.suppress(OSError):
+                while self.connection.recv(4096):  # b"": the client closed its end
+                    pass
+        if mode != "whole":
+            self.close_connection = True
+            return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
