@@ -1055,7 +1055,8 @@ class Assembler:
             fast=acc.merge_plain,
         )
         self._result: ChatCompletion | None = None
-        self._aborted: ChunkstreamError | None = None  # what abort() raised
+        self._aborted = False  # abort() was called
+        self._abort_error: ChunkstreamError | None = None  # what it raised
 
     @property
     def done(self) -> bool:
@@ -1068,8 +1069,8 @@ class Assembler:
         return self._acc.warnings
 
     def feed(self, data: bytes) -> int:
-        if self._result is not None or self._aborted is not None:
-            ended = "close()" if self._aborted is None else "abort()"
+        if self._result is not None or self._aborted:
+            ended = "abort()" if self._aborted else "close()"
             raise RuntimeError(f"Assembler.feed() called after {ended}; use a new Assembler")
         before = self._core.count
         self._core.feed(_as_read(data))
@@ -1081,8 +1082,8 @@ class Assembler:
     def close(self) -> ChatCompletion:
         """End the input; the final completion (a second call returns it again; after
         ``abort()``, what it returned or raised)."""
-        if self._aborted is not None:
-            raise self._aborted
+        if self._abort_error is not None:
+            raise self._abort_error
         if self._result is None:
             self._core.close()
             self._result = self._acc.close()
@@ -1099,14 +1100,15 @@ class Assembler:
         the fault, ``from exc``, with ``partial``. ``exc`` is only named, not judged: you
         decided it ended the input. Afterwards ``feed()`` raises ``RuntimeError`` and
         ``close()`` returns (or raises) the same again."""
-        if self._result is not None or self._aborted is not None:
+        if self._result is not None or self._aborted:
             raise RuntimeError(
                 "Assembler.abort() called after the input ended (close() or abort())"
             )
+        self._aborted = True
         result, error = self._end(exc)
         if result is not None:
             return result
-        self._aborted = error
+        self._abort_error = error
         if isinstance(error, TruncatedStreamError):
             raise error from exc
         raise error
