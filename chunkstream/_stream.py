@@ -666,8 +666,12 @@ def _apull(source: Any) -> Callable[[], Awaitable[Any]]:
 
 # Top-level packages whose exceptions are faults of the transport: the HTTP clients and the
 # libraries under them. Read by name, never imported (chunkstream depends on none of them).
+# httpx2/httpcore2: httpx's successor packages, which the openai SDK's recent versions use.
 _TRANSPORT_PACKAGES = frozenset(
-    ("httpx", "httpcore", "h11", "h2", "requests", "urllib3", "aiohttp", "anyio", "websockets")
+    (
+        *("httpx", "httpcore", "httpx2", "httpcore2", "h11", "h2"),
+        *("requests", "urllib3", "aiohttp", "anyio", "websockets"),
+    )
 )
 # A caller's bug even when a client raises it (httpx.StreamConsumed is a RuntimeError, requests'
 # StreamConsumedError a TypeError: the body was read twice).

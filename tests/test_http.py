@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import random
+import re
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -147,3 +148,199 @@ def test_asyncio_stream_through_aiter_chunks(server: str, name: str) -> None:
 def test_asyncio_stream_through_aassemble(server: str, name: str) -> None:
     completion = asyncio.run(chunkstream.aassemble(_aget(f"{server}/{name}")))
     assert completion.to_dict() == expected(name)
+
+
+# -- the README's recipes, run as written against this server -----------------------------------
+#
+# Each "With HTTP clients" recipe must complete on a whole stream, return promptly when the
+# server keeps the connection open after [DONE] ("hang"), and on a connection dropped after
+# DROP bytes give what arrived: lenient with a located warning naming the client's error,
+# strict with the client's exception carrying chunkstream.truncation_of(exc).partial.
+
+ROOT = FIXTURES.parent
+NAME = "openai-text-usage"
+DROP = 1000  # inside chunk 3: "Hello! How" has arrived
+MODES = ["whole", "hang", f"drop-{DROP}"]
+LIMIT = 20.0  # seconds: generous; a recipe that waits for the server to close takes 30
+
+
+def readme_recipes() -> dict[str, str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("## With HTTP clients\n")
+    section = text[start : text.index("\n## ", start + 3)]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    keys = {
+        "shared": "BASE_URL =",
+        "httpx": "chunkstream.Assembler(",
+        "httpx_async": "httpx.AsyncClient",
+        "requests": "import requests",
+        "aiohttp": "import aiohttp",
+        "urllib": "import urllib.request",
+        "openai": "from openai import",
+    }
+    found = {key: [b for b in blocks if mark in b] for key, mark in keys.items()}
+    assert all(len(hits) == 1 for hits in found.values()), found
+    assert len(blocks) == len(keys)
+    return {key: hits[0] for key, hits in found.items()}
+
+
+RECIPES = readme_recipes()
+
+
+def names(server: str, mode: str) -> dict[str, Any]:
+    """The shared names block, run, with the endpoint pointed at this server."""
+    ns: dict[str, Any] = {"api_key": "sk-test"}
+    exec(RECIPES["shared"], ns)
+    assert ns["BODY"]["stream"] is True
+    ns["BASE_URL"] = f"{server}/{mode}/{NAME}"
+    ns["URL"] = f"{ns['BASE_URL']}/chat/completions"
+    ns["drawn"] = []
+    ns["redraw"] = ns["drawn"].append
+    return ns
+
+
+def run_recipe(key: str, ns: dict[str, Any]) -> None:
+    """exec a sync recipe in a thread: the test fails, not hangs, if it waits too long."""
+    outcome: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            exec(RECIPES[key], ns)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(LIMIT)
+    assert not thread.is_alive(), f"the {key} recipe still runs after {LIMIT} s"
+    if outcome:
+        raise outcome[0]
+
+
+def run_async(coro: Any) -> Any:
+    async def bounded() -> Any:
+        return await asyncio.wait_for(coro, LIMIT)
+
+    return asyncio.run(bounded())
+
+
+def arrived() -> chunkstream.ChatCompletion:
+    """What lenient assemble() makes of the bytes the server sent before dropping."""
+    return chunkstream.assemble((FIXTURES / f"{NAME}.sse").read_bytes()[:DROP], strict=False)
+
+
+def check_lenient(completion: chunkstream.ChatCompletion, mode: str, fault: str) -> None:
+    if not mode.startswith("drop"):
+        assert completion.to_dict() == expected(NAME)
+        assert completion.warnings == ()
+        return
+    assert completion.to_dict() == arrived().to_dict()
+    assert completion.choices[0].message.content == "Hello! How"
+    last = completion.warnings[-1]
+    assert last.message.startswith(f"the source failed mid-stream: {fault}: ")
+    assert (last.kind, last.chunk_index, last.byte_offset) == ("truncated", 3, DROP)
+
+
+def check_strict_fault(exc: BaseException) -> None:
+    cut = chunkstream.truncation_of(exc)
+    assert isinstance(cut, chunkstream.TruncatedStreamError)
+    assert (cut.chunk_index, cut.byte_offset) == (3, DROP)
+    assert cut.partial.to_dict() == arrived().to_dict()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_readme_httpx_sync_live_display(
+    server: str, mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("httpx")
+    ns = names(server, mode)
+    run_recipe("httpx", ns)
+    check_lenient(ns["completion"], mode, "httpx.RemoteProtocolError")
+    assert ns["drawn"][-1] == ns["completion"].choices[0].message.content
+    printed = capsys.readouterr().out
+    assert printed == "".join(f"warning: {w}\n" for w in ns["completion"].warnings)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_readme_httpx_async(server: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
+    httpx = pytest.importorskip("httpx")
+    ns = names(server, mode)
+    exec(RECIPES["httpx_async"], ns)
+
+    async def run() -> chunkstream.ChatCompletion:
+        async with httpx.AsyncClient() as client:
+            await ns["print_as_it_comes"](client)
+            completion: chunkstream.ChatCompletion = await ns["ask"](client)
+            return completion
+
+    completion = run_async(run())
+    check_lenient(completion, mode, "httpx.RemoteProtocolError")
+    printed = capsys.readouterr().out
+    text = completion.choices[0].message.content
+    assert printed == text + "".join(f"\nwarning: {w}\n" for w in completion.warnings)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_readme_requests(server: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("requests")
+    ns = names(server, mode)
+    run_recipe("requests", ns)
+    check_lenient(ns["completion"], mode, "requests.exceptions.ChunkedEncodingError")
+    printed = capsys.readouterr().out
+    assert printed == "".join(f"warning: {w}\n" for w in ns["completion"].warnings)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_readme_urllib(server: str, mode: str) -> None:
+    ns = names(server, mode)
+    run_recipe("urllib", ns)
+    check_lenient(ns["completion"], mode, "http.client.IncompleteRead")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_readme_aiohttp_strict(server: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
+    aiohttp = pytest.importorskip("aiohttp")
+    ns = names(server, mode)
+    exec(RECIPES["aiohttp"], ns)
+
+    async def run() -> chunkstream.ChatCompletion:
+        async with aiohttp.ClientSession() as session:
+            completion: chunkstream.ChatCompletion = await ns["ask"](session)
+            return completion
+
+    if not mode.startswith("drop"):
+        assert run_async(run()).to_dict() == expected(NAME)
+        return
+    with pytest.raises(aiohttp.ClientPayloadError) as info:
+        run_async(run())
+    check_strict_fault(info.value)
+    printed = capsys.readouterr().out
+    assert printed.startswith(
+        "cut short: the source failed mid-stream: aiohttp.client_exceptions.ClientPayloadError: "
+    )
+    assert printed.endswith(f" (chunk 3, byte {DROP})\n")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_readme_openai_sdk_raw(server: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("openai")
+    ns = names(server, mode)
+    run_recipe("openai", ns)  # the sync part runs; `ask` is defined
+    printed = capsys.readouterr().out
+    completion = ns["completion"]
+    if not mode.startswith("drop"):
+        assert completion.to_dict() == expected(NAME)
+        assert printed == ""
+        assert run_async(ns["ask"](ns["AsyncOpenAI"](base_url=ns["BASE_URL"], api_key="k")))
+        return
+    assert completion.to_dict() == arrived().to_dict()
+    # The SDK's HTTP library: httpx, or httpx2 in its recent versions.
+    fault = r"httpx2?\.RemoteProtocolError"
+    assert re.fullmatch(
+        rf"cut short: the source failed mid-stream: {fault}: .* \(chunk 3, byte {DROP}\)\n",
+        printed,
+    )
+    with pytest.raises(Exception) as info:
+        run_async(ns["ask"](ns["AsyncOpenAI"](base_url=ns["BASE_URL"], api_key="k")))
+    assert re.fullmatch(fault, f"{type(info.value).__module__}.{type(info.value).__name__}")
+    check_strict_fault(info.value)

@@ -143,6 +143,15 @@ def test_real_httpx_exceptions() -> None:
     assert not _is_transport_fault(httpx.StreamClosed())
 
 
+def test_real_httpx2_exceptions() -> None:
+    # httpx's successor, which recent versions of the openai SDK use.
+    httpx2 = pytest.importorskip("httpx2")
+    request = httpx2.Request("GET", "http://example.invalid")
+    assert _is_transport_fault(httpx2.RemoteProtocolError("peer closed", request=request))
+    assert _is_transport_fault(httpx2.ReadTimeout("read timed out", request=request))
+    assert not _is_transport_fault(httpx2.StreamConsumed())
+
+
 def test_real_requests_exceptions() -> None:
     requests = pytest.importorskip("requests")
     assert _is_transport_fault(requests.exceptions.ChunkedEncodingError("ended prematurely"))
