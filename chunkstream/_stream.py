@@ -12,14 +12,12 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
-    Awaitable,
     Callable,
     Generator,
     Iterable,
     Iterator,
 )
 from contextlib import suppress
-from functools import partial
 from typing import Any
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
@@ -593,7 +591,7 @@ class ChunkDecoder:
 # ---------------------------------------------------------------------------------------------
 # Sources: what users hand us.
 
-_END: Any = object()  # what a pull returns when the source has no more reads
+_END: Any = object()  # what read_block returns when a file has no more bytes
 
 
 def _encode(text: str) -> bytes:
@@ -614,13 +612,13 @@ def _as_read(item: Any) -> bytes:
     )
 
 
-def _pull(source: Any) -> Callable[[], Any]:
-    """bytes, str, a binary (or text) file object, or an iterable of bytes -> a call that
-    returns the next raw read, or ``_END``. That call is the only place where the caller's
-    source runs, so it is the only place where an exception is the source's (see
-    :func:`_source_failed`); the reads it returns are checked by ``_as_read`` outside it."""
+def _items(source: Any) -> Iterator[Any]:
+    """bytes, str, a binary (or text) file object, or an iterable of bytes -> an iterator of
+    raw reads (checked by ``_as_read`` as they are taken). Its ``next()`` is the only place
+    where the caller's source runs: the entry points tell its exceptions from their own by
+    whether that is where one was raised (see :func:`_source_failed`)."""
     if isinstance(source, (bytes, bytearray, memoryview, str)):
-        return partial(next, iter((source,)), _END)
+        return iter((source,))
     # read1() when there is one (binary files, http.client's response): it returns what has
     # arrived, where read(n) waits for n bytes: a live stream must not wait for 64 KiB more,
     # nor for a server that keeps the connection open after [DONE].
@@ -629,36 +627,31 @@ def _pull(source: Any) -> Callable[[], Any]:
         read = getattr(source, "read", None)
     if callable(read):
 
-        def pull_block() -> Any:
+        def read_block() -> Any:
             block = read(_READ_SIZE)
             return block if block else _END
 
-        return pull_block
+        return iter(read_block, _END)
     if isinstance(source, (AsyncIterable, AsyncIterator)) or hasattr(source, "__aiter__"):
         raise TypeError(
             "got an async iterable; use `await aassemble(...)` or `aiter_chunks(...)` for async "
             "sources"
         )
     try:
-        iterator = iter(source)
+        return iter(source)
     except TypeError:
         raise TypeError(
             "expected bytes, str, a binary file or an iterable of bytes, got "
             f"{type(source).__name__}"
         ) from None
-    return partial(next, iterator, _END)
 
 
-def _apull(source: Any) -> Callable[[], Awaitable[Any]]:
-    """Async :func:`_pull`: the bound ``__anext__`` (it raises ``StopAsyncIteration`` at the
-    end)."""
+def _check_async(source: Any) -> None:
     if not hasattr(source, "__aiter__"):
         raise TypeError(
             f"expected an async iterable of bytes (e.g. response.aiter_bytes()), got "
             f"{type(source).__name__}; use iter_chunks()/assemble() for sync sources"
         )
-    anext: Callable[[], Awaitable[Any]] = source.__aiter__().__anext__
-    return anext
 
 
 # ---------------------------------------------------------------------------------------------
@@ -871,28 +864,27 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
 
     def _run(self, reads: Any) -> Generator[ChatCompletionChunk, None, None]:
         decoder = self.decoder
-        failed: Exception | None = None
+        items = _items(reads)
+        inside = False  # in chunkstream's own code: an exception raised now is not the source's
         try:
-            pull = _pull(reads)
-            while True:
-                try:
-                    item = pull()
-                except Exception as exc:  # the source's, never ours (see _source_failed)
-                    failed = exc
-                    break
-                if item is _END:
-                    break
+            for item in items:
+                inside = True
                 yield from decoder.feed(_as_read(item))
                 if decoder.done:
                     break
-            if failed is None:
-                yield from decoder.close()
-                return
-        except ChunkstreamError as exc:
-            # The chunks that came before the error in the same read are still yielded, so
-            # what arrives before an error does not depend on where the reads were cut.
-            yield from exc.chunks
-            raise
+                inside = False
+            inside = True
+            yield from decoder.close()
+            return
+        except Exception as exc:
+            if inside:
+                if isinstance(exc, ChunkstreamError):
+                    # The chunks that came before the error in the same read are still
+                    # yielded, so what arrives before an error does not depend on where the
+                    # reads were cut.
+                    yield from exc.chunks
+                raise
+            failed = exc
         chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
         yield from error.chunks if chunks is None else chunks
         if _source_failed(failed, chunks, error, decoder.strict, self._wrap):
@@ -937,29 +929,27 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
 
     async def _run(self, reads: Any) -> AsyncGenerator[ChatCompletionChunk, None]:
         decoder = self.decoder
-        failed: Exception | None = None
+        _check_async(reads)
+        inside = False  # as in ChunkIterator
         try:
-            pull = _apull(reads)
-            while True:
-                try:
-                    item = await pull()
-                except StopAsyncIteration:
-                    break
-                except Exception as exc:  # as in ChunkIterator
-                    failed = exc
-                    break
+            async for item in reads:
+                inside = True
                 for chunk in decoder.feed(_as_read(item)):
                     yield chunk
                 if decoder.done:
                     break
-            if failed is None:
-                for chunk in decoder.close():
-                    yield chunk
-                return
-        except ChunkstreamError as exc:
-            for chunk in exc.chunks:  # as in ChunkIterator
+                inside = False
+            inside = True
+            for chunk in decoder.close():
                 yield chunk
-            raise
+            return
+        except Exception as exc:
+            if inside:
+                if isinstance(exc, ChunkstreamError):
+                    for chunk in exc.chunks:  # as in ChunkIterator
+                        yield chunk
+                raise
+            failed = exc
         chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
         for chunk in error.chunks if chunks is None else chunks:
             yield chunk
@@ -1169,20 +1159,24 @@ def assemble(
         max_warnings=max_warnings,
     )
     feed = assembler._core.feed
-    pull = _pull(source)
-    while True:
-        try:
-            item = pull()
-        except Exception as exc:  # the source's, never ours: only the pull is inside
-            result, error = assembler._end(exc)
-            if _source_failed(exc, result, error, strict, wrap_source_errors):
-                return result  # type: ignore[return-value]
+    items = _items(source)
+    # True while chunkstream's own code runs: an exception raised then is never taken for the
+    # source's. Two stores per read; a try around the pull alone would cost more per read.
+    inside = False
+    try:
+        for item in items:
+            inside = True
+            feed(_as_read(item))
+            if assembler.done:
+                break
+            inside = False
+    except Exception as exc:
+        if inside:
             raise
-        if item is _END:
-            break
-        feed(_as_read(item))
-        if assembler.done:
-            break
+        result, error = assembler._end(exc)
+        if _source_failed(exc, result, error, strict, wrap_source_errors):
+            return result  # type: ignore[return-value]
+        raise
     return assembler.close()
 
 
@@ -1207,18 +1201,20 @@ async def aassemble(
         max_warnings=max_warnings,
     )
     feed = assembler._core.feed
-    pull = _apull(source)
-    while True:
-        try:
-            item = await pull()
-        except StopAsyncIteration:
-            break
-        except Exception as exc:  # as in assemble()
-            result, error = assembler._end(exc)
-            if _source_failed(exc, result, error, strict, wrap_source_errors):
-                return result  # type: ignore[return-value]
+    _check_async(source)
+    inside = False  # as in assemble()
+    try:
+        async for item in source:
+            inside = True
+            feed(_as_read(item))
+            if assembler.done:
+                break
+            inside = False
+    except Exception as exc:
+        if inside:
             raise
-        feed(_as_read(item))
-        if assembler.done:
-            break
+        result, error = assembler._end(exc)
+        if _source_failed(exc, result, error, strict, wrap_source_errors):
+            return result  # type: ignore[return-value]
+        raise
     return assembler.close()

@@ -558,3 +558,40 @@ def test_abort_on_a_body_that_is_no_event_stream_says_so() -> None:
             "expected an event stream (lines like 'data: {...}'), got bytes "
             "b'<html><body>502 Bad Gateway' (byte 0)"
         )
+
+
+# -- chunkstream's own faults are never the source's ------------------------------------------
+
+
+def test_an_exception_in_chunkstreams_own_processing_is_not_taken_for_the_sources(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Even an OSError, raised while chunkstream handles a read (not while the source gives
+    # one), propagates as it is: no warning, nothing attached, in either mode.
+    from chunkstream import _stream
+
+    inner = OSError("raised inside chunkstream")
+
+    def broken(self: Any, data: bytes) -> None:
+        raise inner
+
+    monkeypatch.setattr(_stream._Core, "feed", broken)
+
+    async def agen() -> AsyncIterator[bytes]:
+        yield BODY
+
+    for strict in (True, False):
+        with pytest.raises(OSError) as info:
+            chunkstream.assemble([BODY], strict=strict)
+        assert info.value is inner
+        with pytest.raises(OSError):
+            list(chunkstream.iter_chunks([BODY], strict=strict))
+        with pytest.raises(OSError):
+            asyncio.run(chunkstream.aassemble(agen(), strict=strict))
+
+        async def drain(strict: bool = strict) -> None:
+            [c async for c in chunkstream.aiter_chunks(agen(), strict=strict)]
+
+        with pytest.raises(OSError):
+            asyncio.run(drain())
+        assert not hasattr(inner, "chunkstream_error")
