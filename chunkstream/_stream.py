@@ -740,11 +740,12 @@ def _ended_by(
     """End the input because the source failed with ``exc``: ``close()`` (every rule of the
     end of the input, on the bytes that arrived), with the fault as the reason it ended.
 
-    Returns ``(result, None-free error)``: ``result`` is what ``close()`` returned, with a
-    located "truncated" warning naming the fault (``None`` if ``close()`` raised), and the
-    error is the :class:`TruncatedStreamError` that names the fault (carrying the result as
-    ``partial``), or the error ``close()`` found in the bytes that did arrive (a body that is
-    no event stream), which comes first in the stream."""
+    Returns ``(result, error)``. ``result``: what ``close()`` returned, a located "truncated"
+    warning naming the fault added to ``warnings``; ``None`` if ``close()`` raised. ``error``
+    (always): the located :class:`TruncatedStreamError` that names the fault (with the
+    ``partial`` and ``chunks`` of the error ``close()`` raised, if it did; the Assembler sets
+    ``partial`` to ``result`` otherwise), or the error ``close()`` found in the bytes that did
+    arrive (a body that is no event stream), which comes first in the stream."""
     try:
         result = close()
     except TruncatedStreamError as err:
