@@ -104,15 +104,17 @@ def _other_api(kind: Any) -> str | None:
     return None
 
 
-def _data_api(obj: dict[str, Any]) -> tuple[str, str] | None:
-    """For an event without a type whose data has no ``choices``: (what to count it under, API)
-    when the data is an event of another API (a proxy may drop the ``event:`` lines)."""
+def _data_api(obj: dict[str, Any]) -> tuple[str, str, str] | None:
+    """For an event without a type whose data has no ``choices``: when the data is an event of
+    another API (a proxy may drop the ``event:`` lines), (what to count it under, what it is,
+    the API)."""
     kind = obj.get("type")
     api = _other_api(kind)
     if api is not None:
-        return shown(kind, 40), api
+        name = shown(kind, 40)
+        return name, f"data of type {name}", api
     if "candidates" in obj:  # Gemini's generateContent response, streamed with alt=sse
-        return "Gemini responses", "a Google Gemini API stream"
+        return "Gemini responses", "data with 'candidates'", "a Google Gemini API stream"
     return None
 
 
@@ -368,7 +370,8 @@ class _Core:
         n = self.count
         self.count += 1
         if etype != "message" and etype != "error":
-            self._unread(shown(etype, 40), _other_api(etype), n, offset, data)
+            kind = shown(etype, 40)
+            self._unread(kind, f"an event of type {kind}", _other_api(etype), n, offset, data)
             return
         problem = None
         try:
@@ -394,7 +397,7 @@ class _Core:
         if type(obj) is dict and obj.get("choices") is None:
             other = _data_api(obj)
             if other is not None:
-                self._unread(other[0], other[1], n, offset, data)
+                self._unread(*other, n, offset, data)
                 return
         elif _whole_completion(obj):
             self._bad(ChunkError(_WHOLE_COMPLETION), n, offset)
@@ -416,20 +419,23 @@ class _Core:
             return
         self.sink(obj, n, offset)
 
-    def _unread(self, kind: str, api: str | None, n: int, offset: int, data: str) -> None:
-        """An event chunkstream does not read (``kind``: its type, as shown). Strict raises
-        when it belongs to another API or carries data; the rest are skipped and counted, and
-        close() reports them in one warning."""
+    def _unread(
+        self, kind: str, what: str, api: str | None, n: int, offset: int, data: str
+    ) -> None:
+        """An event chunkstream does not read (``kind``: its type as shown, ``what``: a phrase
+        for it, ``api``: the API it belongs to if known). Strict raises when it belongs to
+        another API or carries data; the rest are skipped and counted, and close() reports
+        them in one warning."""
         if self.strict and (api is not None or data.strip(_ASCII_WS)):
             if api is not None:
                 reason = (
-                    f"expected a chat.completion.chunk, got an event of type {kind}: this is "
-                    f"{api}, not Chat Completions"
+                    f"expected a chat.completion.chunk, got {what}: this is {api}, not Chat "
+                    "Completions"
                 )
             else:
                 reason = (
-                    f"expected a chat.completion.chunk, got an event of type {kind}, which "
-                    "chunkstream does not read (it reads events without a type, and 'error')"
+                    f"expected a chat.completion.chunk, got {what}, which chunkstream does not "
+                    "read (it reads 'message' events, the default type, and 'error')"
                 )
             raise ChunkError(reason, chunk_index=n, byte_offset=offset, partial=self.partial())
         if self.unread_at is None:
