@@ -120,7 +120,8 @@ def _data_api(obj: dict[str, Any]) -> tuple[str, str, str] | None:
 
 def _whole_completion(obj: Any) -> bool:
     """Whether decoded data is a non-streaming ``chat.completion``: a choice carries a
-    ``message`` object and no ``delta`` (providers that send both stream chunks)."""
+    ``message`` object and no ``delta``. (A choice with both is a chunk: some providers send
+    the message so far beside each delta.)"""
     if type(obj) is not dict:
         return False
     choices = obj.get("choices")
