@@ -74,13 +74,83 @@ _UNPARSED: Any = object()
 Sink = Callable[[dict[str, Any], int, "int | None"], None]
 
 
+def _is_done(data: str) -> bool:
+    """Whether an event's data is the end marker: ``[DONE]``, alone or with any amount of ASCII
+    whitespace around it (the one rule for it: the stream layer and the CLI use this)."""
+    return data == "[DONE]" or ("[DONE]" in data and data.strip(_ASCII_WS) == "[DONE]")
+
+
+# Event types of other streaming APIs, to name the API when one arrives instead of Chat
+# Completions: OpenAI's Responses API types all start with "response." ("response.created",
+# "response.output_text.delta", ...); Anthropic's Messages API sends these (its "ping" and
+# "error" are left out: other servers use those names too).
+_ANTHROPIC_TYPES = frozenset(
+    (
+        "message_start",
+        "message_delta",
+        "message_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+    )
+)
+_MAX_UNREAD_TYPES = 10  # event types named in the warning about unread events; others counted
+
+
+def _other_api(kind: Any) -> str | None:
+    """The API an event type (or a data object's ``type``) belongs to, if it is one we know."""
+    if type(kind) is not str:
+        return None
+    if kind.startswith("response."):
+        return "an OpenAI Responses API stream"
+    if kind in _ANTHROPIC_TYPES:
+        return "an Anthropic Messages API stream"
+    return None
+
+
+def _data_api(obj: dict[str, Any]) -> tuple[str, str, str] | None:
+    """For an event without a type whose data has no ``choices``: when the data is an event of
+    another API (a proxy may drop the ``event:`` lines), (what to count it under, what it is,
+    the API)."""
+    kind = obj.get("type")
+    api = _other_api(kind)
+    if api is not None:
+        name = shown(kind, 40)
+        return name, f"data of type {name}", api
+    if "candidates" in obj:  # Gemini's generateContent response, streamed with alt=sse
+        return "Gemini responses", "data with 'candidates'", "a Google Gemini API stream"
+    return None
+
+
+def _whole_completion(obj: Any) -> bool:
+    """Whether decoded data is a non-streaming ``chat.completion``: a choice carries a
+    ``message`` object and no ``delta``. (A choice with both is a chunk: some providers send
+    the message so far beside each delta.)"""
+    if type(obj) is not dict:
+        return False
+    choices = obj.get("choices")
+    if type(choices) is not list:
+        return False
+    for c in choices:
+        if type(c) is dict and type(c.get("message")) is dict and c.get("delta") is None:
+            return True
+    return False
+
+
+_WHOLE_COMPLETION = (
+    "expected a chat.completion.chunk, got a whole chat.completion JSON object (was the "
+    "request sent with stream: true?)"
+)
+
+
 class _Core:
     """Shared by ChunkDecoder and assemble: raw events -> validated chunk dicts handed to
     ``sink(obj, chunk_index, byte_offset)``, with the end-of-stream rules.
 
     ``raise_upstream``: raise UpstreamError itself for chunks carrying ``error`` (ChunkDecoder,
     strict); otherwise they go to the sink like any chunk (the Accumulator decides).
-    ``pending()`` says which choices have no finish_reason (None: no choice arrived yet).
+    ``pending()`` says which choices have no finish_reason (None: no choice arrived yet);
+    ``untracked()`` whether choices arrived that ``pending()`` could not keep track of.
     """
 
     def __init__(
@@ -94,6 +164,7 @@ class _Core:
         raise_upstream: bool,
         report_after_done: bool = False,
         fast: Callable[[dict[str, Any], int, int, str], bool] = lambda obj, n, o, data: False,
+        untracked: Callable[[], bool] = lambda: False,
     ) -> None:
         self.strict = strict
         # fast(obj, n, offset, data) takes a decoded, unvalidated chunk whole and says True,
@@ -106,6 +177,7 @@ class _Core:
         self.warn = warn
         self.partial = partial
         self.pending = pending
+        self.untracked = untracked
         self.raise_upstream = raise_upstream
         self.done = False  # [DONE] arrived
         self.done_at = 0  # byte offset of the [DONE] event
@@ -119,6 +191,12 @@ class _Core:
         self._head: list[bytes] = []  # the body's first bytes, while no event has arrived
         self._head_len = 0
         self._deferred: list[Any] = []  # events after an oversized one (strict), not taken yet
+        # Events of a type chunkstream does not read, skipped: counted by type (the first
+        # _MAX_UNREAD_TYPES types), where the first was, and the API they belong to if known.
+        self.unread: dict[str, int] = {}
+        self.unread_total = 0
+        self.unread_at: tuple[int, int] | None = None
+        self.unread_api: str | None = None
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -143,11 +221,12 @@ class _Core:
         # The everyday event: a "message" whose data is one JSON chunk. The consumer's fast
         # taker (Accumulator.merge_plain, ChunkDecoder's checking builder) takes it in one pass
         # or declines; anything declined or unusual goes the long way (_event), which gives
-        # the same result with the exact messages.
+        # the same result with the exact messages. [DONE] is not JSON: the scan fails on it
+        # and _event knows it (_is_done), so no length guard is needed here.
         scan = _scan_once
         fast = self.fast
         for etype, text, _id, _retry, offset in events:
-            if etype == "message" and len(text) >= 64 and not self.done:
+            if etype == "message" and not self.done:
                 try:
                     obj, end = scan(text, 0)
                 except (StopIteration, ValueError, RecursionError):
@@ -216,6 +295,8 @@ class _Core:
                 self._event(held.event.event, held.event.data, held.offset)
             elif held.line_cut:
                 lost = held
+        if self.unread_total:
+            self._report_unread()
         if self.report_after_done and self.after_done:
             self.warn("ignored", f"{self.after_done} event(s) after [DONE] were ignored")
         for offset, name in self.sse.ignored_lines:
@@ -230,30 +311,39 @@ class _Core:
         if not self.sse.events_dispatched and (held is None or held.event is None):
             self._not_sse()
         pending = self.pending()
-        complete = self.done or (pending is not None and not pending)
+        untracked = self.untracked()
+        complete = self.done or (pending is not None and not pending and not untracked)
         if lost is not None:
+            # Cut mid-line. After every choice finished (or [DONE]) the response is complete
+            # whatever the line held (a cut "data: [DONE", a usage chunk): a warning in both
+            # modes. Before that, it is the truncation: strict raises, lenient warns once.
             reason = (
                 f"stream ended inside an event: its last line has no line ending, "
                 f"{lost.size} bytes held back"
             )
             if complete or not self.strict:
                 self.warn("truncated", reason, chunk_index=self.count, byte_offset=lost.offset)
-                if complete:
-                    return
-            else:
-                raise TruncatedStreamError(
-                    reason,
-                    held_back=lost.size,
-                    chunk_index=self.count,
-                    byte_offset=lost.offset,
-                    partial=self.partial(),
-                )
+                return
+            raise TruncatedStreamError(
+                reason,
+                held_back=lost.size,
+                chunk_index=self.count,
+                byte_offset=lost.offset,
+                partial=self.partial(),
+            )
         if complete:
             return
+        where: dict[str, Any] = {"chunk_index": self.count, "byte_offset": self.total}
         if not self.total:
             reason = "the input is empty: no event arrived"
+            where = {}  # nothing to point at
         elif pending is None:
             reason = "stream ended before [DONE] and before any choice arrived"
+        elif not pending:
+            reason = (
+                f"stream ended before [DONE] with more choices than the {DEFAULT_MAX_CHOICES} "
+                "tracked: those finished, any of the others may be unfinished"
+            )
         else:
             # Indexes cut short: a 4000-digit index must not make a 4000-character message.
             which = ", ".join(shown(i, 20) for i in pending[:10])
@@ -262,10 +352,14 @@ class _Core:
                 f"stream ended before [DONE] with choice(s) {which}{more} unfinished "
                 "(no finish_reason)"
             )
+            if untracked:
+                reason += (
+                    f", and more choices than the {DEFAULT_MAX_CHOICES} tracked: any of the "
+                    "others may be unfinished too"
+                )
         if self.strict:
-            raise TruncatedStreamError(reason, partial=self.partial())
-        if lost is None:
-            self.warn("truncated", reason)
+            raise TruncatedStreamError(reason, partial=self.partial(), **where)
+        self.warn("truncated", reason, **where)
 
     # -- one event -----------------------------------------------------------------------------
 
@@ -274,12 +368,16 @@ class _Core:
         if self.done:
             self.after_done += 1  # "[DONE]" ends the stream: nothing after it is used
             return
-        if data == "[DONE]" or (len(data) < 64 and data.strip(_ASCII_WS) == "[DONE]"):
+        if _is_done(data):
             self.done = True
             self.done_at = offset
             return
         n = self.count
         self.count += 1
+        if etype != "message" and etype != "error":
+            kind = shown(etype, 40)
+            self._unread(kind, f"an event of type {kind}", _other_api(etype), n, offset, data)
+            return
         problem = None
         try:
             obj = json.loads(data) if parsed is _UNPARSED else parsed
@@ -301,6 +399,14 @@ class _Core:
                 obj = obj["error"]
             self._upstream({"error": data if obj is None else obj}, n, offset)
             return
+        if type(obj) is dict and obj.get("choices") is None:
+            other = _data_api(obj)
+            if other is not None:
+                self._unread(*other, n, offset, data)
+                return
+        elif _whole_completion(obj):
+            self._bad(ChunkError(_WHOLE_COMPLETION), n, offset)
+            return
         try:
             if type(obj) is not dict or not _plain_chunk(obj):
                 validate_chunk(obj)
@@ -317,6 +423,46 @@ class _Core:
             self._upstream(obj, n, offset)
             return
         self.sink(obj, n, offset)
+
+    def _unread(
+        self, kind: str, what: str, api: str | None, n: int, offset: int, data: str
+    ) -> None:
+        """An event chunkstream does not read (``kind``: its type as shown, ``what``: a phrase
+        for it, ``api``: the API it belongs to if known). Strict raises when it belongs to
+        another API or carries data; the rest are skipped and counted, and close() reports
+        them in one warning."""
+        if self.strict and (api is not None or data.strip(_ASCII_WS)):
+            if api is not None:
+                reason = (
+                    f"expected a chat.completion.chunk, got {what}: this is {api}, not Chat "
+                    "Completions"
+                )
+            else:
+                reason = (
+                    f"expected a chat.completion.chunk, got {what}, which chunkstream does not "
+                    "read (it reads 'message' events, the default type, and 'error')"
+                )
+            raise ChunkError(reason, chunk_index=n, byte_offset=offset, partial=self.partial())
+        if self.unread_at is None:
+            self.unread_at = (n, offset)
+        if self.unread_api is None:
+            self.unread_api = api
+        self.unread_total += 1
+        if kind in self.unread or len(self.unread) < _MAX_UNREAD_TYPES:
+            self.unread[kind] = self.unread.get(kind, 0) + 1
+
+    def _report_unread(self) -> None:
+        counts = ", ".join(f"{kind} ({k})" for kind, k in self.unread.items())
+        others = self.unread_total - sum(self.unread.values())
+        if others:
+            counts += f", {others} of other types"
+        message = (
+            f"skipped {self.unread_total} event(s) of types chunkstream does not read: {counts}"
+        )
+        if self.unread_api is not None:
+            message += f"; this is {self.unread_api}, not Chat Completions"
+        n, offset = self.unread_at or (None, None)
+        self.warn("ignored", message, chunk_index=n, byte_offset=offset)
 
     def _upstream(self, obj: dict[str, Any], n: int, offset: int) -> None:
         if self.raise_upstream:
@@ -434,34 +580,42 @@ class _Core:
 class _Finishes:
     """Which choices have a finish_reason, for ChunkDecoder (it keeps no completion)."""
 
-    __slots__ = ("finished", "seen", "unfinished")
+    __slots__ = ("finished", "overflow", "seen", "unfinished")
 
     def __init__(self) -> None:
         self.unfinished: set[int] = set()
         self.finished: set[int] = set()
         self.seen = False
+        # Bounded memory: the first DEFAULT_MAX_CHOICES indexes are tracked; past them a choice
+        # only sets this, and such a stream can only be complete by [DONE].
+        self.overflow = False
 
     def see(self, obj: dict[str, Any]) -> None:
         choices = obj.get("choices")
         if not choices:
             return
         self.seen = True
-        if len(self.finished) + len(self.unfinished) > DEFAULT_MAX_CHOICES:
-            return  # bounded memory; such a stream can only be complete by [DONE]
+        finished, unfinished = self.finished, self.unfinished
         for c in choices:
             index = c["index"]
-            if c.get("finish_reason"):
-                self.finished.add(index)
-                self.unfinished.discard(index)
-            elif index not in self.finished:
-                self.unfinished.add(index)
+            if (
+                index not in unfinished
+                and index not in finished
+                and len(finished) + len(unfinished) >= DEFAULT_MAX_CHOICES
+            ):
+                self.overflow = True
+            elif c.get("finish_reason"):
+                finished.add(index)
+                unfinished.discard(index)
+            elif index not in finished:
+                unfinished.add(index)
 
     def pending(self) -> list[int] | None:
-        if not self.seen:
-            return None
-        if len(self.finished) + len(self.unfinished) > DEFAULT_MAX_CHOICES:
-            return [-1]
-        return sorted(self.unfinished)
+        """The tracked choices without a finish_reason (None: no choice arrived)."""
+        return sorted(self.unfinished) if self.seen else None
+
+    def untracked(self) -> bool:
+        return self.overflow
 
 
 class ChunkDecoder:
@@ -509,6 +663,7 @@ class ChunkDecoder:
             raise_upstream=strict,
             report_after_done=True,
             fast=self._take_plain,
+            untracked=self._finishes.untracked,
         )
 
     @property
@@ -556,10 +711,17 @@ class ChunkDecoder:
             return False
         if chunk.extra and chunk.extra.get("error") is not None:
             return False
-        if chunk._absent & _NESTS and data.count("{") + data.count("[") > _MAX_DEPTH:  # type: ignore[operator]
-            return False  # the long way measures it exactly (_too_deep)
+        if chunk._absent & _NESTS and (  # type: ignore[operator]
+            data.count("{") + data.count("[") > _MAX_DEPTH or _whole_completion(obj)
+        ):
+            # The long way measures the depth exactly (_too_deep), and says what a whole
+            # chat.completion is (its choices' "message" objects make it nest).
+            return False
         choices = chunk.choices
-        if choices:
+        if not choices:
+            if "type" in obj or "candidates" in obj:
+                return False  # maybe another API's event: the long way looks (_data_api)
+        else:
             # Most chunks change nothing here (choices already open, no finish_reason): only
             # the others are handed to _Finishes.
             unfinished = self._finishes.unfinished

@@ -899,7 +899,7 @@ def test_chunks_show_the_last_chunk_before_a_truncation_error(tmp_path: Path) ->
     assert proc.returncode == 1
     assert proc.stderr.decode() == (
         "chunkstream: error: stream ended before [DONE] with choice(s) 0 unfinished "
-        "(no finish_reason)\n"
+        f"(no finish_reason) (chunk 2, byte {path.stat().st_size})\n"
     )
     assert jsonl(proc.stdout) == [json.loads(one), json.loads(two)]
 

@@ -365,11 +365,14 @@ def expected_warnings(name: str) -> list[StreamWarning]:
         for event, error in rec.errors
     ]
     if name == "groq/tool-use-failed-error-event.sse":
-        # No [DONE] after the error event, and choice 0 never got a finish_reason.
+        # No [DONE] after the error event, and choice 0 never got a finish_reason: located at
+        # the end of the input (the next chunk's number, the body's length).
         out.append(
             StreamWarning(
                 kind="truncated",
                 message="stream ended before [DONE] with choice(s) 0 unfinished (no finish_reason)",
+                chunk_index=len(rec.events),
+                byte_offset=len(body_of(name)),
             )
         )
     return out

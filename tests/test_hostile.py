@@ -243,17 +243,18 @@ def test_a_huge_unfinished_choice_index_is_cut_short_in_the_truncation_message()
     # message (here and in the three tests below).
     body = data(chunk({"role": "assistant", "content": "x"}, index=HUGE)).encode()
     reason = f"stream ended before [DONE] with choice(s) {HUGE_SHOWN} unfinished (no finish_reason)"
+    end = {"chunk_index": 1, "byte_offset": len(body)}
     with pytest.raises(TruncatedStreamError) as info:
         assemble(body)
-    assert str(info.value) == reason
+    assert str(info.value) == f"{reason} (chunk 1, byte {len(body)})"
     assert info.value.partial.choices[0].index == HUGE
     result = assemble(body, strict=False)
-    assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
+    assert result.warnings == (StreamWarning(kind="truncated", message=reason, **end),)
     decoder = ChunkDecoder()
     decoder.feed(body)
     with pytest.raises(TruncatedStreamError) as info2:
         decoder.close()
-    assert str(info2.value) == reason
+    assert str(info2.value) == f"{reason} (chunk 1, byte {len(body)})"
 
 
 def test_a_huge_choice_index_over_max_choices_is_cut_short() -> None:
@@ -965,10 +966,12 @@ def test_a_body_of_only_comments() -> None:
     reason = "stream ended before [DONE] and before any choice arrived"
     with pytest.raises(TruncatedStreamError) as info:
         assemble(body)
-    assert str(info.value) == reason
+    assert str(info.value) == f"{reason} (chunk 0, byte 8000)"
     result = assemble(body, strict=False)
     assert result.to_dict() == EMPTY
-    assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
+    assert result.warnings == (
+        StreamWarning(kind="truncated", message=reason, chunk_index=0, byte_offset=8000),
+    )
 
 
 EMPTY = {

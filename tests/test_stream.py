@@ -533,10 +533,11 @@ def test_a_choice_left_unfinished_without_done_is_truncation() -> None:
         + data(chunk({}, "stop", index=1))
     ).encode()
     reason = "stream ended before [DONE] with choice(s) 0, 2 unfinished (no finish_reason)"
+    end = {"chunk_index": 4, "byte_offset": len(body)}  # located at the end of the input
     for source in splits(body):
         with pytest.raises(TruncatedStreamError) as info:
             assemble(source)
-        assert str(info.value) == reason
+        assert str(info.value) == f"{reason} (chunk 4, byte {len(body)})"
         assert info.value.held_back == 0
         partial = info.value.partial
         assert [(c.index, c.message.content, c.finish_reason) for c in partial.choices] == [
@@ -546,14 +547,14 @@ def test_a_choice_left_unfinished_without_done_is_truncation() -> None:
         ]
         result = assemble(source, strict=False)
         assert result.to_dict() == partial.to_dict()
-        assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
+        assert result.warnings == (StreamWarning(kind="truncated", message=reason, **end),)
     with pytest.raises(TruncatedStreamError) as info:
         decode_all(body)
-    assert str(info.value) == reason
+    assert str(info.value) == f"{reason} (chunk 4, byte {len(body)})"
     assert info.value.partial is None
     chunks, decoder = decode_all(body, strict=False)
     assert len(chunks) == 4
-    assert decoder.warnings == [StreamWarning(kind="truncated", message=reason)]
+    assert decoder.warnings == [StreamWarning(kind="truncated", message=reason, **end)]
 
 
 def test_many_unfinished_choices_are_listed_short() -> None:
@@ -562,7 +563,7 @@ def test_many_unfinished_choices_are_listed_short() -> None:
         assemble(body)
     assert str(info.value) == (
         "stream ended before [DONE] with choice(s) 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... "
-        "unfinished (no finish_reason)"
+        f"unfinished (no finish_reason) (chunk 12, byte {len(body)})"
     )
 
 
@@ -570,13 +571,16 @@ def test_no_choice_and_no_done_is_truncation() -> None:
     usage = {"prompt_tokens": 3, "completion_tokens": 0, "total_tokens": 3}
     body = data({"id": ID, "object": "chat.completion.chunk", "choices": [], "usage": usage})
     reason = "stream ended before [DONE] and before any choice arrived"
+    end = len(body.encode())
     with pytest.raises(TruncatedStreamError) as info:
         assemble(body.encode())
-    assert str(info.value) == reason
+    assert str(info.value) == f"{reason} (chunk 1, byte {end})"
     assert info.value.partial.to_dict() == {**EMPTY_COMPLETION, "id": ID, "usage": usage}
     result = assemble(body.encode(), strict=False)
     assert result.to_dict() == {**EMPTY_COMPLETION, "id": ID, "usage": usage}
-    assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
+    assert result.warnings == (
+        StreamWarning(kind="truncated", message=reason, chunk_index=1, byte_offset=end),
+    )
 
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
@@ -681,10 +685,12 @@ def test_a_stream_of_only_comments() -> None:
     for source in splits(body):
         with pytest.raises(TruncatedStreamError) as info:
             assemble(source)
-        assert str(info.value) == reason
+        assert str(info.value) == f"{reason} (chunk 0, byte {len(body)})"
         result = assemble(source, strict=False)
         assert result.to_dict() == EMPTY_COMPLETION
-        assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
+        assert result.warnings == (
+            StreamWarning(kind="truncated", message=reason, chunk_index=0, byte_offset=len(body)),
+        )
 
 
 def test_only_comments_then_done_is_a_complete_empty_stream() -> None:
