@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import bisect
 import fnmatch
 import json
 import os
 import re
 import sys
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -36,9 +38,13 @@ from . import (
 
 _READ_SIZE = 64 * 1024  # the most one read takes; reads return what is there (pipes, tail -f)
 _BOM = b"\xef\xbb\xbf"
+_FILLER = b"x" * _READ_SIZE  # stands for a chunk line over the limit (see _ChunkLines)
 _JSON_WS = b" \t\r\n"
 _ASCII_WS = " \t\n\r\x0b\x0c"  # what may surround [DONE] (as the stream layer reads it)
 _STDIN = "<stdin>"
+# A record (one line) or a HAR file is one JSON document, parsed whole: this bounds it. A HAR
+# costs about twice its size while parsed, then what its bodies hold.
+DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 _FORMATS = ("sse", "chunks", "records", "har")
 _CONTAINERS = ("records", "har")  # formats holding several streams: always JSON Lines
 
@@ -302,34 +308,54 @@ def _decide(head: bytearray, first: int, searched: int, eof: bool, cap: int | No
     return "sse"
 
 
-def _lines(blocks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
-    """Split reads into lines: (1-based line number, byte offset, line without "\\n").
-    Each read is searched once; a line spanning reads is joined once."""
+def _lines(
+    blocks: Iterable[bytes], cap: int | None
+) -> Iterator[tuple[int, int, bytes | None, int]]:
+    """Split reads into lines: (1-based line number, byte offset, line without "\\n", its
+    size). Each read is searched once; a line spanning reads is joined once. A line longer
+    than ``cap`` is never held: its bytes are dropped as they come, and it is yielded as None
+    (with its size) once its end is seen."""
     parts: list[bytes] = []
+    held = 0  # bytes in parts
+    over = False  # the line being collected is longer than cap: counted, not kept
     lineno = 0
     pos = 0  # offset of the current read
     start = 0  # offset of the line being collected
+    line: bytes | None
     for block in blocks:
         i = 0
         while True:
             j = block.find(b"\n", i)
             if j < 0:
                 break
-            if parts:
-                parts.append(block[i:j])
-                line = b"".join(parts)
+            if over or parts:
+                size = held + j - i
+                if over or (cap is not None and size > cap):
+                    line = None
+                else:
+                    parts.append(block[i:j])
+                    line = b"".join(parts)
                 parts = []
+                held = 0
+                over = False
             else:
-                line = block[i:j]
+                size = j - i
+                line = block[i:j] if cap is None or size <= cap else None
             lineno += 1
-            yield lineno, start, line
+            yield lineno, start, line, size
+            line = None  # not held while the consumer works on the next one
             start = pos + j + 1
             i = j + 1
         if i < len(block):
-            parts.append(block[i:])
+            held += len(block) - i
+            if over or (cap is not None and held > cap):
+                over = True
+                parts = []
+            else:
+                parts.append(block[i:])
         pos += len(block)
-    if parts:
-        yield lineno + 1, start, b"".join(parts)
+    if parts or over:
+        yield lineno + 1, start, None if over else b"".join(parts), held
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,20 +386,60 @@ class _Body:
 class _ChunkLines(_Body):
     """JSON Lines of chunk objects, handed to the stream layer as an event stream: each
     non-blank line is the data of one event, so every rule of the library ([DONE], in-band
-    errors, lenient repairs, truncation) applies unchanged. Locations are mapped back: the
-    chunk numbers are the same (one event per line); byte offsets become the line's offset in
-    the file and messages start with "line N: "."""
+    errors, lenient repairs, truncation, max_event_bytes) applies unchanged. Locations are
+    mapped back: the chunk numbers are the same (one event per line); byte offsets become the
+    line's offset in the file and messages start with "line N: ".
+
+    A line longer than ``max_event_bytes`` is never held (see :func:`_lines`): the library
+    is handed an event of filler just over the limit in its place, so that it skips it and
+    says so (a warning, or an error in strict mode) as it does for an event stream.
+
+    The map from event to line is kept in runs, not per line: in a run of lines laid out
+    alike (same whitespace and blank lines between them) the file offset and line number of
+    chunk c follow from its event offset and c, so a file of millions of short lines costs a
+    few runs. Locations given by event offset alone (an oversized event, [DONE]) are kept
+    one by one: [DONE] and the lines over the limit, which are few.
+    """
 
     sse = False
 
-    def __init__(self, blocks: Iterable[bytes]) -> None:
+    def __init__(self, blocks: Iterable[bytes], max_event_bytes: int | None) -> None:
         super().__init__(blocks)
+        self._limit = max_event_bytes
+        # Runs: the first chunk, its event offset, file offset, line; the change per chunk of
+        # (file offset - event offset) and of the line number (-1: the run has one chunk).
+        self._c0 = array("q")
+        self._s0 = array("q")
+        self._f0 = array("q")
+        self._l0 = array("q")
+        self._k = array("q")
+        self._g = array("q")
         self._where: dict[int, tuple[int, int]] = {}  # event offset -> (file offset, line)
-        self._by_chunk: list[tuple[int, int]] = []
+        self._over: dict[int, int] = {}  # event offset of a filler event -> the line's size
+        self._chunks = 0
 
     def reads(self) -> Iterator[bytes]:
+        limit = self._limit
         synthetic = 0
-        for lineno, offset, line in _lines(super().reads()):
+        done = False
+        prev: tuple[int, int, int] | None = None  # the last chunk's event offset, offset, line
+        runs = self._c0
+        for lineno, offset, line, size in _lines(super().reads(), limit):
+            if line is None:  # longer than the limit: filler the library skips
+                assert limit is not None
+                if not done:
+                    self._where[synthetic] = (offset, lineno)
+                    self._over[synthetic] = size
+                prev = None
+                yield b"data: "
+                left = filler = max(limit - 5, 0)  # "data: " and these: one byte over
+                while left > 0:
+                    piece = _FILLER if left >= len(_FILLER) else _FILLER[:left]
+                    left -= len(piece)
+                    yield piece
+                yield b"\n\n"
+                synthetic += 8 + filler
+                continue
             if offset == 0 and line.startswith(_BOM):
                 line, offset = line[3:], 3
             data = line.strip(_JSON_WS)
@@ -382,22 +448,57 @@ class _ChunkLines(_Body):
             # A CR can only be JSON whitespace (a raw one is invalid inside a string); in an
             # event stream it would end the line.
             event = b"data: " + data.replace(b"\r", b" ") + b"\n\n"
-            if data != b"[DONE]":
+            if done:  # the library reads on only to count what it ignores
+                synthetic += len(event)
+                yield event
+                continue
+            if data == b"[DONE]" or (limit is not None and len(event) - 2 > limit):
+                # [DONE], or an event the library skips for its size ("data: " and the data
+                # over the limit): not a chunk, located by its event offset alone.
+                done = data == b"[DONE]"
                 self._where[synthetic] = (offset, lineno)
-                self._by_chunk.append((offset, lineno))
+                prev = None
+            else:
+                c = self._chunks
+                self._chunks = c + 1
+                if prev is not None and len(runs) and self._g[-1] < 0:
+                    self._k[-1] = (offset - prev[1]) - (synthetic - prev[0])
+                    self._g[-1] = lineno - prev[2]
+                elif (
+                    prev is None
+                    or (offset - prev[1]) - (synthetic - prev[0]) != self._k[-1]
+                    or lineno - prev[2] != self._g[-1]
+                ):
+                    runs.append(c)
+                    self._s0.append(synthetic)
+                    self._f0.append(offset)
+                    self._l0.append(lineno)
+                    self._k.append(0)
+                    self._g.append(-1)
+                prev = (synthetic, offset, lineno)
             synthetic += len(event)
             yield event
 
-    def _place(self, chunk_index: int | None, byte_offset: int | None) -> tuple[int, int] | None:
-        if byte_offset is not None:
-            return self._where.get(byte_offset)
-        if chunk_index is not None and chunk_index < len(self._by_chunk):
-            return self._by_chunk[chunk_index]
-        return None
+    def _place(
+        self, chunk_index: int | None, byte_offset: int | None
+    ) -> tuple[int | None, int] | None:
+        if byte_offset is not None and byte_offset in self._where:
+            return self._where[byte_offset]
+        if chunk_index is None or not 0 <= chunk_index < self._chunks:
+            return None
+        i = bisect.bisect_right(self._c0, chunk_index) - 1
+        steps = chunk_index - self._c0[i]
+        lineno = self._l0[i] + self._g[i] * steps
+        if byte_offset is None:
+            return None, lineno
+        return self._f0[i] + (byte_offset - self._s0[i]) + self._k[i] * steps, lineno
 
     def relocate(self, exc: ChunkstreamError) -> None:
         if exc.chunk_index is None and exc.byte_offset is None:
             return
+        size = self._over.get(exc.byte_offset) if exc.byte_offset is not None else None
+        if size is not None and isinstance(exc, SSEError):  # the size it names is the filler's
+            exc.reason = f"event exceeds max_event_bytes ({exc.limit}): the line is {size} bytes"
         place = self._place(exc.chunk_index, exc.byte_offset)
         if place is None:
             exc.byte_offset = None
@@ -691,6 +792,7 @@ class _Run:
         self.args = args
         self.strict = not args.lenient
         self.max_event_bytes: int | None = args.max_event_bytes or None
+        self.max_record_bytes: int | None = args.max_record_bytes or None
         self.mode = "completion"
         for mode in ("text", "events", "chunks", "quiet"):
             if getattr(args, mode):
@@ -778,7 +880,7 @@ class _Run:
             elif fmt == "har":
                 self._har(name, reader)
             elif fmt == "chunks":
-                self._stream(name, _ChunkLines(reader.blocks()), self.batch)
+                self._stream(name, _ChunkLines(reader.blocks(), self.max_event_bytes), self.batch)
             else:
                 self._stream(name, _Body(reader.blocks()), self.batch)
         except OSError as exc:  # reading failed outside a stream (sniffing, a HAR, records)
@@ -790,7 +892,13 @@ class _Run:
     def _records(self, name: str, reader: _Reader) -> None:
         path = self.args.field.split(".")
         seen = False
-        for lineno, _offset, line in _lines(reader.blocks()):
+        cap = self.max_record_bytes
+        for lineno, _offset, line, size in _lines(reader.blocks(), cap):
+            if line is None:  # longer than the limit: counted as it went by, never held
+                seen = True
+                what = f"the record is {size} bytes, over --max-record-bytes ({cap}): not read"
+                self._failed(f"{name}:{lineno}", _InputError(what))
+                continue
             if not line.strip(_JSON_WS):
                 continue
             seen = True
@@ -801,9 +909,13 @@ class _Run:
                 why = _json_why(exc)
                 self._failed(source, _InputError(f"the record is not JSON ({why})"))
                 continue
+            del line
             body = _lookup(record, path)
             if type(body) is str:
-                self._stream(source, _Body([_encode(body)]), True)
+                raw = _encode(body)
+                del record, body  # only the bytes are needed now
+                self._stream(source, _Body([raw]), True)
+                del raw
                 continue
             if type(record) is not dict:
                 what = f"the record is {_kind(record)}, expected a JSON object"
@@ -819,20 +931,35 @@ class _Run:
             self._failed(name, _InputError("no record in the input"))
 
     def _har(self, name: str, reader: _Reader) -> None:
-        data = b"".join(reader.blocks())
+        """A HAR is one JSON document: it is read whole (up to --max-record-bytes), but held
+        once at a time: the bytes until they are decoded, the text until it is parsed, and
+        each entry only until its stream is done."""
+        cap = self.max_record_bytes
+        data = bytearray()
+        for block in reader.blocks():
+            data += block
+            if cap is not None and len(data) > cap:
+                what = f"not read: the HAR file is over --max-record-bytes ({cap} bytes)"
+                self._failed(name, _InputError(what))
+                return
         try:
-            doc = json.loads(data)
+            whole = data.decode(json.detect_encoding(data))
+            del data
+            doc = json.loads(whole)
         except (ValueError, RecursionError) as exc:
             why = _json_why(exc)
             self._failed(name, _InputError(f"not a HAR file: the JSON does not parse ({why})"))
             return
+        del whole
         log = doc.get("log") if type(doc) is dict else None
         entries = log.get("entries") if type(log) is dict else None
+        del doc, log
         if type(entries) is not list:
             self._failed(name, _InputError("not a HAR file: no log.entries list"))
             return
         found = 0
-        for i, entry in enumerate(entries):
+        for i in range(len(entries)):
+            entry, entries[i] = entries[i], None  # dropped once its stream is done
             response = entry.get("response") if type(entry) is dict else None
             if type(response) is not dict or not _is_event_stream(response):
                 continue
@@ -853,7 +980,9 @@ class _Run:
                     continue
             else:
                 body = _encode(text)
+            del entry, response, content, text
             self._stream(source, _Body([body]), True)
+            del body
         if not found:
             message = f"no text/event-stream response among the HAR's {len(entries)} entries"
             self._failed(name, _InputError(message))
@@ -1196,6 +1325,14 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_EVENT_BYTES,
         metavar="N",
         help=f"the most one event may hold; 0 = no limit (default: {DEFAULT_MAX_EVENT_BYTES})",
+    )
+    p.add_argument(
+        "--max-record-bytes",
+        type=_non_negative,
+        default=DEFAULT_MAX_RECORD_BYTES,
+        metavar="N",
+        help="the most one record line (records) or one HAR file may hold; 0 = no limit "
+        f"(default: {DEFAULT_MAX_RECORD_BYTES})",
     )
     p.add_argument("-V", "--version", action="version", version=f"chunkstream {__version__}")
     return p

@@ -1340,3 +1340,124 @@ def test_readme_command_line_examples_print_what_they_show(tmp_path: Path) -> No
         out = proc.stdout.decode()
         pattern = "".join("(?:.*\n)*?" if s == "..." else re.escape(s) + "\n" for s in shown)
         assert re.fullmatch(pattern, out), f"$ {command}\n{out}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounded inputs (issue 12): every input format is read within a limit, never a whole line or
+# file beyond it; memory is measured with tracemalloc around main() in this process.
+
+
+def traced(*args: object) -> tuple[subprocess.CompletedProcess[bytes], int]:
+    """inproc() with the peak of the memory Python allocated while main() ran."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        proc = inproc(*args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return proc, peak
+
+
+LONG = 4_000_000  # the bytes of a line far over the limits the tests set (1000)
+
+
+def test_a_chunk_line_over_max_event_bytes_is_skipped_without_being_held(tmp_path: Path) -> None:
+    lines = chunk_jsonl("openai-text-usage", done=True).decode().splitlines()
+    long_line = '{"choices": "' + "x" * LONG + '"}'
+    body = "\n".join([lines[0], long_line, *lines[1:]]) + "\n"
+    path = tmp_path / "long.jsonl"
+    path.write_text(body, encoding="utf-8")
+    at = len(lines[0]) + 1  # where line 2 starts
+    # Lenient: the line is skipped with a warning naming it; the stream is whole without it.
+    proc, peak = traced("--lenient", "--max-event-bytes", 1000, path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == expected("openai-text-usage")["strict"]["completion"]
+    assert proc.stderr.decode() == (
+        f"chunkstream: warning: line 2: event exceeds max_event_bytes (1000); skipped it "
+        f"(byte {at})\n"
+    )
+    assert peak < LONG // 4, peak  # the line was never held whole
+    # Strict: an error naming the line and its size.
+    proc, peak = traced("--max-event-bytes", 1000, path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"chunkstream: error: line 2: event exceeds max_event_bytes (1000): the line is "
+        f"{len(long_line)} bytes (byte {at})\n"
+    )
+    assert peak < LONG // 4, peak
+
+
+def test_chunk_lines_after_one_over_the_limit_keep_their_line_numbers(tmp_path: Path) -> None:
+    lines = chunk_jsonl("openai-text-usage").decode().splitlines()
+    long_line = '{"choices": "' + "x" * 5000 + '"}'
+    body = "\n".join([lines[0], long_line, lines[1], "not json", *lines[2:]]) + "\n"
+    path = tmp_path / "long.jsonl"
+    path.write_text(body, encoding="utf-8")
+    at2 = len(lines[0]) + 1
+    at4 = at2 + len(long_line) + 1 + len(lines[1]) + 1
+    proc = inproc("--lenient", "--max-event-bytes", 1000, path)
+    assert proc.stderr.decode().splitlines()[:2] == [
+        f"chunkstream: warning: line 2: event exceeds max_event_bytes (1000); skipped it "
+        f"(byte {at2})",
+        # The skipped line is no chunk: "not json" is the third chunk (chunk 2).
+        "chunkstream: warning: line 4: expected JSON in the event's data (Expecting value: "
+        f"line 1 column 1), got str 'not json'; skipped the chunk (chunk 2, byte {at4})",
+    ]
+
+
+def test_many_short_chunk_lines_cost_no_memory_per_line(tmp_path: Path) -> None:
+    # 60,000 lines of "{}": the map from events back to lines is kept in runs of lines laid
+    # out alike, not one entry per line (it cost about 260 bytes a line: 10 MB -> 939 MB).
+    path = tmp_path / "braces.jsonl"
+    path.write_bytes(b"{}\n" * 60_000)
+    proc, peak = traced("--format", "chunks", "--lenient", "-q", path)
+    assert proc.returncode == 0
+    assert proc.stderr.decode() == (
+        "chunkstream: warning: stream ended before [DONE] and before any choice arrived\n"
+    )
+    assert peak < 3_000_000, peak
+
+
+def test_a_record_over_max_record_bytes_is_a_failed_input_never_held(tmp_path: Path) -> None:
+    good = (ROOT / fixture("openai-text-usage")).read_text(encoding="utf-8")
+    first = json.dumps({"body": "x" * LONG})
+    path = tmp_path / "records.jsonl"
+    path.write_text(first + "\n" + json.dumps({"body": good}) + "\n", encoding="utf-8")
+    proc, peak = traced("--field", "body", "--max-record-bytes", 100_000, "-q", path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"chunkstream: error: {path}:1: the record is {len(first)} bytes, over "
+        "--max-record-bytes (100000): not read\n"
+    )
+    assert peak < LONG // 4, peak
+    # The batch goes on: the second record is assembled.
+    lines = jsonl(inproc("--field", "body", "--max-record-bytes", 100_000, path).stdout)
+    assert [line["source"] for line in lines] == [f"{path}:1", f"{path}:2"]
+    assert lines[1]["completion"] == expected("openai-text-usage")["strict"]["completion"]
+
+
+def test_a_har_over_max_record_bytes_is_not_read(tmp_path: Path) -> None:
+    body = (ROOT / fixture("openai-text-usage")).read_text(encoding="utf-8")
+    path = tmp_path / "big.har"
+    path.write_bytes(har([har_entry("text/event-stream", body)] * 20))
+    proc = inproc("--max-record-bytes", 10_000, path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"chunkstream: error: {path}: not read: the HAR file is over --max-record-bytes "
+        "(10000 bytes)\n"
+    )
+    assert jsonl(proc.stdout)[0]["error"]["type"] == "InputError"
+
+
+def test_a_har_is_held_about_once_not_three_times(tmp_path: Path) -> None:
+    body = (ROOT / fixture("openai-text-usage")).read_text(encoding="utf-8")
+    data = har([har_entry("text/event-stream", body)] * (3_000_000 // len(body)))
+    path = tmp_path / "big.har"
+    path.write_bytes(data)
+    proc, peak = traced("-q", path)
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    # The text and its parsed document at once, at most (it was bytes, text and document:
+    # over three times the file).
+    assert peak < 2.6 * len(data), peak / len(data)
