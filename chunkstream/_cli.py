@@ -19,7 +19,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from . import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -152,6 +152,28 @@ def _fix(text: str) -> str:
     return text
 
 
+def _escapes() -> dict[int, str]:
+    """What a line for a terminal must not hold raw, and how it is shown instead: C0 and C1
+    controls and DEL (an ESC starts a terminal escape sequence; CR, LF, VT, FF and NEL end or
+    move the line), the Unicode line and paragraph separators, the bidirectional controls
+    (they reorder what is shown) and lone surrogates (not encodable)."""
+    table = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+    table.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+    for c in [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
+              *range(0x2066, 0x206A), *range(0xD800, 0xE000)]:  # fmt: skip
+        table[c] = f"\\u{c:04x}"
+    return table
+
+
+_ESCAPES = _escapes()
+
+
+def _escape(text: str) -> str:
+    """One line, safe to show on a terminal: every character in _ESCAPES written as a Python
+    escape (``\\n``, ``\\x1b``, ``\\u2028``); all else as it is."""
+    return text.translate(_ESCAPES)
+
+
 def _encode(text: str) -> bytes:
     """A body held as a JSON string (records, HAR) -> its bytes."""
     try:
@@ -160,17 +182,102 @@ def _encode(text: str) -> bytes:
         return text.encode("utf-8", "surrogatepass")
 
 
-def _dumps(obj: Any, pretty: bool) -> bytes:
-    text = (
-        json.dumps(obj, ensure_ascii=False, indent=2)
-        if pretty
-        else json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    )
+# JSON output is valid JSON only (RFC 8259 has no NaN or Infinity): a non-finite float in
+# a vendor field is written as null, as JavaScript's JSON.stringify does, and the change is
+# reported as a warning naming its path. Integers of any size are written exactly, past
+# Python's limit on int -> str conversion (sys.get_int_max_str_digits()).
+_BIG_BITS = 1900  # an int this wide may exceed the smallest allowed limit (640 digits)
+
+
+def _int_text(n: int) -> str:
+    """The decimal digits of any int, whatever sys.get_int_max_str_digits() says."""
+    if n < 0:
+        return "-" + _int_text(-n)
+    if n.bit_length() <= _BIG_BITS:
+        return str(n)
+    parts: list[int] = []
+    while n:
+        n, part = divmod(n, 10**500)
+        parts.append(part)
+    return str(parts[-1]) + "".join(format(p, "0500d") for p in reversed(parts[:-1]))
+
+
+def _clean(obj: Any, path: str, changed: list[tuple[str, str]], big: list[int]) -> Any:
+    """A copy of ``obj`` that json.dumps can write: non-finite floats become None (listed in
+    ``changed`` with their path), wide ints become placeholders (listed in ``big``)."""
+    t = type(obj)
+    if t is float:
+        if obj - obj == 0:  # finite
+            return obj
+        changed.append(
+            (path or ".", "NaN" if obj != obj else "Infinity" if obj > 0 else "-Infinity")
+        )
+        return None
+    if t is int:
+        if obj.bit_length() <= _BIG_BITS:
+            return obj
+        big.append(obj)
+        return _BigInt(len(big) - 1)
+    if t is dict:
+        return {k: _clean(v, f"{path}.{k}", changed, big) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [_clean(v, f"{path}[{i}]", changed, big) for i, v in enumerate(obj)]
+    return obj
+
+
+class _BigInt(str):
+    """Stands for a wide int in the JSON text until its digits are put in."""
+
+    __slots__ = ()
+
+    def __new__(cls, index: int) -> _BigInt:
+        return super().__new__(cls, f"\x00{_NONCE}:{index}\x00")
+
+
+_NONCE = os.urandom(6).hex()
+
+
+def _json_text(
+    obj: Any, changed: list[tuple[str, str]] | None = None, ascii: bool = False, **kw: Any
+) -> str:
+    """json.dumps, valid JSON only (see above); the paths of the floats written as null are
+    appended to ``changed``."""
+    try:
+        return json.dumps(obj, ensure_ascii=ascii, allow_nan=False, **kw)
+    except ValueError:  # a non-finite float, or an int too wide for str()
+        pass
+    found: list[tuple[str, str]] = []
+    big: list[int] = []
+    text = json.dumps(_clean(obj, "", found, big), ensure_ascii=ascii, allow_nan=False, **kw)
+    for i, n in enumerate(big):
+        text = text.replace(f'"\\u0000{_NONCE}:{i}\\u0000"', _int_text(n), 1)
+    if changed is not None:
+        changed.extend(found)
+    return text
+
+
+def _dumps(obj: Any, pretty: bool, changed: list[tuple[str, str]] | None = None) -> bytes:
+    kw: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
+    text = _json_text(obj, changed, **kw)
     try:
         return text.encode("utf-8") + b"\n"
     except UnicodeEncodeError:  # a lone surrogate in a vendor field: escape, stay valid JSON
-        text = json.dumps(obj, indent=2) if pretty else json.dumps(obj, separators=(",", ":"))
-        return text.encode("ascii") + b"\n"
+        return _json_text(obj, None, ascii=True, **kw).encode("ascii") + b"\n"
+
+
+def _not_json(
+    changed: Sequence[tuple[str, str]], chunk_index: int | None = None
+) -> list[StreamWarning]:
+    """The warnings for the non-finite floats written as null."""
+    return [
+        StreamWarning(
+            kind="non_finite",
+            message=f"{value} at {path} is not JSON: written as null",
+            chunk_index=chunk_index,
+            path=path,
+        )
+        for path, value in changed
+    ]
 
 
 def _error_dict(exc: BaseException) -> dict[str, Any]:
@@ -812,7 +919,7 @@ class _Run:
     def say(self, line: str) -> None:
         self.progress.clear()
         try:
-            self.stderr.write(line + "\n")
+            self.stderr.write(_escape(line) + "\n")
             self.stderr.flush()
         except (OSError, ValueError):
             pass
@@ -848,7 +955,7 @@ class _Run:
             self.tick(final=True)
             self.progress.clear()
             if self.args.stats:
-                self.say("chunkstream: stats: " + json.dumps(self.stats.to_dict()))
+                self.say("chunkstream: stats: " + _json_text(self.stats.to_dict()))
         return 1 if self.stats.failed else 0
 
     def _walk(self, top: str) -> list[str]:
@@ -992,7 +1099,7 @@ class _Run:
     def _stream(self, source: str, body: _Body, wrapped: bool) -> None:
         counter = _Counter(self.max_event_bytes) if self.args.stats else None
         if self.mode == "text" and wrapped:
-            header = ("\n" if self.text_sources else "") + f"==> {source} <==\n"
+            header = ("\n" if self.text_sources else "") + f"==> {_escape(source)} <==\n"
             self.out.write(header.encode("utf-8", "replace"))
             self.text_sources += 1
         try:
@@ -1053,18 +1160,27 @@ class _Run:
         if text is not None:
             text.finish(completion)
         warnings = [body.warning(w) for w in completion.warnings]
-        self._warn(source, warnings, wrapped)
         if self.mode == "completion":
+            changed: list[tuple[str, str]] = []
             if wrapped:
                 line = {
                     "source": source,
                     "completion": completion.to_dict(),
                     "warnings": [_warning_dict(w) for w in warnings],
                 }
-                self.out.write(_dumps(line, pretty=False))
+                data = _dumps(line, False, changed)
+                if changed:  # rare: written again with the warnings that say so
+                    warnings += _not_json([(p[len(".completion") :], v) for p, v in changed])
+                    line["warnings"] = [_warning_dict(w) for w in warnings]
+                    data = _dumps(line, False)
             else:
-                self.out.write(_dumps(completion.to_dict(), pretty=True))
+                data = _dumps(completion.to_dict(), True, changed)
+                warnings += _not_json(changed)
+            self._warn(source, warnings, wrapped)
+            self.out.write(data)
             self.out.flush()
+        else:
+            self._warn(source, warnings, wrapped)
         self.stats.usage(completion.usage)
         self._succeeded()
 
@@ -1129,12 +1245,22 @@ class _Run:
     def _chunks(self, source: str, body: _Body, wrapped: bool, counter: _Counter | None) -> None:
         decoder = ChunkDecoder(self.strict, max_event_bytes=self.max_event_bytes)
         usage: Usage | None = None
+        shown: list[StreamWarning] = []  # non-finite floats written as null
+        changed: list[tuple[str, str]] = []
 
         def emit(chunks: Iterable[ChatCompletionChunk]) -> None:
             nonlocal usage
             for chunk in chunks:
                 d = chunk.to_dict()
-                self.out.write(_dumps({"source": source, "chunk": d} if wrapped else d, False))
+                self.out.write(
+                    _dumps(d, False, changed)
+                    if not wrapped
+                    else _dumps({"source": source, "chunk": d}, False, changed)
+                )
+                if changed:
+                    cut = len(".chunk") if wrapped else 0
+                    shown.extend(_not_json([(p[cut:], v) for p, v in changed]))
+                    changed.clear()
                 if chunk.usage is not None:
                     usage = chunk.usage  # the last non-null usage, as the assembler keeps it
 
@@ -1151,10 +1277,11 @@ class _Run:
             emit(exc.chunks)  # they came before the error: show them
             body.relocate(exc)
             self.out.flush()
-            self._failed(source, exc, wrapped, [body.warning(w) for w in decoder.warnings])
+            warnings = [body.warning(w) for w in decoder.warnings]
+            self._failed(source, exc, wrapped, warnings + shown)
             return
         self.out.flush()
-        self._warn(source, [body.warning(w) for w in decoder.warnings], wrapped)
+        self._warn(source, [body.warning(w) for w in decoder.warnings] + shown, wrapped)
         self.stats.usage(usage)
         self._succeeded()
 
@@ -1183,9 +1310,7 @@ class _Run:
         self.stats.failed += 1
         error = _error_dict(exc)
         self.stats.errors[error["type"]] = self.stats.errors.get(error["type"], 0) + 1
-        self._warn(source, warnings, wrapped)
-        prefix = f"{source}: " if wrapped else ""
-        self.say(f"chunkstream: error: {prefix}{exc}")
+        data = None
         if wrapped and self.mode in ("completion", "events", "chunks"):
             line: dict[str, Any] = {
                 "source": source,
@@ -1194,7 +1319,17 @@ class _Run:
             }
             if partial is not None:
                 line["partial"] = partial.to_dict()
-            self.out.write(_dumps(line, pretty=False))
+            changed: list[tuple[str, str]] = []
+            data = _dumps(line, False, changed)
+            if changed:  # rare: written again with the warnings that say so
+                warnings = [*warnings, *_not_json([(p[len(".partial") :], v) for p, v in changed])]
+                line["warnings"] = [_warning_dict(w) for w in warnings]
+                data = _dumps(line, False)
+        self._warn(source, warnings, wrapped)
+        prefix = f"{source}: " if wrapped else ""
+        self.say(f"chunkstream: error: {prefix}{exc}")
+        if data is not None:
+            self.out.write(data)
             self.out.flush()
         self.tick()
 
@@ -1252,8 +1387,15 @@ def _non_negative(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's usage errors quote arguments as given: shown escaped, on one line."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(_escape(message))
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="chunkstream",
         description=_DESCRIPTION,
         epilog=_EPILOG,

@@ -1461,3 +1461,114 @@ def test_a_har_is_held_about_once_not_three_times(tmp_path: Path) -> None:
     # The text and its parsed document at once, at most (it was bytes, text and document:
     # over three times the file).
     assert peak < 2.6 * len(data), peak / len(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid JSON and safe stderr (issue 12).
+
+
+def chunk_line(extra: str = "", content: str = "hi", finish: str = '"stop"') -> str:
+    return (
+        '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",' + extra
+        + '"choices":[{"index":0,"delta":{"role":"assistant","content":"' + content
+        + '"},"finish_reason":' + finish + "}]}"
+    )  # fmt: skip
+
+
+def test_stats_over_usage_counts_past_4300_digits_prints_them_exactly(tmp_path: Path) -> None:
+    nines = "9" * 4300  # the most json.loads reads (and str() writes); the sum of two has 4301
+    usage = (
+        '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],'
+        f'"usage":{{"prompt_tokens":{nines},"completion_tokens":1,"total_tokens":{nines}}}}}'
+    )
+    body = f"data: {chunk_line()}\n\ndata: {usage}\n\ndata: [DONE]\n\n".encode()
+    (tmp_path / "a.sse").write_bytes(body)
+    (tmp_path / "b.sse").write_bytes(body)
+    proc = cli("-q", "--stats", tmp_path / "a.sse", tmp_path / "b.sse")  # no traceback
+    assert proc.returncode == 0
+    total = "1" + "9" * 4299 + "8"  # 2 * (10**4300 - 1), written out by hand
+    assert proc.stderr.decode() == (
+        'chunkstream: stats: {"streams": 2, "ok": 2, "failed": 0, "chunks": 4, '
+        f'"bytes": {2 * len(body)}, "errors": {{}}, "warnings": {{}}, "usage": {{"streams": 2, '
+        f'"prompt_tokens": {total}, "completion_tokens": 2, "total_tokens": {total}}}}}\n'
+    )
+
+
+def strict_json(text: str) -> Any:
+    """json.loads that refuses NaN, Infinity and -Infinity, as RFC 8259 does."""
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_non_finite_floats_are_written_as_null_with_a_warning_naming_them(
+    tmp_path: Path,
+) -> None:
+    extra = '"x_score":1e999,"x_nan":NaN,"x_low":-1e999,'
+    path = tmp_path / "nan.sse"
+    path.write_text(f"data: {chunk_line(extra)}\n\ndata: [DONE]\n\n")
+    warned = [
+        "Infinity at .x_score is not JSON: written as null",
+        "NaN at .x_nan is not JSON: written as null",
+        "-Infinity at .x_low is not JSON: written as null",
+    ]
+    # One completion: valid JSON on stdout, the changes on stderr.
+    proc = inproc(path)
+    assert proc.returncode == 0
+    completion = strict_json(proc.stdout.decode())
+    assert (completion["x_score"], completion["x_nan"], completion["x_low"]) == (None,) * 3
+    assert proc.stderr.decode() == "".join(f"chunkstream: warning: {w}\n" for w in warned)
+    # JSON Lines: the warnings are in the line too.
+    line = strict_json(inproc("--jsonl", path).stdout.decode())
+    assert [(w["kind"], w["message"], w["path"]) for w in line["warnings"]] == [
+        ("non_finite", w, p) for w, p in zip(warned, [".x_score", ".x_nan", ".x_low"], strict=True)
+    ]
+    # --chunks: each chunk as valid JSON.
+    proc = inproc("--chunks", path)
+    assert strict_json(proc.stdout.decode())["x_score"] is None
+    assert proc.stderr.decode() == "".join(f"chunkstream: warning: {w}\n" for w in warned)
+    # A failed stream's partial completion.
+    path.write_text(f"data: {chunk_line(extra, finish='null')}\n\n")
+    line = strict_json(inproc("--jsonl", path).stdout.decode())
+    assert line["error"]["type"] == "TruncatedStreamError"
+    assert line["partial"]["x_score"] is None
+    assert [w["message"] for w in line["warnings"]] == warned
+
+
+def test_stderr_lines_escape_control_characters_from_providers_and_file_names(
+    tmp_path: Path,
+) -> None:
+    # The provider's message holds a newline, an ESC sequence and a line separator (all as
+    # JSON escapes in the stream): shown escaped, one line.
+    message = "boom\\nchunkstream: error: forged \\u001b[2J\\u2028x"
+    path = tmp_path / "inband.sse"
+    path.write_text(f'data: {{"error": {{"message": "{message}"}}}}\n\n')
+    proc = cli(path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        "chunkstream: error: the provider sent an error: boom\\nchunkstream: error: forged "
+        "\\x1b[2J\\u2028x (chunk 0, byte 0)\n"
+    )
+    # A file name holding a newline and an ESC: in stderr lines and --text headers.
+    named = tmp_path / "a\nb\x1b[31m.sse"
+    named.write_bytes(path.read_bytes())
+    proc = cli("-q", named, path)
+    escaped = str(named).replace("\n", "\\n").replace("\x1b", "\\x1b")
+    assert proc.stderr.decode().splitlines()[0] == (
+        f"chunkstream: error: {escaped}: the provider sent an error: boom\\nchunkstream: "
+        "error: forged \\x1b[2J\\u2028x (chunk 0, byte 0)"
+    )
+    assert len(proc.stderr.decode().splitlines()) == 2
+    good = tmp_path / "ok\r.sse"
+    good.write_bytes((ROOT / fixture("openai-text-usage")).read_bytes())
+    proc = cli("--text", good, good)
+    header = "==> " + str(good).replace("\r", "\\r") + " <=="
+    assert proc.stdout.decode().splitlines()[0] == header
+    # Usage errors quote arguments as given: escaped too.
+    proc = cli("--bogus\nx\x1b", path)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines()[-1] == (
+        "chunkstream: error: unrecognized arguments: --bogus\\nx\\x1b"
+    )
