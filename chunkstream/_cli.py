@@ -65,14 +65,18 @@ inputs:
              ([DONE] on a line of its own ends it; a cut last line is a chunk that is not
              JSON). Errors name the line, "line 3: ..." (1-based); their chunk number counts
              the non-blank lines (0-based) and their byte offset is the line's in the file.
+             A line longer than --max-event-bytes is never held: it is skipped like an
+             event over the limit (a warning, or an error unless --lenient).
     records  JSON Lines of records holding a whole SSE body in a string field named with
              --field (dotted path, e.g. response.body); chosen by --field. One stream per
              record, named FILE:LINE (1-based line number). A record that is not JSON, or
-             has no such field, or whose field is not a string, is a failed input.
+             has no such field, or whose field is not a string, is a failed input; so is
+             a record longer than --max-record-bytes (it is counted, not held).
     har      a HAR file (first key "log"): every entry whose response is text/event-stream
              (content.mimeType or the Content-Type header) is one stream, named FILE#N
              where N indexes log.entries (0-based); base64 bodies are decoded. A HAR with no
-             such entry, or an entry without content.text, is a failed input.
+             such entry, or an entry without content.text, is a failed input. A HAR is
+             one JSON document, parsed whole: one over --max-record-bytes is not read.
 
 output:
   One input holding one stream (sse or chunks): the assembled completion as JSON (2-space
@@ -93,9 +97,14 @@ output:
   {"event", "data", "id", "retry", "offset"}. --chunks prints each chunk's JSON, checked one
   by one (consistency between chunks is checked by the default mode). With several inputs
   each line is {"source": S, "event": {...}} or {"source": S, "chunk": {...}}.
+  JSON output is valid JSON only: a NaN or Infinity (from 1e999 or NaN in a vendor field) is
+  written as null, with a warning of kind "non_finite" naming its path; integers of any
+  size are written exactly.
   Warnings and errors always go to stderr, one line each: "chunkstream: warning: ..." and
   "chunkstream: error: ..." (with "SOURCE: " first when the output names sources). With
-  --text and --quiet they go to stderr only.
+  --text and --quiet they go to stderr only. Control characters in them (from a provider's
+  message or a file name) are escaped: \\n, \\x1b, \\u2028; so are they in the "==> SOURCE <=="
+  lines. --text writes the content itself as it is.
   --stats ends with one line on stderr: chunkstream: stats: {"streams", "ok", "failed",
   "chunks", "bytes", "errors": {type: n}, "warnings": {kind: n}, "usage": {"streams",
   "prompt_tokens", "completion_tokens", "total_tokens"}} (tokens summed from each completed
