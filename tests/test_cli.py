@@ -1572,3 +1572,37 @@ def test_stderr_lines_escape_control_characters_from_providers_and_file_names(
     assert proc.stderr.decode().splitlines()[-1] == (
         "chunkstream: error: unrecognized arguments: --bogus\\nx\\x1b"
     )
+
+
+def test_chunk_line_locations_hold_across_any_layout(tmp_path: Path) -> None:
+    # Lines of varied layout (blank lines, CRLF, whitespace around, a BOM, lines over the
+    # limit): every warning names the line that caused it and that line's offset in the file,
+    # both found here from the bytes written.
+    import random
+
+    rng = random.Random(12)
+    good = chunk_line(finish="null")
+    lines = []
+    for _ in range(600):
+        kind = rng.random()
+        text = good if kind < 0.85 else "not json" if kind < 0.93 else '{"x": "' + "y" * 1200 + '"}'
+        line = rng.choice(["", "", " ", "\t"]) + text + rng.choice(["", "", "\r", "  "])
+        lines.append(line)
+        if rng.random() < 0.15:
+            lines.append(rng.choice(["", " ", "\r"]))
+    data = ("\ufeff" + "\n".join(lines) + "\n").encode()
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(data)
+    starts = [0]
+    for raw in data.split(b"\n")[:-1]:
+        starts.append(starts[-1] + len(raw) + 1)
+    out = jsonl(inproc("--lenient", "--jsonl", "--max-event-bytes", 1000, path).stdout)
+    warnings = out[0]["warnings"]
+    located = [w for w in warnings if w["message"].startswith("line ")]
+    assert len(located) == sum(1 for line in lines if "not json" in line or "yyy" in line)
+    for w in located:
+        n = int(w["message"].split(":")[0][5:])
+        raw = data.split(b"\n")[n - 1]
+        assert w["byte_offset"] == (3 if n == 1 else starts[n - 1]), w
+        assert (b"not json" in raw) == ("expected JSON" in w["message"]), w
+        assert (b"yyy" in raw) == ("max_event_bytes" in w["message"]), w
