@@ -41,6 +41,7 @@ _BOM = b"\xef\xbb\xbf"
 _FILLER = b"x" * _READ_SIZE  # stands for a chunk line over the limit (see _ChunkLines)
 _JSON_WS = b" \t\r\n"
 _ASCII_WS = " \t\n\r\x0b\x0c"  # what may surround [DONE] (as the stream layer reads it)
+_ASCII_WS_BYTES = _ASCII_WS.encode()
 _STDIN = "<stdin>"
 # A record (one line) or a HAR file is one JSON document, parsed whole: this bounds it. A HAR
 # costs about twice its size while parsed, then what its bodies hold.
@@ -568,10 +569,11 @@ class _ChunkLines(_Body):
                 synthetic += len(event)
                 yield event
                 continue
-            if data == b"[DONE]" or (limit is not None and len(event) - 2 > limit):
+            is_done = len(data) < 64 and data.strip(_ASCII_WS_BYTES) == b"[DONE]"  # _is_done
+            if is_done or (limit is not None and len(event) - 2 > limit):
                 # [DONE], or an event the library skips for its size ("data: " and the data
                 # over the limit): not a chunk, located by its event offset alone.
-                done = data == b"[DONE]"
+                done = is_done
                 self._where[synthetic] = (offset, lineno)
                 prev = None
             else:
