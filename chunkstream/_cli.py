@@ -9,15 +9,17 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import bisect
 import fnmatch
 import json
 import os
 import re
 import sys
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from . import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -36,9 +38,14 @@ from . import (
 
 _READ_SIZE = 64 * 1024  # the most one read takes; reads return what is there (pipes, tail -f)
 _BOM = b"\xef\xbb\xbf"
+_FILLER = b"x" * _READ_SIZE  # stands for a chunk line over the limit (see _ChunkLines)
 _JSON_WS = b" \t\r\n"
 _ASCII_WS = " \t\n\r\x0b\x0c"  # what may surround [DONE] (as the stream layer reads it)
+_ASCII_WS_BYTES = _ASCII_WS.encode()
 _STDIN = "<stdin>"
+# A record (one line) or a HAR file is one JSON document, parsed whole: this bounds it. A HAR
+# costs about twice its size while parsed, then what its bodies hold.
+DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 _FORMATS = ("sse", "chunks", "records", "har")
 _CONTAINERS = ("records", "har")  # formats holding several streams: always JSON Lines
 
@@ -59,14 +66,18 @@ inputs:
              ([DONE] on a line of its own ends it; a cut last line is a chunk that is not
              JSON). Errors name the line, "line 3: ..." (1-based); their chunk number counts
              the non-blank lines (0-based) and their byte offset is the line's in the file.
+             A line longer than --max-event-bytes is never held: it is skipped like an
+             event over the limit (a warning, or an error unless --lenient).
     records  JSON Lines of records holding a whole SSE body in a string field named with
              --field (dotted path, e.g. response.body); chosen by --field. One stream per
              record, named FILE:LINE (1-based line number). A record that is not JSON, or
-             has no such field, or whose field is not a string, is a failed input.
+             has no such field, or whose field is not a string, is a failed input; so is
+             a record longer than --max-record-bytes (it is counted, not held).
     har      a HAR file (first key "log"): every entry whose response is text/event-stream
              (content.mimeType or the Content-Type header) is one stream, named FILE#N
              where N indexes log.entries (0-based); base64 bodies are decoded. A HAR with no
-             such entry, or an entry without content.text, is a failed input.
+             such entry, or an entry without content.text, is a failed input. A HAR is
+             one JSON document, parsed whole: one over --max-record-bytes is not read.
 
 output:
   One input holding one stream (sse or chunks): the assembled completion as JSON (2-space
@@ -87,9 +98,14 @@ output:
   {"event", "data", "id", "retry", "offset"}. --chunks prints each chunk's JSON, checked one
   by one (consistency between chunks is checked by the default mode). With several inputs
   each line is {"source": S, "event": {...}} or {"source": S, "chunk": {...}}.
+  JSON output is valid JSON only: a NaN or Infinity (from 1e999 or NaN in a vendor field) is
+  written as null, with a warning of kind "non_finite" naming its path; integers of any
+  size are written exactly.
   Warnings and errors always go to stderr, one line each: "chunkstream: warning: ..." and
   "chunkstream: error: ..." (with "SOURCE: " first when the output names sources). With
-  --text and --quiet they go to stderr only.
+  --text and --quiet they go to stderr only. Control characters in them (from a provider's
+  message or a file name) are escaped: \\n, \\x1b, \\u2028; so are they in the "==> SOURCE <=="
+  lines. --text writes the content itself as it is.
   --stats ends with one line on stderr: chunkstream: stats: {"streams", "ok", "failed",
   "chunks", "bytes", "errors": {type: n}, "warnings": {kind: n}, "usage": {"streams",
   "prompt_tokens", "completion_tokens", "total_tokens"}} (tokens summed from each completed
@@ -146,6 +162,28 @@ def _fix(text: str) -> str:
     return text
 
 
+def _escapes() -> dict[int, str]:
+    """What a line for a terminal must not hold raw, and how it is shown instead: C0 and C1
+    controls and DEL (an ESC starts a terminal escape sequence; CR, LF, VT, FF and NEL end or
+    move the line), the Unicode line and paragraph separators, the bidirectional controls
+    (they reorder what is shown) and lone surrogates (not encodable)."""
+    table = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+    table.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+    for c in [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
+              *range(0x2066, 0x206A), *range(0xD800, 0xE000)]:  # fmt: skip
+        table[c] = f"\\u{c:04x}"
+    return table
+
+
+_ESCAPES = _escapes()
+
+
+def _escape(text: str) -> str:
+    """One line, safe to show on a terminal: every character in _ESCAPES written as a Python
+    escape (``\\n``, ``\\x1b``, ``\\u2028``); all else as it is."""
+    return text.translate(_ESCAPES)
+
+
 def _encode(text: str) -> bytes:
     """A body held as a JSON string (records, HAR) -> its bytes."""
     try:
@@ -154,17 +192,102 @@ def _encode(text: str) -> bytes:
         return text.encode("utf-8", "surrogatepass")
 
 
-def _dumps(obj: Any, pretty: bool) -> bytes:
-    text = (
-        json.dumps(obj, ensure_ascii=False, indent=2)
-        if pretty
-        else json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    )
+# JSON output is valid JSON only (RFC 8259 has no NaN or Infinity): a non-finite float in
+# a vendor field is written as null, as JavaScript's JSON.stringify does, and the change is
+# reported as a warning naming its path. Integers of any size are written exactly, past
+# Python's limit on int -> str conversion (sys.get_int_max_str_digits()).
+_BIG_BITS = 1900  # an int this wide may exceed the smallest allowed limit (640 digits)
+
+
+def _int_text(n: int) -> str:
+    """The decimal digits of any int, whatever sys.get_int_max_str_digits() says."""
+    if n < 0:
+        return "-" + _int_text(-n)
+    if n.bit_length() <= _BIG_BITS:
+        return str(n)
+    parts: list[int] = []
+    while n:
+        n, part = divmod(n, 10**500)
+        parts.append(part)
+    return str(parts[-1]) + "".join(format(p, "0500d") for p in reversed(parts[:-1]))
+
+
+def _clean(obj: Any, path: str, changed: list[tuple[str, str]], big: list[int]) -> Any:
+    """A copy of ``obj`` that json.dumps can write: non-finite floats become None (listed in
+    ``changed`` with their path), wide ints become placeholders (listed in ``big``)."""
+    t = type(obj)
+    if t is float:
+        if obj - obj == 0:  # finite
+            return obj
+        changed.append(
+            (path or ".", "NaN" if obj != obj else "Infinity" if obj > 0 else "-Infinity")
+        )
+        return None
+    if t is int:
+        if obj.bit_length() <= _BIG_BITS:
+            return obj
+        big.append(obj)
+        return _BigInt(len(big) - 1)
+    if t is dict:
+        return {k: _clean(v, f"{path}.{k}", changed, big) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [_clean(v, f"{path}[{i}]", changed, big) for i, v in enumerate(obj)]
+    return obj
+
+
+class _BigInt(str):
+    """Stands for a wide int in the JSON text until its digits are put in."""
+
+    __slots__ = ()
+
+    def __new__(cls, index: int) -> _BigInt:
+        return super().__new__(cls, f"\x00{_NONCE}:{index}\x00")
+
+
+_NONCE = os.urandom(6).hex()
+
+
+def _json_text(
+    obj: Any, changed: list[tuple[str, str]] | None = None, ascii: bool = False, **kw: Any
+) -> str:
+    """json.dumps, valid JSON only (see above); the paths of the floats written as null are
+    appended to ``changed``."""
+    try:
+        return json.dumps(obj, ensure_ascii=ascii, allow_nan=False, **kw)
+    except ValueError:  # a non-finite float, or an int too wide for str()
+        pass
+    found: list[tuple[str, str]] = []
+    big: list[int] = []
+    text = json.dumps(_clean(obj, "", found, big), ensure_ascii=ascii, allow_nan=False, **kw)
+    for i, n in enumerate(big):
+        text = text.replace(f'"\\u0000{_NONCE}:{i}\\u0000"', _int_text(n), 1)
+    if changed is not None:
+        changed.extend(found)
+    return text
+
+
+def _dumps(obj: Any, pretty: bool, changed: list[tuple[str, str]] | None = None) -> bytes:
+    kw: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
+    text = _json_text(obj, changed, **kw)
     try:
         return text.encode("utf-8") + b"\n"
     except UnicodeEncodeError:  # a lone surrogate in a vendor field: escape, stay valid JSON
-        text = json.dumps(obj, indent=2) if pretty else json.dumps(obj, separators=(",", ":"))
-        return text.encode("ascii") + b"\n"
+        return _json_text(obj, None, ascii=True, **kw).encode("ascii") + b"\n"
+
+
+def _not_json(
+    changed: Sequence[tuple[str, str]], chunk_index: int | None = None
+) -> list[StreamWarning]:
+    """The warnings for the non-finite floats written as null."""
+    return [
+        StreamWarning(
+            kind="non_finite",
+            message=f"{value} at {path} is not JSON: written as null",
+            chunk_index=chunk_index,
+            path=path,
+        )
+        for path, value in changed
+    ]
 
 
 def _error_dict(exc: BaseException) -> dict[str, Any]:
@@ -302,34 +425,54 @@ def _decide(head: bytearray, first: int, searched: int, eof: bool, cap: int | No
     return "sse"
 
 
-def _lines(blocks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
-    """Split reads into lines: (1-based line number, byte offset, line without "\\n").
-    Each read is searched once; a line spanning reads is joined once."""
+def _lines(
+    blocks: Iterable[bytes], cap: int | None
+) -> Iterator[tuple[int, int, bytes | None, int]]:
+    """Split reads into lines: (1-based line number, byte offset, line without "\\n", its
+    size). Each read is searched once; a line spanning reads is joined once. A line longer
+    than ``cap`` is never held: its bytes are dropped as they come, and it is yielded as None
+    (with its size) once its end is seen."""
     parts: list[bytes] = []
+    held = 0  # bytes in parts
+    over = False  # the line being collected is longer than cap: counted, not kept
     lineno = 0
     pos = 0  # offset of the current read
     start = 0  # offset of the line being collected
+    line: bytes | None
     for block in blocks:
         i = 0
         while True:
             j = block.find(b"\n", i)
             if j < 0:
                 break
-            if parts:
-                parts.append(block[i:j])
-                line = b"".join(parts)
+            if over or parts:
+                size = held + j - i
+                if over or (cap is not None and size > cap):
+                    line = None
+                else:
+                    parts.append(block[i:j])
+                    line = b"".join(parts)
                 parts = []
+                held = 0
+                over = False
             else:
-                line = block[i:j]
+                size = j - i
+                line = block[i:j] if cap is None or size <= cap else None
             lineno += 1
-            yield lineno, start, line
+            yield lineno, start, line, size
+            line = None  # not held while the consumer works on the next one
             start = pos + j + 1
             i = j + 1
         if i < len(block):
-            parts.append(block[i:])
+            held += len(block) - i
+            if over or (cap is not None and held > cap):
+                over = True
+                parts = []
+            else:
+                parts.append(block[i:])
         pos += len(block)
-    if parts:
-        yield lineno + 1, start, b"".join(parts)
+    if parts or over:
+        yield lineno + 1, start, None if over else b"".join(parts), held
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,20 +503,60 @@ class _Body:
 class _ChunkLines(_Body):
     """JSON Lines of chunk objects, handed to the stream layer as an event stream: each
     non-blank line is the data of one event, so every rule of the library ([DONE], in-band
-    errors, lenient repairs, truncation) applies unchanged. Locations are mapped back: the
-    chunk numbers are the same (one event per line); byte offsets become the line's offset in
-    the file and messages start with "line N: "."""
+    errors, lenient repairs, truncation, max_event_bytes) applies unchanged. Locations are
+    mapped back: the chunk numbers are the same (one event per line); byte offsets become the
+    line's offset in the file and messages start with "line N: ".
+
+    A line longer than ``max_event_bytes`` is never held (see :func:`_lines`): the library
+    is handed an event of filler just over the limit in its place, so that it skips it and
+    says so (a warning, or an error in strict mode) as it does for an event stream.
+
+    The map from event to line is kept in runs, not per line: in a run of lines laid out
+    alike (same whitespace and blank lines between them) the file offset and line number of
+    chunk c follow from its event offset and c, so a file of millions of short lines costs a
+    few runs. Locations given by event offset alone (an oversized event, [DONE]) are kept
+    one by one: [DONE] and the lines over the limit, which are few.
+    """
 
     sse = False
 
-    def __init__(self, blocks: Iterable[bytes]) -> None:
+    def __init__(self, blocks: Iterable[bytes], max_event_bytes: int | None) -> None:
         super().__init__(blocks)
+        self._limit = max_event_bytes
+        # Runs: the first chunk, its event offset, file offset, line; the change per chunk of
+        # (file offset - event offset) and of the line number (-1: the run has one chunk).
+        self._c0 = array("q")
+        self._s0 = array("q")
+        self._f0 = array("q")
+        self._l0 = array("q")
+        self._k = array("q")
+        self._g = array("q")
         self._where: dict[int, tuple[int, int]] = {}  # event offset -> (file offset, line)
-        self._by_chunk: list[tuple[int, int]] = []
+        self._over: dict[int, int] = {}  # event offset of a filler event -> the line's size
+        self._chunks = 0
 
     def reads(self) -> Iterator[bytes]:
+        limit = self._limit
         synthetic = 0
-        for lineno, offset, line in _lines(super().reads()):
+        done = False
+        prev: tuple[int, int, int] | None = None  # the last chunk's event offset, offset, line
+        runs = self._c0
+        for lineno, offset, line, size in _lines(super().reads(), limit):
+            if line is None:  # longer than the limit: filler the library skips
+                assert limit is not None
+                if not done:
+                    self._where[synthetic] = (offset, lineno)
+                    self._over[synthetic] = size
+                prev = None
+                yield b"data: "
+                left = filler = max(limit - 5, 0)  # "data: " and these: one byte over
+                while left > 0:
+                    piece = _FILLER if left >= len(_FILLER) else _FILLER[:left]
+                    left -= len(piece)
+                    yield piece
+                yield b"\n\n"
+                synthetic += 8 + filler
+                continue
             if offset == 0 and line.startswith(_BOM):
                 line, offset = line[3:], 3
             data = line.strip(_JSON_WS)
@@ -382,22 +565,58 @@ class _ChunkLines(_Body):
             # A CR can only be JSON whitespace (a raw one is invalid inside a string); in an
             # event stream it would end the line.
             event = b"data: " + data.replace(b"\r", b" ") + b"\n\n"
-            if data != b"[DONE]":
+            if done:  # the library reads on only to count what it ignores
+                synthetic += len(event)
+                yield event
+                continue
+            is_done = len(data) < 64 and data.strip(_ASCII_WS_BYTES) == b"[DONE]"  # _is_done
+            if is_done or (limit is not None and len(event) - 2 > limit):
+                # [DONE], or an event the library skips for its size ("data: " and the data
+                # over the limit): not a chunk, located by its event offset alone.
+                done = is_done
                 self._where[synthetic] = (offset, lineno)
-                self._by_chunk.append((offset, lineno))
+                prev = None
+            else:
+                c = self._chunks
+                self._chunks = c + 1
+                if prev is not None and len(runs) and self._g[-1] < 0:
+                    self._k[-1] = (offset - prev[1]) - (synthetic - prev[0])
+                    self._g[-1] = lineno - prev[2]
+                elif (
+                    prev is None
+                    or (offset - prev[1]) - (synthetic - prev[0]) != self._k[-1]
+                    or lineno - prev[2] != self._g[-1]
+                ):
+                    runs.append(c)
+                    self._s0.append(synthetic)
+                    self._f0.append(offset)
+                    self._l0.append(lineno)
+                    self._k.append(0)
+                    self._g.append(-1)
+                prev = (synthetic, offset, lineno)
             synthetic += len(event)
             yield event
 
-    def _place(self, chunk_index: int | None, byte_offset: int | None) -> tuple[int, int] | None:
-        if byte_offset is not None:
-            return self._where.get(byte_offset)
-        if chunk_index is not None and chunk_index < len(self._by_chunk):
-            return self._by_chunk[chunk_index]
-        return None
+    def _place(
+        self, chunk_index: int | None, byte_offset: int | None
+    ) -> tuple[int | None, int] | None:
+        if byte_offset is not None and byte_offset in self._where:
+            return self._where[byte_offset]
+        if chunk_index is None or not 0 <= chunk_index < self._chunks:
+            return None
+        i = bisect.bisect_right(self._c0, chunk_index) - 1
+        steps = chunk_index - self._c0[i]
+        lineno = self._l0[i] + self._g[i] * steps
+        if byte_offset is None:
+            return None, lineno
+        return self._f0[i] + (byte_offset - self._s0[i]) + self._k[i] * steps, lineno
 
     def relocate(self, exc: ChunkstreamError) -> None:
         if exc.chunk_index is None and exc.byte_offset is None:
             return
+        size = self._over.get(exc.byte_offset) if exc.byte_offset is not None else None
+        if size is not None and isinstance(exc, SSEError):  # the size it names is the filler's
+            exc.reason = f"event exceeds max_event_bytes ({exc.limit}): the line is {size} bytes"
         place = self._place(exc.chunk_index, exc.byte_offset)
         if place is None:
             exc.byte_offset = None
@@ -691,6 +910,7 @@ class _Run:
         self.args = args
         self.strict = not args.lenient
         self.max_event_bytes: int | None = args.max_event_bytes or None
+        self.max_record_bytes: int | None = args.max_record_bytes or None
         self.mode = "completion"
         for mode in ("text", "events", "chunks", "quiet"):
             if getattr(args, mode):
@@ -710,7 +930,7 @@ class _Run:
     def say(self, line: str) -> None:
         self.progress.clear()
         try:
-            self.stderr.write(line + "\n")
+            self.stderr.write(_escape(line) + "\n")
             self.stderr.flush()
         except (OSError, ValueError):
             pass
@@ -746,7 +966,7 @@ class _Run:
             self.tick(final=True)
             self.progress.clear()
             if self.args.stats:
-                self.say("chunkstream: stats: " + json.dumps(self.stats.to_dict()))
+                self.say("chunkstream: stats: " + _json_text(self.stats.to_dict()))
         return 1 if self.stats.failed else 0
 
     def _walk(self, top: str) -> list[str]:
@@ -778,7 +998,7 @@ class _Run:
             elif fmt == "har":
                 self._har(name, reader)
             elif fmt == "chunks":
-                self._stream(name, _ChunkLines(reader.blocks()), self.batch)
+                self._stream(name, _ChunkLines(reader.blocks(), self.max_event_bytes), self.batch)
             else:
                 self._stream(name, _Body(reader.blocks()), self.batch)
         except OSError as exc:  # reading failed outside a stream (sniffing, a HAR, records)
@@ -790,7 +1010,13 @@ class _Run:
     def _records(self, name: str, reader: _Reader) -> None:
         path = self.args.field.split(".")
         seen = False
-        for lineno, _offset, line in _lines(reader.blocks()):
+        cap = self.max_record_bytes
+        for lineno, _offset, line, size in _lines(reader.blocks(), cap):
+            if line is None:  # longer than the limit: counted as it went by, never held
+                seen = True
+                what = f"the record is {size} bytes, over --max-record-bytes ({cap}): not read"
+                self._failed(f"{name}:{lineno}", _InputError(what))
+                continue
             if not line.strip(_JSON_WS):
                 continue
             seen = True
@@ -801,9 +1027,13 @@ class _Run:
                 why = _json_why(exc)
                 self._failed(source, _InputError(f"the record is not JSON ({why})"))
                 continue
+            del line
             body = _lookup(record, path)
             if type(body) is str:
-                self._stream(source, _Body([_encode(body)]), True)
+                raw = _encode(body)
+                del record, body  # only the bytes are needed now
+                self._stream(source, _Body([raw]), True)
+                del raw
                 continue
             if type(record) is not dict:
                 what = f"the record is {_kind(record)}, expected a JSON object"
@@ -819,20 +1049,35 @@ class _Run:
             self._failed(name, _InputError("no record in the input"))
 
     def _har(self, name: str, reader: _Reader) -> None:
-        data = b"".join(reader.blocks())
+        """A HAR is one JSON document: it is read whole (up to --max-record-bytes), but held
+        once at a time: the bytes until they are decoded, the text until it is parsed, and
+        each entry only until its stream is done."""
+        cap = self.max_record_bytes
+        data = bytearray()
+        for block in reader.blocks():
+            data += block
+            if cap is not None and len(data) > cap:
+                what = f"not read: the HAR file is over --max-record-bytes ({cap} bytes)"
+                self._failed(name, _InputError(what))
+                return
         try:
-            doc = json.loads(data)
+            whole = data.decode(json.detect_encoding(data))
+            del data
+            doc = json.loads(whole)
         except (ValueError, RecursionError) as exc:
             why = _json_why(exc)
             self._failed(name, _InputError(f"not a HAR file: the JSON does not parse ({why})"))
             return
+        del whole
         log = doc.get("log") if type(doc) is dict else None
         entries = log.get("entries") if type(log) is dict else None
+        del doc, log
         if type(entries) is not list:
             self._failed(name, _InputError("not a HAR file: no log.entries list"))
             return
         found = 0
-        for i, entry in enumerate(entries):
+        for i in range(len(entries)):
+            entry, entries[i] = entries[i], None  # dropped once its stream is done
             response = entry.get("response") if type(entry) is dict else None
             if type(response) is not dict or not _is_event_stream(response):
                 continue
@@ -853,7 +1098,9 @@ class _Run:
                     continue
             else:
                 body = _encode(text)
+            del entry, response, content, text
             self._stream(source, _Body([body]), True)
+            del body
         if not found:
             message = f"no text/event-stream response among the HAR's {len(entries)} entries"
             self._failed(name, _InputError(message))
@@ -863,7 +1110,7 @@ class _Run:
     def _stream(self, source: str, body: _Body, wrapped: bool) -> None:
         counter = _Counter(self.max_event_bytes) if self.args.stats else None
         if self.mode == "text" and wrapped:
-            header = ("\n" if self.text_sources else "") + f"==> {source} <==\n"
+            header = ("\n" if self.text_sources else "") + f"==> {_escape(source)} <==\n"
             self.out.write(header.encode("utf-8", "replace"))
             self.text_sources += 1
         try:
@@ -924,18 +1171,27 @@ class _Run:
         if text is not None:
             text.finish(completion)
         warnings = [body.warning(w) for w in completion.warnings]
-        self._warn(source, warnings, wrapped)
         if self.mode == "completion":
+            changed: list[tuple[str, str]] = []
             if wrapped:
                 line = {
                     "source": source,
                     "completion": completion.to_dict(),
                     "warnings": [_warning_dict(w) for w in warnings],
                 }
-                self.out.write(_dumps(line, pretty=False))
+                data = _dumps(line, False, changed)
+                if changed:  # rare: written again with the warnings that say so
+                    warnings += _not_json([(p[len(".completion") :], v) for p, v in changed])
+                    line["warnings"] = [_warning_dict(w) for w in warnings]
+                    data = _dumps(line, False)
             else:
-                self.out.write(_dumps(completion.to_dict(), pretty=True))
+                data = _dumps(completion.to_dict(), True, changed)
+                warnings += _not_json(changed)
+            self._warn(source, warnings, wrapped)
+            self.out.write(data)
             self.out.flush()
+        else:
+            self._warn(source, warnings, wrapped)
         self.stats.usage(completion.usage)
         self._succeeded()
 
@@ -1000,12 +1256,22 @@ class _Run:
     def _chunks(self, source: str, body: _Body, wrapped: bool, counter: _Counter | None) -> None:
         decoder = ChunkDecoder(self.strict, max_event_bytes=self.max_event_bytes)
         usage: Usage | None = None
+        shown: list[StreamWarning] = []  # non-finite floats written as null
+        changed: list[tuple[str, str]] = []
 
         def emit(chunks: Iterable[ChatCompletionChunk]) -> None:
             nonlocal usage
             for chunk in chunks:
                 d = chunk.to_dict()
-                self.out.write(_dumps({"source": source, "chunk": d} if wrapped else d, False))
+                self.out.write(
+                    _dumps(d, False, changed)
+                    if not wrapped
+                    else _dumps({"source": source, "chunk": d}, False, changed)
+                )
+                if changed:
+                    cut = len(".chunk") if wrapped else 0
+                    shown.extend(_not_json([(p[cut:], v) for p, v in changed]))
+                    changed.clear()
                 if chunk.usage is not None:
                     usage = chunk.usage  # the last non-null usage, as the assembler keeps it
 
@@ -1022,10 +1288,11 @@ class _Run:
             emit(exc.chunks)  # they came before the error: show them
             body.relocate(exc)
             self.out.flush()
-            self._failed(source, exc, wrapped, [body.warning(w) for w in decoder.warnings])
+            warnings = [body.warning(w) for w in decoder.warnings]
+            self._failed(source, exc, wrapped, warnings + shown)
             return
         self.out.flush()
-        self._warn(source, [body.warning(w) for w in decoder.warnings], wrapped)
+        self._warn(source, [body.warning(w) for w in decoder.warnings] + shown, wrapped)
         self.stats.usage(usage)
         self._succeeded()
 
@@ -1054,9 +1321,7 @@ class _Run:
         self.stats.failed += 1
         error = _error_dict(exc)
         self.stats.errors[error["type"]] = self.stats.errors.get(error["type"], 0) + 1
-        self._warn(source, warnings, wrapped)
-        prefix = f"{source}: " if wrapped else ""
-        self.say(f"chunkstream: error: {prefix}{exc}")
+        data = None
         if wrapped and self.mode in ("completion", "events", "chunks"):
             line: dict[str, Any] = {
                 "source": source,
@@ -1065,7 +1330,17 @@ class _Run:
             }
             if partial is not None:
                 line["partial"] = partial.to_dict()
-            self.out.write(_dumps(line, pretty=False))
+            changed: list[tuple[str, str]] = []
+            data = _dumps(line, False, changed)
+            if changed:  # rare: written again with the warnings that say so
+                warnings = [*warnings, *_not_json([(p[len(".partial") :], v) for p, v in changed])]
+                line["warnings"] = [_warning_dict(w) for w in warnings]
+                data = _dumps(line, False)
+        self._warn(source, warnings, wrapped)
+        prefix = f"{source}: " if wrapped else ""
+        self.say(f"chunkstream: error: {prefix}{exc}")
+        if data is not None:
+            self.out.write(data)
             self.out.flush()
         self.tick()
 
@@ -1123,8 +1398,15 @@ def _non_negative(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's usage errors quote arguments as given: shown escaped, on one line."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(_escape(message))
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="chunkstream",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -1196,6 +1478,14 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_EVENT_BYTES,
         metavar="N",
         help=f"the most one event may hold; 0 = no limit (default: {DEFAULT_MAX_EVENT_BYTES})",
+    )
+    p.add_argument(
+        "--max-record-bytes",
+        type=_non_negative,
+        default=DEFAULT_MAX_RECORD_BYTES,
+        metavar="N",
+        help="the most one record line (records) or one HAR file may hold; 0 = no limit "
+        f"(default: {DEFAULT_MAX_RECORD_BYTES})",
     )
     p.add_argument("-V", "--version", action="version", version=f"chunkstream {__version__}")
     return p

@@ -1340,3 +1340,269 @@ def test_readme_command_line_examples_print_what_they_show(tmp_path: Path) -> No
         out = proc.stdout.decode()
         pattern = "".join("(?:.*\n)*?" if s == "..." else re.escape(s) + "\n" for s in shown)
         assert re.fullmatch(pattern, out), f"$ {command}\n{out}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounded inputs (issue 12): every input format is read within a limit, never a whole line or
+# file beyond it; memory is measured with tracemalloc around main() in this process.
+
+
+def traced(*args: object) -> tuple[subprocess.CompletedProcess[bytes], int]:
+    """inproc() with the peak of the memory Python allocated while main() ran."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        proc = inproc(*args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return proc, peak
+
+
+LONG = 4_000_000  # the bytes of a line far over the limits the tests set (1000)
+
+
+def test_a_chunk_line_over_max_event_bytes_is_skipped_without_being_held(tmp_path: Path) -> None:
+    lines = chunk_jsonl("openai-text-usage", done=True).decode().splitlines()
+    long_line = '{"choices": "' + "x" * LONG + '"}'
+    body = "\n".join([lines[0], long_line, *lines[1:]]) + "\n"
+    path = tmp_path / "long.jsonl"
+    path.write_text(body, encoding="utf-8")
+    at = len(lines[0]) + 1  # where line 2 starts
+    # Lenient: the line is skipped with a warning naming it; the stream is whole without it.
+    proc, peak = traced("--lenient", "--max-event-bytes", 1000, path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == expected("openai-text-usage")["strict"]["completion"]
+    assert proc.stderr.decode() == (
+        f"chunkstream: warning: line 2: event exceeds max_event_bytes (1000); skipped it "
+        f"(byte {at})\n"
+    )
+    assert peak < LONG // 4, peak  # the line was never held whole
+    # Strict: an error naming the line and its size.
+    proc, peak = traced("--max-event-bytes", 1000, path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"chunkstream: error: line 2: event exceeds max_event_bytes (1000): the line is "
+        f"{len(long_line)} bytes (byte {at})\n"
+    )
+    assert peak < LONG // 4, peak
+
+
+def test_chunk_lines_after_one_over_the_limit_keep_their_line_numbers(tmp_path: Path) -> None:
+    lines = chunk_jsonl("openai-text-usage").decode().splitlines()
+    long_line = '{"choices": "' + "x" * 5000 + '"}'
+    body = "\n".join([lines[0], long_line, lines[1], "not json", *lines[2:]]) + "\n"
+    path = tmp_path / "long.jsonl"
+    path.write_text(body, encoding="utf-8")
+    at2 = len(lines[0]) + 1
+    at4 = at2 + len(long_line) + 1 + len(lines[1]) + 1
+    proc = inproc("--lenient", "--max-event-bytes", 1000, path)
+    assert proc.stderr.decode().splitlines()[:2] == [
+        f"chunkstream: warning: line 2: event exceeds max_event_bytes (1000); skipped it "
+        f"(byte {at2})",
+        # The skipped line is no chunk: "not json" is the third chunk (chunk 2).
+        "chunkstream: warning: line 4: expected JSON in the event's data (Expecting value: "
+        f"line 1 column 1), got str 'not json'; skipped the chunk (chunk 2, byte {at4})",
+    ]
+
+
+def test_many_short_chunk_lines_cost_no_memory_per_line(tmp_path: Path) -> None:
+    # 60,000 lines of "{}": the map from events back to lines is kept in runs of lines laid
+    # out alike, not one entry per line (it cost about 260 bytes a line: 10 MB -> 939 MB).
+    path = tmp_path / "braces.jsonl"
+    path.write_bytes(b"{}\n" * 60_000)
+    proc, peak = traced("--format", "chunks", "--lenient", "-q", path)
+    assert proc.returncode == 0
+    assert proc.stderr.decode() == (
+        "chunkstream: warning: stream ended before [DONE] and before any choice arrived\n"
+    )
+    assert peak < 3_000_000, peak
+
+
+def test_a_record_over_max_record_bytes_is_a_failed_input_never_held(tmp_path: Path) -> None:
+    good = (ROOT / fixture("openai-text-usage")).read_text(encoding="utf-8")
+    first = json.dumps({"body": "x" * LONG})
+    path = tmp_path / "records.jsonl"
+    path.write_text(first + "\n" + json.dumps({"body": good}) + "\n", encoding="utf-8")
+    proc, peak = traced("--field", "body", "--max-record-bytes", 100_000, "-q", path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"chunkstream: error: {path}:1: the record is {len(first)} bytes, over "
+        "--max-record-bytes (100000): not read\n"
+    )
+    assert peak < LONG // 4, peak
+    # The batch goes on: the second record is assembled.
+    lines = jsonl(inproc("--field", "body", "--max-record-bytes", 100_000, path).stdout)
+    assert [line["source"] for line in lines] == [f"{path}:1", f"{path}:2"]
+    assert lines[1]["completion"] == expected("openai-text-usage")["strict"]["completion"]
+
+
+def test_a_har_over_max_record_bytes_is_not_read(tmp_path: Path) -> None:
+    body = (ROOT / fixture("openai-text-usage")).read_text(encoding="utf-8")
+    path = tmp_path / "big.har"
+    path.write_bytes(har([har_entry("text/event-stream", body)] * 20))
+    proc = inproc("--max-record-bytes", 10_000, path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"chunkstream: error: {path}: not read: the HAR file is over --max-record-bytes "
+        "(10000 bytes)\n"
+    )
+    assert jsonl(proc.stdout)[0]["error"]["type"] == "InputError"
+
+
+def test_a_har_is_held_about_once_not_three_times(tmp_path: Path) -> None:
+    body = (ROOT / fixture("openai-text-usage")).read_text(encoding="utf-8")
+    data = har([har_entry("text/event-stream", body)] * (3_000_000 // len(body)))
+    path = tmp_path / "big.har"
+    path.write_bytes(data)
+    proc, peak = traced("-q", path)
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    # The text and its parsed document at once, at most (it was bytes, text and document:
+    # over three times the file).
+    assert peak < 2.6 * len(data), peak / len(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid JSON and safe stderr (issue 12).
+
+
+def chunk_line(extra: str = "", content: str = "hi", finish: str = '"stop"') -> str:
+    return (
+        '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",' + extra
+        + '"choices":[{"index":0,"delta":{"role":"assistant","content":"' + content
+        + '"},"finish_reason":' + finish + "}]}"
+    )  # fmt: skip
+
+
+def test_stats_over_usage_counts_past_4300_digits_prints_them_exactly(tmp_path: Path) -> None:
+    nines = "9" * 4300  # the most json.loads reads (and str() writes); the sum of two has 4301
+    usage = (
+        '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],'
+        f'"usage":{{"prompt_tokens":{nines},"completion_tokens":1,"total_tokens":{nines}}}}}'
+    )
+    body = f"data: {chunk_line()}\n\ndata: {usage}\n\ndata: [DONE]\n\n".encode()
+    (tmp_path / "a.sse").write_bytes(body)
+    (tmp_path / "b.sse").write_bytes(body)
+    proc = cli("-q", "--stats", tmp_path / "a.sse", tmp_path / "b.sse")  # no traceback
+    assert proc.returncode == 0
+    total = "1" + "9" * 4299 + "8"  # 2 * (10**4300 - 1), written out by hand
+    assert proc.stderr.decode() == (
+        'chunkstream: stats: {"streams": 2, "ok": 2, "failed": 0, "chunks": 4, '
+        f'"bytes": {2 * len(body)}, "errors": {{}}, "warnings": {{}}, "usage": {{"streams": 2, '
+        f'"prompt_tokens": {total}, "completion_tokens": 2, "total_tokens": {total}}}}}\n'
+    )
+
+
+def strict_json(text: str) -> Any:
+    """json.loads that refuses NaN, Infinity and -Infinity, as RFC 8259 does."""
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_non_finite_floats_are_written_as_null_with_a_warning_naming_them(
+    tmp_path: Path,
+) -> None:
+    extra = '"x_score":1e999,"x_nan":NaN,"x_low":-1e999,'
+    path = tmp_path / "nan.sse"
+    path.write_text(f"data: {chunk_line(extra)}\n\ndata: [DONE]\n\n")
+    warned = [
+        "Infinity at .x_score is not JSON: written as null",
+        "NaN at .x_nan is not JSON: written as null",
+        "-Infinity at .x_low is not JSON: written as null",
+    ]
+    # One completion: valid JSON on stdout, the changes on stderr.
+    proc = inproc(path)
+    assert proc.returncode == 0
+    completion = strict_json(proc.stdout.decode())
+    assert (completion["x_score"], completion["x_nan"], completion["x_low"]) == (None,) * 3
+    assert proc.stderr.decode() == "".join(f"chunkstream: warning: {w}\n" for w in warned)
+    # JSON Lines: the warnings are in the line too.
+    line = strict_json(inproc("--jsonl", path).stdout.decode())
+    assert [(w["kind"], w["message"], w["path"]) for w in line["warnings"]] == [
+        ("non_finite", w, p) for w, p in zip(warned, [".x_score", ".x_nan", ".x_low"], strict=True)
+    ]
+    # --chunks: each chunk as valid JSON.
+    proc = inproc("--chunks", path)
+    assert strict_json(proc.stdout.decode())["x_score"] is None
+    assert proc.stderr.decode() == "".join(f"chunkstream: warning: {w}\n" for w in warned)
+    # A failed stream's partial completion.
+    path.write_text(f"data: {chunk_line(extra, finish='null')}\n\n")
+    line = strict_json(inproc("--jsonl", path).stdout.decode())
+    assert line["error"]["type"] == "TruncatedStreamError"
+    assert line["partial"]["x_score"] is None
+    assert [w["message"] for w in line["warnings"]] == warned
+
+
+def test_stderr_lines_escape_control_characters_from_providers_and_file_names(
+    tmp_path: Path,
+) -> None:
+    # The provider's message holds a newline, an ESC sequence and a line separator (all as
+    # JSON escapes in the stream): shown escaped, one line.
+    message = "boom\\nchunkstream: error: forged \\u001b[2J\\u2028x"
+    path = tmp_path / "inband.sse"
+    path.write_text(f'data: {{"error": {{"message": "{message}"}}}}\n\n')
+    proc = cli(path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        "chunkstream: error: the provider sent an error: boom\\nchunkstream: error: forged "
+        "\\x1b[2J\\u2028x (chunk 0, byte 0)\n"
+    )
+    # A file name holding a newline and an ESC: in stderr lines and --text headers.
+    named = tmp_path / "a\nb\x1b[31m.sse"
+    named.write_bytes(path.read_bytes())
+    proc = cli("-q", named, path)
+    escaped = str(named).replace("\n", "\\n").replace("\x1b", "\\x1b")
+    assert proc.stderr.decode().splitlines()[0] == (
+        f"chunkstream: error: {escaped}: the provider sent an error: boom\\nchunkstream: "
+        "error: forged \\x1b[2J\\u2028x (chunk 0, byte 0)"
+    )
+    assert len(proc.stderr.decode().splitlines()) == 2
+    good = tmp_path / "ok\r.sse"
+    good.write_bytes((ROOT / fixture("openai-text-usage")).read_bytes())
+    proc = cli("--text", good, good)
+    header = "==> " + str(good).replace("\r", "\\r") + " <=="
+    assert proc.stdout.decode().splitlines()[0] == header
+    # Usage errors quote arguments as given: escaped too.
+    proc = cli("--bogus\nx\x1b", path)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines()[-1] == (
+        "chunkstream: error: unrecognized arguments: --bogus\\nx\\x1b"
+    )
+
+
+def test_chunk_line_locations_hold_across_any_layout(tmp_path: Path) -> None:
+    # Lines of varied layout (blank lines, CRLF, whitespace around, a BOM, lines over the
+    # limit): every warning names the line that caused it and that line's offset in the file,
+    # both found here from the bytes written.
+    import random
+
+    rng = random.Random(12)
+    good = chunk_line(finish="null")
+    lines = []
+    for _ in range(600):
+        kind = rng.random()
+        text = good if kind < 0.85 else "not json" if kind < 0.93 else '{"x": "' + "y" * 1200 + '"}'
+        line = rng.choice(["", "", " ", "\t"]) + text + rng.choice(["", "", "\r", "  "])
+        lines.append(line)
+        if rng.random() < 0.15:
+            lines.append(rng.choice(["", " ", "\r"]))
+    data = ("\ufeff" + "\n".join(lines) + "\n").encode()
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(data)
+    starts = [0]
+    for raw in data.split(b"\n")[:-1]:
+        starts.append(starts[-1] + len(raw) + 1)
+    out = jsonl(inproc("--lenient", "--jsonl", "--max-event-bytes", 1000, path).stdout)
+    warnings = out[0]["warnings"]
+    located = [w for w in warnings if w["message"].startswith("line ")]
+    assert len(located) == sum(1 for line in lines if "not json" in line or "yyy" in line)
+    for w in located:
+        n = int(w["message"].split(":")[0][5:])
+        raw = data.split(b"\n")[n - 1]
+        assert w["byte_offset"] == (3 if n == 1 else starts[n - 1]), w
+        assert (b"not json" in raw) == ("expected JSON" in w["message"]), w
+        assert (b"yyy" in raw) == ("max_event_bytes" in w["message"]), w
