@@ -679,12 +679,12 @@ class Accumulator:
         caller validates the chunk and merges it with :meth:`merge`, which gives the same
         result (the tests compare the two on every stream, and the state each leaves).
 
-        It changes only text, logprobs and the chunk count: a chunk whose merge would touch
-        any other state goes the long way, so the rules for that state are written once
-        (there). A choice whose last tool-call fragment was refused over ``max_tool_calls``
-        (``refused``: an index-less fragment is skipped, a fragment for an open call ends
-        that) is such a state; so are a new choice (``max_choices``), a finish, and anything
-        that warns (``max_warnings``).
+        It changes only text, logprobs and the chunk count and number: a chunk whose merge
+        would touch any other state goes the long way, so the rules for that state are
+        written once (there). A choice whose last tool-call fragment was refused over
+        ``max_tool_calls`` (``refused``: an index-less fragment is skipped, a fragment for an
+        open call ends that) is such a state; so are a new choice (``max_choices``), a
+        finish, and anything that warns (``max_warnings``).
         """
         if not obj.keys() <= _TOP_KEYS:
             return False
