@@ -677,7 +677,14 @@ class Accumulator:
         tool call already open, with id/model/created the same as held. It checks everything
         it relies on before it changes anything, so ``False`` means "nothing was done": the
         caller validates the chunk and merges it with :meth:`merge`, which gives the same
-        result (the tests compare the two on every stream).
+        result (the tests compare the two on every stream, and the state each leaves).
+
+        It changes only text, logprobs and the chunk count and number: a chunk whose merge
+        would touch any other state goes the long way, so the rules for that state are
+        written once (there). A choice whose last tool-call fragment was refused over
+        ``max_tool_calls`` (``refused``: an index-less fragment is skipped, a fragment for an
+        open call ends that) is such a state; so are a new choice (``max_choices``), a
+        finish, and anything that warns (``max_warnings``).
         """
         if not obj.keys() <= _TOP_KEYS:
             return False
@@ -709,7 +716,7 @@ class Accumulator:
         if type(index) is not int:
             return False
         st = self._choices.get(index)
-        if st is None or st.finish is not None or c.get("finish_reason") is not None:
+        if st is None or st.finish is not None or st.refused or c.get("finish_reason") is not None:
             return False
         lp = c.get("logprobs")
         tokens = None

@@ -31,12 +31,15 @@ with hypothesis in the normal test run.
   chunkstream's errors. Errors pickle and their messages stay short.
 - ``assemble``: ``assemble`` (strict and lenient), ``iter_chunks``, ``Assembler`` (with a
   snapshot after every read), ``ChunkDecoder``, ``aassemble`` and ``aiter_chunks`` on the raw
-  bytes, whole and at cuts derived from the input, with the fast paths on and off: only
+  bytes, whole, at cuts derived from the input and in tiny reads (all of 1, 2 or 3 bytes, or
+  mixed), with the fast paths on and off, under the default limits or small ones drawn from
+  the input (``max_event_bytes`` 1 to 600 or none, ``max_choices`` and ``max_tool_calls`` 1
+  to 3, ``max_warnings`` 0 to 3; the ``models`` target's Accumulator too): only
   ``ChunkstreamError`` escapes, lenient mode raises only for a body that is no event stream,
   every strict error carries ``partial``, every result is equal whatever the cuts and
-  whichever path, every chunk number is merged or warned about, bytes held back at the end
-  are reported, lenient ``iter_chunks`` fed to an ``Accumulator`` gives the completion
-  ``assemble`` gives.
+  whichever path, every chunk number is merged or warned about (or counted past
+  ``max_warnings``), bytes held back at the end are reported, lenient ``iter_chunks`` fed
+  to an ``Accumulator`` gives the completion ``assemble`` gives.
 
 The custom mutator makes structure-aware changes half of the time: it parses an event's JSON
 and puts hostile values in it (``-1``, ``10**15``, ``1e999``, ``NaN``, 5000-digit integers,
@@ -233,17 +236,24 @@ def cut(data: bytes, points: list[int]) -> list[bytes]:
 
 def splits(data: bytes, rng: random.Random, tiny_up_to: int) -> list[list[bytes]]:
     """Other ways to read ``data``: at a few derived cuts, right after every CR (half of a
-    CRLF in each read), and in reads of 1 to 3 bytes when the input is small."""
+    CRLF in each read), and in tiny reads: all of 1, all of 2 or all of 3 bytes, or of 1 to 3
+    bytes each (drawn from the input). A small input is read that way whole; a larger one
+    only in a window of ``tiny_up_to // 4`` bytes somewhere in it, the rest in two reads."""
     out = []
     if len(data) > 1:
         k = rng.randint(1, min(6, len(data) - 1))
         out.append(cut(data, rng.sample(range(1, len(data)), k)))
     if b"\r" in data:
         out.append(cut(data, [m.end() for m in re.finditer(rb"\r", data)]))
-    if len(data) <= tiny_up_to:
-        pos, points = 0, []
-        while pos < len(data):
-            pos += rng.randint(1, 3)
+    if len(data) > 1:
+        start, stop = 0, len(data)
+        if len(data) > tiny_up_to:
+            start = rng.randrange(len(data) - tiny_up_to // 4)
+            stop = start + tiny_up_to // 4
+        size = rng.choice((1, 2, 3, 0))  # 0: each read 1 to 3 bytes
+        pos, points = start, [start]
+        while pos < stop:
+            pos += size or rng.randint(1, 3)
             points.append(pos)
         out.append(cut(data, points))
     return out
@@ -398,7 +408,7 @@ def _sse_run(reads: list[bytes], limit: int | None) -> dict[str, Any]:
 
 def check_sse(data: bytes) -> None:
     rng = rng_for(data)
-    limit = rng.choice((None, DEFAULT_LIMIT, rng.randint(1, 64)))
+    limit = rng.choice((None, DEFAULT_LIMIT, rng.randint(1, 64), rng.randint(1, 3)))
     want = sse_reference(data, limit)
     for reads in [[data], *splits(data, rng, tiny_up_to=1024)]:
         got = _sse_run(reads, limit)
@@ -413,6 +423,44 @@ def check_sse(data: bytes) -> None:
     if limit is None:
         events = [(e.event, e.data, e.id, e.retry, e.offset) for e in iter_events([data])]
         assert events == want["events"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits: the defaults, or small ones drawn from the input.
+
+
+Limits = dict[str, Any]  # Assembler's max_* keyword arguments
+
+DEFAULT_LIMITS: Limits = {
+    "max_event_bytes": DEFAULT_LIMIT,
+    "max_choices": chunkstream.DEFAULT_MAX_CHOICES,
+    "max_tool_calls": chunkstream.DEFAULT_MAX_TOOL_CALLS,
+    "max_warnings": chunkstream.DEFAULT_MAX_WARNINGS,
+}
+
+
+def limits_for(rng: random.Random) -> Limits:
+    """The limits a run uses, drawn from the input: the defaults (or a small max_event_bytes)
+    half of the time, else small ones that a few events, choices, tool calls or warnings
+    reach."""
+    if rng.random() < 0.5:
+        size = DEFAULT_LIMIT if rng.random() < 0.6 else rng.randint(1, 600)
+        return {**DEFAULT_LIMITS, "max_event_bytes": size}
+    return {
+        "max_event_bytes": rng.choice((DEFAULT_LIMIT, None, rng.randint(1, 600))),
+        "max_choices": rng.randint(1, 3),
+        "max_tool_calls": rng.randint(1, 3),
+        "max_warnings": rng.randint(0, 3),
+    }
+
+
+def chunk_limits(limits: Limits) -> Limits:
+    """The limits the chunk-level entry points take (no choices or tool calls are held)."""
+    return {"max_event_bytes": limits["max_event_bytes"], "max_warnings": limits["max_warnings"]}
+
+
+def accumulator_limits(limits: Limits) -> Limits:
+    return {k: v for k, v in limits.items() if k != "max_event_bytes"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,7 +594,7 @@ def _subobjects(obj: Any) -> Iterator[tuple[Any, Any]]:
                 yield FunctionDelta, call["function"]
 
 
-def check_model_object(obj: Any) -> None:
+def check_model_object(obj: Any, limits: Limits | None = None) -> None:
     results = []
     for cls, sub in _subobjects(obj):
         fast = _from_dict(cls, sub)
@@ -566,9 +614,10 @@ def check_model_object(obj: Any) -> None:
     if depth(obj) <= 100:
         back = pickle.loads(pickle.dumps(chunk))
         assert same(model_view(back), model_view(chunk))
-    # An Accumulator fed the chunk (twice: the second is a repeat of everything).
+    # An Accumulator fed the chunk (twice: the second is a repeat of everything), with the
+    # given limits (check_models draws them from the input).
     for strict in (True, False):
-        acc = Accumulator(strict)
+        acc = Accumulator(strict, **accumulator_limits(limits or DEFAULT_LIMITS))
         try:
             acc.feed(chunk)
             acc.snapshot().to_dict()
@@ -591,7 +640,7 @@ def check_models(data: bytes) -> None:
         obj = json.loads(data)
     except (ValueError, RecursionError):
         return  # not JSON: the stream layer's business (target "assemble")
-    check_model_object(obj)
+    check_model_object(obj, limits_for(rng_for(data)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -616,17 +665,17 @@ def _check_error(exc: ChunkstreamError, strict: bool, needs_partial: bool = True
         assert isinstance(exc.partial, ChatCompletion), f"no partial on {exc!r}"
 
 
-def run_assemble(reads: list[bytes], strict: bool, limit: int | None) -> list[Any]:
+def run_assemble(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]:
     try:
-        result = chunkstream.assemble(reads, strict=strict, max_event_bytes=limit)
+        result = chunkstream.assemble(reads, strict=strict, **limits)
     except ChunkstreamError as exc:
         _check_error(exc, strict)
         return error_view(exc)
     return completion_view(result)
 
 
-def run_iter_chunks(reads: list[bytes], strict: bool, limit: int | None) -> list[Any]:
-    it = iter_chunks(reads, strict=strict, max_event_bytes=limit)
+def run_iter_chunks(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]:
+    it = iter_chunks(reads, strict=strict, **chunk_limits(limits))
     got = []
     try:
         for chunk in it:
@@ -642,9 +691,9 @@ def run_iter_chunks(reads: list[bytes], strict: bool, limit: int | None) -> list
     return [got, None, [warning_view(w) for w in it.warnings]]
 
 
-def run_chunk_decoder(reads: list[bytes], limit: int | None) -> list[Any]:
+def run_chunk_decoder(reads: list[bytes], limits: Limits) -> list[Any]:
     """A lenient ChunkDecoder fed every read, [DONE] or not (it counts what comes after)."""
-    decoder = ChunkDecoder(strict=False, max_event_bytes=limit)
+    decoder = ChunkDecoder(strict=False, **chunk_limits(limits))
     got = []
     try:
         for read in reads:
@@ -657,10 +706,10 @@ def run_chunk_decoder(reads: list[bytes], limit: int | None) -> list[Any]:
     return [got, None, [warning_view(w) for w in decoder.warnings]]
 
 
-def run_assembler(reads: list[bytes], strict: bool, limit: int | None) -> list[Any]:
+def run_assembler(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]:
     """Assembler fed read by read, a snapshot after each; checks that every chunk number was
     merged or warned about and that bytes held back at the end were reported."""
-    asm = Assembler(strict, max_event_bytes=limit)
+    asm = Assembler(strict, **limits)
     core = asm._core
     merged: set[int] = set()
     sink, fast = core.sink, core.fast
@@ -687,9 +736,17 @@ def run_assembler(reads: list[bytes], strict: bool, limit: int | None) -> list[A
     if not strict:
         warned = {w.chunk_index for w in result.warnings if w.kind == "invalid_chunk"}
         lost = set(range(core.count)) - merged - warned
-        assert not lost, f"chunk(s) {sorted(lost)} neither merged nor warned about"
+        # Past max_warnings a warning is only counted: a skipped chunk may have left no trace
+        # but that count.
+        if not asm._acc.warnings_dropped.get("invalid_chunk"):
+            assert not lost, f"chunk(s) {sorted(lost)} neither merged nor warned about"
         held = core.sse.held_back
-        if held is not None and held.line_cut and not core.done:
+        if (
+            held is not None
+            and held.line_cut
+            and not core.done
+            and not asm._acc.warnings_dropped.get("truncated")
+        ):
             assert any(
                 w.kind == "truncated" and w.byte_offset == held.offset for w in result.warnings
             ), "bytes held back at the end were not reported"
@@ -701,20 +758,18 @@ async def _areads(reads: list[bytes]) -> AsyncIterator[bytes]:
         yield read
 
 
-def run_async(reads: list[bytes], strict: bool, limit: int | None) -> list[Any]:
+def run_async(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]:
     """aassemble and aiter_chunks on the same reads: (assemble's view, iter_chunks' view)."""
 
     async def both() -> list[Any]:
         try:
-            result = await chunkstream.aassemble(
-                _areads(reads), strict=strict, max_event_bytes=limit
-            )
+            result = await chunkstream.aassemble(_areads(reads), strict=strict, **limits)
         except ChunkstreamError as exc:
             _check_error(exc, strict)
             assembled = error_view(exc)
         else:
             assembled = completion_view(result)
-        it = chunkstream.aiter_chunks(_areads(reads), strict=strict, max_event_bytes=limit)
+        it = chunkstream.aiter_chunks(_areads(reads), strict=strict, **chunk_limits(limits))
         got = []
         try:
             async for chunk in it:
@@ -728,46 +783,48 @@ def run_async(reads: list[bytes], strict: bool, limit: int | None) -> list[Any]:
     return asyncio.run(both())
 
 
-def lenient_chunks_accumulated(reads: list[bytes], limit: int | None) -> Any:
-    acc = Accumulator(strict=False)
+def lenient_chunks_accumulated(reads: list[bytes], limits: Limits) -> Any:
+    """iter_chunks fed to an Accumulator, both lenient, with the same limits."""
+    acc = Accumulator(strict=False, **accumulator_limits(limits))
     try:
-        for chunk in iter_chunks(reads, strict=False, max_event_bytes=limit):
+        for chunk in iter_chunks(reads, strict=False, **chunk_limits(limits)):
             acc.feed(chunk)
     except ChunkstreamError as exc:
         return error_view(exc)[:3]
     return acc.close().to_dict()
 
 
-def check_assemble(data: bytes) -> None:
+def check_assemble(data: bytes, limits: Limits | None = None) -> None:
     rng = rng_for(data)
-    limit = DEFAULT_LIMIT if rng.random() < 0.7 else rng.randint(1, 600)
+    if limits is None:
+        limits = limits_for(rng)
     others = splits(data, rng, tiny_up_to=512)
     for strict in (True, False):
-        whole = run_assemble([data], strict, limit)
+        whole = run_assemble([data], strict, limits)
         for reads in others:
-            got = run_assemble(reads, strict, limit)
+            got = run_assemble(reads, strict, limits)
             assert same(got, whole), ("assemble: cuts change the result", reads, got, whole)
-        chunks = run_iter_chunks([data], strict, limit)
+        chunks = run_iter_chunks([data], strict, limits)
         for reads in others[:1]:
-            got = run_iter_chunks(reads, strict, limit)
+            got = run_iter_chunks(reads, strict, limits)
             assert same(got, chunks), ("iter_chunks: cuts change the result", reads, got, chunks)
         if not strict:
-            decoded = run_chunk_decoder([data], limit)
+            decoded = run_chunk_decoder([data], limits)
             for reads in others:
-                got = run_chunk_decoder(reads, limit)
+                got = run_chunk_decoder(reads, limits)
                 assert same(got, decoded), ("ChunkDecoder: cuts change the result", reads)
-        got = run_assembler(others[0] if others else [data], strict, limit)
+        got = run_assembler(others[0] if others else [data], strict, limits)
         assert same(got, whole), ("Assembler differs from assemble", got, whole)
-        got = run_async(others[0] if others else [data], strict, limit)
+        got = run_async(others[0] if others else [data], strict, limits)
         assert same(got, [whole, chunks]), ("async differs from sync", got, whole, chunks)
         if not strict:
             if whole[0] == "ok":
-                assert same(lenient_chunks_accumulated([data], limit), whole[1])
+                assert same(lenient_chunks_accumulated([data], limits), whole[1])
             else:
-                assert same(lenient_chunks_accumulated([data], limit), whole[:3])
+                assert same(lenient_chunks_accumulated([data], limits), whole[:3])
         with general_paths():
-            slow = run_assemble([data], strict, limit)
-            slow_chunks = run_iter_chunks([data], strict, limit)
+            slow = run_assemble([data], strict, limits)
+            slow_chunks = run_iter_chunks([data], strict, limits)
         assert same(slow, whole), ("fast and general paths differ (assemble)", slow, whole)
         assert same(slow_chunks, chunks), ("fast and general paths differ (iter_chunks)",)
 

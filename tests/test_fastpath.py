@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 import chunkstream
@@ -423,3 +423,221 @@ def test_checking_builder_refuses_exactly_what_the_validator_refuses(obj: dict[s
     else:
         assert valid
         assert chunk.to_dict() == obj
+
+
+# -- limit state: the fast path never merges differently once a limit was hit ------------------
+
+
+def sse(*chunks: dict[str, Any]) -> bytes:
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + (
+        b"data: [DONE]\n\n"
+    )
+
+
+def tool_chunk(delta: dict[str, Any], **choice: Any) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, **choice}],
+    }
+
+
+def refused_then_continued(role_null: bool) -> bytes:
+    """Call 0 opens; call 1 is refused (max_tool_calls=1); call 0 gets "x" by its index (an
+    everyday chunk, or the same with "role": null); then a fragment with neither index nor
+    id brings "y"."""
+    by_index: dict[str, Any] = {"tool_calls": [{"index": 0, "function": {"arguments": "x"}}]}
+    if role_null:
+        by_index = {"role": None, **by_index}
+    return sse(
+        tool_chunk(
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {"index": 0, "id": "a", "type": "function", "function": {"name": "f"}}
+                ],
+            }
+        ),
+        tool_chunk(
+            {"tool_calls": [{"index": 1, "id": "b", "type": "function", "function": {"name": "g"}}]}
+        ),
+        tool_chunk(by_index),
+        tool_chunk({"tool_calls": [{"function": {"arguments": "y"}}]}),
+        tool_chunk({}, finish_reason="tool_calls"),
+    )
+
+
+@pytest.mark.parametrize("role_null", [False, True], ids=["everyday", "role-null"])
+def test_a_fragment_by_index_after_a_refused_call_makes_its_call_current_again(
+    role_null: bool,
+) -> None:
+    # The refused call stops being the one an index-less fragment continues once a fragment
+    # for call 0 (by its index) came: "y" continues call 0. A null role in the delta must not
+    # change that (before the fix the everyday chunk, merged by the fast path, left the
+    # refusal in place: "x" and a second warning, against "xy" with the null role).
+    body = refused_then_continued(role_null)
+    completion = chunkstream.assemble(body, strict=False, max_tool_calls=1)
+    (call,) = completion.choices[0].message.tool_calls or ()
+    assert (call.id, call.function.name, call.function.arguments) == ("a", "f", "xy")
+    assert [(w.kind, w.message, w.chunk_index) for w in completion.warnings] == [
+        (
+            "limit",
+            "too many tool calls in choice 0: tool call number 2 would be over "
+            "max_tool_calls (1); skipped",
+            1,
+        )
+    ]
+
+
+def state(value: Any) -> Any:
+    """Everything an accumulator holds, as plain data: the fast merge must leave exactly what
+    the general merge leaves. Not compared: ``_n``/``_off`` (where the chunk being merged is,
+    for its messages: set by every general merge before use, never read afterwards)."""
+    if isinstance(value, Accumulator):
+        return {k: state(v) for k, v in vars(value).items() if k not in ("_n", "_off")}
+    slots = getattr(type(value), "__slots__", None)
+    if slots is not None and type(value).__module__ == "chunkstream._accumulate":
+        return [type(value).__name__] + [[s, state(getattr(value, s))] for s in slots]
+    if isinstance(value, chunkstream.StreamWarning):
+        return ("warning", value.kind, value.message, value.chunk_index, value.byte_offset)
+    if type(value) is dict:
+        return {k: state(v) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return [type(value).__name__, *[state(v) for v in value]]
+    return value
+
+
+# What a stream may have done before an everyday chunk: every piece of state the general merge
+# keeps beside the text (limits hit, refused calls, finished choices, warnings past the cap).
+PRIMERS: list[dict[str, Any]] = [
+    {"tool_calls": [{"index": 1, "id": "d", "type": "function", "function": {"name": "g"}}]},
+    {"tool_calls": [{"index": 2, "function": {"arguments": "{"}}]},
+    {"tool_calls": [{"function": {"arguments": "z"}}]},
+    {"tool_calls": [{"id": "c", "function": {"arguments": "q"}}]},
+    {"tool_calls": [{"index": 0, "id": "other", "function": {"name": "h"}}]},
+    {"tool_calls": [{"index": 0, "function": {"arguments": "a"}}]},
+    {"content": "t"},
+    {"content": [{"type": "text", "text": "p"}]},
+    {"role": "tool"},
+    {"refusal": "no"},
+    {"function_call": {"name": "fc"}},
+    {"channel": "analysis"},
+]
+
+
+def primer(kind: int) -> dict[str, Any]:
+    """A chunk that changes one piece of state: a delta from PRIMERS for choice 0, or a new
+    choice 1 (over max_choices=1), or a finish, or a conflicting id (a warning)."""
+    base: dict[str, Any] = {"id": "x", "model": "m", "created": 5}
+    if kind < len(PRIMERS):
+        return {**base, "choices": [{"index": 0, "delta": PRIMERS[kind]}]}
+    kind -= len(PRIMERS)
+    if kind == 0:
+        return {**base, "choices": [{"index": 1, "delta": {"content": "b"}}]}
+    if kind == 1:
+        return {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    if kind == 2:
+        return {**base, "choices": [{"index": 0, "delta": {}, "logprobs": {"content": []}}]}
+    return {**base, "id": "y", "choices": []}
+
+
+def primed(
+    kinds: list[int], max_tool_calls: int, max_choices: int, max_warnings: int
+) -> Accumulator:
+    acc = Accumulator(
+        strict=False,
+        max_tool_calls=max_tool_calls,
+        max_choices=max_choices,
+        max_warnings=max_warnings,
+    )
+    opening = {
+        "id": "x",
+        "model": "m",
+        "created": 5,
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "content": "",
+                    "tool_calls": [{"index": 0, "id": "c", "function": {"name": "f"}}],
+                },
+            }
+        ],
+    }
+    for n, obj in enumerate([opening, *map(primer, kinds)]):
+        chunkstream.validate_chunk(obj)
+        acc.merge(obj, n, n * 10)
+    return acc
+
+
+# Chunks of exactly the shapes the fast path takes (so that it is taken often after any primer).
+FAST_SHAPED = st.fixed_dictionaries(
+    {
+        "id": st.just("x"),
+        "model": st.just("m"),
+        "created": st.just(5),
+        "choices": st.tuples(
+            st.fixed_dictionaries(
+                {
+                    "index": st.sampled_from([0, 1]),
+                    "delta": st.one_of(
+                        st.fixed_dictionaries({"content": st.sampled_from(["a", ""])}),
+                        st.fixed_dictionaries(
+                            {
+                                "tool_calls": st.tuples(
+                                    st.fixed_dictionaries(
+                                        {
+                                            "index": st.sampled_from([0, 1, 2]),
+                                            "function": st.fixed_dictionaries(
+                                                {"arguments": st.sampled_from(["a", ""])}
+                                            ),
+                                        }
+                                    )
+                                ).map(list)
+                            }
+                        ),
+                    ),
+                }
+            )
+        ).map(list),
+    }
+)
+REFUSED_THEN_BY_INDEX = {
+    "id": "x",
+    "model": "m",
+    "created": 5,
+    "choices": [
+        {"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "a"}}]}}
+    ],
+}
+
+
+@settings(max_examples=800, deadline=None)
+@example(kinds=[0], obj=REFUSED_THEN_BY_INDEX, max_tool_calls=1, max_choices=1024, max_warnings=100)
+@given(
+    kinds=st.lists(st.integers(0, len(PRIMERS) + 3), max_size=4),
+    obj=st.one_of(EVERYDAY, FAST_SHAPED),
+    max_tool_calls=st.sampled_from([1, 2, 1024]),
+    max_choices=st.sampled_from([1, 2, 1024]),
+    max_warnings=st.sampled_from([0, 1, 100]),
+)
+def test_fast_merge_leaves_the_state_the_general_merge_leaves(
+    kinds: list[int], obj: dict[str, Any], max_tool_calls: int, max_choices: int, max_warnings: int
+) -> None:
+    # Not only the completion: every piece of state, so that what a LATER chunk sees (the
+    # refused call an index-less fragment would continue, the finish, the warnings count)
+    # is the same whichever path merged this one.
+    limits = (max_tool_calls, max_choices, max_warnings)
+    fast = primed(kinds, *limits)
+    n = len(kinds) + 1
+    taken = fast.merge_plain(obj, n, n * 10)
+    event("fast path taken" if taken else "fast path declined")
+    if not taken:
+        assert state(fast) == state(primed(kinds, *limits))  # "nothing was done"
+        return
+    chunkstream.validate_chunk(obj)  # must not raise
+    slow = primed(kinds, *limits)
+    slow.merge(obj, n, n * 10)
+    assert state(fast) == state(slow)

@@ -10,6 +10,7 @@ hypothesis.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,69 @@ def test_the_assemble_target_catches_a_fast_path_that_merges_differently(
     monkeypatch.setattr(Accumulator, "merge_plain", twice)
     with pytest.raises(AssertionError):
         fuzz.check_assemble(body)
+
+
+# Call 1 is refused over max_tool_calls=1, call 0 then gets "x" by its index (an everyday
+# chunk), and "y" comes with neither index nor id: it continues call 0.
+REFUSED = (
+    b"".join(
+        b'data: {"id":"c","model":"m","created":1,"choices":[{"index":0,"delta":'
+        + delta
+        + b"}]}\n\n"
+        for delta in (
+            b'{"tool_calls":[{"index":0,"id":"a","function":{"name":"f"}}]}',
+            b'{"tool_calls":[{"index":1,"id":"b","function":{"name":"g"}}]}',
+            b'{"tool_calls":[{"index":0,"function":{"arguments":"x"}}]}',
+            b'{"tool_calls":[{"function":{"arguments":"y"}}]}',
+            b'{},"finish_reason":"tool_calls"',
+        )
+    )
+    + b"data: [DONE]\n\n"
+)
+
+
+def test_the_assemble_target_with_small_limits_catches_a_fast_path_blind_to_a_refused_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    small = {**fuzz.DEFAULT_LIMITS, "max_tool_calls": 1}
+    fuzz.check_assemble(REFUSED, small)
+    original = Accumulator.merge_plain
+
+    def blind(
+        self: Accumulator, obj: dict[str, Any], n: int, offset: int, data: str | None = None
+    ) -> bool:
+        # The fast path before issue 12: it took a chunk whatever was refused, and left the
+        # refusal in place.
+        refused = {i: st.refused for i, st in self._choices.items()}
+        for st in self._choices.values():
+            st.refused = False
+        try:
+            return original(self, obj, n, offset, data)
+        finally:
+            for i, was in refused.items():
+                self._choices[i].refused = was
+
+    monkeypatch.setattr(Accumulator, "merge_plain", blind)
+    fuzz.check_assemble(REFUSED, fuzz.DEFAULT_LIMITS)  # the default limits do not show it
+    with pytest.raises(AssertionError, match="fast and general paths differ"):
+        fuzz.check_assemble(REFUSED, small)
+
+
+def test_the_harness_draws_small_limits_and_tiny_reads_from_the_input() -> None:
+    limits = [fuzz.limits_for(fuzz.rng_for(body)) for body in STREAMS]
+    assert fuzz.DEFAULT_LIMITS in limits
+    for key in ("max_choices", "max_tool_calls"):
+        assert {lim[key] for lim in limits} >= {1, 2, 3}, key
+    assert {lim["max_warnings"] for lim in limits} >= {0, 1, 2, 3}
+    assert any(lim["max_event_bytes"] is None for lim in limits)
+    assert any(lim["max_event_bytes"] < 600 for lim in limits if lim["max_event_bytes"])
+    body = STREAMS[0]
+    sizes = set()
+    for seed in range(40):
+        for reads in fuzz.splits(body, random.Random(seed), tiny_up_to=len(body)):
+            if len(reads) > 3:
+                sizes.add(frozenset(len(r) for r in reads[:-1]))
+    assert {frozenset({1}), frozenset({2}), frozenset({3})} <= sizes
 
 
 def test_the_assemble_target_lets_a_foreign_exception_through(
