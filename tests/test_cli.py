@@ -1231,7 +1231,10 @@ def test_progress_shows_by_itself_on_a_terminal_when_stdout_is_not(tmp_path: Pat
     )
     os.close(slave)
     assert proc.stdin is not None
-    time.sleep(0.8)  # the line waits half a second, so that quick runs show none
+    # The line waits half a second from the child's start, so that quick runs show none. The
+    # child's start (its imports) may lag well behind Popen on a loaded machine, so the body is
+    # sent much later than half a second after Popen: 0.8 s failed under load.
+    time.sleep(2.5)
     proc.stdin.write(body)
     proc.stdin.close()
     assert proc.wait(timeout=30) == 0
