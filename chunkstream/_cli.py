@@ -325,7 +325,9 @@ def _json_why(exc: Exception) -> str:
 
 
 def _is_done(data: str) -> bool:
-    return len(data) < 64 and data.strip(_ASCII_WS) == "[DONE]"
+    # The stream layer's rule (chunkstream._stream._is_done; the CLI uses the public API only):
+    # [DONE] with any amount of ASCII whitespace around it.
+    return data == "[DONE]" or ("[DONE]" in data and data.strip(_ASCII_WS) == "[DONE]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,7 +571,7 @@ class _ChunkLines(_Body):
                 synthetic += len(event)
                 yield event
                 continue
-            is_done = len(data) < 64 and data.strip(_ASCII_WS_BYTES) == b"[DONE]"  # _is_done
+            is_done = b"[DONE]" in data and data.strip(_ASCII_WS_BYTES) == b"[DONE]"  # _is_done
             if is_done or (limit is not None and len(event) - 2 > limit):
                 # [DONE], or an event the library skips for its size ("data: " and the data
                 # over the limit): not a chunk, located by its event offset alone.

@@ -1609,3 +1609,24 @@ def test_chunk_line_locations_hold_across_any_layout(tmp_path: Path) -> None:
         assert w["byte_offset"] == (3 if n == 1 else starts[n - 1]), w
         assert (b"not json" in raw) == ("expected JSON" in w["message"]), w
         assert (b"yyy" in raw) == ("max_event_bytes" in w["message"]), w
+
+
+def test_stats_count_a_done_marker_padded_with_whitespace_as_the_end_not_a_chunk(
+    tmp_path: Path,
+) -> None:
+    # The library ends a stream at [DONE] with any amount of ASCII whitespace around it; the
+    # CLI's chunk count (--stats) and its chunk-lines reader follow the same rule.
+    chunk = (
+        '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+        '"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}'
+    )
+    sse = tmp_path / "padded.sse"
+    sse.write_text(f"data: {chunk}\n\ndata: [DONE]{' ' * 100}\t\n\n")
+    lines = tmp_path / "padded.jsonl"
+    lines.write_text(f"{chunk}\n{' ' * 80}[DONE]{' ' * 80}\n")
+    for path in (sse, lines):
+        proc = inproc("-q", "--stats", path)
+        assert proc.returncode == 0, proc.stderr
+        stats = json.loads(proc.stderr.decode().split("chunkstream: stats: ", 1)[1])
+        assert (stats["streams"], stats["ok"], stats["chunks"]) == (1, 1, 1), path
+        assert stats["warnings"] == {}, path
