@@ -543,7 +543,9 @@ class _ChunkLines(_Body):
         done = False
         prev: tuple[int, int, int] | None = None  # the last chunk's event offset, offset, line
         runs = self._c0
+        last = None  # the last line's number
         for lineno, offset, line, size in _lines(super().reads(), limit):
+            last = lineno
             if line is None:  # longer than the limit: filler the library skips
                 assert limit is not None
                 if not done:
@@ -598,6 +600,10 @@ class _ChunkLines(_Body):
                 prev = (synthetic, offset, lineno)
             synthetic += len(event)
             yield event
+        if last is not None:
+            # The end of the input ("stream ended before [DONE]" is located there): the end
+            # of the file, on its last line.
+            self._where.setdefault(synthetic, (self.nbytes, last))
 
     def _place(
         self, chunk_index: int | None, byte_offset: int | None

@@ -1418,7 +1418,8 @@ def test_many_short_chunk_lines_cost_no_memory_per_line(tmp_path: Path) -> None:
     proc, peak = traced("--format", "chunks", "--lenient", "-q", path)
     assert proc.returncode == 0
     assert proc.stderr.decode() == (
-        "chunkstream: warning: stream ended before [DONE] and before any choice arrived\n"
+        "chunkstream: warning: line 60000: stream ended before [DONE] and before any choice "
+        "arrived (chunk 60000, byte 180000)\n"
     )
     assert peak < 3_000_000, peak
 
@@ -1602,6 +1603,10 @@ def test_chunk_line_locations_hold_across_any_layout(tmp_path: Path) -> None:
     out = jsonl(inproc("--lenient", "--jsonl", "--max-event-bytes", 1000, path).stdout)
     warnings = out[0]["warnings"]
     located = [w for w in warnings if w["message"].startswith("line ")]
+    # The stream has no [DONE]: that warning is located at the end of the file.
+    end = located.pop()
+    assert "stream ended before [DONE]" in end["message"], end
+    assert end["byte_offset"] == len(data), end
     assert len(located) == sum(1 for line in lines if "not json" in line or "yyy" in line)
     for w in located:
         n = int(w["message"].split(":")[0][5:])
@@ -1630,3 +1635,21 @@ def test_stats_count_a_done_marker_padded_with_whitespace_as_the_end_not_a_chunk
         stats = json.loads(proc.stderr.decode().split("chunkstream: stats: ", 1)[1])
         assert (stats["streams"], stats["ok"], stats["chunks"]) == (1, 1, 1), path
         assert stats["warnings"] == {}, path
+
+
+def test_chunk_lines_cut_before_done_are_located_at_the_end_of_the_file(tmp_path: Path) -> None:
+    # "Ended before [DONE]" is located at the end of the input, like every other error: in a
+    # JSON Lines file that is the file's size, on its last line.
+    chunk = (
+        '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+        '"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}'
+    )
+    path = tmp_path / "cut.jsonl"
+    path.write_text(f"{chunk}\n{chunk}\n")
+    size = path.stat().st_size
+    proc = inproc("--text", path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        "chunkstream: error: line 2: stream ended before [DONE] with choice(s) 0 unfinished "
+        f"(no finish_reason) (chunk 2, byte {size})\n"
+    )
