@@ -115,17 +115,13 @@ class _Items(list):  # type: ignore[type-arg]
 
     Items are added as they come, except objects with an integer ``index``: those are
     fragments of one item, merged into the item of the same index (see :func:`_add_items`).
-    ``at`` maps each such index to its item's position; ``shown`` is the finished list a
-    snapshot copies (merged items finished again only when they changed: ``dirty``), so a
-    snapshot costs a list copy whatever the list holds."""
+    ``at`` maps each such index to its item's position."""
 
-    __slots__ = ("at", "dirty", "shown")
+    __slots__ = ("at",)
 
     def __init__(self) -> None:
         super().__init__()
         self.at: dict[int, int] = {}
-        self.shown: list[Any] = []
-        self.dirty: set[int] = set()
 
 
 # Delta lists whose objects carry an "index" naming the item they are a fragment of: OpenRouter
@@ -169,17 +165,12 @@ def _add_items(held: _Items, items: list[Any]) -> None:
                     item = held[pos]
                     if _fits(item, v):
                         _merge_item(item, v)
-                        held.dirty.add(pos)
                         continue
-                    held[pos] = held.shown[pos] = _plain(item)  # done: no longer merged into
+                    held[pos] = _plain(item)  # done: no longer merged into
                 at[i] = len(held)
-                held.dirty.add(len(held))
                 held.append(_Item({k: _held_name(k, x) for k, x in v.items()}))
-                held.shown.append(None)  # finished at the next snapshot
                 continue
-        v = _plain(v)
-        held.append(v)
-        held.shown.append(v)
+        held.append(_plain(v))
 
 
 def _held_name(key: str, value: Any) -> Any:
@@ -239,30 +230,8 @@ def _held(value: Any) -> Any:
     return value
 
 
-def _finish(value: Any) -> Any:
-    """The finished form of a held delta value, for one snapshot.
-
-    Cheap enough to run after every chunk: texts are joined in place (the next join starts
-    from one part), lists are copied shallowly (their items were finished when they came and
-    are shared between snapshots: never mutated by the accumulator); items merged from
-    indexed fragments are finished again only when they changed (``_Items``)."""
-    t = type(value)
-    if t is _Text:
-        return _fix(_joined(value))
-    if t is dict or t is _Item:
-        return {k: _finish(v) for k, v in value.items()}
-    if t is _Items:
-        if value.dirty:
-            shown = value.shown
-            for pos in value.dirty:
-                shown[pos] = _finish(value[pos])
-            value.dirty.clear()
-        return list(value.shown)
-    if t is list:
-        return list(value)
-    if t is str:
-        return _fix(value)
-    return value
+def _first_plain(items: list[Any]) -> Any:
+    return _plain(items[0])
 
 
 def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
@@ -293,6 +262,104 @@ def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
 
 def _copy_obj(value: dict[str, Any]) -> dict[str, Any]:
     return {k: _copy_obj(v) if type(v) is dict else v for k, v in value.items()}
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a decoded JSON value that shares no object or list with it."""
+    t = type(value)
+    if t is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if t is list:
+        return [_copy(v) for v in value]
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two decoded JSON values are the same JSON (``==`` takes ``1`` for ``true`` and
+    ``1.0``, and ``0.0`` for ``-0.0``)."""
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t is dict:
+        return len(a) == len(b) and all(k in b and _same(v, b[k]) for k, v in a.items())
+    if t is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    if t is float:
+        return bool(a.hex() == b.hex())
+    return bool(a == b)
+
+
+class _Set:
+    """A vendor log entry that is set, not merged: a label (``_LABELS``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class _Vendor:
+    """The vendor fields of one object being assembled (the completion, a choice, its logprobs,
+    its message, a tool call, a function), kept as the merges that came, in order.
+
+    A snapshot gets the log and its length (a :class:`Pending`) and replays it into a fresh
+    dict the first time its ``extra`` is read. The log only grows, so ``snapshot()`` costs the
+    same whatever the vendor fields hold (merging them into a dict and copying it on each
+    snapshot cost O(fields so far) per snapshot: quadratic when an object gains a key per
+    chunk), later chunks do not change a snapshot, and what one snapshot's reader does to its
+    dicts reaches nothing else. Values are copied as they come (the chunk's objects are the
+    caller's). ``delta`` picks the rule (:func:`_merge_delta_value` or
+    :func:`_merge_level_value`). By the level rule a value the same as the last one logged for
+    its key would change nothing and is not logged (Perplexity repeats ``citations`` in every
+    chunk), and a null only counts for a key never seen, in both rules."""
+
+    __slots__ = ("delta", "last", "log")
+
+    def __init__(self, delta: bool) -> None:
+        self.delta = delta
+        self.log: list[tuple[str, Any]] = []
+        self.last: dict[str, Any] = {}  # key -> the last value logged for it
+
+    def add(self, key: str, value: Any) -> None:
+        last = self.last
+        if value is None:
+            if key not in last:
+                last[key] = None
+                self.log.append((key, None))
+            return
+        if not self.delta and key in last and _same(last[key], value):
+            return
+        last[key] = value = _copy(value)
+        self.log.append((key, value))
+
+    def label(self, key: str, value: Any) -> None:
+        """Set ``key`` (a non-blank label) instead of merging it."""
+        held = self.last.get(key)
+        if type(held) is _Set and _same(held.value, value):
+            return
+        self.last[key] = entry = _Set(_copy(value))
+        self.log.append((key, entry))
+
+    def built(self, final: bool) -> Any:
+        """The ``extra`` of a snapshot (a :class:`Pending`) or of the final completion."""
+        log = self.log
+        if not log:
+            return {}
+        return self.replay(log) if final else Pending(log, len(log), self.replay)
+
+    def replay(self, entries: list[tuple[str, Any]]) -> dict[str, Any]:
+        target: dict[str, Any] = {}
+        if self.delta:
+            for key, value in entries:
+                if type(value) is _Set:
+                    target[key] = value.value
+                else:
+                    _merge_delta_value(target, key, value)
+        else:
+            for key, value in entries:
+                _merge_level_value(target, key, value)
+        finished: dict[str, Any] = _plain(target)
+        return finished
 
 
 def _merge_level_value(target: dict[str, Any], key: str, value: Any) -> None:
@@ -337,8 +404,8 @@ class _Tool:
         self.name: list[str] | None = None
         self.name_length = 0
         self.arguments: list[str] = []
-        self.extra: dict[str, Any] = {}
-        self.fn_extra: dict[str, Any] = {}
+        self.extra = _Vendor(delta=True)
+        self.fn_extra = _Vendor(delta=True)
 
     def add_name(self, name: str) -> None:
         """A name equal to what is held is a repeat (providers resend it); anything else is a
@@ -361,9 +428,9 @@ class _Tool:
             make_function_call(
                 None if self.name is None else _fix(_joined(self.name)),
                 args,
-                _finish(self.fn_extra),
+                self.fn_extra.built(final),
             ),
-            _finish(self.extra),
+            self.extra.built(final),
         )
 
 
@@ -412,9 +479,9 @@ class _Choice:
         self.lp_seen = False
         self.lp_content: list[dict[str, Any]] | None = None
         self.lp_refusal: list[dict[str, Any]] | None = None
-        self.lp_extra: dict[str, Any] = {}
-        self.extra: dict[str, Any] = {}  # choice-level vendor fields
-        self.delta_extra: dict[str, Any] = {}  # delta vendor fields, they land on the message
+        self.lp_extra = _Vendor(delta=False)
+        self.extra = _Vendor(delta=False)  # choice-level vendor fields
+        self.delta_extra = _Vendor(delta=True)  # delta vendor fields, they land on the message
 
     def build(self, final: bool) -> Choice:
         def text(parts: list[str] | None) -> Any:
@@ -442,7 +509,7 @@ class _Choice:
             logprobs = make_logprobs(
                 self._tokens(self.lp_content, final),
                 self._tokens(self.lp_refusal, final),
-                _plain(self.lp_extra),
+                self.lp_extra.built(final),
             )
         fn = self.function
         message = make_message(
@@ -454,14 +521,14 @@ class _Choice:
             text(self.reasoning_content),
             text(self.reasoning),
             content_parts,
-            _finish(self.delta_extra),
+            self.delta_extra.built(final),
         )
         return make_choice(
             self.index,
             message,
             None if self.finish is None else _fix(self.finish),
             logprobs,
-            _plain(self.extra),
+            self.extra.built(final),
         )
 
     @staticmethod
@@ -525,7 +592,7 @@ class Accumulator:
         self._groq_usage: dict[str, Any] | None = None
         self._error: Any = None
         self._has_error = False
-        self._extra: dict[str, Any] = {}
+        self._extra = _Vendor(delta=False)
         self._choices: dict[int, _Choice] = {}
         self._order: list[_Choice] | None = []  # choices sorted by index; None = re-sort
         self._tool_seq = 0
@@ -657,7 +724,7 @@ class Accumulator:
                     continue
                 if key == "x_groq" and type(value) is dict:
                     self._x_groq(value)
-                _merge_level_value(self._extra, key, value)
+                self._extra.add(key, value)
         if error is not None:
             self.upstream_error(error, chunk_index, byte_offset)
 
@@ -778,7 +845,7 @@ class Accumulator:
             )
         if not self._has_error:
             self._has_error = True
-            self._error = error
+            self._error = _copy(error)
         self.warn("upstream_error", reason, chunk_index=chunk_index, byte_offset=byte_offset)
 
     def warn(
@@ -854,7 +921,7 @@ class Accumulator:
             if not lp.keys() <= _LOGPROBS_KEYS:
                 for key, value in lp.items():
                     if key not in _LOGPROBS_KEYS:
-                        _merge_level_value(st.lp_extra, key, value)
+                        st.lp_extra.add(key, value)
         finish = c.get("finish_reason")
         if finish:  # "" counts as null
             if st.finish is None:
@@ -870,13 +937,13 @@ class Accumulator:
         if not c.keys() <= _CHOICE_KEYS:
             for key, value in c.items():
                 if key not in _CHOICE_KEYS:
-                    _merge_level_value(st.extra, key, value)
+                    st.extra.add(key, value)
 
     def _merge_delta(self, st: _Choice, delta: dict[str, Any], position: int) -> None:
         for key, v in delta.items():
             if v is None:
-                if key not in _DELTA_FIELDS and key not in st.delta_extra:
-                    st.delta_extra[key] = None
+                if key not in _DELTA_FIELDS:
+                    st.delta_extra.add(key, None)
                 continue
             if key == "content":
                 if type(v) is str:
@@ -918,9 +985,9 @@ class Accumulator:
                 self._merge_function(st.function, v, f".choices[{position}].delta.function_call")
             elif key in _LABELS:
                 if v:
-                    st.delta_extra[key] = v
+                    st.delta_extra.label(key, v)
             else:
-                _merge_delta_value(st.delta_extra, key, v)
+                st.delta_extra.add(key, v)
 
     def _content_parts(self, st: _Choice, parts: list[dict[str, Any]]) -> None:
         """Mistral-style list content: text parts go to content, thinking parts' text to
@@ -1030,7 +1097,7 @@ class Accumulator:
         if not call.keys() <= _TOOL_KEYS:
             for key, value in call.items():
                 if key not in _TOOL_KEYS:
-                    _merge_delta_value(tool.extra, key, value)
+                    tool.extra.add(key, value)
 
     def _new_tool(self, st: _Choice, index: int | None, path: str) -> _Tool | None:
         if len(st.tool_list) >= self.max_tool_calls:
@@ -1056,7 +1123,7 @@ class Accumulator:
         if not fn.keys() <= _FUNCTION_KEYS:
             for key, value in fn.items():
                 if key not in _FUNCTION_KEYS:
-                    _merge_delta_value(tool.fn_extra, key, value)
+                    tool.fn_extra.add(key, value)
 
     # -- policy --------------------------------------------------------------------------------
 
@@ -1162,6 +1229,10 @@ class Accumulator:
             else:
                 built = Usage._build(_plain(usage))
                 self._usage_built = (usage, built)
+        error = self._error
+        if error is not None:
+            # Copied on first read too: a snapshot's reader must not reach the next one's.
+            error = _plain(error) if final else Pending([error], 1, _first_plain)
         warnings = tuple(self.warnings)
         if self.warnings_dropped:
             warnings += (dropped_summary(self.warnings_dropped, self.max_warnings),)
@@ -1174,9 +1245,9 @@ class Accumulator:
             None if self._tier is None else _fix(self._tier),
             tuple([st.build(final) for st in order]),
             built,
-            _plain(self._error),
+            error,
             warnings,
-            _plain(self._extra),
+            self._extra.built(final),
         )
 
 

@@ -1377,7 +1377,7 @@ def _lazy(*names: str) -> Callable[[C], C]:
     return wrap
 
 
-@_lazy("arguments")
+@_lazy("arguments", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FunctionCall(_Model):
     """An assembled function: ``name`` and the joined ``arguments`` string."""
@@ -1395,6 +1395,7 @@ class FunctionCall(_Model):
         return out
 
 
+@_lazy("extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ToolCall(_Model):
     """An assembled tool call (``type`` is ``"function"`` when the stream never said)."""
@@ -1413,7 +1414,7 @@ class ToolCall(_Model):
         return out
 
 
-@_lazy("content", "refusal", "reasoning_content", "reasoning", "content_parts")
+@_lazy("content", "refusal", "reasoning_content", "reasoning", "content_parts", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Message(_Model):
     """A choice's assembled message.
@@ -1466,7 +1467,7 @@ class Message(_Model):
         return out
 
 
-@_lazy("content", "refusal")
+@_lazy("content", "refusal", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class AssembledLogprobs(_Model):
     """A choice's logprobs, extended over the stream (``None`` lists were never sent)."""
@@ -1484,6 +1485,7 @@ class AssembledLogprobs(_Model):
         return out
 
 
+@_lazy("extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Choice(_Model):
     """One assembled choice."""
@@ -1508,6 +1510,7 @@ class Choice(_Model):
         return out
 
 
+@_lazy("error", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ChatCompletion(_Model):
     """The assembled ``chat.completion``.
