@@ -642,10 +642,10 @@ class Accumulator:
     def snapshot(self) -> ChatCompletion:
         """The completion so far, without ending anything; later chunks do not change it.
 
-        Costs O(choices + tool calls): text, logprobs and content parts are built when first
-        read. Vendor fields are built at once: their objects are copied key by key, their
-        strings joined in place, their lists copied shallowly (the items are shared between
-        snapshots and the final completion; the accumulator never changes them)."""
+        Costs O(choices + tool calls) whatever the stream carried: text, logprobs, content
+        parts, vendor fields (``extra``) and the provider's error are built when first read,
+        each read costing what that value holds. Nothing in a snapshot is shared with another
+        snapshot or the final completion: changing one changes nothing else."""
         return self._build(final=False)
 
     def close(self) -> ChatCompletion:
