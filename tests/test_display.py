@@ -571,10 +571,31 @@ def test_arguments_that_are_not_json_are_shown_as_sent_and_marked() -> None:
 
 
 def test_arguments_too_deep_to_parse_are_shown_as_sent() -> None:
-    deep = "[" * 200_000 + "]" * 200_000
+    deep = "[" * 20_000 + "]" * 20_000
     shown, note = args_shown(deep)
     assert shown == deep
     assert note == "arguments: too deeply nested to lay out, shown as sent"
+
+
+def test_arguments_too_deep_to_parse_and_too_long_show_their_first_100_000_characters() -> None:
+    deep = "[" * 200_000 + "]" * 200_000
+    shown, note = args_shown(deep)
+    assert shown == "[" * 100_000
+    assert note == "arguments: too deeply nested to lay out, shown as sent"
+    page = completion_html(
+        ChatCompletion(
+            choices=(
+                Choice(
+                    index=0,
+                    message=Message(tool_calls=(ToolCall(function=FunctionCall(arguments=deep)),)),
+                ),
+            )
+        )
+    )
+    assert (
+        "… 300000 more characters not shown (all in "
+        ".choices[0].message.tool_calls[0].function.arguments)"
+    ) in texts_of(page, "i")
 
 
 def test_a_scalar_json_argument_is_valid_and_kept() -> None:
@@ -586,8 +607,9 @@ def test_a_scalar_json_argument_is_valid_and_kept() -> None:
 # Sizes and odd values.
 
 
-def test_long_content_is_shown_in_full() -> None:
-    content = "".join(f"line {i} <&>\n" for i in range(20_000))
+def test_long_content_up_to_100_000_characters_is_shown_in_full() -> None:
+    content = "".join(f"line {i:06} <&>\n" for i in range(6_250))  # 16 characters a line
+    assert len(content) == 100_000
     c = ChatCompletion(choices=(Choice(index=0, message=Message(content=content)),))
     assert texts_of(completion_html(c), "pre") == [content]
     assert [t for _, t in fenced_blocks(completion_markdown(c))] == [content.rstrip("\n")]
