@@ -373,8 +373,8 @@ def completion_html(c: ChatCompletion) -> str:
     capped (MAX_VALUE_CHARS, MAX_SHORT_CHARS, MAX_TOTAL_CHARS) and every cut says so."""
     from html import escape
 
-    def code(text: str) -> str:
-        return f"<code>{escape(_short(text))}</code>"
+    def code(text: str) -> str:  # callers pass short values (see _short)
+        return f"<code>{escape(text)}</code>"
 
     def note(text: str | None) -> str:
         return "" if text is None else f"<div><i>{escape(text)}</i></div>"
@@ -407,7 +407,7 @@ def completion_html(c: ChatCompletion) -> str:
     out.add(_CSS)
     head = ["<b>ChatCompletion</b>"]
     if c.id is not None:
-        head.append(code(c.id))
+        head.append(code(_short(c.id)))
     for name, value in _header(c):
         head.append(f"{escape(name)} {code(value)}")
     out.add(f"<div>{' · '.join(head)}</div>")
@@ -420,10 +420,10 @@ def completion_html(c: ChatCompletion) -> str:
             break
         m = choice.message
         at = f".choices[{choice.index}]"
-        finish = "null" if choice.finish_reason is None else choice.finish_reason
+        finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         out.add('<div class="cs-choice">')
         out.add(
-            f"<div><b>choice {choice.index}</b> · role {code(m.role)}"
+            f"<div><b>choice {choice.index}</b> · role {code(_short(m.role))}"
             f" · finish_reason {code(finish)}</div>"
         )
         for name, text in _reasonings(choice):
@@ -437,17 +437,15 @@ def completion_html(c: ChatCompletion) -> str:
             if out.full:
                 out.add(note(_not_shown(len(calls) - n, "tool call")))
                 break
-            name = code(function.name) if function.name is not None else "<i>no name</i>"
+            name = code(_short(function.name)) if function.name is not None else "<i>no name</i>"
             line = [f"<b>{escape(title)}</b>", name]
             if call_id is not None:
-                line.append(f"id {code(call_id)}")
+                line.append(f"id {code(_short(call_id))}")
             if call_type is not None and call_type != "function":
-                line.append(f"type {code(call_type)}")
+                line.append(f"type {code(_short(call_type))}")
             shown, why, cut = _arguments(function.arguments, where)
             if why is not None:
                 line.append(f"<i>arguments: {escape(why)}</i>")
-            if out.size + len(shown) > MAX_TOTAL_CHARS:
-                shown, cut = "", _value_not_shown(where)
             out.add(f"<div>{' · '.join(line)}</div>")
             if shown:
                 out.add(f'<pre class="cs-box">{escape(shown)}</pre>{note(cut)}')
@@ -495,7 +493,7 @@ def completion_html(c: ChatCompletion) -> str:
                     f"<li><i>{escape(_not_shown(len(c.warnings) - n, 'warning'))}</i></li>"
                 )
                 break
-            item = f"<li>{code(w.kind)} {escape(_short(str(w)))}</li>"
+            item = f"<li>{code(_short(w.kind))} {escape(_short(str(w)))}</li>"
             items.append(item)
             out.size += len(item)
         summary = f"<b>{_plural(len(c.warnings), 'warning')}</b>"
@@ -556,8 +554,8 @@ def completion_markdown(c: ChatCompletion) -> str:
     text in fenced code blocks that nothing inside can close, capped the same way."""
     out = _Out()
 
-    def code(text: str) -> str:
-        return _md_code(_short(text))
+    def code(text: str) -> str:  # callers pass short values (see _short)
+        return _md_code(text)
 
     def fence(text: str, where: str, info: str = "") -> None:
         if out.full:
@@ -579,7 +577,7 @@ def completion_markdown(c: ChatCompletion) -> str:
 
     head = ["**ChatCompletion**"]
     if c.id is not None:
-        head.append(code(c.id))
+        head.append(code(_short(c.id)))
     for name, value in _header(c):
         head.append(f"{_md_text(name)} {code(value)}")
     out.add(" · ".join(head))
@@ -592,8 +590,9 @@ def completion_markdown(c: ChatCompletion) -> str:
             break
         m = choice.message
         at = f".choices[{choice.index}]"
-        finish = "null" if choice.finish_reason is None else choice.finish_reason
-        out.add(f"**choice {choice.index}** · role {code(m.role)} · finish\\_reason {code(finish)}")
+        finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
+        role = code(_short(m.role))
+        out.add(f"**choice {choice.index}** · role {role} · finish\\_reason {code(finish)}")
         for name, text in _reasonings(choice):
             out.add(f"**{_md_text(name)}** ({_plural(len(text), 'character')})")
             fence(text, f"{at}.message.{name}")
@@ -608,17 +607,15 @@ def completion_markdown(c: ChatCompletion) -> str:
             if out.full:
                 out.add(f"*{_md_text(_not_shown(len(calls) - n, 'tool call'))}*")
                 break
-            name = code(function.name) if function.name is not None else "*no name*"
+            name = code(_short(function.name)) if function.name is not None else "*no name*"
             line = [f"**{_md_text(title)}**", name]
             if call_id is not None:
-                line.append(f"id {code(call_id)}")
+                line.append(f"id {code(_short(call_id))}")
             if call_type is not None and call_type != "function":
-                line.append(f"type {code(call_type)}")
+                line.append(f"type {code(_short(call_type))}")
             shown, why, cut = _arguments(function.arguments, where)
             if why is not None:
                 line.append(f"*arguments: {_md_text(why)}*")
-            if out.size + len(shown) > MAX_TOTAL_CHARS:
-                shown, cut = "", _value_not_shown(where)
             out.add(" · ".join(line))
             if shown:
                 out.add(_md_fence(shown, "json" if why is None else ""))
@@ -667,7 +664,7 @@ def completion_markdown(c: ChatCompletion) -> str:
             if out.size + size > MAX_TOTAL_CHARS:
                 items.append(f"- *{_md_text(_not_shown(len(c.warnings) - n, 'warning'))}*")
                 break
-            item = f"- {code(w.kind)} {_md_text(_short(str(w)))}"
+            item = f"- {code(_short(w.kind))} {_md_text(_short(str(w)))}"
             items.append(item)
             size += len(item)
         out.add("\n".join(items))
