@@ -298,57 +298,92 @@ class _Set:
         self.value = value
 
 
+def _copy_held(value: Any) -> Any:
+    """A copy of a held vendor value that merging into cannot reach the original through
+    (finished list items are shared: nothing merges into them)."""
+    t = type(value)
+    if t is dict or t is _Item:
+        return t({k: _copy_held(v) for k, v in value.items()})
+    if t is _Text or t is list:
+        return t(value)
+    if t is _Items:
+        items = _Items()
+        items.extend([_copy_held(v) if type(v) is _Item else v for v in value])
+        items.at.update(value.at)
+        return items
+    return value
+
+
 class _Vendor:
     """The vendor fields of one object being assembled (the completion, a choice, its logprobs,
-    its message, a tool call, a function), kept as the merges that came, in order.
+    its message, a tool call, a function). ``delta`` picks the rule (:func:`_merge_delta_value`
+    or :func:`_merge_level_value`).
 
-    A snapshot gets the log and its length (a :class:`Pending`) and replays it into a fresh
-    dict the first time its ``extra`` is read. The log only grows, so ``snapshot()`` costs the
-    same whatever the vendor fields hold (merging them into a dict and copying it on each
-    snapshot cost O(fields so far) per snapshot: quadratic when an object gains a key per
-    chunk), later chunks do not change a snapshot, and what one snapshot's reader does to its
-    dicts reaches nothing else. Values are copied as they come (the chunk's objects are the
-    caller's). ``delta`` picks the rule (:func:`_merge_delta_value` or
-    :func:`_merge_level_value`). By the level rule a value the same as the last one logged for
-    its key would change nothing and is not logged (Perplexity repeats ``citations`` in every
-    chunk), and a null only counts for a key never seen, in both rules."""
+    Until the first snapshot they are merged in place into ``base``. From then on ``base`` is
+    never changed again and the merges that come are logged, in order; a snapshot gets the log
+    and its length (a :class:`Pending`) and replays ``base`` and the log into fresh dicts the
+    first time its ``extra`` is read. The log only grows, so ``snapshot()`` costs the same
+    whatever the vendor fields hold (merging them into a dict and copying it on each snapshot
+    cost O(fields so far) per snapshot: quadratic when an object gains a key per chunk), later
+    chunks do not change a snapshot, and what one snapshot's reader does to its dicts reaches
+    nothing else. Logged values are copied as they come (the chunk's objects are the caller's).
+    By the level rule a value the same as the last one logged for its key would change nothing
+    and is not logged (Perplexity repeats ``citations`` in every chunk)."""
 
-    __slots__ = ("delta", "last", "log")
+    __slots__ = ("base", "delta", "last", "log")
 
     def __init__(self, delta: bool) -> None:
         self.delta = delta
-        self.log: list[tuple[str, Any]] = []
+        self.base: dict[str, Any] = {}
+        self.log: list[tuple[str, Any]] | None = None  # None: no snapshot yet
         self.last: dict[str, Any] = {}  # key -> the last value logged for it
 
     def add(self, key: str, value: Any) -> None:
+        log = self.log
+        if log is None:
+            if self.delta:
+                _merge_delta_value(self.base, key, value)
+            else:
+                _merge_level_value(self.base, key, value)
+            return
         last = self.last
-        if value is None:
-            if key not in last:
+        if value is None:  # counts only for a key never seen, in both rules
+            if key not in last and key not in self.base:
                 last[key] = None
-                self.log.append((key, None))
+                log.append((key, None))
             return
         if not self.delta and key in last and _same(last[key], value):
             return
         last[key] = value = _copy(value)
-        self.log.append((key, value))
+        log.append((key, value))
 
     def label(self, key: str, value: Any) -> None:
         """Set ``key`` (a non-blank label) instead of merging it."""
+        log = self.log
+        if log is None:
+            self.base[key] = _copy(value)
+            return
         held = self.last.get(key)
         if type(held) is _Set and _same(held.value, value):
             return
         self.last[key] = entry = _Set(_copy(value))
-        self.log.append((key, entry))
+        log.append((key, entry))
 
     def built(self, final: bool) -> Any:
         """The ``extra`` of a snapshot (a :class:`Pending`) or of the final completion."""
         log = self.log
-        if not log:
-            return {}
-        return self.replay(log) if final else Pending(log, len(log), self.replay)
+        if log is None:
+            if not self.base:
+                return {}
+            if final:
+                return _plain(self.base)
+            self.log = log = []  # base is fixed from now on
+        if final:
+            return self.replay(log)
+        return Pending(log, len(log), self.replay)
 
     def replay(self, entries: list[tuple[str, Any]]) -> dict[str, Any]:
-        target: dict[str, Any] = {}
+        target: dict[str, Any] = _copy_held(self.base) if entries else self.base
         if self.delta:
             for key, value in entries:
                 if type(value) is _Set:
@@ -358,7 +393,7 @@ class _Vendor:
         else:
             for key, value in entries:
                 _merge_level_value(target, key, value)
-        finished: dict[str, Any] = _plain(target)
+        finished: dict[str, Any] = _plain(target)  # a fresh copy, whatever it was built from
         return finished
 
 

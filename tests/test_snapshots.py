@@ -140,3 +140,31 @@ def test_the_provider_error_in_a_snapshot_is_a_copy() -> None:
     first.error["details"].append(2)
     assert acc.snapshot().error == {"message": "overloaded", "details": [1]}
     assert acc.close().error == {"message": "overloaded", "details": [1]}
+
+
+def test_fragments_merged_before_the_first_snapshot_go_on_after_it() -> None:
+    def fragment(text: str) -> dict[str, Any]:
+        return {"index": 0, "type": "reasoning.text", "text": text}
+
+    acc = Accumulator()
+    acc.merge(delta(reasoning_details=[fragment("ab")], audio={"transcript": "x"}), 0, None)
+    acc.merge(delta(reasoning_details=[fragment("cd")], channel="analysis"), 1, None)
+    first = acc.snapshot()
+    acc.merge(delta(reasoning_details=[fragment("ef")], audio={"transcript": "y"}), 2, None)
+    acc.merge(delta(channel="final", native=None), 3, None)
+    second = acc.snapshot()
+    acc.merge(delta(reasoning_details=[fragment("gh")]), 4, None)
+    assert first.choices[0].message.extra == {
+        "reasoning_details": [{"index": 0, "type": "reasoning.text", "text": "abcd"}],
+        "audio": {"transcript": "x"},
+        "channel": "analysis",
+    }
+    assert second.choices[0].message.extra == {
+        "reasoning_details": [{"index": 0, "type": "reasoning.text", "text": "abcdef"}],
+        "audio": {"transcript": "xy"},
+        "channel": "final",
+        "native": None,
+    }
+    assert acc.close().choices[0].message.extra["reasoning_details"] == [
+        {"index": 0, "type": "reasoning.text", "text": "abcdefgh"}
+    ]
