@@ -115,17 +115,13 @@ class _Items(list):  # type: ignore[type-arg]
 
     Items are added as they come, except objects with an integer ``index``: those are
     fragments of one item, merged into the item of the same index (see :func:`_add_items`).
-    ``at`` maps each such index to its item's position; ``shown`` is the finished list a
-    snapshot copies (merged items finished again only when they changed: ``dirty``), so a
-    snapshot costs a list copy whatever the list holds."""
+    ``at`` maps each such index to its item's position."""
 
-    __slots__ = ("at", "dirty", "shown")
+    __slots__ = ("at",)
 
     def __init__(self) -> None:
         super().__init__()
         self.at: dict[int, int] = {}
-        self.shown: list[Any] = []
-        self.dirty: set[int] = set()
 
 
 # Delta lists whose objects carry an "index" naming the item they are a fragment of: OpenRouter
@@ -169,17 +165,12 @@ def _add_items(held: _Items, items: list[Any]) -> None:
                     item = held[pos]
                     if _fits(item, v):
                         _merge_item(item, v)
-                        held.dirty.add(pos)
                         continue
-                    held[pos] = held.shown[pos] = _plain(item)  # done: no longer merged into
+                    held[pos] = _plain(item)  # done: no longer merged into
                 at[i] = len(held)
-                held.dirty.add(len(held))
                 held.append(_Item({k: _held_name(k, x) for k, x in v.items()}))
-                held.shown.append(None)  # finished at the next snapshot
                 continue
-        v = _plain(v)
-        held.append(v)
-        held.shown.append(v)
+        held.append(_plain(v))
 
 
 def _held_name(key: str, value: Any) -> Any:
@@ -239,30 +230,8 @@ def _held(value: Any) -> Any:
     return value
 
 
-def _finish(value: Any) -> Any:
-    """The finished form of a held delta value, for one snapshot.
-
-    Cheap enough to run after every chunk: texts are joined in place (the next join starts
-    from one part), lists are copied shallowly (their items were finished when they came and
-    are shared between snapshots: never mutated by the accumulator); items merged from
-    indexed fragments are finished again only when they changed (``_Items``)."""
-    t = type(value)
-    if t is _Text:
-        return _fix(_joined(value))
-    if t is dict or t is _Item:
-        return {k: _finish(v) for k, v in value.items()}
-    if t is _Items:
-        if value.dirty:
-            shown = value.shown
-            for pos in value.dirty:
-                shown[pos] = _finish(value[pos])
-            value.dirty.clear()
-        return list(value.shown)
-    if t is list:
-        return list(value)
-    if t is str:
-        return _fix(value)
-    return value
+def _first_plain(items: list[Any]) -> Any:
+    return _plain(items[0])
 
 
 def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
@@ -293,6 +262,139 @@ def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
 
 def _copy_obj(value: dict[str, Any]) -> dict[str, Any]:
     return {k: _copy_obj(v) if type(v) is dict else v for k, v in value.items()}
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a decoded JSON value that shares no object or list with it."""
+    t = type(value)
+    if t is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if t is list:
+        return [_copy(v) for v in value]
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two decoded JSON values are the same JSON (``==`` takes ``1`` for ``true`` and
+    ``1.0``, and ``0.0`` for ``-0.0``)."""
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t is dict:
+        return len(a) == len(b) and all(k in b and _same(v, b[k]) for k, v in a.items())
+    if t is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    if t is float:
+        return bool(a.hex() == b.hex())
+    return bool(a == b)
+
+
+class _Set:
+    """A vendor log entry that is set, not merged: a label (``_LABELS``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _copy_held(value: Any) -> Any:
+    """A copy of a held vendor value that merging into cannot reach the original through
+    (finished list items are shared: nothing merges into them)."""
+    t = type(value)
+    if t is dict or t is _Item:
+        return t({k: _copy_held(v) for k, v in value.items()})
+    if t is _Text or t is list:
+        return t(value)
+    if t is _Items:
+        items = _Items()
+        items.extend([_copy_held(v) if type(v) is _Item else v for v in value])
+        items.at.update(value.at)
+        return items
+    return value
+
+
+class _Vendor:
+    """The vendor fields of one object being assembled (the completion, a choice, its logprobs,
+    its message, a tool call, a function). ``delta`` picks the rule (:func:`_merge_delta_value`
+    or :func:`_merge_level_value`).
+
+    Until the first snapshot they are merged in place into ``base``. From then on ``base`` is
+    never changed again and the merges that come are logged, in order; a snapshot gets the log
+    and its length (a :class:`Pending`) and replays ``base`` and the log into fresh dicts the
+    first time its ``extra`` is read. The log only grows, so ``snapshot()`` costs the same
+    whatever the vendor fields hold (merging them into a dict and copying it on each snapshot
+    cost O(fields so far) per snapshot: quadratic when an object gains a key per chunk), later
+    chunks do not change a snapshot, and what one snapshot's reader does to its dicts reaches
+    nothing else. Logged values are copied as they come (the chunk's objects are the caller's).
+    By the level rule a value the same as the last one logged for its key would change nothing
+    and is not logged (Perplexity repeats ``citations`` in every chunk)."""
+
+    __slots__ = ("base", "delta", "last", "log")
+
+    def __init__(self, delta: bool) -> None:
+        self.delta = delta
+        self.base: dict[str, Any] = {}
+        self.log: list[tuple[str, Any]] | None = None  # None: no snapshot yet
+        self.last: dict[str, Any] = {}  # key -> the last value logged for it
+
+    def add(self, key: str, value: Any) -> None:
+        log = self.log
+        if log is None:
+            if self.delta:
+                _merge_delta_value(self.base, key, value)
+            else:
+                _merge_level_value(self.base, key, value)
+            return
+        last = self.last
+        if value is None:  # counts only for a key never seen, in both rules
+            if key not in last and key not in self.base:
+                last[key] = None
+                log.append((key, None))
+            return
+        if not self.delta and key in last and _same(last[key], value):
+            return
+        last[key] = value = _copy(value)
+        log.append((key, value))
+
+    def label(self, key: str, value: Any) -> None:
+        """Set ``key`` (a non-blank label) instead of merging it."""
+        log = self.log
+        if log is None:
+            self.base[key] = _copy(value)
+            return
+        held = self.last.get(key)
+        if type(held) is _Set and _same(held.value, value):
+            return
+        self.last[key] = entry = _Set(_copy(value))
+        log.append((key, entry))
+
+    def built(self, final: bool) -> Any:
+        """The ``extra`` of a snapshot (a :class:`Pending`) or of the final completion."""
+        log = self.log
+        if log is None:
+            if not self.base:
+                return {}
+            if final:
+                return _plain(self.base)
+            self.log = log = []  # base is fixed from now on
+        if final:
+            return self.replay(log)
+        return Pending(log, len(log), self.replay)
+
+    def replay(self, entries: list[tuple[str, Any]]) -> dict[str, Any]:
+        target: dict[str, Any] = _copy_held(self.base) if entries else self.base
+        if self.delta:
+            for key, value in entries:
+                if type(value) is _Set:
+                    target[key] = value.value
+                else:
+                    _merge_delta_value(target, key, value)
+        else:
+            for key, value in entries:
+                _merge_level_value(target, key, value)
+        finished: dict[str, Any] = _plain(target)  # a fresh copy, whatever it was built from
+        return finished
 
 
 def _merge_level_value(target: dict[str, Any], key: str, value: Any) -> None:
@@ -337,8 +439,8 @@ class _Tool:
         self.name: list[str] | None = None
         self.name_length = 0
         self.arguments: list[str] = []
-        self.extra: dict[str, Any] = {}
-        self.fn_extra: dict[str, Any] = {}
+        self.extra = _Vendor(delta=True)
+        self.fn_extra = _Vendor(delta=True)
 
     def add_name(self, name: str) -> None:
         """A name equal to what is held is a repeat (providers resend it); anything else is a
@@ -361,9 +463,9 @@ class _Tool:
             make_function_call(
                 None if self.name is None else _fix(_joined(self.name)),
                 args,
-                _finish(self.fn_extra),
+                self.fn_extra.built(final),
             ),
-            _finish(self.extra),
+            self.extra.built(final),
         )
 
 
@@ -412,9 +514,9 @@ class _Choice:
         self.lp_seen = False
         self.lp_content: list[dict[str, Any]] | None = None
         self.lp_refusal: list[dict[str, Any]] | None = None
-        self.lp_extra: dict[str, Any] = {}
-        self.extra: dict[str, Any] = {}  # choice-level vendor fields
-        self.delta_extra: dict[str, Any] = {}  # delta vendor fields, they land on the message
+        self.lp_extra = _Vendor(delta=False)
+        self.extra = _Vendor(delta=False)  # choice-level vendor fields
+        self.delta_extra = _Vendor(delta=True)  # delta vendor fields, they land on the message
 
     def build(self, final: bool) -> Choice:
         def text(parts: list[str] | None) -> Any:
@@ -442,7 +544,7 @@ class _Choice:
             logprobs = make_logprobs(
                 self._tokens(self.lp_content, final),
                 self._tokens(self.lp_refusal, final),
-                _plain(self.lp_extra),
+                self.lp_extra.built(final),
             )
         fn = self.function
         message = make_message(
@@ -454,14 +556,14 @@ class _Choice:
             text(self.reasoning_content),
             text(self.reasoning),
             content_parts,
-            _finish(self.delta_extra),
+            self.delta_extra.built(final),
         )
         return make_choice(
             self.index,
             message,
             None if self.finish is None else _fix(self.finish),
             logprobs,
-            _plain(self.extra),
+            self.extra.built(final),
         )
 
     @staticmethod
@@ -525,7 +627,7 @@ class Accumulator:
         self._groq_usage: dict[str, Any] | None = None
         self._error: Any = None
         self._has_error = False
-        self._extra: dict[str, Any] = {}
+        self._extra = _Vendor(delta=False)
         self._choices: dict[int, _Choice] = {}
         self._order: list[_Choice] | None = []  # choices sorted by index; None = re-sort
         self._tool_seq = 0
@@ -575,10 +677,10 @@ class Accumulator:
     def snapshot(self) -> ChatCompletion:
         """The completion so far, without ending anything; later chunks do not change it.
 
-        Costs O(choices + tool calls): text, logprobs and content parts are built when first
-        read. Vendor fields are built at once: their objects are copied key by key, their
-        strings joined in place, their lists copied shallowly (the items are shared between
-        snapshots and the final completion; the accumulator never changes them)."""
+        Costs O(choices + tool calls) whatever the stream carried: text, logprobs, content
+        parts, vendor fields (``extra``) and the provider's error are built when first read,
+        each read costing what that value holds. Nothing in a snapshot is shared with another
+        snapshot or the final completion: changing one changes nothing else."""
         return self._build(final=False)
 
     def close(self) -> ChatCompletion:
@@ -657,7 +759,7 @@ class Accumulator:
                     continue
                 if key == "x_groq" and type(value) is dict:
                     self._x_groq(value)
-                _merge_level_value(self._extra, key, value)
+                self._extra.add(key, value)
         if error is not None:
             self.upstream_error(error, chunk_index, byte_offset)
 
@@ -785,7 +887,7 @@ class Accumulator:
             )
         if not self._has_error:
             self._has_error = True
-            self._error = error
+            self._error = _copy(error)
         self.warn("upstream_error", reason, chunk_index=chunk_index, byte_offset=byte_offset)
 
     def warn(
@@ -861,7 +963,7 @@ class Accumulator:
             if not lp.keys() <= _LOGPROBS_KEYS:
                 for key, value in lp.items():
                     if key not in _LOGPROBS_KEYS:
-                        _merge_level_value(st.lp_extra, key, value)
+                        st.lp_extra.add(key, value)
         finish = c.get("finish_reason")
         if finish:  # "" counts as null
             if st.finish is None:
@@ -877,13 +979,13 @@ class Accumulator:
         if not c.keys() <= _CHOICE_KEYS:
             for key, value in c.items():
                 if key not in _CHOICE_KEYS:
-                    _merge_level_value(st.extra, key, value)
+                    st.extra.add(key, value)
 
     def _merge_delta(self, st: _Choice, delta: dict[str, Any], position: int) -> None:
         for key, v in delta.items():
             if v is None:
-                if key not in _DELTA_FIELDS and key not in st.delta_extra:
-                    st.delta_extra[key] = None
+                if key not in _DELTA_FIELDS:
+                    st.delta_extra.add(key, None)
                 continue
             if key == "content":
                 if type(v) is str:
@@ -925,9 +1027,9 @@ class Accumulator:
                 self._merge_function(st.function, v, f".choices[{position}].delta.function_call")
             elif key in _LABELS:
                 if v:
-                    st.delta_extra[key] = v
+                    st.delta_extra.label(key, v)
             else:
-                _merge_delta_value(st.delta_extra, key, v)
+                st.delta_extra.add(key, v)
 
     def _content_parts(self, st: _Choice, parts: list[dict[str, Any]]) -> None:
         """Mistral-style list content: text parts go to content, thinking parts' text to
@@ -1037,7 +1139,7 @@ class Accumulator:
         if not call.keys() <= _TOOL_KEYS:
             for key, value in call.items():
                 if key not in _TOOL_KEYS:
-                    _merge_delta_value(tool.extra, key, value)
+                    tool.extra.add(key, value)
 
     def _new_tool(self, st: _Choice, index: int | None, path: str) -> _Tool | None:
         if len(st.tool_list) >= self.max_tool_calls:
@@ -1063,7 +1165,7 @@ class Accumulator:
         if not fn.keys() <= _FUNCTION_KEYS:
             for key, value in fn.items():
                 if key not in _FUNCTION_KEYS:
-                    _merge_delta_value(tool.fn_extra, key, value)
+                    tool.fn_extra.add(key, value)
 
     # -- policy --------------------------------------------------------------------------------
 
@@ -1169,6 +1271,10 @@ class Accumulator:
             else:
                 built = Usage._build(_plain(usage))
                 self._usage_built = (usage, built)
+        error = self._error
+        if error is not None:
+            # Copied on first read too: a snapshot's reader must not reach the next one's.
+            error = _plain(error) if final else Pending([error], 1, _first_plain)
         warnings = tuple(self.warnings)
         if self.warnings_dropped:
             warnings += (dropped_summary(self.warnings_dropped, self.max_warnings),)
@@ -1181,9 +1287,9 @@ class Accumulator:
             None if self._tier is None else _fix(self._tier),
             tuple([st.build(final) for st in order]),
             built,
-            _plain(self._error),
+            error,
             warnings,
-            _plain(self._extra),
+            self._extra.built(final),
         )
 
 

@@ -17,8 +17,17 @@ if TYPE_CHECKING:
 __all__ = ["completion_html", "completion_markdown"]
 
 # Logprobs can run to one row per token; the table shows this many and says how many it left out.
-# Everything else the model produced (content, refusal, reasoning, arguments) is shown in full.
 MAX_LOGPROB_ROWS = 1000
+# What one display may show, so that a notebook (which keeps every output in the .ipynb) is never
+# handed tens of MB: 201 KB of nested tool arguments laid out with indents made 100 MB of HTML.
+# A long value (content, refusal, reasoning, arguments, a JSON block) shows its first
+# MAX_VALUE_CHARS characters; a short one (an id, a name, a table cell) MAX_SHORT_CHARS. Once the
+# values shown pass MAX_TOTAL_CHARS, the remaining choices, tool calls, rows and warnings are
+# counted, not shown. Every cut says what was left out and where the whole value is.
+MAX_VALUE_CHARS = 100_000
+MAX_SHORT_CHARS = 1_000
+MAX_TOTAL_CHARS = 1_000_000
+MAX_FIELD_NAMES = 20  # vendor field names listed in an "other fields" summary
 
 # One style sheet, scoped to the fragment's class (as pandas does for DataFrames); values never
 # reach it or any attribute. Arguments and other JSON stay in a box of bounded height: all there,
@@ -43,103 +52,177 @@ _CSS = (
 # What both renderings show, worked out once.
 
 
-def _arguments(text: str) -> tuple[str, str | None]:
-    """``(shown, note)``: the arguments pretty-printed when they are JSON (``note`` None), else
-    as sent with a note saying why.
+def _cut(text: str, limit: int, where: str) -> tuple[str, str | None]:
+    """``(shown, cut)``: the first ``limit`` characters of ``text``, and what was left out."""
+    if len(text) <= limit:
+        return text, None
+    return text[:limit], f"… {len(text) - limit} more characters not shown (all in {where})"
+
+
+def _short(text: str) -> str:
+    """A short value (an id, a name, a header field, a table cell), cut to MAX_SHORT_CHARS."""
+    if len(text) <= MAX_SHORT_CHARS:
+        return text
+    return f"{text[:MAX_SHORT_CHARS]}… ({len(text) - MAX_SHORT_CHARS} more characters)"
+
+
+def _arguments(text: str, where: str) -> tuple[str, str | None, str | None]:
+    """``(shown, note, cut)``: the arguments pretty-printed when they are JSON (``note`` None),
+    else as sent with a note saying why; ``cut`` says what was left out past MAX_VALUE_CHARS.
 
     The source text is re-indented token by token rather than re-serialised, so numbers
     (``1.10``), duplicate keys and key order stay exactly as the model wrote them.
     """
     if text == "":
-        return "", "no arguments"
+        return "", "no arguments", None
     import json
 
     try:
         json.loads(text)
-    except ValueError:
-        return text, "not valid JSON, shown as sent"
-    except RecursionError:
-        return text, "too deeply nested to lay out, shown as sent"
-    return _reindent(text), None
+    except (ValueError, RecursionError) as exc:
+        shown, cut = _cut(text, MAX_VALUE_CHARS, where)
+        if isinstance(exc, RecursionError):
+            return shown, "too deeply nested to lay out, shown as sent", cut
+        return shown, "not valid JSON, shown as sent", cut
+    shown, rest = _reindent(text, MAX_VALUE_CHARS)
+    if rest is None:
+        return shown, None, None
+    return (
+        shown,
+        None,
+        (
+            f"… the layout is cut here at {MAX_VALUE_CHARS} characters; the last {rest} of the "
+            f"{len(text)} characters sent are not shown at all (all in {where})"
+        ),
+    )
 
 
-def _reindent(text: str) -> str:
+def _reindent(text: str, limit: int | None = None) -> tuple[str, int | None]:
     """Lay out valid JSON text with two-space indents, keeping every token as written (strings
-    with ``\\uXXXX`` escapes are shown decoded when that gives valid text)."""
+    with ``\\uXXXX`` escapes are shown decoded when that gives valid text); stop once the
+    layout passes ``limit`` characters. Returns the layout and how many source characters were
+    not laid out (``None``: nothing was cut; deep nesting makes the layout far longer than the
+    source)."""
     import json
     import re
 
     # Valid JSON only reaches here: outside strings there is nothing but punctuation, literals
     # and the four JSON whitespace characters.
-    tokens = re.findall(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+', text, re.DOTALL)
+    tokens = re.finditer(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+', text, re.DOTALL)
     out: list[str] = []
+    size = 0
     depth = 0
-    skip = False
-    for i, tok in enumerate(tokens):
-        if skip:
-            skip = False
-            continue
+    pending: str | None = None  # an opening bracket: written with its close if that comes next
+    for match in tokens:
+        tok = match.group()
+        if limit is not None and size > limit:
+            if pending is not None:
+                out.append(pending + "\n")
+            laid = "".join(out)[:limit]
+            return laid, len(text) - match.start()
+        if pending is not None:
+            close = "}" if pending == "{" else "]"
+            if tok == close:
+                out.append(pending + close)
+                size += 2
+                pending = None
+                continue
+            depth += 1
+            piece = pending + "\n" + "  " * depth
+            out.append(piece)
+            size += len(piece)
+            pending = None
         if tok == "{" or tok == "[":
-            close = "}" if tok == "{" else "]"
-            if i + 1 < len(tokens) and tokens[i + 1] == close:
-                out.append(tok + close)
-                skip = True
-            else:
-                depth += 1
-                out.append(tok + "\n" + "  " * depth)
-        elif tok == "}" or tok == "]":
+            pending = tok
+            continue
+        if tok == "}" or tok == "]":
             depth -= 1
-            out.append("\n" + "  " * depth + tok)
+            piece = "\n" + "  " * depth + tok
         elif tok == ",":
-            out.append(",\n" + "  " * depth)
+            piece = ",\n" + "  " * depth
         elif tok == ":":
-            out.append(": ")
+            piece = ": "
         elif tok[0] == '"' and "\\u" in tok:
-            decoded = json.dumps(json.loads(tok), ensure_ascii=False)
+            piece = json.dumps(json.loads(tok), ensure_ascii=False)
             try:
-                decoded.encode("utf-8")  # a lone surrogate escape stays escaped
+                piece.encode("utf-8")  # a lone surrogate escape stays escaped
             except UnicodeEncodeError:
-                decoded = tok
-            out.append(decoded)
+                piece = tok
         else:
-            out.append(tok)
-    return "".join(out)
+            piece = tok
+        out.append(piece)
+        size += len(piece)
+    if pending is not None:  # cannot happen in valid JSON; kept rather than dropped
+        out.append(pending)
+    laid = "".join(out)
+    if limit is not None and len(laid) > limit:
+        return laid[:limit], 0
+    return laid, None
 
 
-def _json_block(value: Any) -> str:
-    """Any value (a provider's error, vendor fields) as indented JSON; ``repr`` if it is not
-    JSON (a hand-built value)."""
+def _json_block(value: Any, where: str) -> tuple[str, str | None]:
+    """Any value (a provider's error, vendor fields) as indented JSON (``repr`` if it is not
+    JSON: a hand-built value), cut at MAX_VALUE_CHARS: ``(shown, cut)``. The encoder is read
+    piece by piece and left once past the cap, so a huge value costs no more than the cap."""
     import json
 
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=repr)
+    out: list[str] = []
+    size = 0
     try:
-        return json.dumps(value, indent=2, ensure_ascii=False, default=repr)
+        for piece in encoder.iterencode(value):
+            out.append(piece)
+            size += len(piece)
+            if size > MAX_VALUE_CHARS:
+                shown = "".join(out)[:MAX_VALUE_CHARS]
+                return shown, f"… the rest is not shown (all in {where})"
     except (ValueError, TypeError, RecursionError):
+        return _cut(_safe_repr(value), MAX_VALUE_CHARS, where)
+    return "".join(out), None
+
+
+def _safe_repr(value: Any) -> str:
+    try:
         return repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__} that has no repr>"
 
 
 def _scalar(value: Any) -> str:
+    """A value in one short line (a table cell): JSON, cut to MAX_SHORT_CHARS."""
     import json
 
+    if type(value) is str and len(value) > MAX_SHORT_CHARS:
+        more = len(value) - MAX_SHORT_CHARS  # cut before encoding: it may be huge
+        return (
+            f"{json.dumps(value[:MAX_SHORT_CHARS], ensure_ascii=False)}… ({more} more characters)"
+        )
     try:
-        return json.dumps(value, ensure_ascii=False, default=repr)
+        text = json.dumps(value, ensure_ascii=False, default=repr)
     except (ValueError, TypeError, RecursionError):
-        return repr(value)
+        text = _safe_repr(value)
+    return _short(text)
 
 
-def _usage_rows(usage: Usage) -> list[tuple[str, str]]:
-    """The usage object flattened to ``(dotted.key, value)`` rows, in the order it was sent."""
+def _usage_rows(usage: Usage) -> tuple[list[tuple[str, str]], int]:
+    """The usage object flattened to ``(dotted.key, value)`` rows, in the order it was sent (at
+    most MAX_LOGPROB_ROWS), and how many rows were left out."""
     rows: list[tuple[str, str]] = []
+    left = 0
 
     def walk(prefix: str, obj: dict[str, Any]) -> None:
+        nonlocal left
         for key, value in obj.items():
             name = f"{prefix}{key}"
             if type(value) is dict and value:
                 walk(name + ".", value)
+            elif len(rows) < MAX_LOGPROB_ROWS:
+                rows.append((_short(name), _scalar(value)))
             else:
-                rows.append((name, _scalar(value)))
+                left += 1
 
     walk("", usage.to_dict())
-    return rows
+    return rows, left
 
 
 def _created(created: int | None) -> str | None:
@@ -150,7 +233,7 @@ def _created(created: int | None) -> str | None:
     try:
         when = datetime.datetime.fromtimestamp(created, tz=datetime.timezone.utc)
     except (OverflowError, OSError, ValueError, TypeError):
-        return str(created)
+        return _short(str(created)) if created < 10**MAX_SHORT_CHARS else "(a very large int)"
     return f"{created} ({when:%Y-%m-%d %H:%M:%S} UTC)"
 
 
@@ -158,16 +241,16 @@ def _header(c: ChatCompletion) -> list[tuple[str, str]]:
     """``(label, value)`` pairs for the completion's top-level fields that are known."""
     items: list[tuple[str, str]] = []
     if c.object != "chat.completion":
-        items.append(("object", c.object))
+        items.append(("object", _short(c.object)))
     if c.model is not None:
-        items.append(("model", c.model))
+        items.append(("model", _short(c.model)))
     created = _created(c.created)
     if created is not None:
         items.append(("created", created))
     if c.system_fingerprint is not None:
-        items.append(("system_fingerprint", c.system_fingerprint))
+        items.append(("system_fingerprint", _short(c.system_fingerprint)))
     if c.service_tier is not None:
-        items.append(("service_tier", c.service_tier))
+        items.append(("service_tier", _short(c.service_tier)))
     return items
 
 
@@ -185,27 +268,45 @@ def _reasonings(choice: Choice) -> list[tuple[str, str]]:
     return _arrived(choice, ("reasoning_content", "reasoning"))
 
 
-def _calls(choice: Choice) -> list[tuple[str, FunctionCall, str | None, str | None]]:
-    """``(label, function, id, type)`` for each tool call, then the legacy ``function_call``."""
+def _calls(choice: Choice) -> list[tuple[str, FunctionCall, str | None, str | None, str]]:
+    """``(label, function, id, type, where)`` for each tool call, then the legacy
+    ``function_call``; ``where`` names the arguments' attribute path."""
     m = choice.message
-    out: list[tuple[str, FunctionCall, str | None, str | None]] = []
+    out: list[tuple[str, FunctionCall, str | None, str | None, str]] = []
+    at = f".choices[{choice.index}].message"
     for i, call in enumerate(m.tool_calls or ()):
-        out.append((f"tool call {i}", call.function, call.id, call.type))
+        where = f"{at}.tool_calls[{i}].function.arguments"
+        out.append((f"tool call {i}", call.function, call.id, call.type, where))
     if m.function_call is not None:
-        out.append(("function_call", m.function_call, None, None))
+        out.append(("function_call", m.function_call, None, None, f"{at}.function_call.arguments"))
     return out
 
 
-def _message_extras(choice: Choice) -> dict[str, Any]:
+def _extras(choice: Choice) -> dict[str, Any]:
+    """The choice's vendor fields, then its message's (``content_parts``, vendor fields, tool
+    calls' vendor fields); a message field named like a choice one is shown as
+    ``message.<name>`` (neither hides the other)."""
     m = choice.message
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = dict(choice.extra)
+
+    def put(name: str, value: Any) -> None:
+        extras[name if name not in extras else f"message.{name}"] = value
+
     if m.content_parts is not None:
-        extras["content_parts"] = list(m.content_parts)
-    extras.update(m.extra)
+        put("content_parts", list(m.content_parts))
+    for name, value in m.extra.items():
+        put(name, value)
     for i, call in enumerate(m.tool_calls or ()):
         if call.extra or call.function.extra:
-            extras[f"tool_calls[{i}]"] = {**call.extra, **call.function.extra}
+            put(f"tool_calls[{i}]", {**call.extra, **call.function.extra})
     return extras
+
+
+def _names(extras: dict[str, Any]) -> str:
+    """The first MAX_FIELD_NAMES names of ``extras``, and how many more there are."""
+    names = [_short(k) for k, _ in zip(extras, range(MAX_FIELD_NAMES), strict=False)]
+    more = len(extras) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more else "")
 
 
 def _logprob_lines(logprobs: AssembledLogprobs) -> tuple[str, list[tuple[str, str, str]], int]:
@@ -220,9 +321,12 @@ def _logprob_lines(logprobs: AssembledLogprobs) -> tuple[str, list[tuple[str, st
         counts.append(f"{len(tokens)} {name} token{'' if len(tokens) == 1 else 's'}")
         total += len(tokens)
         for tok in tokens[: max(0, MAX_LOGPROB_ROWS - len(rows))]:
+            alts = tok.top_logprobs or ()
             top = ", ".join(
-                f"{_scalar(alt.token)} {_scalar(alt.logprob)}" for alt in tok.top_logprobs or ()
+                f"{_scalar(alt.token)} {_scalar(alt.logprob)}" for alt in alts[:MAX_FIELD_NAMES]
             )
+            if len(alts) > MAX_FIELD_NAMES:
+                top += f" and {len(alts) - MAX_FIELD_NAMES} more"
             rows.append((_scalar(tok.token), _scalar(tok.logprob), top))
     summary = ", ".join(counts) if counts else "no token lists"
     return summary, rows, total - len(rows)
@@ -232,6 +336,32 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _not_shown(n: int, word: str) -> str:
+    return f"… {_plural(n, word)} more not shown (display limit: {MAX_TOTAL_CHARS} characters)"
+
+
+def _value_not_shown(where: str) -> str:
+    return f"… not shown (display limit: {MAX_TOTAL_CHARS} characters; all in {where})"
+
+
+class _Out(list):  # type: ignore[type-arg]
+    """The pieces of a rendering, and how many characters they hold so far."""
+
+    __slots__ = ("size",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def add(self, piece: str) -> None:
+        self.append(piece)
+        self.size += len(piece)
+
+    @property
+    def full(self) -> bool:
+        return self.size > MAX_TOTAL_CHARS
+
+
 # ---------------------------------------------------------------------------------------------
 # HTML
 
@@ -239,15 +369,22 @@ def _plural(n: int, word: str) -> str:
 def completion_html(c: ChatCompletion) -> str:
     """The completion as an HTML fragment for notebooks: every choice with its role, text,
     reasoning (collapsed), tool calls (arguments pretty-printed), finish reason and logprobs;
-    usage, the provider's error and the warnings. Every value is escaped."""
+    usage, the provider's error and the warnings. Every value is escaped; what is shown is
+    capped (MAX_VALUE_CHARS, MAX_SHORT_CHARS, MAX_TOTAL_CHARS) and every cut says so."""
     from html import escape
 
-    def code(text: str) -> str:
+    def code(text: str) -> str:  # callers pass short values (see _short)
         return f"<code>{escape(text)}</code>"
 
-    def pre(text: str, *, box: bool = False) -> str:
+    def note(text: str | None) -> str:
+        return "" if text is None else f"<div><i>{escape(text)}</i></div>"
+
+    def pre(text: str, where: str, *, box: bool = False) -> str:
+        if out.full:
+            return note(_value_not_shown(where))
+        shown, cut = _cut(text, MAX_VALUE_CHARS, where)
         cls = ' class="cs-box"' if box else ""
-        return f"<pre{cls}>{escape(text)}</pre>"
+        return f"<pre{cls}>{escape(shown)}</pre>{note(cut)}"
 
     def label(text: str) -> str:
         return f"<div><b>{escape(text)}</b></div>"
@@ -256,85 +393,115 @@ def completion_html(c: ChatCompletion) -> str:
         attr = " open" if open_ else ""
         return f"<details{attr}><summary>{summary}</summary>{body}</details>"
 
-    def extras_block(extras: dict[str, Any]) -> str:
-        names = ", ".join(escape(k) for k in extras)
-        return details(f"other fields: {names}", pre(_json_block(extras), box=True))
+    def json_box(value: Any, where: str) -> str:
+        if out.full:
+            return note(_value_not_shown(where))
+        shown, cut = _json_block(value, where)
+        return f'<pre class="cs-box">{escape(shown)}</pre>{note(cut)}'
 
-    parts = ['<div class="chunkstream-completion">', _CSS]
+    def extras_block(extras: dict[str, Any], where: str) -> str:
+        return details(f"other fields: {escape(_names(extras))}", json_box(extras, where))
+
+    out = _Out()
+    out.add('<div class="chunkstream-completion">')
+    out.add(_CSS)
     head = ["<b>ChatCompletion</b>"]
     if c.id is not None:
-        head.append(code(c.id))
+        head.append(code(_short(c.id)))
     for name, value in _header(c):
         head.append(f"{escape(name)} {code(value)}")
-    parts.append(f"<div>{' · '.join(head)}</div>")
+    out.add(f"<div>{' · '.join(head)}</div>")
 
     if not c.choices:
-        parts.append("<div><i>no choices</i></div>")
-    for choice in c.choices:
+        out.add("<div><i>no choices</i></div>")
+    for number, choice in enumerate(c.choices):
+        if out.full:
+            out.add(note(_not_shown(len(c.choices) - number, "choice")))
+            break
         m = choice.message
-        finish = "null" if choice.finish_reason is None else choice.finish_reason
-        parts.append('<div class="cs-choice">')
-        parts.append(
-            f"<div><b>choice {choice.index}</b> · role {code(m.role)}"
+        at = f".choices[{choice.index}]"
+        finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
+        out.add('<div class="cs-choice">')
+        out.add(
+            f"<div><b>choice {choice.index}</b> · role {code(_short(m.role))}"
             f" · finish_reason {code(finish)}</div>"
         )
         for name, text in _reasonings(choice):
             summary = f"{escape(name)} ({_plural(len(text), 'character')})"
-            parts.append(details(summary, pre(text)))
+            out.add(details(summary, pre(text, f"{at}.message.{name}")))
         for name, text in _texts(choice):
-            parts.append(label(name))
-            parts.append(pre(text) if text else "<div><i>empty</i></div>")
-        for title, function, call_id, call_type in _calls(choice):
-            name = code(function.name) if function.name is not None else "<i>no name</i>"
+            out.add(label(name))
+            out.add(pre(text, f"{at}.message.{name}") if text else "<div><i>empty</i></div>")
+        calls = _calls(choice)
+        for n, (title, function, call_id, call_type, where) in enumerate(calls):
+            if out.full:
+                out.add(note(_not_shown(len(calls) - n, "tool call")))
+                break
+            name = code(_short(function.name)) if function.name is not None else "<i>no name</i>"
             line = [f"<b>{escape(title)}</b>", name]
             if call_id is not None:
-                line.append(f"id {code(call_id)}")
+                line.append(f"id {code(_short(call_id))}")
             if call_type is not None and call_type != "function":
-                line.append(f"type {code(call_type)}")
-            shown, note = _arguments(function.arguments)
-            if note is not None:
-                line.append(f"<i>arguments: {escape(note)}</i>")
-            parts.append(f"<div>{' · '.join(line)}</div>")
+                line.append(f"type {code(_short(call_type))}")
+            shown, why, cut = _arguments(function.arguments, where)
+            if why is not None:
+                line.append(f"<i>arguments: {escape(why)}</i>")
+            out.add(f"<div>{' · '.join(line)}</div>")
             if shown:
-                parts.append(pre(shown, box=True))
-        if not _texts(choice) and not _calls(choice):
-            parts.append("<div><i>no content</i></div>")
-        if choice.logprobs is not None:
+                out.add(f'<pre class="cs-box">{escape(shown)}</pre>{note(cut)}')
+        if not _texts(choice) and not calls:
+            out.add("<div><i>no content</i></div>")
+        if choice.logprobs is not None and not out.full:
             summary, rows, left_out = _logprob_lines(choice.logprobs)
-            table = "".join(
-                f"<tr><td>{code(tok)}</td><td>{escape(lp)}</td><td>{escape(top)}</td></tr>"
-                for tok, lp, top in rows
-            )
+            table = []
+            size = 0
+            for tok, lp, top in rows:
+                if out.size + size > MAX_TOTAL_CHARS:
+                    break
+                row = f"<tr><td>{code(tok)}</td><td>{escape(lp)}</td><td>{escape(top)}</td></tr>"
+                table.append(row)
+                size += len(row)
+            left_out += len(rows) - len(table)
             body = ""
-            if rows:
+            if table:
                 body = (
                     "<table><tr><th>token</th><th>logprob</th><th>top_logprobs</th></tr>"
-                    f"{table}</table>"
+                    f"{''.join(table)}</table>"
                 )
             if left_out:
                 body += f"<div><i>… {left_out} more (see .logprobs)</i></div>"
-            parts.append(details(f"logprobs: {escape(summary)}", body))
-        extras = {**choice.extra, **_message_extras(choice)}
-        if extras:
-            parts.append(extras_block(extras))
-        parts.append("</div>")
+            out.add(details(f"logprobs: {escape(summary)}", body))
+        extras = _extras(choice)
+        if extras and not out.full:
+            out.add(extras_block(extras, f"{at}.extra and {at}.message"))
+        out.add("</div>")
 
     if c.usage is not None:
-        usage = "".join(
-            f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in _usage_rows(c.usage)
-        )
-        parts.append(f"<div><b>usage</b></div><table>{usage}</table>")
+        usage_rows, left = _usage_rows(c.usage)
+        usage = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in usage_rows)
+        out.add(f"<div><b>usage</b></div><table>{usage}</table>")
+        if left:
+            out.add(note(f"… {_plural(left, 'row')} more (see .usage)"))
     if c.error is not None:
-        parts.append(f"<div><b>provider error:</b> {escape(error_text(c.error))}</div>")
-        parts.append(pre(_json_block(c.error), box=True))
+        out.add(f"<div><b>provider error:</b> {escape(_short(error_text(c.error)))}</div>")
+        out.add(json_box(c.error, ".error"))
     if c.warnings:
-        items = "".join(f"<li>{code(w.kind)} {escape(str(w))}</li>" for w in c.warnings)
+        items = []
+        for n, w in enumerate(c.warnings):
+            if out.size > MAX_TOTAL_CHARS:
+                items.append(
+                    f"<li><i>{escape(_not_shown(len(c.warnings) - n, 'warning'))}</i></li>"
+                )
+                break
+            item = f"<li>{code(_short(w.kind))} {escape(_short(str(w)))}</li>"
+            items.append(item)
+            out.size += len(item)
         summary = f"<b>{_plural(len(c.warnings), 'warning')}</b>"
-        parts.append(details(summary, f"<ul>{items}</ul>", open_=True))
+        out.add(details(summary, f"<ul>{''.join(items)}</ul>", open_=True))
     if c.extra:
-        parts.append(extras_block(c.extra))
-    parts.append("</div>")
-    return "".join(parts)
+        out.add(extras_block(c.extra, ".extra"))
+    out.add("</div>")
+    return "".join(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,71 +551,124 @@ def _md_cell(markup: str) -> str:
 
 def completion_markdown(c: ChatCompletion) -> str:
     """The completion as Markdown: the same information as :func:`completion_html`, with model
-    text in fenced code blocks that nothing inside can close."""
-    out: list[str] = []
+    text in fenced code blocks that nothing inside can close, capped the same way."""
+    out = _Out()
+
+    def code(text: str) -> str:  # callers pass short values (see _short)
+        return _md_code(text)
+
+    def fence(text: str, where: str, info: str = "") -> None:
+        if out.full:
+            out.add(f"*{_md_text(_value_not_shown(where))}*")
+            return
+        shown, cut = _cut(text, MAX_VALUE_CHARS, where)
+        out.add(_md_fence(shown, info))
+        if cut is not None:
+            out.add(f"*{_md_text(cut)}*")
+
+    def json_fence(value: Any, where: str) -> None:
+        if out.full:
+            out.add(f"*{_md_text(_value_not_shown(where))}*")
+            return
+        shown, cut = _json_block(value, where)
+        out.add(_md_fence(shown, "json"))
+        if cut is not None:
+            out.add(f"*{_md_text(cut)}*")
+
     head = ["**ChatCompletion**"]
     if c.id is not None:
-        head.append(_md_code(c.id))
+        head.append(code(_short(c.id)))
     for name, value in _header(c):
-        head.append(f"{_md_text(name)} {_md_code(value)}")
-    out.append(" · ".join(head))
+        head.append(f"{_md_text(name)} {code(value)}")
+    out.add(" · ".join(head))
 
     if not c.choices:
-        out.append("*no choices*")
-    for choice in c.choices:
+        out.add("*no choices*")
+    for number, choice in enumerate(c.choices):
+        if out.full:
+            out.add(f"*{_md_text(_not_shown(len(c.choices) - number, 'choice'))}*")
+            break
         m = choice.message
-        finish = "null" if choice.finish_reason is None else choice.finish_reason
-        out.append(
-            f"**choice {choice.index}** · role {_md_code(m.role)}"
-            f" · finish\\_reason {_md_code(finish)}"
-        )
+        at = f".choices[{choice.index}]"
+        finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
+        role = code(_short(m.role))
+        out.add(f"**choice {choice.index}** · role {role} · finish\\_reason {code(finish)}")
         for name, text in _reasonings(choice):
-            out.append(f"**{_md_text(name)}** ({_plural(len(text), 'character')})")
-            out.append(_md_fence(text))
+            out.add(f"**{_md_text(name)}** ({_plural(len(text), 'character')})")
+            fence(text, f"{at}.message.{name}")
         for name, text in _texts(choice):
-            out.append(f"**{_md_text(name)}**")
-            out.append(_md_fence(text) if text else "*empty*")
-        for title, function, call_id, call_type in _calls(choice):
-            name = _md_code(function.name) if function.name is not None else "*no name*"
+            out.add(f"**{_md_text(name)}**")
+            if text:
+                fence(text, f"{at}.message.{name}")
+            else:
+                out.add("*empty*")
+        calls = _calls(choice)
+        for n, (title, function, call_id, call_type, where) in enumerate(calls):
+            if out.full:
+                out.add(f"*{_md_text(_not_shown(len(calls) - n, 'tool call'))}*")
+                break
+            name = code(_short(function.name)) if function.name is not None else "*no name*"
             line = [f"**{_md_text(title)}**", name]
             if call_id is not None:
-                line.append(f"id {_md_code(call_id)}")
+                line.append(f"id {code(_short(call_id))}")
             if call_type is not None and call_type != "function":
-                line.append(f"type {_md_code(call_type)}")
-            shown, note = _arguments(function.arguments)
-            if note is not None:
-                line.append(f"*arguments: {_md_text(note)}*")
-            out.append(" · ".join(line))
+                line.append(f"type {code(_short(call_type))}")
+            shown, why, cut = _arguments(function.arguments, where)
+            if why is not None:
+                line.append(f"*arguments: {_md_text(why)}*")
+            out.add(" · ".join(line))
             if shown:
-                out.append(_md_fence(shown, "json" if note is None else ""))
-        if not _texts(choice) and not _calls(choice):
-            out.append("*no content*")
-        if choice.logprobs is not None:
+                out.add(_md_fence(shown, "json" if why is None else ""))
+            if cut is not None:
+                out.add(f"*{_md_text(cut)}*")
+        if not _texts(choice) and not calls:
+            out.add("*no content*")
+        if choice.logprobs is not None and not out.full:
             summary, rows, left_out = _logprob_lines(choice.logprobs)
-            out.append(f"**logprobs**: {_md_text(summary)}")
+            out.add(f"**logprobs**: {_md_text(summary)}")
             if rows:
-                width = max(len(tok) for tok, _, _ in rows)
-                lines = [f"{tok.ljust(width)}  {lp}  {top}".rstrip() for tok, lp, top in rows]
+                width = min(max(len(tok) for tok, _, _ in rows), 40)
+                lp_lines = []
+                size = 0
+                for tok, lp, top in rows:
+                    if out.size + size > MAX_TOTAL_CHARS:
+                        break
+                    lp_line = f"{tok.ljust(width)}  {lp}  {top}".rstrip()
+                    lp_lines.append(lp_line)
+                    size += len(lp_line)
+                left_out += len(rows) - len(lp_lines)
                 if left_out:
-                    lines.append(f"… {left_out} more (see .logprobs)")
-                out.append(_md_fence("\n".join(lines)))
-        extras = {**choice.extra, **_message_extras(choice)}
-        if extras:
-            out.append(f"**other fields**: {_md_text(', '.join(extras))}")
-            out.append(_md_fence(_json_block(extras), "json"))
+                    lp_lines.append(f"… {left_out} more (see .logprobs)")
+                out.add(_md_fence("\n".join(lp_lines)))
+        extras = _extras(choice)
+        if extras and not out.full:
+            out.add(f"**other fields**: {_md_text(_names(extras))}")
+            json_fence(extras, f"{at}.extra and {at}.message")
 
     if c.usage is not None:
+        usage_rows, left = _usage_rows(c.usage)
         table = ["| usage | |", "|---|---|"]
-        for key, value in _usage_rows(c.usage):
+        for key, value in usage_rows:
             table.append(f"| {_md_cell(_md_code(key))} | {_md_cell(_md_code(value))} |")
-        out.append("\n".join(table))
+        out.add("\n".join(table))
+        if left:
+            out.add(f"*… {_plural(left, 'row')} more (see .usage)*")
     if c.error is not None:
-        out.append(f"**provider error:** {_md_text(error_text(c.error))}")
-        out.append(_md_fence(_json_block(c.error), "json"))
+        out.add(f"**provider error:** {_md_text(_short(error_text(c.error)))}")
+        json_fence(c.error, ".error")
     if c.warnings:
-        out.append(f"**{_plural(len(c.warnings), 'warning')}**")
-        out.append("\n".join(f"- {_md_code(w.kind)} {_md_text(str(w))}" for w in c.warnings))
+        out.add(f"**{_plural(len(c.warnings), 'warning')}**")
+        items = []
+        size = 0
+        for n, w in enumerate(c.warnings):
+            if out.size + size > MAX_TOTAL_CHARS:
+                items.append(f"- *{_md_text(_not_shown(len(c.warnings) - n, 'warning'))}*")
+                break
+            item = f"- {code(_short(w.kind))} {_md_text(_short(str(w)))}"
+            items.append(item)
+            size += len(item)
+        out.add("\n".join(items))
     if c.extra:
-        out.append(f"**other fields**: {_md_text(', '.join(c.extra))}")
-        out.append(_md_fence(_json_block(c.extra), "json"))
+        out.add(f"**other fields**: {_md_text(_names(c.extra))}")
+        json_fence(c.extra, ".extra")
     return "\n\n".join(out) + "\n"

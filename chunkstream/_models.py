@@ -398,6 +398,39 @@ def _short(value: Any, limit: int = 64) -> str:
         return shown(value)
 
 
+#: Where ``to_dict`` puts the vendor fields (``extra``) named like a key the object writes
+#: itself: ``{..., "chunkstream_vendor": {"message": ...}}``. A vendor key never replaces an
+#: assembled one (Perplexity sends a ``message`` beside ``delta`` in every choice), and nothing
+#: is dropped. The name is reserved at every level: a vendor field called so is moved too, so
+#: the object under it cannot be overwritten either. ``extra`` keeps every name as sent.
+VENDOR_KEY = "chunkstream_vendor"
+
+
+def _add_extra(out: dict[str, Any], extra: dict[str, Any], own: frozenset[str]) -> None:
+    """Put ``extra`` into ``out`` (a ``to_dict`` result): keys in ``own`` (the keys the object
+    may write) go into one object under ``VENDOR_KEY``, and so does a vendor ``VENDOR_KEY`` when
+    something is moved. (The assembled classes count ``VENDOR_KEY`` in ``own``: it is always
+    theirs. A chunk's ``extra`` never holds a known key unless built by hand, and a chunk's
+    ``to_dict`` gives back what was parsed.)"""
+    if own.isdisjoint(extra):
+        out.update(extra)
+        return
+    moved = {}
+    for key, value in extra.items():
+        if key in own or key == VENDOR_KEY:
+            moved[key] = value
+        else:
+            out[key] = value
+    out[VENDOR_KEY] = moved
+
+
+def _own(*keys: str) -> frozenset[str]:
+    return frozenset((*keys, VENDOR_KEY))
+
+
+_OWN: dict[tuple[str, ...], frozenset[str]] = {}  # a chunk class's _keys, as a set
+
+
 # The standard ``object`` values say nothing in a repr; other values are shown.
 _USUAL_OBJECTS = ("chat.completion", "chat.completion.chunk")
 
@@ -424,7 +457,10 @@ class _Model:
             out[key] = _to_json(value)
         extra = getattr(self, "extra", None)
         if extra:
-            out.update(extra)
+            own = _OWN.get(self._keys)
+            if own is None:
+                own = _OWN[self._keys] = frozenset(self._keys)
+            _add_extra(out, extra, own)
         return out
 
     def __repr__(self) -> str:
@@ -1341,7 +1377,7 @@ def _lazy(*names: str) -> Callable[[C], C]:
     return wrap
 
 
-@_lazy("arguments")
+@_lazy("arguments", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FunctionCall(_Model):
     """An assembled function: ``name`` and the joined ``arguments`` string."""
@@ -1353,9 +1389,13 @@ class FunctionCall(_Model):
     _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "arguments": self.arguments, **self.extra}
+        out = {"name": self.name, "arguments": self.arguments}
+        if self.extra:
+            _add_extra(out, self.extra, _FUNCTION_OWN)
+        return out
 
 
+@_lazy("extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ToolCall(_Model):
     """An assembled tool call (``type`` is ``"function"`` when the stream never said)."""
@@ -1368,10 +1408,13 @@ class ToolCall(_Model):
     _keys: ClassVar[tuple[str, ...]] = ("id", "type", "function")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "function": self.function.to_dict(), **self.extra}
+        out = {"id": self.id, "type": self.type, "function": self.function.to_dict()}
+        if self.extra:
+            _add_extra(out, self.extra, _TOOL_OWN)
+        return out
 
 
-@_lazy("content", "refusal", "reasoning_content", "reasoning", "content_parts")
+@_lazy("content", "refusal", "reasoning_content", "reasoning", "content_parts", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Message(_Model):
     """A choice's assembled message.
@@ -1419,11 +1462,12 @@ class Message(_Model):
             out["reasoning"] = self.reasoning
         if self.content_parts is not None:
             out["content_parts"] = list(self.content_parts)
-        out.update(self.extra)
+        if self.extra:
+            _add_extra(out, self.extra, _MESSAGE_OWN)
         return out
 
 
-@_lazy("content", "refusal")
+@_lazy("content", "refusal", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class AssembledLogprobs(_Model):
     """A choice's logprobs, extended over the stream (``None`` lists were never sent)."""
@@ -1435,13 +1479,13 @@ class AssembledLogprobs(_Model):
     _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "content": _to_json(self.content),
-            "refusal": _to_json(self.refusal),
-            **self.extra,
-        }
+        out = {"content": _to_json(self.content), "refusal": _to_json(self.refusal)}
+        if self.extra:
+            _add_extra(out, self.extra, _LOGPROBS_OWN)
+        return out
 
 
+@_lazy("extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Choice(_Model):
     """One assembled choice."""
@@ -1455,15 +1499,18 @@ class Choice(_Model):
     _keys: ClassVar[tuple[str, ...]] = ("index", "message", "finish_reason", "logprobs")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "index": self.index,
             "message": self.message.to_dict(),
             "finish_reason": self.finish_reason,
             "logprobs": None if self.logprobs is None else self.logprobs.to_dict(),
-            **self.extra,
         }
+        if self.extra:
+            _add_extra(out, self.extra, _CHOICE_OWN)
+        return out
 
 
+@_lazy("error", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ChatCompletion(_Model):
     """The assembled ``chat.completion``.
@@ -1521,9 +1568,18 @@ class ChatCompletion(_Model):
         }
         if self.error is not None:
             out["error"] = self.error
-        out.update(self.extra)
+        if self.extra:
+            _add_extra(out, self.extra, _COMPLETION_OWN)
         return out
 
+
+# What each assembled class's to_dict may write (see VENDOR_KEY).
+_FUNCTION_OWN = _own(*FunctionCall._keys)
+_TOOL_OWN = _own(*ToolCall._keys)
+_MESSAGE_OWN = _own(*Message._keys)
+_LOGPROBS_OWN = _own(*AssembledLogprobs._keys)
+_CHOICE_OWN = _own(*Choice._keys)
+_COMPLETION_OWN = _own(*ChatCompletion._keys, "error")
 
 M = TypeVar("M", bound=_Model)
 

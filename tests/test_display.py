@@ -12,6 +12,7 @@ import ast
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -571,10 +572,31 @@ def test_arguments_that_are_not_json_are_shown_as_sent_and_marked() -> None:
 
 
 def test_arguments_too_deep_to_parse_are_shown_as_sent() -> None:
-    deep = "[" * 200_000 + "]" * 200_000
+    deep = "[" * 20_000 + "]" * 20_000
     shown, note = args_shown(deep)
     assert shown == deep
     assert note == "arguments: too deeply nested to lay out, shown as sent"
+
+
+def test_arguments_too_deep_to_parse_and_too_long_show_their_first_100_000_characters() -> None:
+    deep = "[" * 200_000 + "]" * 200_000
+    shown, note = args_shown(deep)
+    assert shown == "[" * 100_000
+    assert note == "arguments: too deeply nested to lay out, shown as sent"
+    page = completion_html(
+        ChatCompletion(
+            choices=(
+                Choice(
+                    index=0,
+                    message=Message(tool_calls=(ToolCall(function=FunctionCall(arguments=deep)),)),
+                ),
+            )
+        )
+    )
+    assert (
+        "… 300000 more characters not shown (all in "
+        ".choices[0].message.tool_calls[0].function.arguments)"
+    ) in texts_of(page, "i")
 
 
 def test_a_scalar_json_argument_is_valid_and_kept() -> None:
@@ -586,8 +608,9 @@ def test_a_scalar_json_argument_is_valid_and_kept() -> None:
 # Sizes and odd values.
 
 
-def test_long_content_is_shown_in_full() -> None:
-    content = "".join(f"line {i} <&>\n" for i in range(20_000))
+def test_long_content_up_to_100_000_characters_is_shown_in_full() -> None:
+    content = "".join(f"line {i:06} <&>\n" for i in range(6_250))  # 16 characters a line
+    assert len(content) == 100_000
     c = ChatCompletion(choices=(Choice(index=0, message=Message(content=content)),))
     assert texts_of(completion_html(c), "pre") == [content]
     assert [t for _, t in fenced_blocks(completion_markdown(c))] == [content.rstrip("\n")]
@@ -718,3 +741,158 @@ def test_chunk_repr_is_one_short_line(name: str) -> None:
         if chunk.usage is None:
             assert "usage=" not in r
         assert "system_fingerprint=None" not in r and "=None" not in r
+
+
+# ---------------------------------------------------------------------------------------------
+# What a display may show is capped (README, "In notebooks"): 100,000 characters a value, 1,000
+# a short one, and once about 1,000,000 are shown the rest is counted; the whole display stays
+# under 2,000,000 characters, and every cut says what was left out.
+
+DISPLAY_BOUND = 2_000_000
+
+
+def both(c: ChatCompletion) -> tuple[str, str]:
+    page = completion_html(c)
+    check_html(page)
+    markdown = completion_markdown(c)
+    assert len(page) < DISPLAY_BOUND, len(page)
+    assert len(markdown) < DISPLAY_BOUND, len(markdown)
+    return page, markdown
+
+
+def one_choice(**message: Any) -> ChatCompletion:
+    return ChatCompletion(choices=(Choice(index=0, message=Message(**message)),))
+
+
+def nested_arguments() -> str:
+    # 201 KB: an array of 40,000 numbers 500 objects deep. Laid out with two spaces a level,
+    # each number's line starts with 1,002 spaces: 40 MB (the case made 100 MB).
+    numbers = ",".join(["1234"] * 40_000)
+    text = '{"a":' * 500 + "[" + numbers + "]" + "}" * 500
+    assert 200_000 < len(text) < 205_000
+    return text
+
+
+def test_201_kb_of_nested_arguments_show_the_first_100_000_characters_of_their_layout() -> None:
+    import json
+
+    arguments = nested_arguments()
+    c = one_choice(
+        tool_calls=(ToolCall(id="t", function=FunctionCall(name="f", arguments=arguments)),)
+    )
+    page, markdown = both(c)
+    layout = json.dumps(json.loads(arguments), indent=2)  # the same layout for this input
+    assert texts_of(page, "pre") == [layout[:100_000]]
+    assert [t for _, t in fenced_blocks(markdown)] == [layout[:100_000]]
+    notes = [t for t in texts_of(page, "i") if t.startswith("… the layout")]
+    assert len(notes) == 1
+    match = re.fullmatch(
+        r"… the layout is cut here at 100000 characters; the last (\d+) of the (\d+) characters "
+        r"sent are not shown at all \(all in \.choices\[0\]\.message\.tool_calls\[0\]\.function"
+        r"\.arguments\)",
+        notes[0],
+    )
+    assert match is not None, notes[0]
+    assert int(match.group(2)) == len(arguments)
+    # The layout's first 100,000 characters hold the first 500 levels and some numbers; most
+    # of the 40,000 numbers are in the part not laid out.
+    assert 150_000 < int(match.group(1)) < len(arguments)
+    rest, sent = match.groups()
+    assert f"the last {rest} of the {sent} characters sent are not shown at all" in markdown
+
+
+def test_a_long_text_shows_its_first_100_000_characters_and_how_many_more_there_are() -> None:
+    content = "<" * 250_000
+    page, markdown = both(one_choice(content=content, reasoning="r" * 100_001))
+    assert texts_of(page, "pre") == ["r" * 100_000, "<" * 100_000]
+    assert "… 150000 more characters not shown (all in .choices[0].message.content)" in texts_of(
+        page, "i"
+    )
+    assert "… 1 more characters not shown (all in .choices[0].message.reasoning)" in texts_of(
+        page, "i"
+    )
+    assert [t for _, t in fenced_blocks(markdown)] == ["r" * 100_000, "<" * 100_000]
+    assert "*… 150000 more characters not shown (all in .choices\\[0\\].message.content)*" in (
+        markdown
+    )
+
+
+def test_many_tool_calls_are_shown_until_the_limit_then_counted() -> None:
+    calls = tuple(
+        ToolCall(id=f"t{i}", function=FunctionCall(name="f", arguments="[" + "1," * 20_000 + "1]"))
+        for i in range(1024)
+    )
+    page, markdown = both(one_choice(tool_calls=calls))
+    shown = sum(1 for t in texts_of(page, "b") if t.startswith("tool call "))
+    assert 0 < shown < 1024
+    assert f"… {1024 - shown} tool calls more not shown (display limit: 1000000 characters)" in (
+        texts_of(page, "i")
+    )
+    assert f"{1024 - shown} tool calls more not shown" in markdown
+
+
+def test_many_choices_are_shown_until_the_limit_then_counted() -> None:
+    choices = tuple(
+        Choice(index=i, message=Message(content="x" * 50_000), finish_reason="stop")
+        for i in range(1024)
+    )
+    page, markdown = both(ChatCompletion(choices=choices))
+    shown = sum(1 for t in texts_of(page, "b") if t.startswith("choice "))
+    assert 0 < shown < 1024
+    assert f"… {1024 - shown} choices more not shown (display limit: 1000000 characters)" in (
+        texts_of(page, "i")
+    )
+    assert f"{1024 - shown} choices more not shown" in markdown
+
+
+def test_huge_logprobs_cells_are_cut_and_rows_stop_at_the_limit() -> None:
+    alts = tuple(TopLogprob(token="a" * 5_000, logprob=-1.0) for _ in range(25))
+    tokens = tuple(
+        TokenLogprob(token="t" * 50_000, logprob=-0.5, top_logprobs=alts) for _ in range(1000)
+    )
+    c = ChatCompletion(
+        choices=(
+            Choice(
+                index=0, message=Message(content=""), logprobs=AssembledLogprobs(content=tokens)
+            ),
+        )
+    )
+    page, _ = both(c)
+    cells = texts_of(page, "td")
+    assert cells[0] == '"' + "t" * 1000 + '"… (49000 more characters)'
+    assert cells[2].endswith(" and 5 more")
+    rows = texts_of(page, "tr")
+    assert 1 < len(rows) < 1001
+    assert f"… {1000 - (len(rows) - 1)} more (see .logprobs)" in texts_of(page, "i")
+
+
+def test_many_vendor_keys_list_twenty_names_and_cut_the_json() -> None:
+    extra = {f"key{i:06}": "v" * 10 for i in range(100_000)}
+    page, markdown = both(ChatCompletion(extra=extra))
+    names = ", ".join(f"key{i:06}" for i in range(20))
+    assert f"other fields: {names} and 99980 more" in texts_of(page, "summary")
+    assert "… the rest is not shown (all in .extra)" in texts_of(page, "i")
+    assert len(texts_of(page, "pre")[0]) == 100_000
+    assert f"**other fields**: {names} and 99980 more" in markdown
+
+
+def test_deeply_nested_vendor_fields_are_cut_at_100_000_characters() -> None:
+    deep: Any = "x"
+    for _ in range(99):
+        deep = {"k": [deep] * 3}
+    c = ChatCompletion(extra={"deep": deep})  # 3**99 leaves if written out: never encoded
+    page, _ = both(c)
+    assert len(texts_of(page, "pre")[0]) == 100_000
+    assert "… the rest is not shown (all in .extra)" in texts_of(page, "i")
+
+
+def test_many_long_warnings_are_listed_until_the_limit_then_counted() -> None:
+    warnings = tuple(StreamWarning(kind="ignored", message="m" * 5_000) for _ in range(1000))
+    page, _ = both(ChatCompletion(warnings=warnings))
+    items = texts_of(page, "li")
+    assert items[0] == "ignored " + "m" * 1000 + "… (4000 more characters)"
+    shown = len(items) - 1
+    assert 0 < shown < 1000
+    assert items[-1] == (
+        f"… {1000 - shown} warnings more not shown (display limit: 1000000 characters)"
+    )
