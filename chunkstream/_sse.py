@@ -33,7 +33,7 @@ _QUOTED = 200  # bytes of a line kept to quote it in a note
 # Big reads are taken in windows of about this size, cut after a blank line where there is one:
 # the temporary lists that split a read into blocks or lines then stay small whatever the read
 # (30 MB of CRs is 30 million lines).
-_WINDOW = 64 * 1024
+_WINDOW = 16 * 1024
 # The spec leaves the range of the reconnection time to the implementation; like Chromium, a
 # retry value that does not fit in an unsigned 64-bit integer is ignored. (This also keeps int()
 # away from huge digit strings, which CPython refuses past 4300 digits with a ValueError.)

@@ -61,7 +61,7 @@ _READ_SIZE = 64 * 1024  # block size when reading a file object
 _HEAD_CAP = 1024 * 1024  # bytes of the body kept while no event has arrived (see _not_sse)
 # A bigger read (a whole body handed over at once) goes to the SSE layer in windows of this size,
 # so that the events and notes of one window, not of the whole body, are held at a time.
-_WINDOW = 256 * 1024
+_WINDOW = 16 * 1024
 _FIELD_NAMES = (b"data", b"event", b"id", b"retry")
 
 # The JSON scanner behind json.loads, called directly: json.loads adds a Python-level wrapper

@@ -1091,8 +1091,8 @@ def test_a_40_mb_event_over_the_default_limit_is_skipped_in_bounded_memory() -> 
     event = data(chunk({"content": "x" * 40_000_000}))
     body = (HELLO + event + STOP + DONE).encode()
     # The size the decoder names is where it noticed: a body handed over whole is decoded in
-    # 64 KiB windows (bounded memory), so at the end of the first one past the limit.
-    size = -(-(33554432 + AT + 1) // 65536) * 65536 - AT
+    # 16 KiB windows (bounded memory), so at the end of the first one past the limit.
+    size = -(-(33554432 + AT + 1) // 16384) * 16384 - AT
     with pytest.raises(SSEError) as info:
         assemble(body)
     assert str(info.value) == (
