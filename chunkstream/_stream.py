@@ -126,9 +126,9 @@ class _Core:
     # -- input ---------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
-        if self._deferred:
+        if self._deferred or self._notes:
             self._drain()
-        if not data:
+        if not data and not self._rest:
             return
         if self.done:
             if self.report_after_done:
@@ -150,7 +150,7 @@ class _Core:
         except SSEError as exc:
             self._oversized(exc)
             return
-        if self.sse.notes:
+        if self.sse.notes or self._notes:
             self._noted(events)
         else:
             self._take(events)
@@ -170,7 +170,7 @@ class _Core:
                 self._oversized(exc)
                 self._rest = b""
                 continue
-            if self.sse.notes:
+            if self.sse.notes or self._notes:
                 self._noted(events)
             else:
                 self._take(events)
@@ -245,7 +245,7 @@ class _Core:
         self._noted([(e.event, e.data, e.id, e.retry, e.offset or 0) for e in deferred])
 
     def close(self) -> None:
-        if self._deferred:
+        if self._deferred or self._notes:
             self._drain()
         if self._rest:
             rest, self._rest = self._rest, b""

@@ -25,8 +25,10 @@ from typing import Any, TypeVar
 import pytest
 
 from chunkstream import (
+    ChunkDecoder,
     ChunkError,
     SSEDecoder,
+    SSEError,
     StreamWarning,
     TruncatedStreamError,
     assemble,
@@ -360,3 +362,52 @@ def test_one_big_event_needs_little_more_than_json_loads() -> None:
     result, peak = traced(lambda: assemble(body, strict=False))
     assert isinstance(result, Exception) or result.warnings  # a list is no chunk: skipped
     assert peak < 3 * len(body) + json_peak, (peak, len(body), json_peak)
+
+
+# -- notes and oversized events, in stream order -----------------------------------------------
+
+
+def test_notes_and_oversized_events_are_reported_in_stream_order_whatever_the_reads() -> None:
+    big = "data: " + chunk({"content": "x" * 1000}) + "\n\n"
+    body = (HELLO + "\x00" + BANG + big + "\ufeff" + BANG + STOP + DONE).encode()
+    first = len(HELLO)
+    at_big = first + 1 + len(BANG)
+    second = at_big + len(big)
+    expected = (
+        ignored("\x00data", first),
+        StreamWarning(
+            kind="limit",
+            message="event exceeds max_event_bytes (600); skipped it",
+            byte_offset=at_big,
+        ),
+        ignored("\ufeffdata", second),
+    )
+    for source in (body, reads_of(body, 1), reads_of(body, 7), reads_of(body, 400)):
+        result = assemble(source, strict=False, max_event_bytes=600)
+        assert result.warnings == expected
+        assert result.choices[0].message.content == "Hi"
+    with pytest.raises(ChunkError) as info:
+        assemble(body, max_event_bytes=600)
+    assert str(info.value) == lost("\x00data", first)
+
+
+def test_a_big_read_goes_on_after_each_oversized_event_in_strict_mode() -> None:
+    # A body handed over whole is decoded in windows; an oversized event raises SSEError in
+    # one of them, and the windows after it are not lost: the decoder goes on with them.
+    big = "data: " + chunk({"content": "x" * 1000}) + "\n\n"
+    filler = BANG * 200  # about 40 kB: the two oversized events fall in different windows
+    body = (HELLO + big + filler + big + STOP + DONE).encode()
+    d = ChunkDecoder(max_event_bytes=600)
+    got = []
+    offsets = []
+    reads = [body, b"", b""]
+    for read in reads:
+        try:
+            got += d.feed(read)
+        except SSEError as exc:
+            got += exc.chunks
+            offsets.append(exc.byte_offset)
+    got += d.close()
+    assert offsets == [len(HELLO), len(HELLO) + len(big) + len(filler)]
+    assert len(got) == 1 + 200 + 1
+    assert d.done
