@@ -366,17 +366,14 @@ class _Core:
                 what = f"a line whose value looks like data, {shown(text)}"
             else:
                 what = f"a line whose field name is {shown(text)}"
+            known = f"ignored {what}: Server-Sent Events know only 'data', 'event', 'id' and "
+            known += "'retry'"
             if kind == "field" or not self.strict:
-                self.warn(
-                    "ignored",
-                    f"ignored {what}: Server-Sent Events know only 'data', 'event', 'id' and "
-                    "'retry', so its value was not read",
-                    byte_offset=offset,
-                )
+                self.warn("ignored", known + ", so its value was not read", byte_offset=offset)
                 return
+            # Strict: a line meant as data held a chunk, which would be lost.
             raise ChunkError(
-                f"{what}, is not a Server-Sent Events field (they know only 'data', 'event', "
-                "'id' and 'retry'): the data it holds would be lost",
+                known + ", so the chunk it holds would be lost",
                 byte_offset=offset,
                 partial=self.partial(),
             )

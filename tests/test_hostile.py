@@ -334,8 +334,8 @@ def test_an_ignored_line_with_a_huge_field_name_is_cut_short_in_its_warning() ->
     with pytest.raises(ChunkError) as info:
         assemble(body)
     assert str(info.value) == (
-        f"a line whose field name is {cut(name)}, is not a Server-Sent Events field (they know "
-        "only 'data', 'event', 'id' and 'retry'): the data it holds would be lost (byte 0)"
+        f"ignored a line whose field name is {cut(name)}: Server-Sent Events know only 'data', "
+        "'event', 'id' and 'retry', so the chunk it holds would be lost (byte 0)"
     )
 
 

@@ -75,8 +75,8 @@ def ignored(name: str, at: int) -> StreamWarning:
 
 def lost(name: str, at: int) -> str:
     return (
-        f"a line whose field name is {name!r}, is not a Server-Sent Events field (they know only "
-        f"'data', 'event', 'id' and 'retry'): the data it holds would be lost (byte {at})"
+        f"ignored a line whose field name is {name!r}: {KNOWN_ONLY}, so the chunk it holds would "
+        f"be lost (byte {at})"
     )
 
 
@@ -196,9 +196,8 @@ def test_a_line_numbered_dump_is_reported_by_its_value() -> None:
     with pytest.raises(ChunkError) as info:
         assemble(body)
     assert str(info.value) == (
-        f"a line whose value looks like data, {expected}, is not a Server-Sent Events field "
-        "(they know only 'data', 'event', 'id' and 'retry'): the data it holds would be lost "
-        f"(byte {len(HELLO)})"
+        f"ignored a line whose value looks like data, {expected}: {KNOWN_ONLY}, so the chunk it "
+        f"holds would be lost (byte {len(HELLO)})"
     )
 
 
