@@ -20,9 +20,20 @@ DEFAULT_MAX_EVENT_BYTES = 32 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"
 # Lines that the spec ignores but that were almost certainly meant as a field: " data: {...}"
-# (a real provider's body starts like this). Recorded so the layers above can say so.
+# (a real provider's body starts like this), "\ufeffdata: {...}" (captures joined end to end),
+# "\x1b[0mdata: {...}" (a terminal log). Recorded so the layers above can say so; see _unknown.
 _FIELD_NAMES = (b"data", b"event", b"id", b"retry")
 _MAX_IGNORED_RECORDED = 100
+_NOT_LETTERS = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
+# Bytes skipped before a value that may hold data: ASCII whitespace and controls, DEL, and every
+# byte of a non-ASCII character (BOM, NBSP, zero-width space, ...).
+_JUNK = bytes(range(33)) + bytes(range(127, 256))
+_NOTES_PER_BLOCK = 10  # notes kept for one block; past it they are counted (one "more" note)
+_QUOTED = 200  # bytes of a line kept to quote it in a note
+# Big reads are taken in windows of about this size, cut after a blank line where there is one:
+# the temporary lists that split a read into blocks or lines then stay small whatever the read
+# (30 MB of CRs is 30 million lines).
+_WINDOW = 16 * 1024
 # The spec leaves the range of the reconnection time to the implementation; like Chromium, a
 # retry value that does not fit in an unsigned 64-bit integer is ignored. (This also keeps int()
 # away from huge digit strings, which CPython refuses past 4300 digits with a ValueError.)
@@ -67,6 +78,23 @@ class HeldBack:
 
 # What the decoder produces internally: (event type, data, last event id, retry, offset).
 RawEvent = tuple[str, str, "str | None", "int | None", int]
+# What the decoder noticed beyond the events, for the layers above: (block offset, offset, kind,
+# text: the field name or the line's start, cut short). kind: "data" (an ignored line meant as
+# data: its data is lost), "value" (an ignored line whose value looks like data), "field" (an
+# ignored line meant as event, id or retry), "error" (an "error:" line), "utf8" (invalid UTF-8
+# replaced in an event; the text names the part), "more" (the text: how many more notes that
+# block had, not kept). A block's notes come out when the block ends, so they follow its event.
+Note = tuple[int, int, str, str]
+
+
+def _letters(name: bytes) -> bytes:
+    """The ASCII letters of a field name, lowercased, once ANSI escape sequences are removed:
+    what is left of ``data`` after stray bytes (BOM, NUL, NBSP, ``\\x1b[0m``) got into it."""
+    if 27 in name:  # ESC: a CSI sequence (ESC [ parameters intermediates final) or ESC + one
+        import re  # only here: lines like this are rare
+
+        name = re.sub(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-_]?)", b"", name)
+    return name.translate(None, _NOT_LETTERS).lower()
 
 
 class SSEDecoder:
@@ -84,8 +112,12 @@ class SSEDecoder:
     After ``close()``: ``held_back`` describes an unfinished final block (``None`` if the input
     ended between events). At any time: ``last_event_id``, ``retry`` (the last valid reconnection
     time), ``events_dispatched`` and ``ignored_lines`` (up to 100 ``(offset, field name)`` pairs for
-    lines the spec ignores whose field name is ``data``/``event``/``id``/``retry`` once stripped
-    of whitespace, such as ``" data: {...}"``).
+    lines the spec ignores that look meant as a field, such as ``" data: {...}"``; the rule is in
+    :meth:`_unknown`).
+
+    ``notes``: ``None``; the stream layer sets it to a list, and the decoder then appends what
+    it noticed beyond the events (ignored lines as above, ``error:`` lines, invalid UTF-8
+    replaced), each once its block ended, for the stream layer to take after each read.
     """
 
     def __init__(self, max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES) -> None:
@@ -102,6 +134,10 @@ class SSEDecoder:
         self.retry: int | None = None
         self.events_dispatched = 0
         self.ignored_lines: list[tuple[int, str]] = []
+        self.notes: list[Note] | None = None
+        self._block_notes: list[Note] = []
+        self._block_more = 0  # notes of this block past _NOTES_PER_BLOCK
+        self._damaged = False  # this block's event already has a "utf8" note
         self.held_back: HeldBack | None = None
         self._closed = False
         self._pos = 0  # absolute offset of the first byte not yet consumed
@@ -109,9 +145,11 @@ class SSEDecoder:
         self._bom_checked = False
         self._cr = False  # the last read ended in CR: an LF opening the next read is its CRLF
         # A partial line is kept as fragments joined once when its line ending arrives (an 8 MiB
-        # line fed in 64-byte reads costs one join, not 131072 copies).
+        # line fed in 64-byte reads costs one join, not 131072 copies). Small fragments are
+        # gathered in a bytearray as they come: a bytes object per 1-byte read would cost 34
+        # bytes of header and an 8-byte list slot for each byte held.
         self._partial = False  # a line without its line ending yet is held
-        self._parts: list[bytes] = []
+        self._parts: list[bytes | bytearray] = []
         self._parts_len = 0
         self._parts_start = 0
         # The block (event) being collected.
@@ -137,7 +175,7 @@ class SSEDecoder:
 
     # -- the work ------------------------------------------------------------------------------
 
-    def feed_raw(self, data: bytes) -> list[RawEvent]:
+    def feed_raw(self, data: bytes | bytearray | memoryview) -> list[RawEvent]:
         """Like :meth:`feed`, returning ``(event, data, id, retry, offset)`` tuples (the stream
         layer's fast path)."""
         if self._closed:
@@ -148,29 +186,45 @@ class SSEDecoder:
             raise TypeError(f"SSEDecoder.feed() takes bytes, got {type(data).__name__}{hint}")
         if not data:
             return []
-        data = bytes(data)
+        out: list[RawEvent] = []
+        if len(data) <= _WINDOW:
+            self._feed(bytes(data), out)
+        else:
+            data = bytes(data)
+            at, end = 0, len(data)
+            while at < end:
+                cut = data.rfind(b"\n\n", at, at + _WINDOW) + 2
+                if cut <= at + 1:  # no blank line in this window
+                    cut = at + _WINDOW
+                self._feed(data[at:cut], out)
+                at = cut
+        if self._oversized:
+            self._raise_oversized(out)
+        return out
+
+    def _feed(self, data: bytes, out: list[RawEvent]) -> None:
+        """One read, or one window of a big read."""
         if not self._bom_checked:
             data = self._head + data
             if len(data) < 3 and _BOM.startswith(data):
                 self._head = data  # may still be the start of a BOM split across reads
-                return []
+                return
             self._head = b""
             self._bom_checked = True
             if data.startswith(_BOM):  # "One leading U+FEFF BYTE ORDER MARK is ignored."
                 data = data[3:]
                 self._pos += 3
                 if not data:
-                    return []
+                    return
         if self._cr:
             self._cr = False
             if data[:1] == b"\n":  # the LF of a CRLF whose CR ended the previous read
                 data = data[1:]
                 self._pos += 1
                 if not data:
-                    return []
+                    return
         base = self._pos
         self._pos += len(data)
-        out: list[RawEvent] = []
         if 13 in data:  # a CR (an int needle: see _blocks)
             self._lines(data, base, out)
         else:
@@ -187,9 +241,6 @@ class SSEDecoder:
                 self._lines(data[:at] if at < len(data) else data, base, out)
             if at < len(data):
                 self._blocks(data[at:] if at else data, base + at, out)
-        if self._oversized:
-            self._raise_oversized(out)
-        return out
 
     def _blocks(self, data: bytes, base: int, out: list[RawEvent]) -> None:
         """LF-only bytes that start at a block boundary (no partial line, no block begun)."""
@@ -206,7 +257,16 @@ class SSEDecoder:
             # sets up a buffer for the needle, about ten times the cost on a chunk's block;
             # likewise the slice compare costs less than a startswith() call.)
             if block[:6] == b"data: " and 10 not in block and len(block) <= limit:
-                append(("message", block[6:].decode("utf-8", "replace"), last_id, None, pos))
+                # Strict decoding first: with valid UTF-8 it costs what "replace" costs, and
+                # the exception says when bytes were replaced (the spec's rule) so that the
+                # layers above can say so.
+                try:
+                    text = block[6:].decode()
+                except UnicodeDecodeError:
+                    text = block[6:].decode("utf-8", "replace")
+                    if self.notes is not None:
+                        self.notes.append((pos, pos, "utf8", "data"))
+                append(("message", text, last_id, None, pos))
             else:
                 # Any other block: its lines, then the blank line that ends it.
                 self.events_dispatched += len(out) - before
@@ -247,6 +307,7 @@ class SSEDecoder:
             else:
                 self._parts.append(first)
                 lines[0] = b"".join(self._parts)
+                self._parts = []  # freed before the line is used
                 pos = self._parts_start
             self._parts = []
             self._parts_len = 0
@@ -299,6 +360,7 @@ class SSEDecoder:
             event: ServerSentEvent | None = None
             if not self._partial and self._data and not self._skipping:
                 event = ServerSentEvent(*self._make_event())
+            self._publish()
             self.held_back = HeldBack(
                 offset=self._block_start,
                 size=self._pos - self._block_start,
@@ -320,7 +382,13 @@ class SSEDecoder:
         self._parts_len += len(fragment)
         if self._skipping:
             return  # counted (for held_back) but not kept
-        self._parts.append(fragment)
+        parts = self._parts
+        if len(fragment) >= 4096:
+            parts.append(fragment)
+        elif parts and type(parts[-1]) is bytearray:
+            parts[-1] += fragment  # amortised: bytearray over-allocates as it grows
+        else:
+            parts.append(bytearray(fragment))
         limit = self.max_event_bytes
         if limit is not None and self._block_len + self._parts_len > limit:
             self._break_limit(self._block_len + self._parts_len)
@@ -345,7 +413,11 @@ class SSEDecoder:
         elif name == b"id":
             # "If the field value does not contain U+0000 NULL, set the last event ID buffer."
             if b"\x00" not in value:
-                self.last_event_id = value.decode("utf-8", "replace")
+                try:
+                    self.last_event_id = value.decode()
+                except UnicodeDecodeError:
+                    self.last_event_id = value.decode("utf-8", "replace")
+                    self._replaced("id")
         elif name == b"retry":
             # "If the field value consists of only ASCII digits, interpret it as an integer in
             # base ten and set the reconnection time; otherwise ignore the field."
@@ -353,12 +425,81 @@ class SSEDecoder:
                 significant = value.lstrip(b"0") or b"0"
                 if len(significant) <= 20 and int(significant) <= _MAX_RETRY:
                     self.retry = self._block_retry = int(significant)
-        elif name.strip() in _FIELD_NAMES and len(self.ignored_lines) < _MAX_IGNORED_RECORDED:
+        else:
+            self._unknown(name, value, line, start)
+
+    def _unknown(self, name: bytes, value: bytes, line: bytes, start: int) -> None:
+        """A field the spec ignores. Recorded (``ignored_lines``, and a note) when it looks
+        meant as a field: its name, keeping only its ASCII letters (ANSI escape sequences
+        removed first) and in any case, is ``data``, ``event``, ``id`` or ``retry`` (so
+        ``" data"``, ``"\\ufeffdata"``, ``"\\x00data"``, ``"\\x1b[0mdata"``, ``"DATA"``), or
+        ``error`` (GPUStack sends its failure as an ``error:`` line), unless the name holds a
+        ``"`` (a JSON key such as ``  "data": [``, in a body that is no event stream); or its
+        value, past leading whitespace, control and non-ASCII bytes (within its first 4 KiB),
+        starts with ``data:`` (a line-numbered dump's ``12:data: {...}``). Other unknown
+        fields are ignored silently, as the spec intends: that is how the format is extended."""
+        key = b"" if 34 in name else _letters(name)  # '"data"' is a JSON key, not a field
+        if key in _FIELD_NAMES:
+            kind = "data" if key == b"data" else "field"
+        elif key == b"error":
+            kind = "error"
+        elif value[:4096].lstrip(_JUNK)[:5] == b"data:":
+            kind = "value"
+        else:
+            return
+        if len(self.ignored_lines) < _MAX_IGNORED_RECORDED:
             self.ignored_lines.append((start, name.decode("utf-8", "replace")))
+        if self.notes is not None:
+            # The field name for "data"/"field" (its start and end: what a message shows),
+            # else the start of the line.
+            if kind in ("data", "field"):
+                half = _QUOTED // 2
+                quoted = name if len(name) <= _QUOTED else name[:half] + name[-half:]
+            else:
+                quoted = line[:_QUOTED]
+            self._note(start, kind, quoted.decode("utf-8", "replace"))
+
+    def _note(self, offset: int, kind: str, text: str) -> None:
+        """A note for the block in progress (published when it ends)."""
+        if len(self._block_notes) < _NOTES_PER_BLOCK:
+            block = self._block_start if self._block_start is not None else offset
+            self._block_notes.append((block, offset, kind, text))
+        else:
+            self._block_more += 1
+
+    def _replaced(self, part: str) -> None:
+        """Invalid UTF-8 in ``part`` of the block in progress was replaced (one note a block)."""
+        if self.notes is not None and not self._damaged:
+            self._damaged = True
+            at = self._block_start or 0
+            self._note(at, "utf8", part)
+
+    def _publish(self) -> None:
+        """The block ended: its notes go out, after its event."""
+        if self._block_notes and self.notes is not None:
+            if self._block_more:
+                block = self._block_notes[0][0]
+                self._block_notes.append((block, block, "more", str(self._block_more)))
+            self.notes.extend(self._block_notes)
+        self._block_notes = []
+        self._block_more = 0
+        self._damaged = False
 
     def _make_event(self) -> RawEvent:
-        data = b"\n".join(self._data).decode("utf-8", "replace")
-        etype = self._type.decode("utf-8", "replace") if self._type else "message"
+        joined = b"\n".join(self._data)
+        try:
+            data = joined.decode()
+        except UnicodeDecodeError:
+            data = joined.decode("utf-8", "replace")
+            self._replaced("data")
+        del joined
+        etype = "message"
+        if self._type:
+            try:
+                etype = self._type.decode()
+            except UnicodeDecodeError:
+                etype = self._type.decode("utf-8", "replace")
+                self._replaced("event type")
         return (etype, data, self.last_event_id, self._block_retry, self._block_start or 0)
 
     def _dispatch(self, out: list[RawEvent]) -> None:
@@ -369,6 +510,8 @@ class SSEDecoder:
             self.events_dispatched += 1
         if self._data:
             self._data = []
+        if self._block_notes or self._damaged:
+            self._publish()
         self._block_len = 0
         self._type = None
         self._block_retry = None

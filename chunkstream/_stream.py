@@ -46,7 +46,7 @@ from ._models import (
     _too_deep,
     validate_chunk,
 )
-from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
+from ._sse import DEFAULT_MAX_EVENT_BYTES, Note, RawEvent, SSEDecoder
 
 __all__ = [
     "Assembler",
@@ -63,6 +63,9 @@ __all__ = [
 _ASCII_WS = " \t\n\r\x0b\x0c"  # [DONE] may be surrounded by ASCII whitespace (only)
 _READ_SIZE = 64 * 1024  # block size when reading a file object
 _HEAD_CAP = 1024 * 1024  # bytes of the body kept while no event has arrived (see _not_sse)
+# A bigger read (a whole body handed over at once) goes to the SSE layer in windows of this size,
+# so that the events and notes of one window, not of the whole body, are held at a time.
+_WINDOW = 16 * 1024
 _FIELD_NAMES = (b"data", b"event", b"id", b"retry")
 
 # The JSON scanner behind json.loads, called directly: json.loads adds a Python-level wrapper
@@ -173,6 +176,9 @@ class _Core:
         # otherwise); the long way then reports them.
         self.fast = fast
         self.sse = SSEDecoder(max_event_bytes)
+        self.sse.notes = []  # what the SSE layer noticed beyond the events: see _report
+        self._notes: list[Note] = []  # taken from it, not reported yet
+        self._error_line: tuple[int, str] | None = None  # the first "error:" line
         self.sink = sink
         self.warn = warn
         self.partial = partial
@@ -197,27 +203,61 @@ class _Core:
         self.unread_total = 0
         self.unread_at: tuple[int, int] | None = None
         self.unread_api: str | None = None
+        self._rest = b""  # the windows of a big read after an oversized event (strict)
 
     # -- input ---------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
-        if self._deferred:
+        if self._deferred or self._notes:
             self._drain()
-        if not data:
+        if not data and not self._rest:
             return
         if self.done:
             if self.report_after_done:
+                self._count_after_done(self._rest)
                 self._count_after_done(data)
+            self._rest = b""
             return
         self.total += len(data)
         if self._head_len < _HEAD_CAP and not self.sse.events_dispatched:
             self._head.append(bytes(data[: _HEAD_CAP - self._head_len]))
             self._head_len += len(self._head[-1])
+        if self._rest:
+            data, self._rest = self._rest + data, b""
+        if len(data) > _WINDOW:
+            self._windows(data)
+            return
         try:
             events = self.sse.feed_raw(data)
         except SSEError as exc:
             self._oversized(exc)
             return
+        if self.sse.notes or self._notes:
+            self._noted(events)
+        else:
+            self._take(events)
+
+    def _windows(self, data: bytes) -> None:
+        """A big read, window by window (see _WINDOW)."""
+        view = memoryview(data)
+        for at in range(0, len(data), _WINDOW):
+            if self.done:
+                if self.report_after_done:
+                    self._count_after_done(view[at:])
+                return
+            try:
+                events = self.sse.feed_raw(view[at : at + _WINDOW])
+            except SSEError as exc:
+                self._rest = bytes(view[at + _WINDOW :])  # taken at the next feed() or close()
+                self._oversized(exc)
+                self._rest = b""
+                continue
+            if self.sse.notes or self._notes:
+                self._noted(events)
+            else:
+                self._take(events)
+
+    def _take(self, events: list[RawEvent]) -> None:
         # The everyday event: a "message" whose data is one JSON chunk. The consumer's fast
         # taker (Accumulator.merge_plain, ChunkDecoder's checking builder) takes it in one pass
         # or declines; anything declined or unusual goes the long way (_event), which gives
@@ -248,19 +288,20 @@ class _Core:
         the same result: those before it first, then the error (strict) or a warning for each
         event skipped (lenient), then those after it (strict: at the next feed() or close(), if
         the caller goes on)."""
-        events = exc.events
+        events = [(e.event, e.data, e.id, e.retry, e.offset or 0) for e in exc.events]
         skipped = exc.skipped[:1] if self.strict else exc.skipped
         i = 0
         for at in skipped:
-            while i < len(events) and (events[i].offset or 0) < at:
-                e = events[i]
-                self._event(e.event, e.data, e.offset or 0)
-                i += 1
+            j = i
+            while j < len(events) and events[j][4] < at:
+                j += 1
+            self._noted(events[i:j], before=at)
+            i = j
             if self.done:  # the oversized event came after [DONE]: ignored like the rest
                 self.after_done += 1
                 continue
             if self.strict:
-                self._deferred = events[i:]
+                self._deferred = exc.events[i:]
                 exc.partial = self.partial()
                 raise exc
             # Not exc.reason: the size it names is where the decoder noticed, which depends on
@@ -270,44 +311,41 @@ class _Core:
                 f"event exceeds max_event_bytes ({exc.limit}); skipped it",
                 byte_offset=at,
             )
-        for e in events[i:]:
-            self._event(e.event, e.data, e.offset or 0)
+        self._noted(events[i:])
 
-    def _count_after_done(self, data: bytes) -> None:
-        try:
-            self.after_done += len(self.sse.feed_raw(data))
-        except SSEError as exc:
-            self.after_done += len(exc.skipped) + len(exc.events)
+    def _count_after_done(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        for at in range(0, len(view), _WINDOW):
+            try:
+                self.after_done += len(self.sse.feed_raw(view[at : at + _WINDOW]))
+            except SSEError as exc:
+                self.after_done += len(exc.skipped) + len(exc.events)
+        if self.sse.notes:
+            self.sse.notes.clear()  # after the end of the stream: not read
 
     def _drain(self) -> None:
         deferred, self._deferred = self._deferred, []
-        for e in deferred:
-            self._event(e.event, e.data, e.offset or 0)
+        self._noted([(e.event, e.data, e.id, e.retry, e.offset or 0) for e in deferred])
 
     def close(self) -> None:
-        if self._deferred:
+        if self._deferred or self._notes:
             self._drain()
+        if self._rest:
+            rest, self._rest = self._rest, b""
+            self._windows(rest)
         held = self.sse.close_raw()
         lost = None
         if held is not None and not self.done:
             if held.event is not None:
                 # Only the final blank line is missing (captures often lose it): take it.
-                self._event(held.event.event, held.event.data, held.offset)
+                self._noted([(held.event.event, held.event.data, None, None, held.offset)])
             elif held.line_cut:
                 lost = held
+        self._noted([])  # what the SSE layer noticed in the unfinished block
         if self.unread_total:
             self._report_unread()
         if self.report_after_done and self.after_done:
             self.warn("ignored", f"{self.after_done} event(s) after [DONE] were ignored")
-        for offset, name in self.sse.ignored_lines:
-            if self.done and offset > self.done_at:
-                break  # after the end of the stream: not read
-            self.warn(
-                "ignored",
-                f"ignored a line whose field name is {shown(name)}: Server-Sent Events know only "
-                "'data', 'event', 'id' and 'retry', so its value was not read",
-                byte_offset=offset,
-            )
         if not self.sse.events_dispatched and (held is None or held.event is None):
             self._not_sse()
         pending = self.pending()
@@ -320,7 +358,7 @@ class _Core:
             reason = (
                 f"stream ended inside an event: its last line has no line ending, "
                 f"{lost.size} bytes held back"
-            )
+            ) + self._error_hint()
             if complete or not self.strict:
                 self.warn("truncated", reason, chunk_index=self.count, byte_offset=lost.offset)
                 return
@@ -357,9 +395,93 @@ class _Core:
                     f", and more choices than the {DEFAULT_MAX_CHOICES} tracked: any of the "
                     "others may be unfinished too"
                 )
+        reason += self._error_hint()
         if self.strict:
             raise TruncatedStreamError(reason, partial=self.partial(), **where)
         self.warn("truncated", reason, **where)
+
+    # -- what the SSE layer noticed ------------------------------------------------------------
+
+    def _noted(self, events: list[RawEvent], before: int | None = None) -> None:
+        """``events`` with the SSE layer's notes in stream order: a note follows the event of
+        its block (notes of a block without an event, in the block's place). With ``before``,
+        notes of blocks from that offset on wait (an oversized event's place)."""
+        notes = self._notes
+        if self.sse.notes:
+            notes += self.sse.notes
+            self.sse.notes.clear()
+        i = k = 0
+        try:
+            while k < len(notes):
+                block = notes[k][0]
+                if before is not None and block >= before:
+                    break
+                j = i
+                while j < len(events) and events[j][4] < block:
+                    j += 1
+                self._take(events[i:j])
+                i = j
+                n = self.count
+                if i < len(events) and events[i][4] == block:
+                    self._take(events[i : i + 1])
+                    i += 1
+                k += 1
+                self._report(notes[k - 1], n if self.count > n else None)
+        finally:
+            del notes[:k]
+        self._take(events[i:])
+
+    def _report(self, note: Note, chunk_index: int | None) -> None:
+        """One note of the SSE layer -> a warning (or, strict, an error for lost data)."""
+        block, offset, kind, text = note
+        if self.done and block > self.done_at:
+            return  # after the end of the stream: not read
+        if kind == "utf8":
+            self.warn(
+                "invalid_utf8",
+                f"invalid UTF-8 in the event's {text}: the bytes were replaced with U+FFFD, as "
+                "the Server-Sent Events spec says",
+                chunk_index=chunk_index,
+                byte_offset=block,
+            )
+        elif kind == "more":
+            self.warn(
+                "ignored",
+                f"{text} more ignored line(s) in the same event, not reported one by one",
+                byte_offset=block,
+            )
+        elif kind == "error":
+            if self._error_line is None:
+                self._error_line = (offset, text)
+            self.warn(
+                "ignored",
+                f"ignored an 'error' line (not a Server-Sent Events field; some servers, such as "
+                f"GPUStack, send their failure this way): {shown(text, 150)}",
+                byte_offset=offset,
+            )
+        else:
+            if kind == "value":
+                what = f"a line whose value looks like data, {shown(text)}"
+            else:
+                what = f"a line whose field name is {shown(text)}"
+            known = f"ignored {what}: Server-Sent Events know only 'data', 'event', 'id' and "
+            known += "'retry'"
+            if kind == "field" or not self.strict:
+                self.warn("ignored", known + ", so its value was not read", byte_offset=offset)
+                return
+            # Strict: a line meant as data held a chunk, which would be lost.
+            raise ChunkError(
+                known + ", so the chunk it holds would be lost",
+                byte_offset=offset,
+                partial=self.partial(),
+            )
+
+    def _error_hint(self) -> str:
+        """For a truncated stream: the "error:" line it sent, if any (why it stopped)."""
+        if self._error_line is None:
+            return ""
+        offset, text = self._error_line
+        return f"; it sent an 'error' line at byte {offset}: {shown(text, 100)}"
 
     # -- one event -----------------------------------------------------------------------------
 

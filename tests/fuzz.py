@@ -266,11 +266,26 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 _FIELDS = (b"data", b"event", b"id", b"retry")
 
 
+def _looks_meant(name: bytes, value: bytes) -> bool:
+    """The documented rule for an ignored line worth reporting (SSEDecoder._unknown): the
+    name (holding no '"') has ASCII letters, ANSI escapes removed, lowercased, that are a field
+    name or "error"; or the value, past whitespace, controls and non-ASCII bytes, starts with
+    "data:"."""
+    letters = re.sub(
+        rb"[^A-Za-z]",
+        b"",
+        re.sub(rb"\x1b(\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]|[\x40-\x5f]?)", b"", name),
+    )
+    if b'"' not in name and letters.lower() in (*_FIELDS, b"error"):
+        return True
+    return re.sub(rb"^[\x00-\x20\x7f-\xff]*", b"", value).startswith(b"data:")
+
+
 def sse_reference(body: bytes, limit: int | None) -> dict[str, Any]:
     """WHATWG HTML 9.2.6, whole input at once, plus chunkstream's documented additions:
     ``max_event_bytes`` (a block's lines counted without line endings; from the line that
     breaks it the block is skipped), the event's block offset and retry, ``held_back``, and
-    the ignored lines whose stripped field name is a real one (at most 100)."""
+    the ignored lines that look meant as a field (``_looks_meant``; at most 100)."""
     pos = 3 if body.startswith(BOM) else 0
     events: list[tuple[Any, ...]] = []
     oversized: list[int] = []
@@ -332,7 +347,7 @@ def sse_reference(body: bytes, limit: int | None) -> dict[str, Any]:
             digits = value.lstrip(b"0") or b"0"
             if re.fullmatch(rb"[0-9]+", value) and len(digits) <= 20 and int(digits) < 2**64:
                 retry = block_retry = int(digits)
-        elif name.strip() in _FIELDS and len(ignored) < 100:
+        elif _looks_meant(name, value) and len(ignored) < 100:
             ignored.append((at, name.decode("utf-8", "replace")))
     held = None
     if partial is not None:

@@ -326,9 +326,10 @@ def test_leading_bom_split_across_reads_is_stripped(reads: list[bytes]) -> None:
 
 def test_only_one_leading_bom_is_stripped() -> None:
     # The second BOM is text: it starts the first line, so the field name is "\ufeffdata", an
-    # unknown field, and the block dispatches nothing.
+    # unknown field, and the block dispatches nothing. The line is recorded: it was meant as
+    # data (concatenated captures look like this), and the layers above must say so.
     d = check(BOM + BOM + b"data: x\n\ndata: y\n\n", [ev("y", 15)])
-    assert d.ignored_lines == []
+    assert d.ignored_lines == [(3, "\ufeffdata")]
 
 
 def test_bom_after_the_first_line_is_not_stripped() -> None:
@@ -519,7 +520,9 @@ def test_retry_is_reported_on_its_own_event_only() -> None:
 def test_unknown_fields_are_ignored() -> None:
     d = check(b"foo: bar\nDATA: no\nData: no\ndata: x\nIDX: 1\n\n", [ev("x", 0)])
     assert d.last_event_id is None
-    assert d.ignored_lines == []
+    # Field names are case-sensitive, so "DATA" is ignored; it is recorded (a server that
+    # capitalises it loses all its data), "foo" and "IDX" are not (extension fields).
+    assert d.ignored_lines == [(9, "DATA"), (18, "Data")]
 
 
 def test_ignored_lines_records_field_names_with_stray_whitespace() -> None:
@@ -918,6 +921,21 @@ _BYTES_EOL = re.compile(b"\r\n|\r|\n")
 _KNOWN = ("data", "event", "id", "retry")
 
 
+def meant_as_field(name: str, value: str) -> bool:
+    """chunkstream's documented rule for an ignored line it reports: the name with ANSI escape
+    sequences removed, reduced to its ASCII letters and lowercased, is a field name or
+    "error", unless it holds a '"'; or the value, past whitespace, control and non-ASCII
+    characters, starts with "data:"."""
+    name = re.sub("\x1b(?:\\[[0-?]*[ -/]*[@-~]|[@-_])?", "", name)
+    letters = "".join(c for c in name if "a" <= c.lower() <= "z" and c.isascii()).lower()
+    if '"' not in name and letters in (*_KNOWN, "error"):
+        return True
+    i = 0
+    while i < len(value) and (value[i] <= " " or value[i] >= "\x7f"):
+        i += 1
+    return value.startswith("data:", i)
+
+
 @dataclass
 class Reference:
     rows: list[Row]
@@ -1002,7 +1020,7 @@ def reference(stream: bytes, limit: int | None = None) -> Reference:
                 significant = value.lstrip("0")
                 if len(significant) <= 20 and int(significant or "0") < 2**64:
                     retry = block_retry = int(significant or "0")
-        elif name.strip(" \t\n\r\x0b\x0c") in _KNOWN and len(ignored) < 100:
+        elif meant_as_field(name, value) and len(ignored) < 100:
             ignored.append((offset, name))
 
     tail, tail_offset = lines[-1], offsets[-1]
