@@ -1392,6 +1392,16 @@ class Assembler:
             raise error from exc
         raise error
 
+    def _source_raised(self, exc: Exception, wrap: bool) -> ChatCompletion:
+        """:func:`assemble`'s source raised ``exc`` (the rule: :func:`_source_failed`): the
+        completion so far, or ``exc`` raised again with the located error attached, or that
+        error raised ``from exc``."""
+        result, error = self._end(exc)
+        if _source_failed(exc, result, error, self.strict, wrap):
+            assert result is not None
+            return result
+        raise exc
+
     def _end(self, exc: BaseException) -> tuple[ChatCompletion | None, ChunkstreamError]:
         """``_ended_by`` for an Assembler: the completion, or the error carrying ``partial``."""
         acc = self._acc
@@ -1458,10 +1468,7 @@ def assemble(
     except Exception as exc:
         if inside:
             raise
-        result, error = assembler._end(exc)
-        if _source_failed(exc, result, error, strict, wrap_source_errors):
-            return result  # type: ignore[return-value]
-        raise
+        return assembler._source_raised(exc, wrap_source_errors)
     return assembler.close()
 
 
@@ -1498,8 +1505,5 @@ async def aassemble(
     except Exception as exc:
         if inside:
             raise
-        result, error = assembler._end(exc)
-        if _source_failed(exc, result, error, strict, wrap_source_errors):
-            return result  # type: ignore[return-value]
-        raise
+        return assembler._source_raised(exc, wrap_source_errors)
     return assembler.close()

@@ -18,11 +18,10 @@ Expected values come from the bytes each test builds and the documented messages
 from __future__ import annotations
 
 import json
-import tracemalloc
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+from test_hostile import cut, reads_of, traced
 
 from chunkstream import (
     ChunkDecoder,
@@ -34,8 +33,6 @@ from chunkstream import (
     assemble,
     iter_chunks,
 )
-
-T = TypeVar("T")
 
 
 def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
@@ -78,28 +75,6 @@ def lost(name: str, at: int) -> str:
         f"ignored a line whose field name is {name!r}: {KNOWN_ONLY}, so the chunk it holds would "
         f"be lost (byte {at})"
     )
-
-
-def cut(text: str) -> str:
-    """How a message shows a long string (``reprlib``, 60 characters): the repr of its first 28
-    and last 29 characters, cut to those with "..." between."""
-    if len(repr(text[:60])) <= 60:
-        return repr(text)
-    r = repr(text[:28] + text[-29:])
-    return r[:28] + "..." + r[-29:]
-
-
-def reads_of(body: bytes, size: int) -> list[bytes]:
-    return [body[i : i + size] for i in range(0, len(body), size)]
-
-
-def traced(run: Callable[[], T]) -> tuple[T, int]:
-    tracemalloc.start()
-    try:
-        result = run()
-        return result, tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 # -- stray bytes before a field name ------------------------------------------------------------
@@ -244,11 +219,13 @@ def test_an_error_line_is_quoted_and_named_by_the_truncation() -> None:
         result = assemble(source, strict=False)
         assert result.warnings == (
             StreamWarning(kind="ignored", message=ERROR_WARNING, byte_offset=at),
-            StreamWarning(kind="truncated", message=truncated),
+            StreamWarning(
+                kind="truncated", message=truncated, chunk_index=1, byte_offset=len(body)
+            ),
         )
     with pytest.raises(TruncatedStreamError) as info:
         assemble(body)
-    assert str(info.value) == truncated
+    assert str(info.value) == f"{truncated} (chunk 1, byte {len(body)})"
     assert info.value.partial.warnings == (
         StreamWarning(kind="ignored", message=ERROR_WARNING, byte_offset=at),
     )

@@ -228,6 +228,8 @@ def test_lenient_assemble_names_each_kind_of_fault(exc: Exception, text: str) ->
         StreamWarning(
             kind="truncated",
             message="stream ended before [DONE] with choice(s) 0 unfinished (no finish_reason)",
+            chunk_index=3,
+            byte_offset=BETWEEN,
         ),
         fault(f"the source failed mid-stream: {text}", BETWEEN, 3),
     )
