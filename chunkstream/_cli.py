@@ -326,8 +326,12 @@ def _json_why(exc: Exception) -> str:
 
 def _is_done(data: str) -> bool:
     # The stream layer's rule (chunkstream._stream._is_done; the CLI uses the public API only):
-    # [DONE] with any amount of ASCII whitespace around it.
-    return data == "[DONE]" or ("[DONE]" in data and data.strip(_ASCII_WS) == "[DONE]")
+    # the data's first non-blank line is [DONE], with any ASCII whitespace around it.
+    if data == "[DONE]":
+        return True
+    if "[DONE]" not in data:
+        return False
+    return data.lstrip(_ASCII_WS).partition("\n")[0].rstrip(_ASCII_WS) == "[DONE]"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -485,6 +485,20 @@ class SSEDecoder:
         self._block_more = 0
         self._damaged = False
 
+    def pending(self, max_bytes: int) -> tuple[str, str, int] | None:
+        """``(event type, data, offset)`` of the block in progress as its complete lines so far
+        make it (a partial line is left out), when its data lines hold at most ``max_bytes``
+        bytes; else ``None``. Dispatches nothing and changes nothing: the stream layer ends a
+        stream at a complete ``data: [DONE]`` line without waiting for the blank line after
+        it, which a server may never send."""
+        data = self._data
+        if not data or self._skipping or len(data) > 16:
+            return None
+        if sum(map(len, data)) > max_bytes:
+            return None
+        etype = self._type.decode("utf-8", "replace") if self._type else "message"
+        return etype, b"\n".join(data).decode("utf-8", "replace"), self._block_start or 0
+
     def _make_event(self) -> RawEvent:
         joined = b"\n".join(self._data)
         try:

@@ -67,6 +67,11 @@ _HEAD_CAP = 1024 * 1024  # bytes of the body kept while no event has arrived (se
 # so that the events and notes of one window, not of the whole body, are held at a time.
 _WINDOW = 16 * 1024
 _FIELD_NAMES = (b"data", b"event", b"id", b"retry")
+_DONE_LINE_MAX = (
+    4096  # the longest "[DONE]" line (whitespace around it) taken before its blank line
+)
+_FIELD_STARTS = tuple(name + b":" for name in _FIELD_NAMES)
+_BOM = b"\xef\xbb\xbf"
 
 # The JSON scanner behind json.loads, called directly: json.loads adds a Python-level wrapper
 # (type checks, two whitespace regex matches) that costs about a third of decoding a chunk.
@@ -78,9 +83,16 @@ Sink = Callable[[dict[str, Any], int, "int | None"], None]
 
 
 def _is_done(data: str) -> bool:
-    """Whether an event's data is the end marker: ``[DONE]``, alone or with any amount of ASCII
-    whitespace around it (the one rule for it: the stream layer and the CLI use this)."""
-    return data == "[DONE]" or ("[DONE]" in data and data.strip(_ASCII_WS) == "[DONE]")
+    """Whether an event's data is the end marker: its first non-blank line is ``[DONE]``, with
+    any amount of ASCII whitespace around it (the one rule for it; the CLI keeps a copy, as it
+    uses the public API only). Nothing after that line is read: the stream layer takes a
+    complete ``data: [DONE]`` line before the blank line that would end its event (see
+    ``_Core._done_line``), and the rule gives the same answer whether or not more lines came."""
+    if data == "[DONE]":
+        return True
+    if "[DONE]" not in data:
+        return False
+    return data.lstrip(_ASCII_WS).partition("\n")[0].rstrip(_ASCII_WS) == "[DONE]"
 
 
 # Event types of other streaming APIs, to name the API when one arrives instead of Chat
@@ -208,6 +220,20 @@ class _Core:
     # -- input ---------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
+        self._feed(data)
+        if not self.done:
+            self._done_line()
+
+    def _done_line(self) -> None:
+        """A complete ``data: [DONE]`` line ends the stream without its blank line: a server
+        that sends ``data: [DONE]\n`` and keeps the connection open is not waited on, and the
+        result is what the end of the input would give (close() takes a final event missing
+        only its blank line)."""
+        pending = self.sse.pending(_DONE_LINE_MAX)
+        if pending is not None and _is_done(pending[1]):
+            self._event(*pending)
+
+    def _feed(self, data: bytes) -> None:
         if self._deferred or self._notes:
             self._drain()
         if not data and not self._rest:
@@ -317,7 +343,9 @@ class _Core:
         view = memoryview(data)
         for at in range(0, len(view), _WINDOW):
             try:
-                self.after_done += len(self.sse.feed_raw(view[at : at + _WINDOW]))
+                events = self.sse.feed_raw(view[at : at + _WINDOW])
+                # Not the [DONE] block itself, when it was taken before its blank line.
+                self.after_done += sum(1 for e in events if e[4] != self.done_at)
             except SSEError as exc:
                 self.after_done += len(exc.skipped) + len(exc.events)
         if self.sse.notes:
@@ -664,7 +692,9 @@ class _Core:
         """No event at all: if the body is not an event stream (a JSON error object, an HTML
         error page), say so in both modes: there is nothing to assemble."""
         head = b"".join(self._head)
-        body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+        if _BOM.startswith(head):
+            return  # nothing but (the start of) a BOM: cut before the first line
+        body = head[3:] if head.startswith(_BOM) else head
         stripped = body.lstrip(b" \t\r\n")
         if not stripped or stripped[:1] == b":":
             return
@@ -673,6 +703,10 @@ class _Core:
         # is not one, even when it starts with the letters of a field name.
         line = stripped.split(b"\n", 1)[0].split(b"\r", 1)[0]
         if line.split(b":", 1)[0] in _FIELD_NAMES:
+            return
+        if line == stripped and any(field.startswith(line) for field in _FIELD_STARTS):
+            # The body was cut inside its first field name ("da", "eve"): a stream cut short,
+            # which the end-of-input rules report, not a body of another kind.
             return
         obj: Any = None
         if self._head_len == self.total:
@@ -1376,13 +1410,31 @@ class Assembler:
         warning naming the fault, located at the next chunk number and the bytes received.
         Strict: if the stream was already complete (``[DONE]``, or every choice finished),
         returns it with that warning; otherwise raises :class:`TruncatedStreamError` naming
-        the fault, ``from exc``, with ``partial``. ``exc`` is only named, not judged: you
-        decided it ended the input. Afterwards ``feed()`` raises ``RuntimeError`` and
-        ``close()`` returns (or raises) the same again."""
+        the fault, ``from exc``, with ``partial``. Afterwards ``feed()`` raises
+        ``RuntimeError`` and ``close()`` returns (or raises) the same again.
+
+        ``exc`` is judged by :func:`assemble`'s rule, so ``except Exception as exc:
+        asm.abort(exc)`` hides no bug: an exception that is no transport fault (a
+        ``TypeError`` in your code, ``KeyboardInterrupt``) is raised again unchanged, the
+        Assembler left as it was; an ``Exception`` among them carries the completion so far
+        (:func:`truncation_of`)."""
         if self._result is not None or self._aborted:
             raise RuntimeError(
                 "Assembler.abort() called after the input ended (close() or abort())"
             )
+        if not _is_transport_fault(exc):
+            if isinstance(exc, Exception):
+                core = self._core
+                _attach(
+                    exc,
+                    TruncatedStreamError(
+                        _failed_reason(exc, core, complete=False),
+                        chunk_index=core.count,
+                        byte_offset=core.total,
+                        partial=self._acc.snapshot(),
+                    ),
+                )
+            raise exc
         self._aborted = True
         result, error = self._end(exc)
         if result is not None:

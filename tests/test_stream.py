@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chunkstream import (
@@ -1494,6 +1494,8 @@ def check_no_foreign_exception_and_split_invariance(body: bytes) -> None:
         max_size=6,
     )
 )
+# "data: [DONE]\n" then a cut line: the [DONE] line ends the stream in whole and in byte reads.
+@example(edits=[(517, b"\x00")])
 def test_mutated_streams_raise_only_chunkstream_errors_whatever_the_reads(
     edits: list[tuple[int, bytes]],
 ) -> None:

@@ -597,3 +597,122 @@ def test_an_exception_in_chunkstreams_own_processing_is_not_taken_for_the_source
         with pytest.raises(OSError):
             asyncio.run(drain())
         assert not hasattr(inner, "chunkstream_error")
+
+
+# -- found by trying the library as a stranger (issue 12) --------------------------------------
+
+
+@pytest.mark.parametrize("exc", [TypeError("bug"), ValueError("bug"), FakeStreamConsumed("twice")])
+@pytest.mark.parametrize("strict", [True, False])
+def test_abort_raises_a_bug_again_unchanged_with_the_partial_attached(
+    exc: Exception, strict: bool
+) -> None:
+    # `except Exception as exc: asm.abort(exc)` must not hide a bug as a warning: abort()
+    # judges exc by assemble()'s rule.
+    asm = Assembler(strict=strict)
+    asm.feed(BODY[:BETWEEN])
+    with pytest.raises(type(exc)) as info:
+        asm.abort(exc)
+    assert info.value is exc
+    error = truncation_of(exc)
+    assert isinstance(error, TruncatedStreamError)
+    assert str(error) == (
+        f"the source failed mid-stream: {_fault_name(exc)}: {exc} (chunk 3, byte {BETWEEN})"
+    )
+    assert error.partial.to_dict() == chunkstream.assemble(BODY[:BETWEEN], strict=False).to_dict()
+    assert asm.warnings == []  # nothing was turned into a warning
+    # The Assembler is left as it was: the rest of the body still assembles.
+    asm.feed(BODY[BETWEEN:])
+    assert asm.close().to_dict() == chunkstream.assemble(BODY).to_dict()
+
+
+def _fault_name(exc: Exception) -> str:
+    return "httpx.FakeStreamConsumed" if isinstance(exc, FakeStreamConsumed) else type(exc).__name__
+
+
+@pytest.mark.parametrize(
+    "exc", [KeyboardInterrupt(), SystemExit(3), GeneratorExit(), asyncio.CancelledError()]
+)
+def test_abort_raises_a_base_exception_again_untouched(exc: BaseException) -> None:
+    asm = Assembler(strict=False)
+    asm.feed(BODY[:BETWEEN])
+    with pytest.raises(type(exc)) as info:
+        asm.abort(exc)
+    assert info.value is exc
+    assert truncation_of(exc) is None
+    assert not hasattr(exc, "chunkstream_error")
+    assert asm.warnings == []
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"])
+def test_a_connection_dropped_inside_the_first_field_name_is_a_cut_stream(
+    cut: int, prefix: bytes
+) -> None:
+    # "d", "da", "dat" (1-3 byte flushes) or a split BOM are the start of an event stream, not a
+    # body of another kind: lenient returns the empty completion with the fault's warning.
+    sent = (prefix + BODY)[: len(prefix) + cut] if cut > 0 else prefix
+    for first in (sent, prefix[:2]):
+        if not first:
+            continue
+
+        def source(first: bytes = first) -> Iterator[bytes]:
+            yield first
+            raise reset()
+
+        completion = chunkstream.assemble(source(), strict=False)
+        assert completion.choices == ()
+        assert completion.warnings[-1] == fault(
+            f"the source failed mid-stream: {RESET}", len(first), 0
+        )
+        held = len(first) - 3 if first.startswith(b"\xef\xbb\xbf") else len(first)  # BOM skipped
+        assert completion.warnings[0].message == (
+            "stream ended inside an event: its last line has no line ending, "
+            f"{held} bytes held back"
+        )
+        with pytest.raises(TruncatedStreamError) as info:
+            chunkstream.assemble(source(), wrap_source_errors=True)
+        assert (
+            str(info.value) == f"the source failed mid-stream: {RESET} (chunk 0, byte {len(first)})"
+        )
+
+
+def test_a_done_line_ends_the_stream_without_its_blank_line() -> None:
+    # A server that sends "data: [DONE]\n" (one line ending, as a recorded anthropic-compat
+    # stream does) and keeps the connection open: reading stops at the line.
+    body = BODY[: -len(b"\n")]
+    assert body.endswith(b"data: [DONE]\n")
+    pulled = []
+
+    def source() -> Iterator[bytes]:
+        for read in (body[:2000], body[2000:]):
+            pulled.append(read)
+            yield read
+        raise AssertionError("read on after [DONE]: the server would have been waited on")
+
+    assert chunkstream.assemble(source()).to_dict() == chunkstream.assemble(BODY).to_dict()
+    chunks = list(chunkstream.iter_chunks(iter([body, b"never read"])))
+    assert len(chunks) == 7
+    asm = Assembler()
+    asm.feed(body)
+    assert asm.done
+    # A decoder fed the rest of the event later does not count the [DONE] block twice.
+    decoder = chunkstream.ChunkDecoder()
+    decoder.feed(body)
+    assert decoder.done
+    decoder.feed(b"\n")
+    decoder.close()
+    assert decoder.warnings == []
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 4096])
+def test_a_done_line_followed_by_more_lines_gives_one_result_whatever_the_reads(size: int) -> None:
+    # The first non-blank line of an event's data being [DONE] ends the stream, whether or not
+    # more lines of the same event came (they are not read): the same answer for any split.
+    rest = BODY[: -len(b"data: [DONE]\n\n")]
+    for tail in (b"data: [DONE]\ndata: more\n\n", b"data:\ndata:  [DONE] \nid: 7\n\n"):
+        body = rest + tail
+        whole = chunkstream.assemble(body)
+        assert whole.to_dict() == chunkstream.assemble(BODY).to_dict()
+        split = [body[i : i + size] for i in range(0, len(body), size)]
+        assert chunkstream.assemble(split).to_dict() == whole.to_dict()
