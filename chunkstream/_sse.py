@@ -6,6 +6,7 @@ same events. Knows nothing of JSON or of chat completions; imports only ``_error
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -87,14 +88,18 @@ RawEvent = tuple[str, str, "str | None", "int | None", int]
 Note = tuple[int, int, str, str]
 
 
-def _letters(name: bytes) -> bytes:
-    """The ASCII letters of a field name, lowercased, once ANSI escape sequences are removed:
-    what is left of ``data`` after stray bytes (BOM, NUL, NBSP, ``\\x1b[0m``) got into it."""
-    if 27 in name:  # ESC: a CSI sequence (ESC [ parameters intermediates final) or ESC + one
-        import re  # only here: lines like this are rare
+# Escape sequences a terminal log may hold before a field name: CSI (ESC [ ... final byte), OSC
+# (ESC ] ... ended by BEL or ESC \: window titles, hyperlinks) and ESC + one byte.
+_ESCAPE = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_]?)")
+# A data line under a prefix (a timestamp, a logger's columns): "data:" then "{" or "[".
+_DATA_INSIDE = re.compile(rb"data: ?[{\[]")
+# A data line that lost its colon: "data" then a space, a tab, "{" or "[".
+_DATA_NO_COLON = (b"data ", b"data\t", b"data{", b"data[")
 
-        name = re.sub(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-_]?)", b"", name)
-    return name.translate(None, _NOT_LETTERS).lower()
+
+def _unescaped(name: bytes) -> bytes:
+    """A field name with terminal escape sequences removed (see _ESCAPE)."""
+    return _ESCAPE.sub(b"", name) if 27 in name else name
 
 
 class SSEDecoder:
@@ -430,20 +435,28 @@ class SSEDecoder:
 
     def _unknown(self, name: bytes, value: bytes, line: bytes, start: int) -> None:
         """A field the spec ignores. Recorded (``ignored_lines``, and a note) when it looks
-        meant as a field: its name, keeping only its ASCII letters (ANSI escape sequences
-        removed first) and in any case, is ``data``, ``event``, ``id`` or ``retry`` (so
-        ``" data"``, ``"\\ufeffdata"``, ``"\\x00data"``, ``"\\x1b[0mdata"``, ``"DATA"``), or
-        ``error`` (GPUStack sends its failure as an ``error:`` line), unless the name holds a
-        ``"`` (a JSON key such as ``  "data": [``, in a body that is no event stream); or its
-        value, past leading whitespace, control and non-ASCII bytes (within its first 4 KiB),
-        starts with ``data:`` (a line-numbered dump's ``12:data: {...}``). Other unknown
-        fields are ignored silently, as the spec intends: that is how the format is extended."""
-        key = b"" if 34 in name else _letters(name)  # '"data"' is a JSON key, not a field
+        meant as a field: its name, keeping only its ASCII letters (terminal escape sequences,
+        CSI and OSC, removed first) and in any case, is ``data``, ``event``, ``id`` or
+        ``retry`` (so ``" data"``, ``"\\ufeffdata"``, ``"\\x00data"``, ``"\\x1b[0mdata"``,
+        ``"DATA"``), or ``error`` (GPUStack sends its failure as an ``error:`` line), unless the
+        name holds a ``"`` (a JSON key such as ``  "data": [``, in a body that is no event
+        stream); or the name, past leading whitespace, control and non-ASCII bytes, starts with
+        ``data`` then a space, a tab, ``{`` or ``[`` (a data line that lost its colon); or the
+        value, past those bytes, starts with ``data:`` (a line-numbered dump's
+        ``12:data: {...}``); or the line's first 4 KiB hold ``data:`` then ``{`` or ``[``, with
+        at most one space between (a timestamp or a logger's columns before a data line).
+        Other unknown fields are ignored silently, as the spec intends: that is how the format
+        is extended."""
+        plain = _unescaped(name)
+        # '"data"' is a JSON key, not a field
+        key = b"" if 34 in name else plain.translate(None, _NOT_LETTERS).lower()
         if key in _FIELD_NAMES:
             kind = "data" if key == b"data" else "field"
         elif key == b"error":
             kind = "error"
-        elif value[:4096].lstrip(_JUNK)[:5] == b"data:":
+        elif plain.lstrip(_JUNK)[:5] in _DATA_NO_COLON:
+            kind = "data"
+        elif value[:4096].lstrip(_JUNK)[:5] == b"data:" or _DATA_INSIDE.search(line, 0, 4096):
             kind = "value"
         else:
             return

@@ -268,17 +268,26 @@ _FIELDS = (b"data", b"event", b"id", b"retry")
 
 def _looks_meant(name: bytes, value: bytes) -> bool:
     """The documented rule for an ignored line worth reporting (SSEDecoder._unknown): the
-    name (holding no '"') has ASCII letters, ANSI escapes removed, lowercased, that are a field
-    name or "error"; or the value, past whitespace, controls and non-ASCII bytes, starts with
-    "data:"."""
-    letters = re.sub(
-        rb"[^A-Za-z]",
+    name (holding no '"') has ASCII letters, terminal escapes (CSI, OSC) removed, lowercased,
+    that are a field name or "error"; or the name, past whitespace, controls and non-ASCII
+    bytes, starts with "data" and a space, tab, "{" or "["; or the value, past those bytes,
+    starts with "data:"; or the line's first 4096 bytes hold "data:", at most one space, then
+    "{" or "["."""
+    plain = re.sub(
+        rb"\x1b(\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]|\][^\x07\x1b]*(\x07|\x1b\\)?|[\x40-\x5f]?)",
         b"",
-        re.sub(rb"\x1b(\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]|[\x40-\x5f]?)", b"", name),
+        name,
     )
+    letters = re.sub(rb"[^A-Za-z]", b"", plain)
     if b'"' not in name and letters.lower() in (*_FIELDS, b"error"):
         return True
-    return re.sub(rb"^[\x00-\x20\x7f-\xff]*", b"", value).startswith(b"data:")
+    junk = rb"^[\x00-\x20\x7f-\xff]*"
+    if re.match(junk + rb"data[ \t{\[]", plain):
+        return True
+    if re.sub(junk, b"", value).startswith(b"data:"):
+        return True
+    line = name + b":" + value  # the colon only matters when one was there
+    return re.search(rb"data: ?[{\[]", line[:4096]) is not None
 
 
 def sse_reference(body: bytes, limit: int | None) -> dict[str, Any]:

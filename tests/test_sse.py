@@ -922,18 +922,31 @@ _KNOWN = ("data", "event", "id", "retry")
 
 
 def meant_as_field(name: str, value: str) -> bool:
-    """chunkstream's documented rule for an ignored line it reports: the name with ANSI escape
-    sequences removed, reduced to its ASCII letters and lowercased, is a field name or
-    "error", unless it holds a '"'; or the value, past whitespace, control and non-ASCII
-    characters, starts with "data:"."""
-    name = re.sub("\x1b(?:\\[[0-?]*[ -/]*[@-~]|[@-_])?", "", name)
-    letters = "".join(c for c in name if "a" <= c.lower() <= "z" and c.isascii()).lower()
+    """chunkstream's documented rule for an ignored line it reports: the name with terminal
+    escape sequences (CSI, OSC) removed, reduced to its ASCII letters and lowercased, is a field
+    name or "error", unless it holds a '"'; or that name, past whitespace, control and
+    non-ASCII characters, starts with "data" then a space, tab, "{" or "["; or the value, past
+    those characters, starts with "data:"; or the line's first 4096 bytes hold "data:", at
+    most one space, then "{" or "["."""
+    plain = re.sub(
+        "\x1b(?:\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|[@-_])?", "", name
+    )
+    letters = "".join(c for c in plain if "a" <= c.lower() <= "z" and c.isascii()).lower()
     if '"' not in name and letters in (*_KNOWN, "error"):
         return True
-    i = 0
-    while i < len(value) and (value[i] <= " " or value[i] >= "\x7f"):
-        i += 1
-    return value.startswith("data:", i)
+
+    def past_junk(text: str) -> str:
+        i = 0
+        while i < len(text) and (text[i] <= " " or text[i] >= "\x7f"):
+            i += 1
+        return text[i:]
+
+    if past_junk(plain)[:5] in ("data ", "data\t", "data{", "data["):
+        return True
+    if past_junk(value).startswith("data:"):
+        return True
+    line = (name + ":" + value).encode("utf-8", "surrogateescape")[:4096]
+    return re.search(rb"data: ?[{\[]", line) is not None
 
 
 @dataclass

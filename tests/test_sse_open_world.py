@@ -176,6 +176,53 @@ def test_a_line_numbered_dump_is_reported_by_its_value() -> None:
     )
 
 
+# Found by a stranger's run: log prefixes that hid a data line from every rule above.
+LOG_PREFIXES = {
+    "osc title": "\x1b]0;user@host: ~\x07",  # a shell's window title in a terminal log
+    "osc link": "\x1b]8;;http://x\x1b\\",  # an OSC 8 hyperlink, ended by ESC \\
+    "timestamp": "2024-05-01T10:00:00Z ",
+}
+
+
+@pytest.mark.parametrize("prefix", list(LOG_PREFIXES.values()), ids=list(LOG_PREFIXES))
+@pytest.mark.parametrize("read_size", [None, 1, 3])
+def test_a_data_line_behind_a_log_prefix_is_reported(prefix: str, read_size: int | None) -> None:
+    line = prefix + BANG
+    body = (HELLO + line + STOP + DONE).encode()
+    expected = cut(line.rstrip("\n"))
+    source: Any = body if read_size is None else reads_of(body, read_size)
+    result = assemble(source, strict=False)
+    assert result.to_dict() == assemble((HELLO + STOP + DONE).encode()).to_dict()
+    assert result.warnings == (
+        StreamWarning(
+            kind="ignored",
+            message=f"ignored a line whose value looks like data, {expected}: {KNOWN_ONLY}, so "
+            "its value was not read",
+            byte_offset=len(HELLO),
+        ),
+    )
+    with pytest.raises(ChunkError) as info:
+        assemble(body)
+    assert str(info.value) == (
+        f"ignored a line whose value looks like data, {expected}: {KNOWN_ONLY}, so the chunk it "
+        f"holds would be lost (byte {len(HELLO)})"
+    )
+
+
+@pytest.mark.parametrize("gap", [" ", "\t", ""])
+def test_a_data_line_that_lost_its_colon_is_reported(gap: str) -> None:
+    # "data {...}": the field name runs to the first colon inside the JSON ('data {"id"').
+    line = "data" + gap + BANG[len("data: ") :]
+    body = (HELLO + line + STOP + DONE).encode()
+    name = line.split(":")[0]
+    result = assemble(body, strict=False)
+    assert result.to_dict() == assemble((HELLO + STOP + DONE).encode()).to_dict()
+    assert result.warnings == (ignored(name, len(HELLO)),)
+    with pytest.raises(ChunkError) as info:
+        assemble(body)
+    assert str(info.value) == lost(name, len(HELLO))
+
+
 def test_extension_fields_and_json_keys_are_not_reported() -> None:
     # The spec ignores unknown fields so that the format can grow: not reported.
     body = (HELLO + "x-trace: abc\nmetadata: 1\n" + BANG + STOP + DONE).encode()
