@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import random
 import re
+import socket
+import struct
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +40,13 @@ class _Handler(BaseHTTPRequestHandler):
     closes the connection without the terminating chunk (a connection dropped mid-body).
     ``/hang/<name>/...`` sends it whole, ``data: [DONE]`` included, and then keeps the
     connection open, without the terminating chunk, until the client goes away (at most 30 s).
+    ``/stall-<n>/...`` sends n bytes and then nothing more, holding the connection open the same
+    way (the client's read timeout must end it). Without chunked encoding: ``/close-hang/...``
+    sends the body delimited by the connection's close (HTTP/1.0 style) and holds the
+    connection open after it; ``/long/...`` sends a Content-Length 100 bytes longer than the
+    body, then closes; ``/reset-<n>/...`` sends n bytes of a close-delimited body, then resets
+    the connection. ``/gzip/...`` sends it whole with ``Content-Encoding: gzip`` (chunked) to a
+    client that accepts gzip (identity to one that does not, such as urllib).
     GET or POST (the request body is read and ignored), any path after the name."""
 
     protocol_version = "HTTP/1.1"
@@ -51,10 +62,18 @@ class _Handler(BaseHTTPRequestHandler):
         parts = self.path.strip("/").split("/")
         mode, name = ("whole", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
         body = (FIXTURES / f"{name}.sse").read_bytes()
-        end = int(mode.removeprefix("drop-")) if mode.startswith("drop-") else len(body)
         rng = random.Random(name)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
+        if mode in ("close-hang", "long") or mode.startswith("reset-"):
+            self._send_unchunked(mode, body, rng)
+            return
+        cut = re.fullmatch(r"(drop|stall)-(\d+)", mode)
+        end = int(cut[2]) if cut else len(body)
+        if mode == "gzip" and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            end = len(body)
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         i = 0
@@ -64,16 +83,42 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             self.wfile.flush()
             i = j
-        if mode == "hang":
-            self.connection.settimeout(30)
-            with contextlib.suppress(OSError):
-                while self.connection.recv(4096):  # b"": the client closed its end
-                    pass
-        if mode != "whole":
+        if mode == "hang" or mode.startswith("stall-"):
+            self._hold()
+        if mode not in ("whole", "gzip"):
             self.close_connection = True
             return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _send_unchunked(self, mode: str, body: bytes, rng: random.Random) -> None:
+        if mode == "long":
+            self.send_header("Content-Length", str(len(body) + 100))
+        else:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        end = int(mode.removeprefix("reset-")) if mode.startswith("reset-") else len(body)
+        i = 0
+        while i < end:
+            j = min(end, i + rng.randint(1, 97))
+            self.wfile.write(body[i:j])
+            self.wfile.flush()
+            i = j
+        self.close_connection = True
+        if mode == "close-hang":
+            self._hold()
+        elif mode.startswith("reset-"):
+            time.sleep(0.3)  # let the client read what was sent: a reset may discard it
+            linger = struct.pack("ii", 1, 0)  # close() then sends RST, not FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            self.connection.close()  # now: the server's shutdown(SHUT_WR) would send a FIN first
+
+    def _hold(self) -> None:
+        """Keep the connection open until the client closes its end (at most 30 s)."""
+        self.connection.settimeout(30)
+        with contextlib.suppress(OSError):
+            while self.connection.recv(4096):  # b"": the client closed its end
+                pass
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -160,8 +205,10 @@ def test_asyncio_stream_through_aassemble(server: str, name: str) -> None:
 ROOT = FIXTURES.parent
 NAME = "openai-text-usage"
 DROP = 1000  # inside chunk 3: "Hello! How" has arrived
-MODES = ["whole", "hang", f"drop-{DROP}"]
+CUT = [f"drop-{DROP}", f"reset-{DROP}", f"stall-{DROP}"]  # modes that end the body early
+MODES = ["whole", "hang", "gzip", "close-hang", "long", *CUT]
 LIMIT = 20.0  # seconds: generous; a recipe that waits for the server to close takes 30
+TIMEOUT = 2.0  # the recipes' read timeout (TIMEOUT), short here: stall-<n> waits for it
 
 
 def readme_recipes() -> dict[str, str]:
@@ -194,6 +241,7 @@ def names(server: str, mode: str) -> dict[str, Any]:
     assert ns["BODY"]["stream"] is True
     ns["BASE_URL"] = f"{server}/{mode}/{NAME}"
     ns["URL"] = f"{ns['BASE_URL']}/chat/completions"
+    ns["TIMEOUT"] = TIMEOUT
     ns["drawn"] = []
     ns["redraw"] = ns["drawn"].append
     return ns
@@ -229,15 +277,27 @@ def arrived() -> chunkstream.ChatCompletion:
     return chunkstream.assemble((FIXTURES / f"{NAME}.sse").read_bytes()[:DROP], strict=False)
 
 
-def check_lenient(completion: chunkstream.ChatCompletion, mode: str, fault: str) -> None:
-    if not mode.startswith("drop"):
+HTTPX_FAULTS = {
+    "drop": "httpx.RemoteProtocolError",
+    "reset": "httpx.ReadError",
+    "stall": "httpx.ReadTimeout",
+}
+
+
+def check_lenient(
+    completion: chunkstream.ChatCompletion, mode: str, faults: dict[str, str]
+) -> None:
+    """faults: the client's exception, module.name, by how the body was cut (drop, reset, stall)."""
+    if mode not in CUT:
         assert completion.to_dict() == expected(NAME)
         assert completion.warnings == ()
         return
     assert completion.to_dict() == arrived().to_dict()
     assert completion.choices[0].message.content == "Hello! How"
     last = completion.warnings[-1]
-    assert last.message.startswith(f"the source failed mid-stream: {fault}: ")
+    fault = faults[mode.split("-")[0]]
+    # The client's message follows, if its exception has one (httpx.ReadTimeout's may be empty).
+    assert re.fullmatch(rf"the source failed mid-stream: {fault}(: .+)?", last.message, re.S)
     assert (last.kind, last.chunk_index, last.byte_offset) == ("truncated", 3, DROP)
 
 
@@ -255,7 +315,7 @@ def test_readme_httpx_sync_live_display(
     pytest.importorskip("httpx")
     ns = names(server, mode)
     run_recipe("httpx", ns)
-    check_lenient(ns["completion"], mode, "httpx.RemoteProtocolError")
+    check_lenient(ns["completion"], mode, HTTPX_FAULTS)
     assert ns["drawn"][-1] == ns["completion"].choices[0].message.content
     printed = capsys.readouterr().out
     assert printed == "".join(f"warning: {w}\n" for w in ns["completion"].warnings)
@@ -268,13 +328,13 @@ def test_readme_httpx_async(server: str, mode: str, capsys: pytest.CaptureFixtur
     exec(RECIPES["httpx_async"], ns)
 
     async def run() -> chunkstream.ChatCompletion:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=TIMEOUT)) as client:
             await ns["print_as_it_comes"](client)
             completion: chunkstream.ChatCompletion = await ns["ask"](client)
             return completion
 
     completion = run_async(run())
-    check_lenient(completion, mode, "httpx.RemoteProtocolError")
+    check_lenient(completion, mode, HTTPX_FAULTS)
     printed = capsys.readouterr().out
     text = completion.choices[0].message.content
     assert printed == text + "".join(f"\nwarning: {w}\n" for w in completion.warnings)
@@ -285,7 +345,12 @@ def test_readme_requests(server: str, mode: str, capsys: pytest.CaptureFixture[s
     pytest.importorskip("requests")
     ns = names(server, mode)
     run_recipe("requests", ns)
-    check_lenient(ns["completion"], mode, "requests.exceptions.ChunkedEncodingError")
+    faults = {
+        "drop": "urllib3.exceptions.ProtocolError",
+        "reset": "urllib3.exceptions.ProtocolError",
+        "stall": "urllib3.exceptions.ReadTimeoutError",
+    }
+    check_lenient(ns["completion"], mode, faults)
     printed = capsys.readouterr().out
     assert printed == "".join(f"warning: {w}\n" for w in ns["completion"].warnings)
 
@@ -294,7 +359,12 @@ def test_readme_requests(server: str, mode: str, capsys: pytest.CaptureFixture[s
 def test_readme_urllib(server: str, mode: str) -> None:
     ns = names(server, mode)
     run_recipe("urllib", ns)
-    check_lenient(ns["completion"], mode, "http.client.IncompleteRead")
+    faults = {
+        "drop": "http.client.IncompleteRead",
+        "reset": "ConnectionResetError",
+        "stall": "TimeoutError",
+    }
+    check_lenient(ns["completion"], mode, faults)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -308,15 +378,35 @@ def test_readme_aiohttp_strict(server: str, mode: str, capsys: pytest.CaptureFix
             completion: chunkstream.ChatCompletion = await ns["ask"](session)
             return completion
 
-    if not mode.startswith("drop"):
+    if mode not in CUT:
         assert run_async(run()).to_dict() == expected(NAME)
         return
-    with pytest.raises(aiohttp.ClientPayloadError) as info:
+    if mode.startswith("reset-"):
+        # aiohttp ends a close-delimited body at a reset as at a close, without an error: strict
+        # chunkstream sees the stream stop inside an event.
+        with pytest.raises(chunkstream.TruncatedStreamError) as cut:
+            run_async(run())
+        assert str(cut.value) == (
+            "stream ended inside an event: its last line has no line ending, 53 bytes held back"
+            " (chunk 3, byte 947)"
+        )
+        assert cut.value.partial is not None
+        assert cut.value.partial.to_dict() == arrived().to_dict()
+        assert capsys.readouterr().out == ""
+        return
+    # A read timeout mid-body is no ClientPayloadError: the recipe must catch it too.
+    faults = {
+        "drop": aiohttp.ClientPayloadError,
+        "reset": aiohttp.ClientPayloadError,
+        "stall": aiohttp.SocketTimeoutError,
+    }
+    fault = faults[mode.split("-")[0]]
+    with pytest.raises(fault) as info:
         run_async(run())
     check_strict_fault(info.value)
     printed = capsys.readouterr().out
     assert printed.startswith(
-        "cut short: the source failed mid-stream: aiohttp.client_exceptions.ClientPayloadError: "
+        f"cut short: the source failed mid-stream: {fault.__module__}.{fault.__name__}: "
     )
     assert printed.endswith(f" (chunk 3, byte {DROP})\n")
 
@@ -328,19 +418,24 @@ def test_readme_openai_sdk_raw(server: str, mode: str, capsys: pytest.CaptureFix
     run_recipe("openai", ns)  # the sync part runs; `ask` is defined
     printed = capsys.readouterr().out
     completion = ns["completion"]
-    if not mode.startswith("drop"):
+
+    def aclient() -> Any:
+        return ns["AsyncOpenAI"](base_url=ns["BASE_URL"], api_key="k", timeout=TIMEOUT)
+
+    if mode not in CUT:
         assert completion.to_dict() == expected(NAME)
         assert printed == ""
-        assert run_async(ns["ask"](ns["AsyncOpenAI"](base_url=ns["BASE_URL"], api_key="k")))
+        assert run_async(ns["ask"](aclient())).to_dict() == expected(NAME)
         return
     assert completion.to_dict() == arrived().to_dict()
     # The SDK's HTTP library: httpx, or httpx2 in its recent versions.
-    fault = r"httpx2?\.RemoteProtocolError"
+    faults = {"drop": "RemoteProtocolError", "reset": "ReadError", "stall": "ReadTimeout"}
+    fault = rf"httpx2?\.{faults[mode.split('-')[0]]}"
     assert re.fullmatch(
         rf"cut short: the source failed mid-stream: {fault}: .* \(chunk 3, byte {DROP}\)\n",
         printed,
     )
     with pytest.raises(Exception) as info:
-        run_async(ns["ask"](ns["AsyncOpenAI"](base_url=ns["BASE_URL"], api_key="k")))
+        run_async(ns["ask"](aclient()))
     assert re.fullmatch(fault, f"{type(info.value).__module__}.{type(info.value).__name__}")
     check_strict_fault(info.value)
