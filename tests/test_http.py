@@ -52,11 +52,17 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # the name http.server calls
-        self._send()
+        self._send_to_client()
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._send()
+        self._send_to_client()
+
+    def _send_to_client(self) -> None:
+        # A client that stops reading at [DONE] may close while the rest (the terminating chunk,
+        # gzip's trailer) is still being written: not an error, and no traceback on stderr.
+        with contextlib.suppress(ConnectionError):
+            self._send()
 
     def _send(self) -> None:
         parts = self.path.strip("/").split("/")
