@@ -434,3 +434,19 @@ def test_a_big_read_goes_on_after_each_oversized_event_in_strict_mode() -> None:
     assert offsets == [len(HELLO), len(HELLO) + len(big) + len(filler)]
     assert len(got) == 1 + 200 + 1
     assert d.done
+
+
+def test_an_event_of_many_short_data_lines_costs_about_its_size() -> None:
+    # Found by a stranger's run: a million "data: x" lines in one event held a bytes object and
+    # a list slot per line, about 10x the event's size. They are gathered as they come now.
+    body = (HELLO + "data: x\n" * 100_000 + "\n" + STOP + DONE).encode()
+    result, peak = traced(lambda: assemble(body, strict=False))
+    assert [w.kind for w in result.warnings] == ["invalid_chunk"]
+    assert result.choices[0].message.content == "Hi"
+    assert peak < 3 * len(body), (peak, len(body))
+    # The lines are joined exactly as before: "x\nx\n...x".
+    (event,) = [e for e in SSEDecoder().feed(b"data: a\ndata: b\ndata:\ndata: c\n\n")]
+    assert event.data == "a\nb\n\nc"
+    long = "y" * 5000
+    (event,) = SSEDecoder().feed(f"data: a\ndata: {long}\ndata: b\ndata: c\n\n".encode())
+    assert event.data == f"a\n{long}\nb\nc"
