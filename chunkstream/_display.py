@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._errors import error_text
+from ._schema import SHAPES
 
 if TYPE_CHECKING:
     from ._models import AssembledLogprobs, ChatCompletion, Choice, FunctionCall, Usage
@@ -260,12 +261,45 @@ def _arrived(choice: Choice, names: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(name, value) for name in names if (value := getattr(m, name)) is not None]
 
 
+def _shown_as(shape: str, rule: str) -> tuple[str, ...]:
+    """The fields of an assembled shape that the schema says are shown by ``rule``."""
+    return tuple(f.key for f in SHAPES[shape].fields if f.display == rule)
+
+
+_TEXT_FIELDS = _shown_as("Message", "text")
+_REASONING_FIELDS = _shown_as("Message", "reasoning")
+_MESSAGE_JSON_FIELDS = _shown_as("Message", "json")
+_COMPLETION_JSON_FIELDS = _shown_as("ChatCompletion", "json")
+
+
+def _plain_json(value: Any) -> Any:
+    """A model field's value as JSON (models by ``to_dict``, tuples as lists)."""
+    if type(value) is tuple:
+        return [_plain_json(v) for v in value]
+    to_dict = getattr(value, "to_dict", None)
+    return value if to_dict is None else to_dict()
+
+
+def _json_fields(model: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """Those of ``names`` that ``model`` holds (not None), as JSON."""
+    return {n: _plain_json(v) for n in names if (v := getattr(model, n)) is not None}
+
+
+def _completion_extras(c: ChatCompletion) -> dict[str, Any]:
+    """The completion's fields shown as JSON (``moderation``), then its vendor fields; a vendor
+    field named like one of them is shown as ``extra.<name>``."""
+    extras = _json_fields(c, _COMPLETION_JSON_FIELDS)
+    for name, value in c.extra.items():
+        extras[name if name not in extras else f"extra.{name}"] = value
+    return extras
+
+
 def _texts(choice: Choice) -> list[tuple[str, str]]:
-    return _arrived(choice, ("content", "refusal"))
+    return _arrived(choice, _TEXT_FIELDS)
 
 
 def _reasonings(choice: Choice) -> list[tuple[str, str]]:
-    return _arrived(choice, ("reasoning_content", "reasoning"))
+    return _arrived(choice, _REASONING_FIELDS)
 
 
 def _calls(choice: Choice) -> list[tuple[str, FunctionCall, str | None, str | None, str]]:
@@ -283,17 +317,18 @@ def _calls(choice: Choice) -> list[tuple[str, FunctionCall, str | None, str | No
 
 
 def _extras(choice: Choice) -> dict[str, Any]:
-    """The choice's vendor fields, then its message's (``content_parts``, vendor fields, tool
-    calls' vendor fields); a message field named like a choice one is shown as
-    ``message.<name>`` (neither hides the other)."""
+    """The choice's vendor fields, then its message's (the fields the schema shows as JSON:
+    ``content_parts``, ``audio``, ``annotations``; vendor fields; tool calls' vendor fields); a
+    message field named like a choice one is shown as ``message.<name>`` (neither hides the
+    other)."""
     m = choice.message
     extras: dict[str, Any] = dict(choice.extra)
 
     def put(name: str, value: Any) -> None:
         extras[name if name not in extras else f"message.{name}"] = value
 
-    if m.content_parts is not None:
-        put("content_parts", list(m.content_parts))
+    for name, value in _json_fields(m, _MESSAGE_JSON_FIELDS).items():
+        put(name, value)
     for name, value in m.extra.items():
         put(name, value)
     for i, call in enumerate(m.tool_calls or ()):
@@ -498,8 +533,9 @@ def completion_html(c: ChatCompletion) -> str:
             out.size += len(item)
         summary = f"<b>{_plural(len(c.warnings), 'warning')}</b>"
         out.add(details(summary, f"<ul>{''.join(items)}</ul>", open_=True))
-    if c.extra:
-        out.add(extras_block(c.extra, ".extra"))
+    extras = _completion_extras(c)
+    if extras:
+        out.add(extras_block(extras, ".extra"))
     out.add("</div>")
     return "".join(out)
 
@@ -668,7 +704,8 @@ def completion_markdown(c: ChatCompletion) -> str:
             items.append(item)
             size += len(item)
         out.add("\n".join(items))
-    if c.extra:
-        out.add(f"**other fields**: {_md_text(_names(c.extra))}")
-        json_fence(c.extra, ".extra")
+    extras = _completion_extras(c)
+    if extras:
+        out.add(f"**other fields**: {_md_text(_names(extras))}")
+        json_fence(extras, ".extra")
     return "\n\n".join(out) + "\n"

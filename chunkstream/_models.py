@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: MIT
 """The models layer: ``dict`` <-> frozen dataclasses for chunks and the assembled completion.
 
-Validation lives in ``from_dict`` (and ``validate_chunk``); the plain constructors trust their
-caller. Field names are the JSON keys; unknown keys are kept in ``extra`` and written back by
-``to_dict``. Knows nothing of SSE or of the ``json`` module; imports only ``_errors``.
+The classes, their checking builders, fast checks and validators are generated from the schema
+table (``_schema.py``) into the GENERATED section below by ``python -m chunkstream._gen``; this
+file's hand-written part is what they share. Validation lives in ``from_dict`` (and
+``validate_chunk``); the plain constructors trust their caller. Field names are the JSON keys;
+unknown keys are kept in ``extra`` and written back by ``to_dict``. Knows nothing of SSE or of
+the ``json`` module; imports only ``_errors``.
 """
 
 from __future__ import annotations
@@ -15,22 +18,26 @@ from typing import Any, ClassVar, TypeVar
 from ._errors import ChunkError, StreamWarning, describe, shown
 
 __all__ = [
+    "Annotation",
     "AssembledLogprobs",
     "ChatCompletion",
     "ChatCompletionChunk",
     "Choice",
     "ChoiceDelta",
+    "ChoiceDeltaAudio",
     "ChoiceLogprobs",
     "ChunkChoice",
     "CompletionTokensDetails",
     "FunctionCall",
     "FunctionDelta",
     "Message",
+    "MessageAudio",
     "PromptTokensDetails",
     "TokenLogprob",
     "ToolCall",
     "ToolCallDelta",
     "TopLogprob",
+    "URLCitation",
     "Usage",
     "validate_chunk",
 ]
@@ -40,7 +47,8 @@ JSON = Any  # a value json.loads could return
 
 
 # ---------------------------------------------------------------------------------------------
-# Validation: ChunkError with a JSON path, the expected type and the value that came.
+# Validation: ChunkError with a JSON path, the expected type and the value that came. The
+# generated validators (_check_*) call these, one per field, in the table's order.
 
 
 def _fail(expected: str, path: str, value: Any) -> ChunkError:
@@ -59,6 +67,12 @@ def _int(obj: dict[str, Any], key: str, path: str) -> None:
     v = obj.get(key)
     if v is not None and type(v) is not int:
         raise _fail("int or null", f"{path}.{key}", v)
+
+
+def _number(obj: dict[str, Any], key: str, path: str) -> None:
+    v = obj.get(key)
+    if v is not None and (type(v) is not float and type(v) is not int):
+        raise _fail("number or null", f"{path}.{key}", v)
 
 
 def _index(obj: dict[str, Any], key: str, path: str, required: bool) -> None:
@@ -98,13 +112,7 @@ def _objects(obj: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
     return items
 
 
-def _check_number(obj: dict[str, Any], key: str, path: str) -> None:
-    v = obj.get(key)
-    if v is not None and (type(v) is not float and type(v) is not int):
-        raise _fail("number or null", f"{path}.{key}", v)
-
-
-def _check_bytes(obj: dict[str, Any], key: str, path: str) -> None:
+def _ints(obj: dict[str, Any], key: str, path: str) -> None:
     items = _list(obj, key, path)
     if items:
         for i, b in enumerate(items):
@@ -112,157 +120,24 @@ def _check_bytes(obj: dict[str, Any], key: str, path: str) -> None:
                 raise _fail("int", f"{path}.{key}[{i}]", b)
 
 
-def _check_top(top: dict[str, Any], path: str) -> None:
-    _str(top, "token", path)
-    _check_number(top, "logprob", path)
-    _check_bytes(top, "bytes", path)
-
-
-def _plain_top(top: dict[str, Any]) -> bool:
-    """Quick check of a token or top_logprobs entry (False: look closer)."""
-    get = top.get
-    b = get("bytes")
-    return (
-        type(get("token")) in _STR
-        and type(get("logprob")) in _NUMBER
-        and (b is None or (type(b) is list and _INTS.issuperset(map(type, b))))
-    )
-
-
-def plain_tokens(tokens: Any) -> bool:
-    """Whether ``tokens`` is a valid ``logprobs.content`` list with no field but the known ones
-    (so nothing in it nests deeper than the schema). The accumulator's fast path; False
-    means "look closer"."""
-    if type(tokens) is not list:
-        return False
-    for tok in tokens:
-        if type(tok) is not dict or not tok.keys() <= _TOKEN_KEYS or not _plain_top(tok):
-            return False
-        tops = tok.get("top_logprobs")
-        if tops is not None:
-            if type(tops) is not list:
-                return False
-            for top in tops:
-                if type(top) is not dict or not top.keys() <= _TOP_KEYS or not _plain_top(top):
-                    return False
-    return True
-
-
-def _check_token(tok: dict[str, Any], path: str) -> None:
-    # A chunk carries a token and its top_logprobs; a stream carries thousands: the quick
-    # check first, the one that names the problem only when it fails.
-    if _plain_top(tok):
-        tops = tok.get("top_logprobs")
-        if tops is None or (
-            type(tops) is list and all(type(t) is dict and _plain_top(t) for t in tops)
-        ):
-            return
-    _check_top(tok, path)
-    for i, top in enumerate(_objects(tok, "top_logprobs", path)):
-        _check_top(top, f"{path}.top_logprobs[{i}]")
-
-
-def _check_logprobs(lp: dict[str, Any], path: str) -> None:
-    for key in ("content", "refusal"):
-        for i, tok in enumerate(_objects(lp, key, path)):
-            _check_token(tok, f"{path}.{key}[{i}]")
-
-
-def _check_function(fn: dict[str, Any], path: str) -> None:
-    _str(fn, "name", path)
-    _str(fn, "arguments", path)
-
-
-def _check_tool_call(call: dict[str, Any], path: str) -> None:
-    _index(call, "index", path, required=False)
-    _str(call, "id", path)
-    _str(call, "type", path)
-    fn = _obj(call, "function", path)
-    if fn is not None:
-        _check_function(fn, f"{path}.function")
-
-
-def _check_delta(delta: dict[str, Any], path: str) -> None:
-    _str(delta, "role", path)
-    content = delta.get("content")
+def _content(obj: dict[str, Any], key: str, path: str) -> None:
+    content = obj.get(key)
     if content is not None and type(content) is not str:
         if type(content) is not list:
-            raise _fail("str, list of objects or null", f"{path}.content", content)
+            raise _fail("str, list of objects or null", f"{path}.{key}", content)
         for i, part in enumerate(content):
             if type(part) is not dict:
-                raise _fail("object", f"{path}.content[{i}]", part)
-    _str(delta, "refusal", path)
-    _str(delta, "reasoning_content", path)
-    _str(delta, "reasoning", path)
-    for i, call in enumerate(_objects(delta, "tool_calls", path)):
-        _check_tool_call(call, f"{path}.tool_calls[{i}]")
-    fc = _obj(delta, "function_call", path)
-    if fc is not None:
-        _check_function(fc, f"{path}.function_call")
-
-
-def _check_choice(choice: dict[str, Any], path: str) -> None:
-    _index(choice, "index", path, required=True)
-    delta = _obj(choice, "delta", path)
-    if delta is not None:
-        _check_delta(delta, f"{path}.delta")
-    _str(choice, "finish_reason", path)
-    lp = _obj(choice, "logprobs", path)
-    if lp is not None:
-        _check_logprobs(lp, f"{path}.logprobs")
-
-
-def _check_prompt_details(details: dict[str, Any], path: str) -> None:
-    _int(details, "cached_tokens", path)
-    _int(details, "audio_tokens", path)
-
-
-def _check_completion_details(details: dict[str, Any], path: str) -> None:
-    _int(details, "reasoning_tokens", path)
-    _int(details, "audio_tokens", path)
-    _int(details, "accepted_prediction_tokens", path)
-    _int(details, "rejected_prediction_tokens", path)
-
-
-def _check_usage(usage: dict[str, Any], path: str) -> None:
-    _int(usage, "prompt_tokens", path)
-    _int(usage, "completion_tokens", path)
-    _int(usage, "total_tokens", path)
-    details = _obj(usage, "prompt_tokens_details", path)
-    if details is not None:
-        _check_prompt_details(details, f"{path}.prompt_tokens_details")
-    details = _obj(usage, "completion_tokens_details", path)
-    if details is not None:
-        _check_completion_details(details, f"{path}.completion_tokens_details")
-
-
-def _check_chunk_fields(obj: dict[str, Any], path: str) -> None:
-    _str(obj, "id", path)
-    _str(obj, "object", path)
-    _int(obj, "created", path)
-    _str(obj, "model", path)
-    _str(obj, "system_fingerprint", path)
-    _str(obj, "service_tier", path)
-    choices = _list(obj, "choices", path)
-    if choices:
-        for i, choice in enumerate(choices):
-            p = f"{path}.choices[{i}]"
-            if type(choice) is not dict:
-                raise _fail("object", p, choice)
-            _check_choice(choice, p)
-    usage = _obj(obj, "usage", path)
-    if usage is not None:
-        _check_usage(usage, f"{path}.usage")
+                raise _fail("object", f"{path}.{key}[{i}]", part)
 
 
 # Nesting deeper than this is refused as a bad chunk: the accumulator walks nested vendor
 # objects recursively (two frames per level before Python 3.12), and a hostile stream must not
 # turn that into a RecursionError. Real chunks nest fewer than 10 levels.
-_MAX_DEPTH = 100
+MAX_DEPTH = 100
 
 
-def _too_deep(obj: Any) -> bool:
-    """Whether a decoded JSON value nests more than ``_MAX_DEPTH`` objects/lists deep
+def too_deep(obj: Any) -> bool:
+    """Whether a decoded JSON value nests more than ``MAX_DEPTH`` objects/lists deep
     (iterative: it must not recurse itself)."""
     # A stack of iterators, one per open container: memory grows with the depth only (a stack
     # of every pending child held a tuple per item: 5 million for a 20 MB list of {}).
@@ -280,7 +155,7 @@ def _too_deep(obj: Any) -> bool:
                 child = value
             else:
                 continue
-            if len(stack) >= _MAX_DEPTH:
+            if len(stack) >= MAX_DEPTH:
                 return True
             stack.append(iter(child))
             break
@@ -288,106 +163,6 @@ def _too_deep(obj: Any) -> bool:
             stack.pop()
     return False
 
-
-_NONE = type(None)
-_STR = frozenset((str, _NONE))
-_INT = frozenset((int, _NONE))
-_NUMBER = frozenset((int, float, _NONE))
-_INTS = frozenset((int,))
-
-
-def _plain_chunk(obj: dict[str, Any]) -> bool:
-    """Whether ``obj`` is, at a glance, a valid chunk of the everyday shape.
-
-    The fast path of :func:`validate_chunk`: straight-line checks of the common fields, no
-    paths, no messages. ``False`` only means "look closer" (the full check decides and names
-    the problem), so this may refuse valid chunks but must never accept an invalid one.
-    """
-    get = obj.get
-    if not (
-        type(get("id")) in _STR
-        and type(get("model")) in _STR
-        and type(get("object")) in _STR
-        and type(get("created")) in _INT
-        and type(get("system_fingerprint")) in _STR
-        and type(get("service_tier")) in _STR
-        and get("usage") is None
-    ):
-        return False
-    choices = get("choices")
-    if choices is None:
-        return True
-    if type(choices) is not list:
-        return False
-    for choice in choices:
-        if type(choice) is not dict:
-            return False
-        cget = choice.get
-        index = cget("index")
-        if type(index) is not int or index < 0:
-            return False
-        if type(cget("finish_reason")) not in _STR or cget("logprobs") is not None:
-            return False
-        delta = cget("delta")
-        if delta is None:
-            continue
-        if type(delta) is not dict:
-            return False
-        dget = delta.get
-        if not (
-            type(dget("content")) in _STR
-            and type(dget("role")) in _STR
-            and type(dget("refusal")) in _STR
-            and type(dget("reasoning_content")) in _STR
-            and type(dget("reasoning")) in _STR
-            and dget("function_call") is None
-        ):
-            return False
-        calls = dget("tool_calls")
-        if calls is None:
-            continue
-        if type(calls) is not list:
-            return False
-        for call in calls:
-            if type(call) is not dict:
-                return False
-            tget = call.get
-            index = tget("index")
-            if (
-                type(index) not in _INT
-                or (index is not None and index < 0)
-                or type(tget("id")) not in _STR
-                or type(tget("type")) not in _STR
-            ):
-                return False
-            fn = tget("function")
-            if fn is not None and (
-                type(fn) is not dict
-                or type(fn.get("name")) not in _STR
-                or type(fn.get("arguments")) not in _STR
-            ):
-                return False
-    return True
-
-
-def validate_chunk(obj: Any) -> None:
-    """Check that ``obj`` (what ``json.loads`` gave) is a valid ``chat.completion.chunk``.
-
-    Raises :class:`ChunkError` naming the JSON path, what was expected and what came. Every
-    top-level field may be missing or null (real providers omit or blank them); a choice needs
-    a non-negative ``index``. Unknown fields are not checked: they are kept as sent.
-    """
-    if type(obj) is dict and _plain_chunk(obj):
-        return
-    if type(obj) is not dict:
-        raise _fail("a JSON object (a chat.completion.chunk)", "", obj)
-    _check_chunk_fields(obj, "")
-
-
-# ---------------------------------------------------------------------------------------------
-# The chunk-side dataclasses. ``_absent`` remembers which known keys the source did not have
-# (bit i for the i-th of ``_keys``), so that null and absent survive the round trip; it is ``None``
-# for objects built by hand (then ``to_dict`` leaves out the fields that are ``None``).
 
 T = TypeVar("T", bound="_ChunkModel")
 
@@ -500,24 +275,24 @@ class _Model:
 
 
 class _ChunkModel(_Model):
-    """The chunk side: ``from_dict`` validates a decoded JSON object, then builds the value.
+    """The chunk side: ``from_dict`` validates a decoded JSON object and builds the value.
 
     Only these classes have ``from_dict``; the assembled classes are built by the accumulator
-    (or by hand) and have nothing to validate.
+    (or by hand) and have nothing to validate. Each class's ``_build`` (its generated checking
+    builder: one pass that checks each value's type and builds, raising ``Invalid`` on the
+    first bad one) and ``_validate`` (its generated validator, which names the problem and its
+    path) are set below the classes; both come from the same table.
     """
 
     __slots__ = ()
 
-    # Each chunk-side class sets these two.
     @staticmethod
     def _validate(obj: dict[str, Any], path: str, /) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # replaced by the generated validator
 
     @classmethod
     def _build(cls: type[T], obj: dict[str, Any]) -> T:
-        raise NotImplementedError  # replaced by _builder() below each class
-
-    # from_dict(), validated; _build(), trusting: a decoded JSON object -> the value.
+        raise NotImplementedError  # replaced by the generated checking builder
 
     @classmethod
     def from_dict(cls: type[T], obj: Any) -> T:
@@ -525,53 +300,48 @@ class _ChunkModel(_Model):
         with a JSON path (relative to this object) when it is not valid."""
         if type(obj) is not dict:
             raise _fail(f"a JSON object ({cls.__name__})", "", obj)
-        cls._validate(obj, "")
-        return cls._build(obj)
+        try:
+            return cls._build(obj)
+        except Invalid:
+            cls._validate(obj, "")  # raises, naming the problem and its path
+        raise AssertionError("the builder and the validator disagree")
 
 
-def _set_builder(cls: type[_ChunkModel], build: Callable[[dict[str, Any]], Any]) -> None:
+class _ChunkRoot(_ChunkModel):
+    """What ``ChatCompletionChunk`` adds: its ``from_dict`` is :func:`build_chunk`."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> ChatCompletionChunk:
+        """Validate ``obj`` (see :func:`validate_chunk`) and build the chunk."""
+        return build_chunk(obj)
+
+
+class _CompletionDisplay(_Model):
+    """What ``ChatCompletion`` adds: Jupyter's rich display (see ``_display``, imported only
+    when a notebook asks)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from ._display import completion_html
+
+        return completion_html(self)  # type: ignore[arg-type]
+
+    def _repr_markdown_(self) -> str:
+        from ._display import completion_markdown
+
+        return completion_markdown(self)  # type: ignore[arg-type]
+
+
+def _set_builder(
+    cls: type[_ChunkModel],
+    build: Callable[[Any], Any],
+    validate: Callable[[dict[str, Any], str], None],
+) -> None:
     cls._build = staticmethod(build)  # type: ignore[method-assign,assignment]
-
-
-def _builder(cls: type[T], **convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], T]:
-    """The trusting builder of a chunk-side class: a validated JSON object -> an instance.
-
-    It is on the hot path (every chunk of ``iter_chunks``), so it skips the dataclass
-    ``__init__`` (a frozen one sets each field through ``object.__setattr__``) and fills the
-    slots through their descriptors; ``convert`` maps a key to what turns its non-null value
-    into the field's (a nested model, a tuple).
-    """
-    keys = cls._keys
-    known = frozenset(keys)
-    slot = cls.__dict__
-    plan = tuple((key, slot[key].__set__, convert.get(key)) for key in keys)
-    put_extra = slot["extra"].__set__
-    put_absent = slot["_absent"].__set__
-    new = object.__new__
-    missing = _MISSING
-
-    def build(obj: dict[str, Any]) -> T:
-        self = new(cls)
-        get = obj.get
-        absent = 0  # bit i: the i-th key of _keys was not in the source
-        bit = 1
-        for key, put, conv in plan:
-            value = get(key, missing)
-            if value is missing:
-                absent |= bit
-                value = None
-            elif conv is not None and value is not None:
-                value = conv(value)
-            put(self, value)
-            bit <<= 1
-        put_absent(self, absent)
-        if len(obj) + absent.bit_count() != len(plan):  # unknown keys: kept as sent
-            put_extra(self, {k: v for k, v in obj.items() if k not in known})
-        else:
-            put_extra(self, {})
-        return self
-
-    return build
+    cls._validate = staticmethod(validate)  # type: ignore[method-assign]
 
 
 def _absent_field() -> Any:
@@ -580,243 +350,6 @@ def _absent_field() -> Any:
 
 def _extra_field() -> Any:
     return field(default_factory=dict, hash=False)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class TopLogprob(_ChunkModel):
-    """One entry of ``top_logprobs``."""
-
-    token: str | None = None
-    logprob: float | None = None
-    bytes: tuple[int, ...] | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes")
-
-    _validate = staticmethod(_check_top)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class TokenLogprob(_ChunkModel):
-    """One token of ``logprobs.content`` / ``logprobs.refusal``."""
-
-    token: str | None = None
-    logprob: float | None = None
-    bytes: tuple[int, ...] | None = None
-    top_logprobs: tuple[TopLogprob, ...] | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes", "top_logprobs")
-
-    _validate = staticmethod(_check_token)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChoiceLogprobs(_ChunkModel):
-    """A choice's ``logprobs``: token lists for ``content`` and ``refusal``."""
-
-    content: tuple[TokenLogprob, ...] | None = None
-    refusal: tuple[TokenLogprob, ...] | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
-
-    _validate = staticmethod(_check_logprobs)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class FunctionDelta(_ChunkModel):
-    """A fragment of a tool call's ``function`` (or of a legacy ``function_call``)."""
-
-    name: str | None = None
-    arguments: str | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
-
-    _validate = staticmethod(_check_function)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ToolCallDelta(_ChunkModel):
-    """A fragment of one tool call in a delta."""
-
-    index: int | None = None
-    id: str | None = None
-    type: str | None = None
-    function: FunctionDelta | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("index", "id", "type", "function")
-
-    _validate = staticmethod(_check_tool_call)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChoiceDelta(_ChunkModel):
-    """What one chunk adds to one choice's message.
-
-    ``content`` is a string, or (Mistral) a tuple of typed parts as sent. Vendor fields that are
-    common enough have their own field (``reasoning_content``: DeepSeek, Qwen, xAI, llama.cpp;
-    ``reasoning``: OpenRouter, Groq); every other key is kept in ``extra``.
-    """
-
-    role: str | None = None
-    content: str | tuple[dict[str, Any], ...] | None = None
-    refusal: str | None = None
-    tool_calls: tuple[ToolCallDelta, ...] | None = None
-    function_call: FunctionDelta | None = None
-    reasoning_content: str | None = None
-    reasoning: str | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = (
-        "role",
-        "content",
-        "refusal",
-        "tool_calls",
-        "function_call",
-        "reasoning_content",
-        "reasoning",
-    )
-
-    _validate = staticmethod(_check_delta)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChunkChoice(_ChunkModel):
-    """One entry of a chunk's ``choices``."""
-
-    index: int
-    delta: ChoiceDelta | None = None
-    finish_reason: str | None = None
-    logprobs: ChoiceLogprobs | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("index", "delta", "finish_reason", "logprobs")
-
-    _validate = staticmethod(_check_choice)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class PromptTokensDetails(_ChunkModel):
-    """``usage.prompt_tokens_details``."""
-
-    cached_tokens: int | None = None
-    audio_tokens: int | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("cached_tokens", "audio_tokens")
-
-    _validate = staticmethod(_check_prompt_details)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class CompletionTokensDetails(_ChunkModel):
-    """``usage.completion_tokens_details``."""
-
-    reasoning_tokens: int | None = None
-    audio_tokens: int | None = None
-    accepted_prediction_tokens: int | None = None
-    rejected_prediction_tokens: int | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = (
-        "reasoning_tokens",
-        "audio_tokens",
-        "accepted_prediction_tokens",
-        "rejected_prediction_tokens",
-    )
-
-    _validate = staticmethod(_check_completion_details)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Usage(_ChunkModel):
-    """Token usage, as the provider reported it (vendor keys such as ``queue_time`` in
-    ``extra``)."""
-
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    total_tokens: int | None = None
-    prompt_tokens_details: PromptTokensDetails | None = None
-    completion_tokens_details: CompletionTokensDetails | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = (
-        "prompt_tokens",
-        "completion_tokens",
-        "total_tokens",
-        "prompt_tokens_details",
-        "completion_tokens_details",
-    )
-
-    _validate = staticmethod(_check_usage)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChatCompletionChunk(_ChunkModel):
-    """One ``chat.completion.chunk``.
-
-    Every field may be ``None``: providers omit or blank them (Azure's content-filter chunks
-    have ``id: ""`` and ``created: 0``; some routers leave out ``object``). Unknown top-level
-    keys (``x_groq``, ``citations``, ``prompt_filter_results``, ``error``, ...) are in
-    ``extra``. ``to_dict(from_dict(d)) == d`` for every valid chunk ``d``.
-    """
-
-    id: str | None = None
-    object: str | None = None
-    created: int | None = None
-    model: str | None = None
-    system_fingerprint: str | None = None
-    service_tier: str | None = None
-    choices: tuple[ChunkChoice, ...] | None = None
-    usage: Usage | None = None
-    extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
-
-    _keys: ClassVar[tuple[str, ...]] = (
-        "id",
-        "object",
-        "created",
-        "model",
-        "system_fingerprint",
-        "service_tier",
-        "choices",
-        "usage",
-    )
-
-    _validate = staticmethod(_check_chunk_fields)
-
-    @classmethod
-    def from_dict(cls, obj: Any) -> ChatCompletionChunk:
-        """Validate ``obj`` (see :func:`validate_chunk`) and build the chunk."""
-        return build_chunk(obj)
-
-
-_TOP_KEYS = frozenset(TopLogprob._keys)
-_TOKEN_KEYS = frozenset(TokenLogprob._keys)
-_LOGPROBS_KEYS = frozenset(ChoiceLogprobs._keys)
-_FUNCTION_KEYS = frozenset(FunctionDelta._keys)
-_TOOL_CALL_KEYS = frozenset(ToolCallDelta._keys)
-_DELTA_KEYS = frozenset(ChoiceDelta._keys)
-_CHOICE_KEYS = frozenset(ChunkChoice._keys)
-_PROMPT_DETAIL_KEYS = frozenset(PromptTokensDetails._keys)
-_COMPLETION_DETAIL_KEYS = frozenset(CompletionTokensDetails._keys)
-_USAGE_KEYS = frozenset(Usage._keys)
-_CHUNK_KEYS = frozenset(ChatCompletionChunk._keys)
-
-_new = object.__new__
 
 
 def _writable(cls: type[_ChunkModel]) -> type[_ChunkModel]:
@@ -831,443 +364,18 @@ def _writable(cls: type[_ChunkModel]) -> type[_ChunkModel]:
     ``iter_chunks()``. No twin instance ever leaves its builder: when a check fails the
     half-built one is dropped with the ``_Invalid`` raised.
     """
-    twin = type(f"_Writable{cls.__name__}", (_ChunkModel,), {"__slots__": cls.__slots__})
+    twin = type(f"_Writable{cls.__name__}", cls.__bases__, {"__slots__": cls.__slots__})
     assert twin.__mro__[1:] == cls.__mro__[1:]  # same base: __class__ assignment allowed
     return twin
 
 
-_W_TopLogprob = _writable(TopLogprob)
-_W_TokenLogprob = _writable(TokenLogprob)
-
-
-def _build_top(obj: dict[str, Any]) -> TopLogprob:
-    # Trusting (validated input), written out: a stream with logprobs has thousands of these.
-    self: Any = _new(_W_TopLogprob)
-    get = obj.get
-    m = _MISSING
-    absent = 0
-    v = get("token", m)
-    if v is m:
-        absent |= 1
-        v = None
-    self.token = v
-    v = get("logprob", m)
-    if v is m:
-        absent |= 2
-        v = None
-    self.logprob = v
-    v = get("bytes", m)
-    if v is m:
-        absent |= 4
-        v = None
-    elif v is not None:
-        v = tuple(v)
-    self.bytes = v
-    self._absent = absent
-    self.extra = _unknown(obj, _TOP_KEYS) if len(obj) + _ONES[absent] != 3 else {}
-    self.__class__ = TopLogprob
-    return self  # type: ignore[no-any-return]
-
-
-def _build_token(obj: dict[str, Any]) -> TokenLogprob:
-    self: Any = _new(_W_TokenLogprob)
-    get = obj.get
-    m = _MISSING
-    absent = 0
-    v = get("token", m)
-    if v is m:
-        absent |= 1
-        v = None
-    self.token = v
-    v = get("logprob", m)
-    if v is m:
-        absent |= 2
-        v = None
-    self.logprob = v
-    v = get("bytes", m)
-    if v is m:
-        absent |= 4
-        v = None
-    elif v is not None:
-        v = tuple(v)
-    self.bytes = v
-    v = get("top_logprobs", m)
-    if v is m:
-        absent |= 8
-        v = None
-    elif v is not None:
-        v = tuple(map(_build_top, v))
-    self.top_logprobs = v
-    self._absent = absent
-    self.extra = _unknown(obj, _TOKEN_KEYS) if len(obj) + _ONES[absent] != 4 else {}
-    self.__class__ = TokenLogprob
-    return self  # type: ignore[no-any-return]
-
-
-_set_builder(TopLogprob, _build_top)
-_set_builder(TokenLogprob, _build_token)
-_set_builder(
-    ChoiceLogprobs,
-    _builder(
-        ChoiceLogprobs,
-        content=lambda v: tuple(map(TokenLogprob._build, v)),
-        refusal=lambda v: tuple(map(TokenLogprob._build, v)),
-    ),
-)
-_set_builder(PromptTokensDetails, _builder(PromptTokensDetails))
-_set_builder(CompletionTokensDetails, _builder(CompletionTokensDetails))
-_set_builder(
-    Usage,
-    _builder(
-        Usage,
-        prompt_tokens_details=PromptTokensDetails._build,
-        completion_tokens_details=CompletionTokensDetails._build,
-    ),
-)
-
-
-# The classes every chunk is made of get builders written out in full, which also check the
-# types as they go: one pass over the JSON instead of a validation pass and a build pass (they
-# are most of the cost of iter_chunks()). A check that fails raises _Invalid; the caller then
-# runs the validator, which finds the same problem and says where. Their rules are exactly
-# the validator's (tests/test_fastpath.py holds them to it). Each fills an instance of its
-# class's writable twin (_writable) and makes it an instance of the class at the end. The
-# dense classes (chunk, choice: most keys present) look up each known key; the sparse ones
-# (delta, tool call, function: usually one or two keys of up to seven) set every field to None
-# and then go over the keys present.
-
-
-class _Invalid(Exception):
+class Invalid(Exception):
     """A checking builder met a value of the wrong type (never escapes this module's
     callers: they turn it into the validator's ChunkError).
 
-    Raised as a new instance each time (``raise _Invalid``): raising one shared instance again
+    Raised as a new instance each time (``raise Invalid``): raising one shared instance again
     and again grows its ``__traceback__`` by every raise, keeping each frame (and the chunk
     in it) alive for good."""
-
-
-_W_FunctionDelta = _writable(FunctionDelta)
-_W_ToolCallDelta = _writable(ToolCallDelta)
-_W_ChoiceDelta = _writable(ChoiceDelta)
-_W_ChunkChoice = _writable(ChunkChoice)
-_W_ChatCompletionChunk = _writable(ChatCompletionChunk)
-_build_logprobs = ChoiceLogprobs._build
-_build_usage = Usage._build
-
-
-# The checking builders also say whether what they built holds anything of unbounded depth:
-# a vendor value (``extra``, at any level) that is an object or a list, or content parts. They
-# set _NESTS in ``_absent`` (above every key's bit) on such an object and on every object
-# that holds it. A chunk without it nests at most as deep as the schema (10 levels, down to a
-# top logprob's vendor field), so the stream layer need not measure its depth against
-# _MAX_DEPTH: knowing it this way costs a few bit operations per object, where counting the
-# brackets of the event's text cost as much as building a small object.
-_NESTS = 1 << 16
-
-# How many bits are set in each ``absent`` of up to 8 keys: the builders compare
-# ``len(obj) + _ONES[absent]`` with the number of known keys to tell whether there are
-# unknown ones (a tuple index costs less than int.bit_count()).
-_ONES = tuple(bin(i).count("1") for i in range(256))
-
-
-def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if k not in known}
-
-
-def _build_function(obj: dict[str, Any]) -> FunctionDelta:
-    # The sparse classes (a delta, a tool call and its function usually carry one or two of
-    # their keys) are built from the keys present: every field None first, then one pass
-    # over the source's items. The dense ones (chunk, choice) look up each key instead.
-    if type(obj) is not dict:
-        raise _Invalid
-    self: Any = _new(_W_FunctionDelta)
-    self.name = self.arguments = None
-    absent = 3  # bit i: the i-th key of _keys was not in the source (cleared when found)
-    extra = None
-    for key, v in obj.items():
-        if key == "arguments":
-            if type(v) is not str and v is not None:
-                raise _Invalid
-            self.arguments = v
-            absent ^= 2
-        elif key == "name":
-            if type(v) is not str and v is not None:
-                raise _Invalid
-            self.name = v
-            absent ^= 1
-        elif extra is None:
-            extra = {key: v}
-        else:
-            extra[key] = v
-    if extra is None:
-        self.extra = {}
-    else:
-        self.extra = extra
-        if _nests(extra):
-            absent |= _NESTS
-    self._absent = absent
-    self.__class__ = FunctionDelta
-    return self  # type: ignore[no-any-return]
-
-
-def _build_tool_call(obj: dict[str, Any]) -> ToolCallDelta:
-    if type(obj) is not dict:
-        raise _Invalid
-    self: Any = _new(_W_ToolCallDelta)
-    self.index = self.id = self.type = self.function = None
-    absent = 15  # bit i: the i-th key of _keys was not in the source (cleared when found)
-    extra = None
-    for key, v in obj.items():
-        if key == "index":
-            if v is not None and (type(v) is not int or v < 0):
-                raise _Invalid
-            self.index = v
-            absent ^= 1
-        elif key == "function":
-            if v is not None:
-                v = _build_function(v)
-                absent |= v._absent & _NESTS  # type: ignore[operator]
-            self.function = v
-            absent ^= 8
-        elif key == "id":
-            if type(v) is not str and v is not None:
-                raise _Invalid
-            self.id = v
-            absent ^= 2
-        elif key == "type":
-            if type(v) is not str and v is not None:
-                raise _Invalid
-            self.type = v
-            absent ^= 4
-        elif extra is None:
-            extra = {key: v}
-        else:
-            extra[key] = v
-    if extra is None:
-        self.extra = {}
-    else:
-        self.extra = extra
-        if _nests(extra):
-            absent |= _NESTS
-    self._absent = absent
-    self.__class__ = ToolCallDelta
-    return self  # type: ignore[no-any-return]
-
-
-def _build_delta(obj: dict[str, Any]) -> ChoiceDelta:
-    if type(obj) is not dict:
-        raise _Invalid
-    self: Any = _new(_W_ChoiceDelta)
-    self.role = self.content = self.refusal = self.tool_calls = None
-    self.function_call = self.reasoning_content = self.reasoning = None
-    absent = 127  # bit i: the i-th key of _keys was not in the source (cleared when found)
-    extra = None
-    for key, v in obj.items():
-        if key == "content":
-            if type(v) is list:
-                for part in v:
-                    if type(part) is not dict:
-                        raise _Invalid
-                v = tuple(v)
-                absent |= _NESTS  # content parts: objects of any depth
-            elif type(v) is not str and v is not None:
-                raise _Invalid
-            self.content = v
-            absent ^= 2
-        elif key == "tool_calls":
-            if v is not None:
-                if type(v) is not list:
-                    raise _Invalid
-                if len(v) == 1:  # the usual: one call per chunk (map and tuple cost more)
-                    call = _build_tool_call(v[0])
-                    absent |= call._absent & _NESTS  # type: ignore[operator]
-                    v = (call,)
-                else:
-                    v = tuple(map(_build_tool_call, v))
-                    for call in v:
-                        absent |= call._absent & _NESTS
-            self.tool_calls = v
-            absent ^= 8
-        elif key == "reasoning_content":
-            if type(v) is not str and v is not None:
-                raise _Invalid
-            self.reasoning_content = v
-            absent ^= 32
-        elif key == "role":
-            if type(v) is not str and v is not None:
-                raise _Invalid
-            self.role = v
-            absent ^= 1
-        elif key == "reasoning":
-            if type(v) is not str and v is not None:
-                raise _Invalid
-            self.reasoning = v
-            absent ^= 64
-        elif key == "refusal":
-            if type(v) is not str and v is not None:
-                raise _Invalid
-            self.refusal = v
-            absent ^= 4
-        elif key == "function_call":
-            if v is not None:
-                v = _build_function(v)
-                absent |= v._absent & _NESTS  # type: ignore[operator]
-            self.function_call = v
-            absent ^= 16
-        elif extra is None:
-            extra = {key: v}
-        else:
-            extra[key] = v
-    if extra is None:
-        self.extra = {}
-    else:
-        self.extra = extra
-        if _nests(extra):
-            absent |= _NESTS
-    self._absent = absent
-    self.__class__ = ChoiceDelta
-    return self  # type: ignore[no-any-return]
-
-
-def _build_choice(obj: dict[str, Any]) -> ChunkChoice:
-    if type(obj) is not dict:
-        raise _Invalid
-    self: Any = _new(_W_ChunkChoice)
-    get = obj.get
-    m = _MISSING
-    absent = 0  # bit i: the i-th key of _keys was not in the source
-    nests = 0  # _NESTS or 0
-    v = get("index", m)
-    if type(v) is not int or v < 0:
-        raise _Invalid  # required
-    self.index = v
-    v = get("delta", m)
-    if v is m:
-        absent |= 2
-        v = None
-    elif v is not None:
-        v = _build_delta(v)
-        nests = v._absent & _NESTS  # type: ignore[operator]
-    self.delta = v
-    v = get("finish_reason", m)
-    if v is m:
-        absent |= 4
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.finish_reason = v
-    v = get("logprobs", m)
-    if v is m:
-        absent |= 8
-        v = None
-    elif v is not None:
-        if type(v) is not dict:
-            raise _Invalid
-        try:
-            _check_logprobs(v, "")
-        except ChunkError:
-            raise _Invalid from None
-        v = _build_logprobs(v)
-        nests |= _logprobs_nest(v)
-    self.logprobs = v
-    if len(obj) + _ONES[absent] == 4:
-        self.extra = {}
-    else:
-        self.extra, more = _vendor(obj, _CHOICE_KEYS)
-        nests |= more
-    self._absent = absent | nests
-    self.__class__ = ChunkChoice
-    return self  # type: ignore[no-any-return]
-
-
-def _build_chunk(obj: dict[str, Any]) -> ChatCompletionChunk:
-    if type(obj) is not dict:
-        raise _Invalid
-    self: Any = _new(_W_ChatCompletionChunk)
-    get = obj.get
-    m = _MISSING
-    absent = 0  # bit i: the i-th key of _keys was not in the source
-    nests = 0  # _NESTS or 0
-    v = get("id", m)
-    if v is m:
-        absent |= 1
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.id = v
-    v = get("object", m)
-    if v is m:
-        absent |= 2
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.object = v
-    v = get("created", m)
-    if v is m:
-        absent |= 4
-        v = None
-    elif type(v) is not int and v is not None:
-        raise _Invalid
-    self.created = v
-    v = get("model", m)
-    if v is m:
-        absent |= 8
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.model = v
-    v = get("system_fingerprint", m)
-    if v is m:
-        absent |= 16
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.system_fingerprint = v
-    v = get("service_tier", m)
-    if v is m:
-        absent |= 32
-        v = None
-    elif type(v) is not str and v is not None:
-        raise _Invalid
-    self.service_tier = v
-    v = get("choices", m)
-    if v is m:
-        absent |= 64
-        v = None
-    elif v is not None:
-        if type(v) is not list:
-            raise _Invalid
-        if len(v) == 1:  # the usual: one choice per chunk
-            choice = _build_choice(v[0])
-            nests |= choice._absent & _NESTS  # type: ignore[operator]
-            v = (choice,)
-        else:
-            v = tuple(map(_build_choice, v))
-            for choice in v:
-                nests |= choice._absent & _NESTS
-    self.choices = v
-    v = get("usage", m)
-    if v is m:
-        absent |= 128
-        v = None
-    elif v is not None:
-        if type(v) is not dict:
-            raise _Invalid
-        try:
-            _check_usage(v, "")
-        except ChunkError:
-            raise _Invalid from None
-        v = _build_usage(v)
-        nests |= _usage_nests(v)
-    self.usage = v
-    if len(obj) + _ONES[absent] == 8:
-        self.extra = {}
-    else:
-        self.extra, more = _vendor(obj, _CHUNK_KEYS)
-        nests |= more
-    self._absent = absent | nests
-    self.__class__ = ChatCompletionChunk
-    return self  # type: ignore[no-any-return]
 
 
 def _nests(extra: dict[str, Any]) -> bool:
@@ -1275,65 +383,8 @@ def _nests(extra: dict[str, Any]) -> bool:
     return any(type(v) is dict or type(v) is list for v in extra.values())
 
 
-def _vendor(obj: dict[str, Any], known: frozenset[str]) -> tuple[dict[str, Any], int]:
-    """The unknown keys of ``obj`` (its ``extra``), and ``_NESTS`` if one holds a container."""
-    extra = _unknown(obj, known)
-    return extra, _NESTS if _nests(extra) else 0
-
-
-def _tokens_nest(tokens: tuple[TokenLogprob, ...] | None) -> bool:
-    for t in tokens or ():
-        if t.extra and _nests(t.extra):
-            return True
-        for top in t.top_logprobs or ():
-            if top.extra and _nests(top.extra):
-                return True
-    return False
-
-
-def _logprobs_nest(lp: ChoiceLogprobs) -> int:
-    if (lp.extra and _nests(lp.extra)) or _tokens_nest(lp.content) or _tokens_nest(lp.refusal):
-        return _NESTS
-    return 0
-
-
-def _usage_nests(u: Usage) -> int:
-    for part in (u, u.prompt_tokens_details, u.completion_tokens_details):
-        if part is not None and part.extra and _nests(part.extra):
-            return _NESTS
-    return 0
-
-
-def build_chunk(obj: Any) -> ChatCompletionChunk:
-    """Validate and build in one pass: the chunk, or :class:`ChunkError` exactly as
-    :func:`validate_chunk` would raise it."""
-    try:
-        return _build_chunk(obj)
-    except _Invalid:
-        validate_chunk(obj)  # raises, naming the problem and its path
-        raise AssertionError("the builder and the validator disagree") from None
-
-
-def _checked(
-    build: Callable[[dict[str, Any]], T], validate: Callable[[dict[str, Any], str], None]
-) -> Callable[[dict[str, Any]], T]:
-    def trusting(obj: dict[str, Any]) -> T:
-        # Called on validated input only; an _Invalid here would be the builder and the
-        # validator disagreeing: the validator's word is taken.
-        try:
-            return build(obj)
-        except _Invalid:
-            validate(obj, "")
-            raise AssertionError("the builder and the validator disagree") from None
-
-    return trusting
-
-
-_set_builder(FunctionDelta, _checked(_build_function, _check_function))
-_set_builder(ToolCallDelta, _checked(_build_tool_call, _check_tool_call))
-_set_builder(ChoiceDelta, _checked(_build_delta, _check_delta))
-_set_builder(ChunkChoice, _checked(_build_choice, _check_choice))
-_set_builder(ChatCompletionChunk, _checked(_build_chunk, _check_chunk_fields))
+def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in known}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1390,210 +441,6 @@ def _lazy(*names: str) -> Callable[[C], C]:
     return wrap
 
 
-@_lazy("arguments", "extra")
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class FunctionCall(_Model):
-    """An assembled function: ``name`` and the joined ``arguments`` string."""
-
-    name: str | None = None
-    arguments: str = ""
-    extra: dict[str, Any] = _extra_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {"name": self.name, "arguments": self.arguments}
-        if self.extra:
-            _add_extra(out, self.extra, _FUNCTION_OWN)
-        return out
-
-
-@_lazy("extra")
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ToolCall(_Model):
-    """An assembled tool call (``type`` is ``"function"`` when the stream never said)."""
-
-    id: str | None = None
-    type: str = "function"
-    function: FunctionCall = field(default_factory=FunctionCall)
-    extra: dict[str, Any] = _extra_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("id", "type", "function")
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {"id": self.id, "type": self.type, "function": self.function.to_dict()}
-        if self.extra:
-            _add_extra(out, self.extra, _TOOL_OWN)
-        return out
-
-
-@_lazy("content", "refusal", "reasoning_content", "reasoning", "content_parts", "extra")
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Message(_Model):
-    """A choice's assembled message.
-
-    ``content``/``refusal``/``reasoning_content``/``reasoning`` are ``None`` unless some
-    non-null value arrived (``""`` counts). ``content_parts`` keeps every part of list-typed
-    (Mistral) content in order. Vendor delta fields (``annotations``, ``reasoning_details``,
-    ``audio``, ...) are in ``extra``.
-    """
-
-    role: str = "assistant"
-    content: str | None = None
-    refusal: str | None = None
-    tool_calls: tuple[ToolCall, ...] | None = None
-    function_call: FunctionCall | None = None
-    reasoning_content: str | None = None
-    reasoning: str | None = None
-    content_parts: tuple[dict[str, Any], ...] | None = None
-    extra: dict[str, Any] = _extra_field()
-
-    _keys: ClassVar[tuple[str, ...]] = (
-        "role",
-        "content",
-        "refusal",
-        "tool_calls",
-        "function_call",
-        "reasoning_content",
-        "reasoning",
-        "content_parts",
-    )
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "role": self.role,
-            "content": self.content,
-            "refusal": self.refusal,
-        }
-        if self.tool_calls:
-            out["tool_calls"] = [call.to_dict() for call in self.tool_calls]
-        if self.function_call is not None:
-            out["function_call"] = self.function_call.to_dict()
-        if self.reasoning_content is not None:
-            out["reasoning_content"] = self.reasoning_content
-        if self.reasoning is not None:
-            out["reasoning"] = self.reasoning
-        if self.content_parts is not None:
-            out["content_parts"] = list(self.content_parts)
-        if self.extra:
-            _add_extra(out, self.extra, _MESSAGE_OWN)
-        return out
-
-
-@_lazy("content", "refusal", "extra")
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class AssembledLogprobs(_Model):
-    """A choice's logprobs, extended over the stream (``None`` lists were never sent)."""
-
-    content: tuple[TokenLogprob, ...] | None = None
-    refusal: tuple[TokenLogprob, ...] | None = None
-    extra: dict[str, Any] = _extra_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {"content": _to_json(self.content), "refusal": _to_json(self.refusal)}
-        if self.extra:
-            _add_extra(out, self.extra, _LOGPROBS_OWN)
-        return out
-
-
-@_lazy("extra")
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Choice(_Model):
-    """One assembled choice."""
-
-    index: int
-    message: Message = field(default_factory=Message)
-    finish_reason: str | None = None
-    logprobs: AssembledLogprobs | None = None
-    extra: dict[str, Any] = _extra_field()
-
-    _keys: ClassVar[tuple[str, ...]] = ("index", "message", "finish_reason", "logprobs")
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "index": self.index,
-            "message": self.message.to_dict(),
-            "finish_reason": self.finish_reason,
-            "logprobs": None if self.logprobs is None else self.logprobs.to_dict(),
-        }
-        if self.extra:
-            _add_extra(out, self.extra, _CHOICE_OWN)
-        return out
-
-
-@_lazy("error", "extra")
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ChatCompletion(_Model):
-    """The assembled ``chat.completion``.
-
-    ``error`` is the provider's in-band error kept in lenient mode; ``warnings`` what was
-    tolerated (neither is part of ``to_dict()`` unless ``error`` is set). Unknown top-level
-    fields of the chunks (``x_groq``, ``citations``, ...) are in ``extra``.
-    """
-
-    id: str | None = None
-    object: str = "chat.completion"
-    created: int | None = None
-    model: str | None = None
-    system_fingerprint: str | None = None
-    service_tier: str | None = None
-    choices: tuple[Choice, ...] = ()
-    usage: Usage | None = None
-    error: Any = field(default=None, hash=False)
-    warnings: tuple[StreamWarning, ...] = ()
-    extra: dict[str, Any] = _extra_field()
-
-    _keys: ClassVar[tuple[str, ...]] = (
-        "id",
-        "object",
-        "created",
-        "model",
-        "system_fingerprint",
-        "service_tier",
-        "choices",
-        "usage",
-    )
-
-    def _repr_html_(self) -> str:
-        """Jupyter's rich display (see ``_display``; imported only when a notebook asks)."""
-        from ._display import completion_html
-
-        return completion_html(self)
-
-    def _repr_markdown_(self) -> str:
-        from ._display import completion_markdown
-
-        return completion_markdown(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The non-streaming ``chat.completion`` JSON object."""
-        out: dict[str, Any] = {
-            "id": self.id,
-            "object": self.object,
-            "created": self.created,
-            "model": self.model,
-            "system_fingerprint": self.system_fingerprint,
-            "service_tier": self.service_tier,
-            "choices": [choice.to_dict() for choice in self.choices],
-            "usage": None if self.usage is None else self.usage.to_dict(),
-        }
-        if self.error is not None:
-            out["error"] = self.error
-        if self.extra:
-            _add_extra(out, self.extra, _COMPLETION_OWN)
-        return out
-
-
-# What each assembled class's to_dict may write (see VENDOR_KEY).
-_FUNCTION_OWN = _own(*FunctionCall._keys)
-_TOOL_OWN = _own(*ToolCall._keys)
-_MESSAGE_OWN = _own(*Message._keys)
-_LOGPROBS_OWN = _own(*AssembledLogprobs._keys)
-_CHOICE_OWN = _own(*Choice._keys)
-_COMPLETION_OWN = _own(*ChatCompletion._keys, "error")
-
 M = TypeVar("M", bound=_Model)
 
 
@@ -1618,10 +465,1897 @@ def _maker(cls: type[M]) -> Callable[..., M]:
     return make
 
 
-# In field order: see each class.
+_new = object.__new__
+
+
+# --- BEGIN GENERATED CODE (python -m chunkstream._gen; do not edit by hand) ---
+# fmt: off
+# From _schema.py. The chunk side: classes, fast checks, validators and
+# checking builders. The assembled side: classes (to_dict) and makers.
+
+# Set in ``_absent`` (above every key's bit) on an object holding a vendor
+# value that is an object or a list, or content parts, and on every object
+# holding it: without it, an object nests no deeper than the schema.
+NESTS = 1 << 11
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class TopLogprob(_ChunkModel):
+    """One entry of ``top_logprobs``."""
+
+    token: str | None = None
+    logprob: float | None = None
+    bytes: tuple[int, ...] | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class TokenLogprob(_ChunkModel):
+    """One token of ``logprobs.content`` / ``logprobs.refusal``."""
+
+    token: str | None = None
+    logprob: float | None = None
+    bytes: tuple[int, ...] | None = None
+    top_logprobs: tuple[TopLogprob, ...] | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes", "top_logprobs")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ChoiceLogprobs(_ChunkModel):
+    """A choice's ``logprobs``: token lists for ``content`` and ``refusal``."""
+
+    content: tuple[TokenLogprob, ...] | None = None
+    refusal: tuple[TokenLogprob, ...] | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class FunctionDelta(_ChunkModel):
+    """A fragment of a tool call's ``function`` (or of a legacy ``function_call``)."""
+
+    name: str | None = None
+    arguments: str | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ToolCallDelta(_ChunkModel):
+    """A fragment of one tool call in a delta."""
+
+    index: int | None = None
+    id: str | None = None
+    type: str | None = None
+    function: FunctionDelta | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("index", "id", "type", "function")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ChoiceDeltaAudio(_ChunkModel):
+    """A fragment of audio output (``delta.audio``): the audio's ``id`` and ``expires_at``,
+    and pieces of its base64 ``data`` and of its ``transcript``.
+    """
+
+    id: str | None = None
+    data: str | None = None
+    transcript: str | None = None
+    expires_at: int | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("id", "data", "transcript", "expires_at")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class URLCitation(_ChunkModel):
+    """A web search result cited by the message (``annotations[].url_citation``)."""
+
+    start_index: int | None = None
+    end_index: int | None = None
+    url: str | None = None
+    title: str | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("start_index", "end_index", "url", "title")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Annotation(_ChunkModel):
+    """An annotation of the message's text (``type`` ``url_citation``: a web search
+    citation), kept whole.
+    """
+
+    type: str | None = None
+    url_citation: URLCitation | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("type", "url_citation")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ChoiceDelta(_ChunkModel):
+    """What one chunk adds to one choice's message.
+
+    ``content`` is a string, or (Mistral) a tuple of typed parts as sent. Vendor fields
+    common enough have their own field (``reasoning_content``: DeepSeek, Qwen, xAI,
+    llama.cpp; ``reasoning``: OpenRouter, Groq); every other key is kept in ``extra``.
+    """
+
+    role: str | None = None
+    content: str | tuple[dict[str, Any], ...] | None = None
+    refusal: str | None = None
+    tool_calls: tuple[ToolCallDelta, ...] | None = None
+    function_call: FunctionDelta | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+    audio: ChoiceDeltaAudio | None = None
+    annotations: tuple[Annotation, ...] | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "role",
+        "content",
+        "refusal",
+        "tool_calls",
+        "function_call",
+        "reasoning_content",
+        "reasoning",
+        "audio",
+        "annotations",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ChunkChoice(_ChunkModel):
+    """One entry of a chunk's ``choices``."""
+
+    index: int
+    delta: ChoiceDelta | None = None
+    finish_reason: str | None = None
+    logprobs: ChoiceLogprobs | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("index", "delta", "finish_reason", "logprobs")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class PromptTokensDetails(_ChunkModel):
+    """``usage.prompt_tokens_details``."""
+
+    cached_tokens: int | None = None
+    audio_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    image_tokens: int | None = None
+    text_tokens: int | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "cached_tokens",
+        "audio_tokens",
+        "cache_write_tokens",
+        "image_tokens",
+        "text_tokens",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CompletionTokensDetails(_ChunkModel):
+    """``usage.completion_tokens_details``."""
+
+    reasoning_tokens: int | None = None
+    audio_tokens: int | None = None
+    accepted_prediction_tokens: int | None = None
+    rejected_prediction_tokens: int | None = None
+    text_tokens: int | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "reasoning_tokens",
+        "audio_tokens",
+        "accepted_prediction_tokens",
+        "rejected_prediction_tokens",
+        "text_tokens",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Usage(_ChunkModel):
+    """Token usage, as the provider reported it (vendor keys such as ``queue_time`` in
+    ``extra``).
+    """
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "prompt_tokens_details",
+        "completion_tokens_details",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ChatCompletionChunk(_ChunkRoot):
+    """One ``chat.completion.chunk``.
+
+    Every field may be ``None``: providers omit or blank them (Azure's content-filter
+    chunks have ``id: ""`` and ``created: 0``; some routers leave out ``object``).
+    ``obfuscation`` is OpenAI's per-chunk padding (``stream_options.include_obfuscation``):
+    it is kept on the chunk and is not part of the assembled completion.
+    ``moderation`` is OpenAI's moderation of the input and output, kept as sent. Unknown
+    top-level keys (``x_groq``, ``citations``, ``prompt_filter_results``, ``error``, ...)
+    are in ``extra``. ``to_dict(from_dict(d)) == d`` for every valid chunk ``d``.
+    """
+
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+    choices: tuple[ChunkChoice, ...] | None = None
+    usage: Usage | None = None
+    obfuscation: str | None = None
+    moderation: dict[str, Any] | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: int | None = _absent_field()
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "id",
+        "object",
+        "created",
+        "model",
+        "system_fingerprint",
+        "service_tier",
+        "choices",
+        "usage",
+        "obfuscation",
+        "moderation",
+    )
+
+
+_KNOWN_TOP_LOGPROB = frozenset(TopLogprob._keys)
+_W_TopLogprob = _writable(TopLogprob)
+_KNOWN_TOKEN_LOGPROB = frozenset(TokenLogprob._keys)
+_W_TokenLogprob = _writable(TokenLogprob)
+_KNOWN_CHOICE_LOGPROBS = frozenset(ChoiceLogprobs._keys)
+_W_ChoiceLogprobs = _writable(ChoiceLogprobs)
+_KNOWN_FUNCTION_DELTA = frozenset(FunctionDelta._keys)
+_W_FunctionDelta = _writable(FunctionDelta)
+_KNOWN_TOOL_CALL_DELTA = frozenset(ToolCallDelta._keys)
+_W_ToolCallDelta = _writable(ToolCallDelta)
+_KNOWN_CHOICE_DELTA_AUDIO = frozenset(ChoiceDeltaAudio._keys)
+_W_ChoiceDeltaAudio = _writable(ChoiceDeltaAudio)
+_KNOWN_URL_CITATION = frozenset(URLCitation._keys)
+_W_URLCitation = _writable(URLCitation)
+_KNOWN_ANNOTATION = frozenset(Annotation._keys)
+_W_Annotation = _writable(Annotation)
+_KNOWN_CHOICE_DELTA = frozenset(ChoiceDelta._keys)
+_W_ChoiceDelta = _writable(ChoiceDelta)
+_KNOWN_CHUNK_CHOICE = frozenset(ChunkChoice._keys)
+_W_ChunkChoice = _writable(ChunkChoice)
+_KNOWN_PROMPT_TOKENS_DETAILS = frozenset(PromptTokensDetails._keys)
+_W_PromptTokensDetails = _writable(PromptTokensDetails)
+_KNOWN_COMPLETION_TOKENS_DETAILS = frozenset(CompletionTokensDetails._keys)
+_W_CompletionTokensDetails = _writable(CompletionTokensDetails)
+_KNOWN_USAGE = frozenset(Usage._keys)
+_W_Usage = _writable(Usage)
+_KNOWN_CHAT_COMPLETION_CHUNK = frozenset(ChatCompletionChunk._keys)
+_W_ChatCompletionChunk = _writable(ChatCompletionChunk)
+
+
+def _ok_top_logprob(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("token")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("logprob")
+    if v is not None and type(v) is not float and type(v) is not int:
+        return False
+    v = get("bytes")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if type(x) is not int:
+                return False
+    return True
+
+
+def _check_top_logprob(obj: dict[str, Any], path: str) -> None:
+    _str(obj, "token", path)
+    _number(obj, "logprob", path)
+    _ints(obj, "bytes", path)
+
+
+def _build_top_logprob(obj: Any) -> TopLogprob:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_TopLogprob)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("token", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.token = v
+    v = get("logprob", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not float and type(v) is not int:
+        raise Invalid
+    self.logprob = v
+    v = get("bytes", m)
+    if v is m:
+        absent |= 4
+        missing += 1
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        for x in v:
+            if type(x) is not int:
+                raise Invalid
+        v = tuple(v)
+    self.bytes = v
+    if len(obj) + missing == 3:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_TOP_LOGPROB)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = TopLogprob
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_token_logprob(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("token")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("logprob")
+    if v is not None and type(v) is not float and type(v) is not int:
+        return False
+    v = get("bytes")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if type(x) is not int:
+                return False
+    v = get("top_logprobs")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if not _ok_top_logprob(x):
+                return False
+    return True
+
+
+def _check_token_logprob(obj: dict[str, Any], path: str) -> None:
+    _str(obj, "token", path)
+    _number(obj, "logprob", path)
+    _ints(obj, "bytes", path)
+    for i, item in enumerate(_objects(obj, "top_logprobs", path)):
+        _check_top_logprob(item, f"{path}.top_logprobs[{i}]")
+
+
+def _build_token_logprob(obj: Any) -> TokenLogprob:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_TokenLogprob)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("token", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.token = v
+    v = get("logprob", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not float and type(v) is not int:
+        raise Invalid
+    self.logprob = v
+    v = get("bytes", m)
+    if v is m:
+        absent |= 4
+        missing += 1
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        for x in v:
+            if type(x) is not int:
+                raise Invalid
+        v = tuple(v)
+    self.bytes = v
+    v = get("top_logprobs", m)
+    if v is m:
+        absent |= 8
+        missing += 1
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        if len(v) == 1:  # the usual: one item (map and tuple cost more)
+            x = _build_top_logprob(v[0])
+            nests |= x._absent & NESTS  # type: ignore[operator]
+            v = (x,)
+        else:
+            v = tuple(map(_build_top_logprob, v))
+            for x in v:
+                nests |= x._absent & NESTS
+    self.top_logprobs = v
+    if len(obj) + missing == 4:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_TOKEN_LOGPROB)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = TokenLogprob
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_choice_logprobs(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("content")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if not _ok_token_logprob(x):
+                return False
+    v = get("refusal")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if not _ok_token_logprob(x):
+                return False
+    return True
+
+
+def _check_choice_logprobs(obj: dict[str, Any], path: str) -> None:
+    for i, item in enumerate(_objects(obj, "content", path)):
+        _check_token_logprob(item, f"{path}.content[{i}]")
+    for i, item in enumerate(_objects(obj, "refusal", path)):
+        _check_token_logprob(item, f"{path}.refusal[{i}]")
+
+
+def _build_choice_logprobs(obj: Any) -> ChoiceLogprobs:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_ChoiceLogprobs)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("content", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        if len(v) == 1:  # the usual: one item (map and tuple cost more)
+            x = _build_token_logprob(v[0])
+            nests |= x._absent & NESTS  # type: ignore[operator]
+            v = (x,)
+        else:
+            v = tuple(map(_build_token_logprob, v))
+            for x in v:
+                nests |= x._absent & NESTS
+    self.content = v
+    v = get("refusal", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        if len(v) == 1:  # the usual: one item (map and tuple cost more)
+            x = _build_token_logprob(v[0])
+            nests |= x._absent & NESTS  # type: ignore[operator]
+            v = (x,)
+        else:
+            v = tuple(map(_build_token_logprob, v))
+            for x in v:
+                nests |= x._absent & NESTS
+    self.refusal = v
+    if len(obj) + missing == 2:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_CHOICE_LOGPROBS)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = ChoiceLogprobs
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_function_delta(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    for key, v in obj.items():
+        if key == "name" and v is not None and type(v) is not str:
+            return False
+        elif key == "arguments" and v is not None and type(v) is not str:
+            return False
+    return True
+
+
+def _check_function_delta(obj: dict[str, Any], path: str) -> None:
+    _str(obj, "name", path)
+    _str(obj, "arguments", path)
+
+
+def _build_function_delta(obj: Any) -> FunctionDelta:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_FunctionDelta)
+    nests = 0
+    self.name = None
+    self.arguments = None
+    absent = 3  # bit i: the i-th key was not there
+    extra = None
+    for key, v in obj.items():
+        if key == "arguments":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.arguments = v
+            absent ^= 2
+        elif key == "name":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.name = v
+            absent ^= 1
+        elif extra is None:
+            extra = {key: v}
+        else:
+            extra[key] = v
+    if extra is None:
+        self.extra = {}
+    else:
+        self.extra = extra
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = FunctionDelta
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_tool_call_delta(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    for key, v in obj.items():
+        if key == "index" and v is not None and (type(v) is not int or v < 0):
+            return False
+        elif key == "id" and v is not None and type(v) is not str:
+            return False
+        elif key == "type" and v is not None and type(v) is not str:
+            return False
+        elif key == "function" and v is not None and not _ok_function_delta(v):
+            return False
+    return True
+
+
+def _check_tool_call_delta(obj: dict[str, Any], path: str) -> None:
+    _index(obj, "index", path, required=False)
+    _str(obj, "id", path)
+    _str(obj, "type", path)
+    v = _obj(obj, "function", path)
+    if v is not None:
+        _check_function_delta(v, f"{path}.function")
+
+
+def _build_tool_call_delta(obj: Any) -> ToolCallDelta:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_ToolCallDelta)
+    nests = 0
+    self.index = None
+    self.id = None
+    self.type = None
+    self.function = None
+    absent = 15  # bit i: the i-th key was not there
+    extra = None
+    for key, v in obj.items():
+        if key == "function":
+            if v is not None:
+                v = _build_function_delta(v)
+                nests |= v._absent & NESTS  # type: ignore[operator]
+            self.function = v
+            absent ^= 8
+        elif key == "index":
+            if v is not None and (type(v) is not int or v < 0):
+                raise Invalid
+            self.index = v
+            absent ^= 1
+        elif key == "id":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.id = v
+            absent ^= 2
+        elif key == "type":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.type = v
+            absent ^= 4
+        elif extra is None:
+            extra = {key: v}
+        else:
+            extra[key] = v
+    if extra is None:
+        self.extra = {}
+    else:
+        self.extra = extra
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = ToolCallDelta
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_choice_delta_audio(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    for key, v in obj.items():
+        if key == "id" and v is not None and type(v) is not str:
+            return False
+        elif key == "data" and v is not None and type(v) is not str:
+            return False
+        elif key == "transcript" and v is not None and type(v) is not str:
+            return False
+        elif key == "expires_at" and v is not None and type(v) is not int:
+            return False
+    return True
+
+
+def _check_choice_delta_audio(obj: dict[str, Any], path: str) -> None:
+    _str(obj, "id", path)
+    _str(obj, "data", path)
+    _str(obj, "transcript", path)
+    _int(obj, "expires_at", path)
+
+
+def _build_choice_delta_audio(obj: Any) -> ChoiceDeltaAudio:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_ChoiceDeltaAudio)
+    nests = 0
+    self.id = None
+    self.data = None
+    self.transcript = None
+    self.expires_at = None
+    absent = 15  # bit i: the i-th key was not there
+    extra = None
+    for key, v in obj.items():
+        if key == "id":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.id = v
+            absent ^= 1
+        elif key == "data":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.data = v
+            absent ^= 2
+        elif key == "transcript":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.transcript = v
+            absent ^= 4
+        elif key == "expires_at":
+            if v is not None and type(v) is not int:
+                raise Invalid
+            self.expires_at = v
+            absent ^= 8
+        elif extra is None:
+            extra = {key: v}
+        else:
+            extra[key] = v
+    if extra is None:
+        self.extra = {}
+    else:
+        self.extra = extra
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = ChoiceDeltaAudio
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_url_citation(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("start_index")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("end_index")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("url")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("title")
+    if v is not None and type(v) is not str:  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_url_citation(obj: dict[str, Any], path: str) -> None:
+    _int(obj, "start_index", path)
+    _int(obj, "end_index", path)
+    _str(obj, "url", path)
+    _str(obj, "title", path)
+
+
+def _build_url_citation(obj: Any) -> URLCitation:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_URLCitation)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("start_index", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.start_index = v
+    v = get("end_index", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.end_index = v
+    v = get("url", m)
+    if v is m:
+        absent |= 4
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.url = v
+    v = get("title", m)
+    if v is m:
+        absent |= 8
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.title = v
+    if len(obj) + missing == 4:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_URL_CITATION)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = URLCitation
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_annotation(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("type")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("url_citation")
+    if v is not None and not _ok_url_citation(v):  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_annotation(obj: dict[str, Any], path: str) -> None:
+    _str(obj, "type", path)
+    v = _obj(obj, "url_citation", path)
+    if v is not None:
+        _check_url_citation(v, f"{path}.url_citation")
+
+
+def _build_annotation(obj: Any) -> Annotation:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_Annotation)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("type", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.type = v
+    v = get("url_citation", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None:
+        v = _build_url_citation(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.url_citation = v
+    if len(obj) + missing == 2:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_ANNOTATION)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = Annotation
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_choice_delta(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    for key, v in obj.items():
+        if key == "role" and v is not None and type(v) is not str:
+            return False
+        elif key == "content" and v is not None:
+            if type(v) is list:
+                for x in v:
+                    if type(x) is not dict:
+                        return False
+            elif type(v) is not str:
+                return False
+        elif key == "refusal" and v is not None and type(v) is not str:
+            return False
+        elif key == "tool_calls" and v is not None:
+            if type(v) is not list:
+                return False
+            for x in v:
+                if not _ok_tool_call_delta(x):
+                    return False
+        elif key == "function_call" and v is not None and not _ok_function_delta(v):
+            return False
+        elif key == "reasoning_content" and v is not None and type(v) is not str:
+            return False
+        elif key == "reasoning" and v is not None and type(v) is not str:
+            return False
+        elif key == "audio" and v is not None and not _ok_choice_delta_audio(v):
+            return False
+        elif key == "annotations" and v is not None:
+            if type(v) is not list:
+                return False
+            for x in v:
+                if not _ok_annotation(x):
+                    return False
+    return True
+
+
+def _check_choice_delta(obj: dict[str, Any], path: str) -> None:
+    _str(obj, "role", path)
+    _content(obj, "content", path)
+    _str(obj, "refusal", path)
+    for i, item in enumerate(_objects(obj, "tool_calls", path)):
+        _check_tool_call_delta(item, f"{path}.tool_calls[{i}]")
+    v = _obj(obj, "function_call", path)
+    if v is not None:
+        _check_function_delta(v, f"{path}.function_call")
+    _str(obj, "reasoning_content", path)
+    _str(obj, "reasoning", path)
+    v = _obj(obj, "audio", path)
+    if v is not None:
+        _check_choice_delta_audio(v, f"{path}.audio")
+    for i, item in enumerate(_objects(obj, "annotations", path)):
+        _check_annotation(item, f"{path}.annotations[{i}]")
+
+
+def _build_choice_delta(obj: Any) -> ChoiceDelta:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_ChoiceDelta)
+    nests = 0
+    self.role = None
+    self.content = None
+    self.refusal = None
+    self.tool_calls = None
+    self.function_call = None
+    self.reasoning_content = None
+    self.reasoning = None
+    self.audio = None
+    self.annotations = None
+    absent = 511  # bit i: the i-th key was not there
+    extra = None
+    for key, v in obj.items():
+        if key == "content":
+            if v is not None:
+                if type(v) is list:
+                    for x in v:
+                        if type(x) is not dict:
+                            raise Invalid
+                    v = tuple(v)
+                    nests |= NESTS  # content parts: objects of any depth
+                elif type(v) is not str:
+                    raise Invalid
+            self.content = v
+            absent ^= 2
+        elif key == "tool_calls":
+            if v is not None:
+                if type(v) is not list:
+                    raise Invalid
+                if len(v) == 1:  # the usual: one item (map and tuple cost more)
+                    x = _build_tool_call_delta(v[0])
+                    nests |= x._absent & NESTS  # type: ignore[operator]
+                    v = (x,)
+                else:
+                    v = tuple(map(_build_tool_call_delta, v))
+                    for x in v:
+                        nests |= x._absent & NESTS
+            self.tool_calls = v
+            absent ^= 8
+        elif key == "role":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.role = v
+            absent ^= 1
+        elif key == "refusal":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.refusal = v
+            absent ^= 4
+        elif key == "function_call":
+            if v is not None:
+                v = _build_function_delta(v)
+                nests |= v._absent & NESTS  # type: ignore[operator]
+            self.function_call = v
+            absent ^= 16
+        elif key == "reasoning_content":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.reasoning_content = v
+            absent ^= 32
+        elif key == "reasoning":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.reasoning = v
+            absent ^= 64
+        elif key == "audio":
+            if v is not None:
+                v = _build_choice_delta_audio(v)
+                nests |= v._absent & NESTS  # type: ignore[operator]
+            self.audio = v
+            absent ^= 128
+        elif key == "annotations":
+            if v is not None:
+                if type(v) is not list:
+                    raise Invalid
+                if len(v) == 1:  # the usual: one item (map and tuple cost more)
+                    x = _build_annotation(v[0])
+                    nests |= x._absent & NESTS  # type: ignore[operator]
+                    v = (x,)
+                else:
+                    v = tuple(map(_build_annotation, v))
+                    for x in v:
+                        nests |= x._absent & NESTS
+            self.annotations = v
+            absent ^= 256
+        elif extra is None:
+            extra = {key: v}
+        else:
+            extra[key] = v
+    if extra is None:
+        self.extra = {}
+    else:
+        self.extra = extra
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = ChoiceDelta
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_chunk_choice(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("index")
+    if v is None or (type(v) is not int or v < 0):
+        return False
+    v = get("delta")
+    if v is not None and not _ok_choice_delta(v):
+        return False
+    v = get("finish_reason")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("logprobs")
+    if v is not None and not _ok_choice_logprobs(v):  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_chunk_choice(obj: dict[str, Any], path: str) -> None:
+    _index(obj, "index", path, required=True)
+    v = _obj(obj, "delta", path)
+    if v is not None:
+        _check_choice_delta(v, f"{path}.delta")
+    _str(obj, "finish_reason", path)
+    v = _obj(obj, "logprobs", path)
+    if v is not None:
+        _check_choice_logprobs(v, f"{path}.logprobs")
+
+
+def _build_chunk_choice(obj: Any) -> ChunkChoice:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_ChunkChoice)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("index", m)
+    if v is m or (type(v) is not int or v < 0):
+        raise Invalid
+    self.index = v
+    v = get("delta", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None:
+        v = _build_choice_delta(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.delta = v
+    v = get("finish_reason", m)
+    if v is m:
+        absent |= 4
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.finish_reason = v
+    v = get("logprobs", m)
+    if v is m:
+        absent |= 8
+        missing += 1
+        v = None
+    elif v is not None:
+        v = _build_choice_logprobs(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.logprobs = v
+    if len(obj) + missing == 4:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_CHUNK_CHOICE)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = ChunkChoice
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_prompt_tokens_details(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("cached_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("audio_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("cache_write_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("image_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("text_tokens")
+    if v is not None and type(v) is not int:  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_prompt_tokens_details(obj: dict[str, Any], path: str) -> None:
+    _int(obj, "cached_tokens", path)
+    _int(obj, "audio_tokens", path)
+    _int(obj, "cache_write_tokens", path)
+    _int(obj, "image_tokens", path)
+    _int(obj, "text_tokens", path)
+
+
+def _build_prompt_tokens_details(obj: Any) -> PromptTokensDetails:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_PromptTokensDetails)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("cached_tokens", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.cached_tokens = v
+    v = get("audio_tokens", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.audio_tokens = v
+    v = get("cache_write_tokens", m)
+    if v is m:
+        absent |= 4
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.cache_write_tokens = v
+    v = get("image_tokens", m)
+    if v is m:
+        absent |= 8
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.image_tokens = v
+    v = get("text_tokens", m)
+    if v is m:
+        absent |= 16
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.text_tokens = v
+    if len(obj) + missing == 5:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_PROMPT_TOKENS_DETAILS)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = PromptTokensDetails
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_completion_tokens_details(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("reasoning_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("audio_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("accepted_prediction_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("rejected_prediction_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("text_tokens")
+    if v is not None and type(v) is not int:  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_completion_tokens_details(obj: dict[str, Any], path: str) -> None:
+    _int(obj, "reasoning_tokens", path)
+    _int(obj, "audio_tokens", path)
+    _int(obj, "accepted_prediction_tokens", path)
+    _int(obj, "rejected_prediction_tokens", path)
+    _int(obj, "text_tokens", path)
+
+
+def _build_completion_tokens_details(obj: Any) -> CompletionTokensDetails:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_CompletionTokensDetails)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("reasoning_tokens", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.reasoning_tokens = v
+    v = get("audio_tokens", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.audio_tokens = v
+    v = get("accepted_prediction_tokens", m)
+    if v is m:
+        absent |= 4
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.accepted_prediction_tokens = v
+    v = get("rejected_prediction_tokens", m)
+    if v is m:
+        absent |= 8
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.rejected_prediction_tokens = v
+    v = get("text_tokens", m)
+    if v is m:
+        absent |= 16
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.text_tokens = v
+    if len(obj) + missing == 5:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_COMPLETION_TOKENS_DETAILS)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = CompletionTokensDetails
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_usage(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("prompt_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("completion_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("total_tokens")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("prompt_tokens_details")
+    if v is not None and not _ok_prompt_tokens_details(v):
+        return False
+    v = get("completion_tokens_details")
+    if v is not None and not _ok_completion_tokens_details(v):  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_usage(obj: dict[str, Any], path: str) -> None:
+    _int(obj, "prompt_tokens", path)
+    _int(obj, "completion_tokens", path)
+    _int(obj, "total_tokens", path)
+    v = _obj(obj, "prompt_tokens_details", path)
+    if v is not None:
+        _check_prompt_tokens_details(v, f"{path}.prompt_tokens_details")
+    v = _obj(obj, "completion_tokens_details", path)
+    if v is not None:
+        _check_completion_tokens_details(v, f"{path}.completion_tokens_details")
+
+
+def _build_usage(obj: Any) -> Usage:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_Usage)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("prompt_tokens", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.prompt_tokens = v
+    v = get("completion_tokens", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.completion_tokens = v
+    v = get("total_tokens", m)
+    if v is m:
+        absent |= 4
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.total_tokens = v
+    v = get("prompt_tokens_details", m)
+    if v is m:
+        absent |= 8
+        missing += 1
+        v = None
+    elif v is not None:
+        v = _build_prompt_tokens_details(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.prompt_tokens_details = v
+    v = get("completion_tokens_details", m)
+    if v is m:
+        absent |= 16
+        missing += 1
+        v = None
+    elif v is not None:
+        v = _build_completion_tokens_details(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.completion_tokens_details = v
+    if len(obj) + missing == 5:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_USAGE)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = Usage
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_chat_completion_chunk(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("id")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("object")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("created")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("model")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("system_fingerprint")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("service_tier")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("choices")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if not _ok_chunk_choice(x):
+                return False
+    v = get("usage")
+    if v is not None and not _ok_usage(v):
+        return False
+    v = get("obfuscation")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("moderation")
+    if v is not None and type(v) is not dict:  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_chat_completion_chunk(obj: dict[str, Any], path: str) -> None:
+    _str(obj, "id", path)
+    _str(obj, "object", path)
+    _int(obj, "created", path)
+    _str(obj, "model", path)
+    _str(obj, "system_fingerprint", path)
+    _str(obj, "service_tier", path)
+    for i, item in enumerate(_objects(obj, "choices", path)):
+        _check_chunk_choice(item, f"{path}.choices[{i}]")
+    v = _obj(obj, "usage", path)
+    if v is not None:
+        _check_usage(v, f"{path}.usage")
+    _str(obj, "obfuscation", path)
+    _obj(obj, "moderation", path)
+
+
+def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_ChatCompletionChunk)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    missing = 0  # how many keys were not there
+    v = get("id", m)
+    if v is m:
+        absent |= 1
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.id = v
+    v = get("object", m)
+    if v is m:
+        absent |= 2
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.object = v
+    v = get("created", m)
+    if v is m:
+        absent |= 4
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.created = v
+    v = get("model", m)
+    if v is m:
+        absent |= 8
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.model = v
+    v = get("system_fingerprint", m)
+    if v is m:
+        absent |= 16
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.system_fingerprint = v
+    v = get("service_tier", m)
+    if v is m:
+        absent |= 32
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.service_tier = v
+    v = get("choices", m)
+    if v is m:
+        absent |= 64
+        missing += 1
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        if len(v) == 1:  # the usual: one item (map and tuple cost more)
+            x = _build_chunk_choice(v[0])
+            nests |= x._absent & NESTS  # type: ignore[operator]
+            v = (x,)
+        else:
+            v = tuple(map(_build_chunk_choice, v))
+            for x in v:
+                nests |= x._absent & NESTS
+    self.choices = v
+    v = get("usage", m)
+    if v is m:
+        absent |= 128
+        missing += 1
+        v = None
+    elif v is not None:
+        v = _build_usage(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.usage = v
+    v = get("obfuscation", m)
+    if v is m:
+        absent |= 256
+        missing += 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.obfuscation = v
+    v = get("moderation", m)
+    if v is m:
+        absent |= 512
+        missing += 1
+        v = None
+    elif v is not None:
+        if type(v) is not dict:
+            raise Invalid
+        nests |= NESTS  # kept as sent: any depth
+    self.moderation = v
+    if len(obj) + missing == 10:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_CHAT_COMPLETION_CHUNK)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = ChatCompletionChunk
+    return self  # type: ignore[no-any-return]
+
+
+_set_builder(TopLogprob, _build_top_logprob, _check_top_logprob)
+_set_builder(TokenLogprob, _build_token_logprob, _check_token_logprob)
+_set_builder(ChoiceLogprobs, _build_choice_logprobs, _check_choice_logprobs)
+_set_builder(FunctionDelta, _build_function_delta, _check_function_delta)
+_set_builder(ToolCallDelta, _build_tool_call_delta, _check_tool_call_delta)
+_set_builder(ChoiceDeltaAudio, _build_choice_delta_audio, _check_choice_delta_audio)
+_set_builder(URLCitation, _build_url_citation, _check_url_citation)
+_set_builder(Annotation, _build_annotation, _check_annotation)
+_set_builder(ChoiceDelta, _build_choice_delta, _check_choice_delta)
+_set_builder(ChunkChoice, _build_chunk_choice, _check_chunk_choice)
+_set_builder(PromptTokensDetails, _build_prompt_tokens_details, _check_prompt_tokens_details)
+_set_builder(
+    CompletionTokensDetails,
+    _build_completion_tokens_details,
+    _check_completion_tokens_details,
+)
+_set_builder(Usage, _build_usage, _check_usage)
+_set_builder(ChatCompletionChunk, _build_chat_completion_chunk, _check_chat_completion_chunk)
+
+
+@_lazy("arguments", "extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class FunctionCall(_Model):
+    """An assembled function: ``name`` and the joined ``arguments`` string."""
+
+    name: str | None = None
+    arguments: str = ""
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "arguments": self.arguments,
+        }
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
+@_lazy("extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ToolCall(_Model):
+    """An assembled tool call (``type`` is ``"function"`` when the stream never said)."""
+
+    id: str | None = None
+    type: str = "function"
+    function: FunctionCall = field(default_factory=FunctionCall)
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("id", "type", "function")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "function": self.function.to_dict(),
+        }
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
+@_lazy("data", "transcript", "extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class MessageAudio(_Model):
+    """A message's audio output: the base64 ``data`` and the ``transcript`` joined, ``id``
+    and ``expires_at`` as first sent.
+    """
+
+    id: str | None = None
+    data: str | None = None
+    transcript: str | None = None
+    expires_at: int | None = None
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("id", "data", "transcript", "expires_at")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "data": self.data,
+            "transcript": self.transcript,
+            "expires_at": self.expires_at,
+        }
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
+@_lazy(
+    "content",
+    "refusal",
+    "reasoning_content",
+    "reasoning",
+    "content_parts",
+    "annotations",
+    "extra",
+)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Message(_Model):
+    """A choice's assembled message.
+
+    ``content``/``refusal``/``reasoning_content``/``reasoning`` are ``None`` unless some
+    non-null value arrived (``""`` counts). ``content_parts`` keeps every part of
+    list-typed (Mistral) content in order. Vendor delta fields (``reasoning_details``,
+    ``channel``, ...) are in ``extra``.
+    """
+
+    role: str = "assistant"
+    content: str | None = None
+    refusal: str | None = None
+    tool_calls: tuple[ToolCall, ...] | None = None
+    function_call: FunctionCall | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+    content_parts: tuple[dict[str, Any], ...] | None = None
+    audio: MessageAudio | None = None
+    annotations: tuple[Annotation, ...] | None = None
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "role",
+        "content",
+        "refusal",
+        "tool_calls",
+        "function_call",
+        "reasoning_content",
+        "reasoning",
+        "content_parts",
+        "audio",
+        "annotations",
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "role": self.role,
+            "content": self.content,
+            "refusal": self.refusal,
+        }
+        if self.tool_calls:
+            out["tool_calls"] = _to_json(self.tool_calls)
+        if self.function_call is not None:
+            out["function_call"] = self.function_call.to_dict()
+        if self.reasoning_content is not None:
+            out["reasoning_content"] = self.reasoning_content
+        if self.reasoning is not None:
+            out["reasoning"] = self.reasoning
+        if self.content_parts:
+            out["content_parts"] = _to_json(self.content_parts)
+        if self.audio is not None:
+            out["audio"] = self.audio.to_dict()
+        if self.annotations:
+            out["annotations"] = _to_json(self.annotations)
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
+@_lazy("content", "refusal", "extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class AssembledLogprobs(_Model):
+    """A choice's logprobs, extended over the stream (``None`` lists were never sent)."""
+
+    content: tuple[TokenLogprob, ...] | None = None
+    refusal: tuple[TokenLogprob, ...] | None = None
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "content": _to_json(self.content),
+            "refusal": _to_json(self.refusal),
+        }
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
+@_lazy("extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Choice(_Model):
+    """One assembled choice."""
+
+    index: int
+    message: Message = field(default_factory=Message)
+    finish_reason: str | None = None
+    logprobs: AssembledLogprobs | None = None
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("index", "message", "finish_reason", "logprobs")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": self.index,
+            "message": self.message.to_dict(),
+            "finish_reason": self.finish_reason,
+            "logprobs": None if self.logprobs is None else self.logprobs.to_dict(),
+        }
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
+@_lazy("moderation", "error", "extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ChatCompletion(_CompletionDisplay):
+    """The assembled ``chat.completion``.
+
+    ``error`` is the provider's in-band error kept in lenient mode; ``warnings`` what was
+    tolerated (neither is part of ``to_dict()`` unless ``error`` is set). Unknown
+    top-level fields of the chunks (``x_groq``, ``citations``, ...) are in ``extra``.
+    """
+
+    id: str | None = None
+    object: str = "chat.completion"
+    created: int | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+    choices: tuple[Choice, ...] = ()
+    usage: Usage | None = None
+    moderation: dict[str, Any] | None = None
+    error: Any = field(default=None, hash=False)
+    warnings: tuple[StreamWarning, ...] = ()
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "id",
+        "object",
+        "created",
+        "model",
+        "system_fingerprint",
+        "service_tier",
+        "choices",
+        "usage",
+        "moderation",
+        "error",
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "object": self.object,
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": self.system_fingerprint,
+            "service_tier": self.service_tier,
+            "choices": _to_json(self.choices),
+            "usage": None if self.usage is None else self.usage.to_dict(),
+        }
+        if self.moderation is not None:
+            out["moderation"] = self.moderation
+        if self.error is not None:
+            out["error"] = self.error
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
 make_function_call = _maker(FunctionCall)
 make_tool_call = _maker(ToolCall)
+make_message_audio = _maker(MessageAudio)
 make_message = _maker(Message)
-make_logprobs = _maker(AssembledLogprobs)
+make_assembled_logprobs = _maker(AssembledLogprobs)
 make_choice = _maker(Choice)
-make_completion = _maker(ChatCompletion)
+make_chat_completion = _maker(ChatCompletion)
+# fmt: on
+# --- END GENERATED CODE ---
+
+
+def validate_chunk(obj: Any) -> None:
+    """Check that ``obj`` (what ``json.loads`` gave) is a valid ``chat.completion.chunk``.
+
+    Raises :class:`ChunkError` naming the JSON path, what was expected and what came. Every
+    top-level field may be missing or null (real providers omit or blank them); a choice needs
+    a non-negative ``index``. Unknown fields are not checked: they are kept as sent.
+    """
+    if _ok_chat_completion_chunk(obj):
+        return
+    if type(obj) is not dict:
+        raise _fail("a JSON object (a chat.completion.chunk)", "", obj)
+    _check_chat_completion_chunk(obj, "")
+
+
+def build_chunk(obj: Any) -> ChatCompletionChunk:
+    """Validate and build in one pass: the chunk, or :class:`ChunkError` exactly as
+    :func:`validate_chunk` would raise it."""
+    try:
+        return _build_chat_completion_chunk(obj)
+    except Invalid:
+        validate_chunk(obj)  # raises, naming the problem and its path
+        raise AssertionError("the builder and the validator disagree") from None
+
+
+def plain_tokens(tokens: Any) -> bool:
+    """Whether ``tokens`` is a valid ``logprobs.content`` list with no field but the known ones
+    (so nothing in it nests deeper than the schema). False means "look closer"."""
+    if type(tokens) is not list:
+        return False
+    for tok in tokens:
+        if not _ok_token_logprob(tok) or not tok.keys() <= _KNOWN_TOKEN_LOGPROB:
+            return False
+        for top in tok.get("top_logprobs") or ():
+            if not top.keys() <= _KNOWN_TOP_LOGPROB:
+                return False
+    return True
+
+
+# Package-internal names for the other layers (a layer imports no other module's _private
+# names: tests/test_layers.py).
+check_chunk = _ok_chat_completion_chunk  # whether a decoded value is a valid chunk
+build_chunk_fast = _build_chat_completion_chunk  # a chunk, or Invalid (no message)
+check_usage = _check_usage  # raises ChunkError naming the path
+make_logprobs = make_assembled_logprobs
+make_completion = make_chat_completion

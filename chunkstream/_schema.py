@@ -25,7 +25,8 @@ from typing import NamedTuple
 #   object   an object of the shape ``of``, or null
 #   objects  a list of objects of the shape ``of``, or null (kept as a tuple)
 #   content  a string, a list of objects (content parts, kept as sent) or null
-TYPES = ("str", "int", "number", "index", "ints", "object", "objects", "content")
+#   dict     an object kept as sent (its inside is not checked), or null
+TYPES = ("str", "int", "number", "index", "ints", "object", "objects", "content", "dict")
 
 # How a chunk-side field merges over a stream into the assembled completion (``Field.merge``).
 # Each rule is implemented once, in ``_accumulate``; docs/DESIGN.md describes each.
@@ -80,9 +81,10 @@ class Field(NamedTuple):
     into: str = ""  # chunk side: the assembled field it merges into, when not ``key``
     late: bool = False  # a non-empty value after the choice finished is a late delta
     default: str = "None"  # assembled side: the Python default (source text)
-    emit: str = "always"  # assembled side: "always" written by to_dict, or "set" (not None)
+    emit: str = "always"  # assembled side: to_dict writes it "always", if "set", or "never"
     display: str = ""  # assembled side: one of DISPLAY_RULES
-    doc: str = ""
+    lazy: bool = False  # assembled side: may hold a value built when first read (Pending)
+    hash: bool = True  # assembled side: part of the hash (the provider's error is not)
 
 
 class Shape(NamedTuple):
@@ -94,6 +96,7 @@ class Shape(NamedTuple):
     side: str = "chunk"  # "chunk": parsed and validated; "assembled": built by the accumulator
     sparse: bool = False  # chunk side: usually one or two keys present (build from the items)
     path: str = ""  # where it sits, for the docs: ".choices[].delta"
+    base: str = ""  # a class in _models the generated class also derives from (methods)
 
 
 def _f(key: str, type: str, **kw: str | bool) -> Field:
@@ -197,7 +200,8 @@ CHUNK_SHAPES = (
             _f("function_call", "object", of="FunctionDelta", merge="function", late=True),
             _f("reasoning_content", "str", merge="append", late=True),
             _f("reasoning", "str", merge="append", late=True),
-            _f("audio", "object", of="ChoiceDeltaAudio", merge="object", late=True),
+            # Not late: OpenAI sends the audio's expires_at alone after the finish_reason.
+            _f("audio", "object", of="ChoiceDeltaAudio", merge="object"),
             _f("annotations", "objects", of="Annotation", merge="extend"),
         ),
         "What one chunk adds to one choice's message.\n\n"
@@ -220,7 +224,13 @@ CHUNK_SHAPES = (
     ),
     Shape(
         "PromptTokensDetails",
-        (_f("cached_tokens", "int"), _f("audio_tokens", "int")),
+        (
+            _f("cached_tokens", "int"),
+            _f("audio_tokens", "int"),
+            _f("cache_write_tokens", "int"),
+            _f("image_tokens", "int"),
+            _f("text_tokens", "int"),
+        ),
         "``usage.prompt_tokens_details``.",
         path=".usage.prompt_tokens_details",
     ),
@@ -231,6 +241,7 @@ CHUNK_SHAPES = (
             _f("audio_tokens", "int"),
             _f("accepted_prediction_tokens", "int"),
             _f("rejected_prediction_tokens", "int"),
+            _f("text_tokens", "int"),
         ),
         "``usage.completion_tokens_details``.",
         path=".usage.completion_tokens_details",
@@ -260,15 +271,18 @@ CHUNK_SHAPES = (
             _f("choices", "objects", of="ChunkChoice", merge="choices"),
             _f("usage", "object", of="Usage", merge="last"),
             _f("obfuscation", "str", merge="chunk_only"),
+            _f("moderation", "dict", merge="last"),
         ),
         "One ``chat.completion.chunk``.\n\n"
         "Every field may be ``None``: providers omit or blank them (Azure's content-filter\n"
         'chunks have ``id: ""`` and ``created: 0``; some routers leave out ``object``).\n'
         "``obfuscation`` is OpenAI's per-chunk padding (``stream_options.include_obfuscation``):\n"
-        "it is kept on the chunk and is not part of the assembled completion. Unknown\n"
+        "it is kept on the chunk and is not part of the assembled completion.\n"
+        "``moderation`` is OpenAI's moderation of the input and output, kept as sent. Unknown\n"
         "top-level keys (``x_groq``, ``citations``, ``prompt_filter_results``, ``error``, ...)\n"
         "are in ``extra``. ``to_dict(from_dict(d)) == d`` for every valid chunk ``d``.",
         path="",
+        base="_ChunkRoot",
     ),
 )
 
@@ -282,7 +296,7 @@ ASSEMBLED_SHAPES = (
         "FunctionCall",
         (
             _f("name", "str | None"),
-            _f("arguments", "str", default='""'),
+            _f("arguments", "str", default='""', lazy=True),
         ),
         "An assembled function: ``name`` and the joined ``arguments`` string.",
         side="assembled",
@@ -301,8 +315,8 @@ ASSEMBLED_SHAPES = (
         "MessageAudio",
         (
             _f("id", "str | None"),
-            _f("data", "str | None"),
-            _f("transcript", "str | None"),
+            _f("data", "str | None", lazy=True),
+            _f("transcript", "str | None", lazy=True),
             _f("expires_at", "int | None"),
         ),
         "A message's audio output: the base64 ``data`` and the ``transcript`` joined, ``id``\n"
@@ -313,15 +327,27 @@ ASSEMBLED_SHAPES = (
         "Message",
         (
             _f("role", "str", default='"assistant"', display="own"),
-            _f("content", "str | None", display="text"),
-            _f("refusal", "str | None", display="text"),
+            _f("content", "str | None", display="text", lazy=True),
+            _f("refusal", "str | None", display="text", lazy=True),
             _f("tool_calls", "tuple[ToolCall, ...] | None", emit="set", display="own"),
             _f("function_call", "FunctionCall | None", emit="set", display="own"),
-            _f("reasoning_content", "str | None", emit="set", display="reasoning"),
-            _f("reasoning", "str | None", emit="set", display="reasoning"),
-            _f("content_parts", "tuple[dict[str, Any], ...] | None", emit="set", display="json"),
+            _f("reasoning_content", "str | None", emit="set", display="reasoning", lazy=True),
+            _f("reasoning", "str | None", emit="set", display="reasoning", lazy=True),
+            _f(
+                "content_parts",
+                "tuple[dict[str, Any], ...] | None",
+                emit="set",
+                display="json",
+                lazy=True,
+            ),
             _f("audio", "MessageAudio | None", emit="set", display="json"),
-            _f("annotations", "tuple[Annotation, ...] | None", emit="set", display="json"),
+            _f(
+                "annotations",
+                "tuple[Annotation, ...] | None",
+                emit="set",
+                display="json",
+                lazy=True,
+            ),
         ),
         "A choice's assembled message.\n\n"
         "``content``/``refusal``/``reasoning_content``/``reasoning`` are ``None`` unless some\n"
@@ -333,8 +359,8 @@ ASSEMBLED_SHAPES = (
     Shape(
         "AssembledLogprobs",
         (
-            _f("content", "tuple[TokenLogprob, ...] | None"),
-            _f("refusal", "tuple[TokenLogprob, ...] | None"),
+            _f("content", "tuple[TokenLogprob, ...] | None", lazy=True),
+            _f("refusal", "tuple[TokenLogprob, ...] | None", lazy=True),
         ),
         "A choice's logprobs, extended over the stream (``None`` lists were never sent).",
         side="assembled",
@@ -361,12 +387,16 @@ ASSEMBLED_SHAPES = (
             _f("service_tier", "str | None"),
             _f("choices", "tuple[Choice, ...]", default="()"),
             _f("usage", "Usage | None"),
+            _f("moderation", "dict[str, Any] | None", emit="set", display="json", lazy=True),
+            _f("error", "Any", emit="set", lazy=True, hash=False),
+            _f("warnings", "tuple[StreamWarning, ...]", default="()", emit="never"),
         ),
         "The assembled ``chat.completion``.\n\n"
         "``error`` is the provider's in-band error kept in lenient mode; ``warnings`` what was\n"
         "tolerated (neither is part of ``to_dict()`` unless ``error`` is set). Unknown\n"
         "top-level fields of the chunks (``x_groq``, ``citations``, ...) are in ``extra``.",
         side="assembled",
+        base="_CompletionDisplay",
     ),
 )
 

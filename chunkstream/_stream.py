@@ -36,14 +36,14 @@ from ._errors import (
     shown,
 )
 from ._models import (
-    _MAX_DEPTH,
-    _NESTS,
+    MAX_DEPTH,
+    NESTS,
     ChatCompletion,
     ChatCompletionChunk,
-    _build_chunk,
-    _Invalid,
-    _plain_chunk,
-    _too_deep,
+    Invalid,
+    build_chunk_fast,
+    check_chunk,
+    too_deep,
     validate_chunk,
 )
 from ._sse import DEFAULT_MAX_EVENT_BYTES, Note, RawEvent, SSEDecoder
@@ -184,7 +184,7 @@ class _Core:
         self.strict = strict
         # fast(obj, n, offset, data) takes a decoded, unvalidated chunk whole and says True,
         # or changes nothing and says False. It must decline chunks nested deeper than
-        # _MAX_DEPTH (data: the event's text, to count brackets in when it cannot tell
+        # MAX_DEPTH (data: the event's text, to count brackets in when it cannot tell
         # otherwise); the long way then reports them.
         self.fast = fast
         self.sse = SSEDecoder(max_event_bytes)
@@ -535,7 +535,7 @@ class _Core:
             problem = self._not_json(exc, data)
         else:
             # Counting brackets is a cheap upper bound on the depth; walk only when it is high.
-            if data.count("{") + data.count("[") > _MAX_DEPTH and _too_deep(obj):
+            if data.count("{") + data.count("[") > MAX_DEPTH and too_deep(obj):
                 problem = self._not_json(RecursionError(), data)
         if problem is not None:
             if etype == "error":
@@ -558,7 +558,7 @@ class _Core:
             self._bad(ChunkError(_WHOLE_COMPLETION), n, offset)
             return
         try:
-            if type(obj) is not dict or not _plain_chunk(obj):
+            if type(obj) is not dict or not check_chunk(obj):
                 validate_chunk(obj)
         except ChunkError as exc:
             if self.strict or not self._repair(obj, n, offset):
@@ -644,7 +644,7 @@ class _Core:
         if isinstance(exc, json.JSONDecodeError):
             why = f"{exc.msg}: line {exc.lineno} column {exc.colno}"
         elif isinstance(exc, RecursionError):
-            why = f"nested more than {_MAX_DEPTH} levels deep"
+            why = f"nested more than {MAX_DEPTH} levels deep"
         else:
             # json.loads raises a plain ValueError only for an integer longer than
             # sys.get_int_max_str_digits() (CPython's guard against quadratic int parsing).
@@ -860,17 +860,17 @@ class ChunkDecoder:
         """The fast taker: check and build in one pass; False (nothing done) when the chunk
         is not valid, carries an error or nests too deep (the long way raises or warns as it
         should). It counts the brackets of ``data`` only when the chunk holds a vendor value
-        that is an object or a list, or content parts (``_NESTS``): others cannot be deep."""
+        that is an object or a list, or content parts (``NESTS``): others cannot be deep."""
         try:
-            chunk = _build_chunk(obj)
-        except _Invalid:
+            chunk = build_chunk_fast(obj)
+        except Invalid:
             return False
         if chunk.extra and chunk.extra.get("error") is not None:
             return False
-        if chunk._absent & _NESTS and (  # type: ignore[operator]
-            data.count("{") + data.count("[") > _MAX_DEPTH or _whole_completion(obj)
+        if chunk._absent & NESTS and (  # type: ignore[operator]
+            data.count("{") + data.count("[") > MAX_DEPTH or _whole_completion(obj)
         ):
-            # The long way measures the depth exactly (_too_deep), and says what a whole
+            # The long way measures the depth exactly (too_deep), and says what a whole
             # chat.completion is (its choices' "message" objects make it nest).
             return False
         choices = chunk.choices

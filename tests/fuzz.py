@@ -81,10 +81,10 @@ if __name__ == "__main__":
 if atheris is not None and __name__ == "__main__":
     with atheris.instrument_imports(include=["chunkstream"]):
         import chunkstream
-        from chunkstream import _accumulate, _models, _sse, _stream
+        from chunkstream import _accumulate, _models, _schema, _sse, _stream
 else:
     import chunkstream
-    from chunkstream import _accumulate, _models, _sse, _stream
+    from chunkstream import _accumulate, _models, _schema, _sse, _stream
 
 from chunkstream import (  # noqa: E402
     Accumulator,
@@ -162,7 +162,7 @@ def model_view(value: Any) -> Any:
             if item[0] == "_absent" and item[1] is not None:
                 # The checking builders' depth flag (_NESTS) is not data: the general
                 # builders do not set it, and nothing but the stream layer reads it.
-                item[1] &= ~_models._NESTS
+                item[1] &= ~_models.NESTS
         return view
     if type(value) is tuple:
         return [model_view(v) for v in value]
@@ -493,28 +493,46 @@ def accumulator_limits(limits: Limits) -> Limits:
 
 
 def _generic_builders() -> dict[type, Callable[[dict[str, Any]], Any]]:
-    build = _models._builder
-    top = build(chunkstream.TopLogprob, bytes=tuple)
-    token = build(chunkstream.TokenLogprob, bytes=tuple, top_logprobs=lambda v: tuple(map(top, v)))
-    fn = build(FunctionDelta)
-    tool = build(ToolCallDelta, function=fn)
-    delta = build(
-        ChoiceDelta,
-        content=lambda v: v if type(v) is str else tuple(v),
-        tool_calls=lambda v: tuple(map(tool, v)),
-        function_call=fn,
-    )
-    choice = build(ChunkChoice, delta=delta, logprobs=chunkstream.ChoiceLogprobs._build)
-    chunk = build(ChatCompletionChunk, choices=lambda v: tuple(map(choice, v)), usage=Usage._build)
-    return {
-        chunkstream.TopLogprob: top,
-        chunkstream.TokenLogprob: token,
-        FunctionDelta: fn,
-        ToolCallDelta: tool,
-        ChoiceDelta: delta,
-        ChunkChoice: choice,
-        ChatCompletionChunk: chunk,
-    }
+    """Trusting builders that read the schema table as they go (an interpreter of
+    ``_schema``, written apart from the generator): the reference the generated checking
+    builders are held to."""
+    classes = {shape.name: getattr(_models, shape.name) for shape in _schema.CHUNK_SHAPES}
+    builders: dict[str, Callable[[dict[str, Any]], Any]] = {}
+
+    def value_of(field: Any, value: Any) -> Any:
+        if value is None:
+            return None
+        if field.type == "ints" or (field.type == "content" and type(value) is list):
+            return tuple(value)
+        if field.type == "object":
+            return builders[field.of](value)
+        if field.type == "objects":
+            return tuple(builders[field.of](v) for v in value)
+        return value
+
+    def builder(shape: Any) -> Callable[[dict[str, Any]], Any]:
+        cls = classes[shape.name]
+        known = {f.key for f in shape.fields}
+
+        def build(obj: dict[str, Any]) -> Any:
+            self = object.__new__(cls)
+            absent = 0
+            for bit, f in enumerate(shape.fields):
+                if f.key in obj:
+                    value = value_of(f, obj[f.key])
+                else:
+                    absent |= 1 << bit
+                    value = None
+                object.__setattr__(self, f.key, value)
+            object.__setattr__(self, "_absent", absent)
+            object.__setattr__(self, "extra", {k: v for k, v in obj.items() if k not in known})
+            return self
+
+        return build
+
+    for shape in _schema.CHUNK_SHAPES:
+        builders[shape.name] = builder(shape)
+    return {classes[name]: build for name, build in builders.items()}
 
 
 GENERIC = _generic_builders()
@@ -538,9 +556,8 @@ def general_paths() -> Iterator[None]:
 
     patch(_accumulate.Accumulator, "merge_plain", lambda self, obj, n, offset, data=None: False)
     patch(_stream.ChunkDecoder, "_take_plain", lambda self, obj, n, offset, data=None: False)
-    patch(_models, "_plain_chunk", lambda obj: False)
-    patch(_models, "_plain_top", lambda obj: False)
-    patch(_stream, "_plain_chunk", lambda obj: False)
+    patch(_models, "_ok_chat_completion_chunk", lambda obj: False)
+    patch(_stream, "check_chunk", lambda obj: False)
     patch(_stream, "_scan_once", _no_scan)
     patch(_sse.SSEDecoder, "_blocks", _lines_only)
     for cls, build in GENERIC.items():

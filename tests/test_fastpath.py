@@ -57,8 +57,8 @@ def general(monkeypatch: pytest.MonkeyPatch) -> None:
     never = lambda self, obj, n, offset, data=None: False  # noqa: E731
     monkeypatch.setattr(Accumulator, "merge_plain", never)
     monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_plain", never)
-    monkeypatch.setattr(_models, "_plain_chunk", lambda obj: False)
-    monkeypatch.setattr(chunkstream._stream, "_plain_chunk", lambda obj: False)
+    monkeypatch.setattr(_models, "_ok_chat_completion_chunk", lambda obj: False)
+    monkeypatch.setattr(chunkstream._stream, "check_chunk", lambda obj: False)
 
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -279,8 +279,8 @@ CHUNK = st.fixed_dictionaries(
 @settings(max_examples=600, deadline=None)
 @given(obj=CHUNK)
 def test_quick_check_accepts_only_valid_chunks(obj: dict[str, Any]) -> None:
-    if _models._plain_chunk(obj):
-        _models._check_chunk_fields(obj, "")  # must not raise
+    if _models.check_chunk(obj):
+        _models._check_chat_completion_chunk(obj, "")  # must not raise
 
 
 def near(*values: Any) -> st.SearchStrategy[Any]:
@@ -411,14 +411,14 @@ def test_fast_merge_accepts_only_what_validates_and_merges_the_same(obj: dict[st
 @given(obj=st.one_of(CHUNK, EVERYDAY))
 def test_checking_builder_refuses_exactly_what_the_validator_refuses(obj: dict[str, Any]) -> None:
     try:
-        _models._check_chunk_fields(obj, "")
+        _models._check_chat_completion_chunk(obj, "")
     except chunkstream.ChunkError:
         valid = False
     else:
         valid = True
     try:
-        chunk = _models._build_chunk(obj)
-    except _models._Invalid:
+        chunk = _models.build_chunk_fast(obj)
+    except _models.Invalid:
         assert not valid
     else:
         assert valid

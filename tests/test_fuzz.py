@@ -72,7 +72,7 @@ def test_the_models_target_catches_a_quick_check_that_accepts_too_much(
 ) -> None:
     text = json.dumps({"id": 5}).encode()
     fuzz.check_models(text)
-    monkeypatch.setattr(_models, "_plain_chunk", lambda obj: True)
+    monkeypatch.setattr(_models, "_ok_chat_completion_chunk", lambda obj: True)
     with pytest.raises(AssertionError):
         fuzz.check_models(text)
 

@@ -16,11 +16,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "chunkstream"
 # module -> the chunkstream modules it may import (DESIGN.md, "Layers"; imports point one way).
 ALLOWED = {
     "_errors": set(),
+    # The schema table is pure data; the generator (a development tool, never imported at run
+    # time) reads it and writes _models.py's generated section.
+    "_schema": set(),
+    "_gen": {"", "_schema"},  # "": `from . import _schema`
     "_sse": {"_errors"},
     # _display renders completions for notebooks: part of the models layer, split out so its
     # code loads only when a notebook asks (imported inside ChatCompletion._repr_html_).
     "_models": {"_errors", "_display"},
-    "_display": {"_errors", "_models"},
+    "_display": {"_errors", "_models", "_schema"},
     "_accumulate": {"_errors", "_models"},
     "_stream": {"_errors", "_models", "_accumulate", "_sse"},
     "_cli": {""},  # the public API only: `from . import ...`

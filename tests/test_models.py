@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chunkstream import (
+    Annotation,
     AssembledLogprobs,
     ChatCompletion,
     ChatCompletionChunk,
@@ -34,12 +35,14 @@ from chunkstream import (
     FunctionCall,
     FunctionDelta,
     Message,
+    MessageAudio,
     PromptTokensDetails,
     StreamWarning,
     TokenLogprob,
     ToolCall,
     ToolCallDelta,
     TopLogprob,
+    URLCitation,
     Usage,
     iter_events,
     validate_chunk,
@@ -642,7 +645,7 @@ VALID_CHUNKS: list[tuple[str, dict[str, Any]]] = [
     # Unknown fields are not checked: any JSON value is kept as sent.
     ("unknown top-level", {"x_groq": 5, "citations": ["a"], "error": None, "extra": {"extra": 1}}),
     ("unknown choice field", in_choice(content_filter_results={"hate": {"filtered": False}})),
-    ("unknown delta field", in_delta(annotations=[], channel=None, audio={"id": "a"})),
+    ("unknown delta field", in_delta(reasoning_details=[], channel=None, x_audio={"id": "a"})),
     ("unknown usage field", {"usage": {"queue_time": 0.01, "prompt_tokens": 1}}),
     ("unknown tool call field", in_tool_call(index=0, function={"name": "f", "strict": True}, x=1)),
     ("unknown token field", in_token(extra_field=[1], top_logprobs=[{"token": "a", "z": None}])),
@@ -875,7 +878,7 @@ def test_unknown_keys_are_kept_in_extra_at_every_level_and_written_back() -> Non
                 "index": 0,
                 "delta": {
                     "content": "a",
-                    "annotations": [{"type": "url_citation"}],
+                    "reasoning_details": [{"type": "reasoning.text"}],
                     "tool_calls": [
                         {"index": 0, "function": {"arguments": "", "parsed": None}, "k": 1}
                     ],
@@ -895,7 +898,7 @@ def test_unknown_keys_are_kept_in_extra_at_every_level_and_written_back() -> Non
     choice = (chunk.choices or ())[0]
     assert choice.extra == {"native_finish_reason": None}
     assert choice.delta is not None and choice.delta.extra == {
-        "annotations": [{"type": "url_citation"}]
+        "reasoning_details": [{"type": "reasoning.text"}]
     }
     call = (choice.delta.tool_calls or ())[0]
     assert call.extra == {"k": 1}
@@ -1015,7 +1018,7 @@ def test_a_hand_built_value_turns_tuples_into_lists_and_serialises_nested_models
                 delta=ChoiceDelta(
                     content=({"type": "text", "text": "Hi"},),
                     tool_calls=(ToolCallDelta(index=0, function=FunctionDelta(arguments="{")),),
-                    extra={"annotations": []},
+                    extra={"reasoning_details": []},
                 ),
                 logprobs=ChoiceLogprobs(
                     content=(
@@ -1045,7 +1048,7 @@ def test_a_hand_built_value_turns_tuples_into_lists_and_serialises_nested_models
                 "delta": {
                     "content": [{"type": "text", "text": "Hi"}],
                     "tool_calls": [{"index": 0, "function": {"arguments": "{"}}],
-                    "annotations": [],
+                    "reasoning_details": [],
                 },
                 "logprobs": {
                     "content": [
@@ -1147,7 +1150,7 @@ def test_equality_ignores_null_versus_absent_but_not_values_or_extra() -> None:
     assert with_null.to_dict() == {"content": "x", "role": None}
     assert without.to_dict() == {"content": "x"}
     assert ChoiceDelta(content="y") != by_hand
-    assert ChoiceDelta.from_dict({"content": "x", "annotations": []}) != by_hand
+    assert ChoiceDelta.from_dict({"content": "x", "reasoning_details": []}) != by_hand
     assert ChatCompletionChunk.from_dict(RICH) == ChatCompletionChunk.from_dict(
         json.loads(json.dumps(RICH))
     )
@@ -1342,7 +1345,9 @@ def test_a_full_message_lists_its_keys_in_the_documented_order() -> None:
         reasoning_content="think",
         reasoning="",
         content_parts=({"type": "text", "text": ""},),
-        extra={"annotations": [{"type": "url_citation"}], "channel": "final"},
+        audio=MessageAudio(id="audio_1", data="UklG", transcript="Hi", expires_at=1700003600),
+        annotations=(Annotation(type="url_citation", url_citation=URLCitation(url="u")),),
+        extra={"reasoning_details": [{"type": "reasoning.text"}], "channel": "final"},
     )
     out = message.to_dict()
     assert out == {
@@ -1357,7 +1362,9 @@ def test_a_full_message_lists_its_keys_in_the_documented_order() -> None:
         "reasoning_content": "think",
         "reasoning": "",
         "content_parts": [{"type": "text", "text": ""}],
-        "annotations": [{"type": "url_citation"}],
+        "audio": {"id": "audio_1", "data": "UklG", "transcript": "Hi", "expires_at": 1700003600},
+        "annotations": [{"type": "url_citation", "url_citation": {"url": "u"}}],
+        "reasoning_details": [{"type": "reasoning.text"}],
         "channel": "final",
     }
     assert list(out) == [
@@ -1369,7 +1376,9 @@ def test_a_full_message_lists_its_keys_in_the_documented_order() -> None:
         "reasoning_content",
         "reasoning",
         "content_parts",
+        "audio",
         "annotations",
+        "reasoning_details",
         "channel",
     ]
 
@@ -1535,7 +1544,7 @@ any_json = st.recursive(
     ),
     max_leaves=8,
 )
-UNKNOWN_KEYS = st.sampled_from(["x_groq", "citations", "annotations", "channel", "obfuscation"])
+UNKNOWN_KEYS = st.sampled_from(["x_groq", "citations", "reasoning_details", "channel", "x_gateway"])
 
 
 def mixed(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

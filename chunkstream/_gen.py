@@ -1,0 +1,427 @@
+# SPDX-License-Identifier: MIT
+"""The generator: writes the model classes, their checking builders, fast checks and
+validators into ``_models.py`` (between its GENERATED markers) from the table in ``_schema``.
+
+Run ``python chunkstream/_gen.py`` (or ``python -m chunkstream._gen``) after changing
+``_schema.py``; ``--check`` only says whether
+the committed code is what the table gives (``tests/test_schema.py`` runs it). Never imported at
+run time: ``import chunkstream`` pays for none of this (the way Argument Clinic writes CPython's
+argument parsers into the C files it checks).
+
+Each JSON type is turned into code in one place (``_Type``): the builder's check, the fast
+check and the validator's call come from the same entry, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+if __package__:
+    from . import _schema
+else:  # run as a file (python chunkstream/_gen.py): works even while _models.py is broken
+    import importlib.util
+
+    _file = Path(__file__).with_name("_schema.py")
+    _spec = importlib.util.spec_from_file_location("_schema", _file)
+    assert _spec is not None and _spec.loader is not None
+    _schema = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_schema)
+
+ASSEMBLED_SHAPES = _schema.ASSEMBLED_SHAPES
+CHUNK_SHAPES = _schema.CHUNK_SHAPES
+SHAPES = _schema.SHAPES
+Field = _schema.Field
+Shape = _schema.Shape
+
+BEGIN = "# --- BEGIN GENERATED CODE (python -m chunkstream._gen; do not edit by hand) ---\n"
+END = "# --- END GENERATED CODE ---\n"
+MODELS = Path(__file__).with_name("_models.py")
+
+# The sparse shapes' builders test the keys present in this order (the rest in table order):
+# the keys that come in nearly every delta first. Speed only: any order gives the same result.
+_FIRST = ("content", "arguments", "tool_calls", "function", "index")
+
+
+def snake(name: str) -> str:
+    """``ChatCompletionChunk`` -> ``chat_completion_chunk``, ``URLCitation`` -> ``url_citation``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+class _Type(NamedTuple):
+    annotation: str  # the dataclass field's annotation ({of_class}: the class held)
+    bad: str  # a simple type: the condition under which a non-null v is not valid
+    convert: str  # a container type: code that checks a non-null v (raise Invalid) and
+    # sets v to the field's value (and nests), instead of ``bad``
+    ok: str  # a container type: code that returns False when a non-null v is not valid
+    validate: str  # the validator's code: raises ChunkError naming the path
+
+
+# ``{of}``: the snake name of the shape held; ``{of_class}``: its class; ``{key}``: the key.
+_TYPES = {
+    "str": _Type("str | None", "type(v) is not str", "", "", '_str(obj, "{key}", path)'),
+    "int": _Type("int | None", "type(v) is not int", "", "", '_int(obj, "{key}", path)'),
+    "number": _Type(
+        "float | None",
+        "type(v) is not float and type(v) is not int",
+        "",
+        "",
+        '_number(obj, "{key}", path)',
+    ),
+    "index": _Type(
+        "int | None",
+        "type(v) is not int or v < 0",
+        "",
+        "",
+        '_index(obj, "{key}", path, required=False)',
+    ),
+    "ints": _Type(
+        "tuple[int, ...] | None",
+        "",
+        "if type(v) is not list:\n    raise Invalid\n"
+        "for x in v:\n    if type(x) is not int:\n        raise Invalid\nv = tuple(v)",
+        "if type(v) is not list:\n    return False\n"
+        "for x in v:\n    if type(x) is not int:\n        return False",
+        '_ints(obj, "{key}", path)',
+    ),
+    "object": _Type(
+        "{of_class} | None",
+        "",
+        "v = _build_{of}(v)\nnests |= v._absent & NESTS  # type: ignore[operator]",
+        "bad: not _ok_{of}(v)",
+        'v = _obj(obj, "{key}", path)\nif v is not None:\n    _check_{of}(v, f"{path}.{key}")',
+    ),
+    "objects": _Type(
+        "tuple[{of_class}, ...] | None",
+        "",
+        "if type(v) is not list:\n    raise Invalid\n"
+        "if len(v) == 1:  # the usual: one item (map and tuple cost more)\n"
+        "    x = _build_{of}(v[0])\n"
+        "    nests |= x._absent & NESTS  # type: ignore[operator]\n"
+        "    v = (x,)\n"
+        "else:\n    v = tuple(map(_build_{of}, v))\n    for x in v:\n"
+        "        nests |= x._absent & NESTS",
+        "if type(v) is not list:\n    return False\n"
+        "for x in v:\n    if not _ok_{of}(x):\n        return False",
+        'for i, item in enumerate(_objects(obj, "{key}", path)):\n'
+        '    _check_{of}(item, f"{path}.{key}[{i}]")',
+    ),
+    "dict": _Type(
+        "dict[str, Any] | None",
+        "",
+        "if type(v) is not dict:\n    raise Invalid\nnests |= NESTS  # kept as sent: any depth",
+        "bad: type(v) is not dict",
+        '_obj(obj, "{key}", path)',
+    ),
+    "content": _Type(
+        "str | tuple[dict[str, Any], ...] | None",
+        "",
+        "if type(v) is list:\n    for x in v:\n        if type(x) is not dict:\n"
+        "            raise Invalid\n    v = tuple(v)\n"
+        "    nests |= NESTS  # content parts: objects of any depth\n"
+        "elif type(v) is not str:\n    raise Invalid",
+        "if type(v) is list:\n    for x in v:\n        if type(x) is not dict:\n"
+        "            return False\nelif type(v) is not str:\n    return False",
+        '_content(obj, "{key}", path)',
+    ),
+}
+
+# A required field (a choice's index): present, not null, and not ``bad``.
+_REQUIRED_ANNOTATION = {"index": "int"}
+_REQUIRED_VALIDATE = '_index(obj, "{key}", path, required=True)'
+
+
+def _cond(bad: str) -> str:
+    return f"({bad})" if " or " in bad else bad
+
+
+def _check_value(kind: _Type, f: Field, fail: str, pad: int, word: str = "if") -> str:
+    """Code that rejects a present value v that is not valid (``fail``: the statement that
+    rejects; the value may be None, which is valid unless the field is required)."""
+    if f.required:
+        return _indent(f"{word} v is None or {_cond(kind.bad)}:\n    {fail}", pad)
+    bad = kind.bad
+    if fail == "return False" and kind.ok.startswith("bad: "):
+        bad = _fill(kind.ok[5:], f)
+    if bad:
+        return _indent(f"{word} v is not None and {_cond(bad)}:\n    {fail}", pad)
+    body = kind.ok if fail == "return False" else kind.convert
+    return _indent(f"{word} v is not None:\n" + _indent(_fill(body, f), 4), pad)
+
+
+def _indent(text: str, n: int) -> str:
+    pad = " " * n
+    return "\n".join(pad + line if line else line for line in text.split("\n"))
+
+
+def _fill(template: str, f: Field) -> str:
+    of = snake(f.of) if f.of else ""
+    return template.replace("{of_class}", f.of).replace("{of}", of).replace("{key}", f.key)
+
+
+def _doc(text: str, n: int) -> str:
+    lines = text.split("\n")
+    pad = " " * n
+    if len(lines) == 1:
+        return f'{pad}"""{text}"""\n'
+    body = "\n".join(pad + line if line else "" for line in lines[1:])
+    return f'{pad}"""{lines[0]}\n{body}\n{pad}"""\n'
+
+
+# ---------------------------------------------------------------------------------------------
+# The chunk side.
+
+
+def _chunk_class(shape: Shape) -> str:
+    base = shape.base or "_ChunkModel"
+    out = ["@dataclass(frozen=True, slots=True, kw_only=True, repr=False)\n"]
+    out.append(f"class {shape.name}({base}):\n")
+    out.append(_doc(shape.doc, 4) + "\n")
+    for f in shape.fields:
+        if f.required:
+            out.append(f"    {f.key}: {_REQUIRED_ANNOTATION[f.type]}\n")
+        else:
+            out.append(f"    {f.key}: {_fill(_TYPES[f.type].annotation, f)} = None\n")
+    out.append("    extra: dict[str, Any] = _extra_field()\n")
+    out.append("    _absent: int | None = _absent_field()\n\n")
+    out.append(f"    _keys: ClassVar[tuple[str, ...]] = {_tuple(f.key for f in shape.fields)}\n")
+    return "".join(out)
+
+
+def _tuple(items: Iterable[str], pad: int = 4) -> str:
+    names = [f'"{x}"' for x in items]
+    if len(names) == 1:
+        return f"({names[0]},)"
+    text = f"({', '.join(names)})"
+    if len(text) <= 60:
+        return text
+    inner = " " * (pad + 4)
+    return "(\n" + "".join(f"{inner}{n},\n" for n in names) + " " * pad + ")"
+
+
+def _builder(shape: Shape) -> str:
+    """The checking builder: one pass over the JSON that checks each value's type and builds
+    the instance (of the writable twin, then made one of the class); ``Invalid`` on a bad
+    value. Dense shapes look up each key; sparse ones go over the keys present."""
+    name, s = shape.name, snake(shape.name)
+    n = len(shape.fields)
+    out = [f"def _build_{s}(obj: Any) -> {name}:\n"]
+    out.append("    if type(obj) is not dict:\n        raise Invalid\n")
+    out.append(f"    self: Any = _new(_W_{name})\n")
+    out.append("    nests = 0\n")
+    if shape.sparse:
+        assert not any(f.required for f in shape.fields)
+        for f in shape.fields:
+            out.append(f"    self.{f.key} = None\n")
+        out.append(f"    absent = {(1 << n) - 1}  # bit i: the i-th key was not there\n")
+        out.append("    extra = None\n")
+        out.append("    for key, v in obj.items():\n")
+        order = sorted(
+            range(n),
+            key=lambda i: (
+                _FIRST.index(shape.fields[i].key) if shape.fields[i].key in _FIRST else 99,
+                i,
+            ),
+        )
+        word = "if"
+        for i in order:
+            f = shape.fields[i]
+            out.append(f'        {word} key == "{f.key}":\n')
+            out.append(_check_value(_TYPES[f.type], f, "raise Invalid", 12) + "\n")
+            out.append(f"            self.{f.key} = v\n")
+            out.append(f"            absent ^= {1 << i}\n")
+            word = "elif"
+        out.append("        elif extra is None:\n            extra = {key: v}\n")
+        out.append("        else:\n            extra[key] = v\n")
+        out.append("    if extra is None:\n        self.extra = {}\n")
+        out.append("    else:\n        self.extra = extra\n")
+        out.append("        if _nests(extra):\n            nests = NESTS\n")
+    else:
+        out.append("    get = obj.get\n    m = _MISSING\n")
+        out.append("    absent = 0  # bit i: the i-th key was not there\n")
+        out.append("    missing = 0  # how many keys were not there\n")
+        for i, f in enumerate(shape.fields):
+            kind = _TYPES[f.type]
+            out.append(f'    v = get("{f.key}", m)\n')
+            if f.required:
+                out.append(f"    if v is m or {_cond(kind.bad)}:\n        raise Invalid\n")
+            else:
+                out.append(f"    if v is m:\n        absent |= {1 << i}\n")
+                out.append("        missing += 1\n        v = None\n")
+                out.append(_check_value(kind, f, "raise Invalid", 4, "elif") + "\n")
+            out.append(f"    self.{f.key} = v\n")
+        out.append(f"    if len(obj) + missing == {n}:\n        self.extra = {{}}\n")
+        out.append(f"    else:\n        self.extra = extra = _unknown(obj, _KNOWN_{s.upper()})\n")
+        out.append("        if _nests(extra):\n            nests = NESTS\n")
+    out.append("    self._absent = absent | nests\n")
+    out.append(f"    self.__class__ = {name}\n")
+    out.append("    return self  # type: ignore[no-any-return]\n")
+    return "".join(out)
+
+
+def _ok(shape: Shape) -> str:
+    """The fast check: whether a decoded value is a valid object of the shape (no messages)."""
+    s = snake(shape.name)
+    out = [f"def _ok_{s}(obj: Any) -> bool:\n"]
+    out.append("    if type(obj) is not dict:\n        return False\n")
+    if shape.sparse:
+        out.append("    for key, v in obj.items():\n")
+        word = "if"
+        for f in shape.fields:
+            # One condition per key (a nested if would be one more test for ruff to flag).
+            when = f'{word} key == "{f.key}" and'
+            out.append(_check_value(_TYPES[f.type], f, "return False", 8, when) + "\n")
+            word = "elif"
+    else:
+        out.append("    get = obj.get\n")
+        for f in shape.fields:
+            out.append(f'    v = get("{f.key}")\n')
+            out.append(_check_value(_TYPES[f.type], f, "return False", 4) + "\n")
+        last = out[-1].split("\n")
+        if len(last) == 3:  # one if and its return: ruff would rather return the condition
+            out[-1] = f"{last[0]}  # noqa: SIM103\n{last[1]}\n"
+    out.append("    return True\n")
+    return "".join(out)
+
+
+def _validator(shape: Shape) -> str:
+    """The validator: the first problem, as a ChunkError naming its JSON path."""
+    s = snake(shape.name)
+    out = [f"def _check_{s}(obj: dict[str, Any], path: str) -> None:\n"]
+    for f in shape.fields:
+        code = _REQUIRED_VALIDATE if f.required else _TYPES[f.type].validate
+        out.append(_indent(_fill(code, f), 4) + "\n")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The assembled side.
+
+
+def _model_type(annotation: str) -> str | None:
+    """The model class an assembled field holds (alone or in a tuple), if any."""
+    core = annotation.replace(" | None", "")
+    m = re.fullmatch(r"tuple\[(\w+), \.\.\.\]", core)
+    name = m.group(1) if m else core
+    return name if name in SHAPES else None
+
+
+def _json_value(f: Field, known_set: bool = False) -> str:
+    value = f"self.{f.key}"
+    if f.type.startswith("tuple["):
+        return f"_to_json({value})"
+    if _model_type(f.type) is not None:
+        if f.type.endswith("| None") and not known_set:
+            return f"None if {value} is None else {value}.to_dict()"
+        return f"{value}.to_dict()"
+    return value
+
+
+def _assembled_class(shape: Shape) -> str:
+    base = shape.base or "_Model"
+    lazy = [f.key for f in shape.fields if f.lazy] + ["extra"]
+    names = [f'"{k}"' for k in lazy]
+    line = f"@_lazy({', '.join(names)})\n"
+    if len(line) > 100:
+        line = "@_lazy(\n" + "".join(f"    {k},\n" for k in names) + ")\n"
+    out = [line]
+    out.append("@dataclass(frozen=True, slots=True, kw_only=True, repr=False)\n")
+    out.append(f"class {shape.name}({base}):\n")
+    out.append(_doc(shape.doc, 4) + "\n")
+    for f in shape.fields:
+        if f.default == "":
+            default = ""
+        elif f.default in SHAPES:
+            default = f" = field(default_factory={f.default})"
+        elif not f.hash:
+            default = f" = field(default={f.default}, hash=False)"
+        else:
+            default = f" = {f.default}"
+        out.append(f"    {f.key}: {f.type}{default}\n")
+    out.append("    extra: dict[str, Any] = _extra_field()\n\n")
+    written = [f for f in shape.fields if f.emit != "never"]
+    out.append(f"    _keys: ClassVar[tuple[str, ...]] = {_tuple(f.key for f in written)}\n")
+    out.append("\n    def to_dict(self) -> dict[str, Any]:\n")
+    always = [f for f in written if f.emit == "always"]
+    out.append("        out: dict[str, Any] = {\n")
+    for f in always:
+        out.append(f'            "{f.key}": {_json_value(f)},\n')
+    out.append("        }\n")
+    for f in written:
+        if f.emit != "set":
+            continue
+        test = f"self.{f.key}" if f.type.startswith("tuple[") else f"self.{f.key} is not None"
+        out.append(f"        if {test}:\n")
+        out.append(f'            out["{f.key}"] = {_json_value(f, known_set=True)}\n')
+    out.append("        if self.extra:\n")
+    out.append("            _add_extra(out, self.extra, _own(*self._keys))\n")
+    out.append("        return out\n")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def generate() -> str:
+    """The generated section of ``_models.py``, markers included."""
+    parts = [BEGIN, "# fmt: off\n"]
+    parts.append("# From _schema.py. The chunk side: classes, fast checks, validators and\n")
+    parts.append("# checking builders. The assembled side: classes (to_dict) and makers.\n\n")
+    width = max(len(s.fields) for s in (*CHUNK_SHAPES, *ASSEMBLED_SHAPES))
+    parts.append("# Set in ``_absent`` (above every key's bit) on an object holding a vendor\n")
+    parts.append("# value that is an object or a list, or content parts, and on every object\n")
+    parts.append("# holding it: without it, an object nests no deeper than the schema.\n")
+    parts.append(f"NESTS = 1 << {width}\n\n\n")
+    for shape in CHUNK_SHAPES:
+        parts.append(_chunk_class(shape) + "\n\n")
+    for shape in CHUNK_SHAPES:
+        s = snake(shape.name)
+        parts.append(f"_KNOWN_{s.upper()} = frozenset({shape.name}._keys)\n")
+        parts.append(f"_W_{shape.name} = _writable({shape.name})\n")
+    parts.append("\n\n")
+    for shape in CHUNK_SHAPES:
+        parts.append(_ok(shape) + "\n\n")
+        parts.append(_validator(shape) + "\n\n")
+        parts.append(_builder(shape) + "\n\n")
+    for shape in CHUNK_SHAPES:
+        s = snake(shape.name)
+        line = f"_set_builder({shape.name}, _build_{s}, _check_{s})\n"
+        if len(line) > 100:
+            line = f"_set_builder(\n    {shape.name},\n    _build_{s},\n    _check_{s},\n)\n"
+        parts.append(line)
+    parts.append("\n\n")
+    for shape in ASSEMBLED_SHAPES:
+        parts.append(_assembled_class(shape) + "\n\n")
+    for shape in ASSEMBLED_SHAPES:
+        parts.append(f"make_{snake(shape.name)} = _maker({shape.name})\n")
+    parts.append("# fmt: on\n")
+    parts.append(END)
+    return "".join(parts)
+
+
+def _split(text: str) -> tuple[str, str, str]:
+    head, begin, rest = text.partition(BEGIN)
+    _, end, tail = rest.partition(END)
+    if not begin or not end:
+        raise SystemExit(f"{MODELS}: the GENERATED markers are missing")
+    return head, rest[: rest.index(END)], tail
+
+
+def main(argv: list[str]) -> int:
+    text = MODELS.read_text(encoding="utf-8")
+    head, current, tail = _split(text)
+    new = generate()
+    if "--check" in argv:
+        if BEGIN + current + END != new:
+            print(f"{MODELS.name} is not what _schema.py gives: run python -m chunkstream._gen")
+            return 1
+        return 0
+    MODELS.write_text(head + new + tail, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
