@@ -21,7 +21,7 @@ from ._errors import (
     shown,
 )
 from ._models import (
-    _MAX_DEPTH,
+    MAX_DEPTH,
     ChatCompletion,
     ChatCompletionChunk,
     Choice,
@@ -29,8 +29,7 @@ from ._models import (
     TokenLogprob,
     ToolCall,
     Usage,
-    _check_usage,
-    _too_deep,
+    check_usage,
     make_choice,
     make_completion,
     make_function_call,
@@ -38,6 +37,7 @@ from ._models import (
     make_message,
     make_tool_call,
     plain_tokens,
+    too_deep,
     validate_chunk,
 )
 
@@ -653,9 +653,9 @@ class Accumulator:
             validate_chunk(obj)
             # Vendor values are merged recursively: deep nesting (which the stream layer
             # refuses in JSON text) must be a bad chunk here too, not a RecursionError.
-            if _too_deep(obj):
+            if too_deep(obj):
                 raise ChunkError(
-                    f"expected a chunk nested at most {_MAX_DEPTH} levels deep (objects and "
+                    f"expected a chunk nested at most {MAX_DEPTH} levels deep (objects and "
                     "lists), got one nested deeper",
                     path=".",
                 )
@@ -919,7 +919,7 @@ class Accumulator:
         usage = value.get("usage")
         if type(usage) is dict:
             try:
-                _check_usage(usage, ".x_groq.usage")
+                check_usage(usage, ".x_groq.usage")
             except ChunkError as exc:
                 self.warn(
                     "ignored",

@@ -1625,3 +1625,15 @@ make_message = _maker(Message)
 make_logprobs = _maker(AssembledLogprobs)
 make_choice = _maker(Choice)
 make_completion = _maker(ChatCompletion)
+
+
+# Package-internal names for the stream and accumulate layers, without underscore (a module
+# imports no other module's _private names: tests/test_layers.py). Aliases until the schema
+# rewrite lands, which defines them under these names.
+MAX_DEPTH = _MAX_DEPTH
+NESTS = _NESTS
+Invalid = _Invalid
+build_chunk_fast = _build_chunk  # raises Invalid on a bad chunk (the caller then validates)
+check_chunk = _plain_chunk
+too_deep = _too_deep
+check_usage = _check_usage

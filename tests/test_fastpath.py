@@ -56,9 +56,9 @@ def general(monkeypatch: pytest.MonkeyPatch) -> None:
     """Switch the fast paths off: every chunk goes the general way."""
     never = lambda self, obj, n, offset, data=None: False  # noqa: E731
     monkeypatch.setattr(Accumulator, "merge_plain", never)
-    monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_plain", never)
+    monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_fast", never)
     monkeypatch.setattr(_models, "_plain_chunk", lambda obj: False)
-    monkeypatch.setattr(chunkstream._stream, "_plain_chunk", lambda obj: False)
+    monkeypatch.setattr(chunkstream._stream, "check_chunk", lambda obj: False)
 
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: f"{p.parent.name}/{p.name}")
