@@ -434,9 +434,9 @@ def test_accumulator_keeps_a_chunk_nested_up_to_the_limit(where: str, total: int
 
 
 def landed(out: dict[str, Any], where: str) -> Any:
-    """The deep value put at ``where``, as the assembled completion keeps it (OUTPUT_SHAPE.md:
-    unknown top-level fields at the top, delta fields on the message, content parts under
-    content_parts, tool-call extras on the call)."""
+    """The deep value put at ``where``, as the assembled completion keeps it (docs/DESIGN.md,
+    "Output shape": unknown top-level fields at the top, delta fields on the message, content
+    parts under content_parts, tool-call extras on the call)."""
     message = out["choices"][0]["message"]
     if where == "top-level unknown field":
         return out["x"]

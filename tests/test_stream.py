@@ -1004,7 +1004,7 @@ def test_repair_does_not_hide_another_problem_in_the_same_chunk() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Chunk numbers and byte offsets (OUTPUT_SHAPE.md)
+# Chunk numbers and byte offsets (docs/DESIGN.md, "Output shape")
 
 
 def test_byte_offsets_count_the_bom_and_bytes_not_characters() -> None:
