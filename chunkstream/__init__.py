@@ -56,7 +56,7 @@ from ._stream import (
     truncation_of,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "DEFAULT_MAX_CHOICES",

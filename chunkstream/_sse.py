@@ -120,9 +120,11 @@ class SSEDecoder:
     lines the spec ignores that look meant as a field, such as ``" data: {...}"``; the rule is in
     :meth:`_unknown`).
 
-    ``notes``: ``None``; the stream layer sets it to a list, and the decoder then appends what
-    it noticed beyond the events (ignored lines as above, ``error:`` lines, invalid UTF-8
-    replaced), each once its block ended, for the stream layer to take after each read.
+    The stream layer drives it through underscored members (``_feed_raw``, ``_close_raw``,
+    ``_pending``, ``_notes``): they are not part of the public API. ``_notes`` is ``None``; the
+    stream layer sets it to a list, and the decoder then appends what it noticed beyond the
+    events (ignored lines as above, ``error:`` lines, invalid UTF-8 replaced), each once its
+    block ended, for the stream layer to take after each read.
     """
 
     def __init__(self, max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES) -> None:
@@ -139,7 +141,7 @@ class SSEDecoder:
         self.retry: int | None = None
         self.events_dispatched = 0
         self.ignored_lines: list[tuple[int, str]] = []
-        self.notes: list[Note] | None = None
+        self._notes: list[Note] | None = None
         self._block_notes: list[Note] = []
         self._block_more = 0  # notes of this block past _NOTES_PER_BLOCK
         self._damaged = False  # this block's event already has a "utf8" note
@@ -173,17 +175,45 @@ class SSEDecoder:
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Decode one read; return the events it completed (possibly none)."""
-        return [ServerSentEvent(t, d, i, r, o) for t, d, i, r, o in self.feed_raw(data)]
+        return [ServerSentEvent(t, d, i, r, o) for t, d, i, r, o in self._feed_raw(data)]
 
     def close(self) -> list[ServerSentEvent]:
         """End the input. Per the spec an unfinished final event is not dispatched, so this
         returns ``[]``; see ``held_back`` for what it held back."""
-        self.close_raw()
+        self._close_raw()
         return []
+
+    # -- internals that had public names in 0.1.0 (deprecated; removed in 0.3.0) --------------
+
+    def feed_raw(self, data: bytes | bytearray | memoryview) -> list[RawEvent]:
+        """Deprecated: the stream layer's internal. Use :meth:`feed`."""
+        _deprecated("feed_raw()", "use feed(), which returns ServerSentEvent objects")
+        return self._feed_raw(data)
+
+    def close_raw(self) -> HeldBack | None:
+        """Deprecated: the stream layer's internal. Use :meth:`close` and ``held_back``."""
+        _deprecated("close_raw()", "use close(), then read held_back")
+        return self._close_raw()
+
+    def pending(self, max_bytes: int) -> tuple[str, str, int] | None:
+        """Deprecated: the stream layer's internal, with no public replacement."""
+        _deprecated("pending()", "it is the stream layer's internal, with no replacement")
+        return self._pending(max_bytes)
+
+    @property
+    def notes(self) -> list[Note] | None:
+        """Deprecated: the stream layer's internal, with no public replacement."""
+        _deprecated("notes", "it is the stream layer's internal, with no replacement")
+        return self._notes
+
+    @notes.setter
+    def notes(self, value: list[Note] | None) -> None:
+        _deprecated("notes", "it is the stream layer's internal, with no replacement")
+        self._notes = value
 
     # -- the work ------------------------------------------------------------------------------
 
-    def feed_raw(self, data: bytes | bytearray | memoryview) -> list[RawEvent]:
+    def _feed_raw(self, data: bytes | bytearray | memoryview) -> list[RawEvent]:
         """Like :meth:`feed`, returning ``(event, data, id, retry, offset)`` tuples (the stream
         layer's fast path)."""
         if self._closed:
@@ -272,8 +302,8 @@ class SSEDecoder:
                     text = block[6:].decode()
                 except UnicodeDecodeError:
                     text = block[6:].decode("utf-8", "replace")
-                    if self.notes is not None:
-                        self.notes.append((pos, pos, "utf8", "data"))
+                    if self._notes is not None:
+                        self._notes.append((pos, pos, "utf8", "data"))
                 append(("message", text, last_id, None, pos))
             else:
                 # Any other block: its lines, then the blank line that ends it.
@@ -353,7 +383,7 @@ class SSEDecoder:
         elif line[0] != 58:  # a line starting with ":" is a comment
             self._field(line, start)
 
-    def close_raw(self) -> HeldBack | None:
+    def _close_raw(self) -> HeldBack | None:
         """End the input; return (and keep in ``held_back``) what an unfinished block held."""
         if self._closed:
             return self.held_back
@@ -478,7 +508,7 @@ class SSEDecoder:
             return
         if len(self.ignored_lines) < _MAX_IGNORED_RECORDED:
             self.ignored_lines.append((start, name.decode("utf-8", "replace")))
-        if self.notes is not None:
+        if self._notes is not None:
             # The field name for "data"/"field" (its start and end: what a message shows),
             # else the start of the line.
             if kind in ("data", "field"):
@@ -498,23 +528,23 @@ class SSEDecoder:
 
     def _replaced(self, part: str) -> None:
         """Invalid UTF-8 in ``part`` of the block in progress was replaced (one note a block)."""
-        if self.notes is not None and not self._damaged:
+        if self._notes is not None and not self._damaged:
             self._damaged = True
             at = self._block_start or 0
             self._note(at, "utf8", part)
 
     def _publish(self) -> None:
         """The block ended: its notes go out, after its event."""
-        if self._block_notes and self.notes is not None:
+        if self._block_notes and self._notes is not None:
             if self._block_more:
                 block = self._block_notes[0][0]
                 self._block_notes.append((block, block, "more", str(self._block_more)))
-            self.notes.extend(self._block_notes)
+            self._notes.extend(self._block_notes)
         self._block_notes = []
         self._block_more = 0
         self._damaged = False
 
-    def pending(self, max_bytes: int) -> tuple[str, str, int] | None:
+    def _pending(self, max_bytes: int) -> tuple[str, str, int] | None:
         """``(event type, data, offset)`` of the block in progress as its complete lines so far
         make it (a partial line is left out), when its data lines hold at most ``max_bytes``
         bytes; else ``None``. Dispatches nothing and changes nothing: the stream layer ends a
@@ -584,6 +614,18 @@ class SSEDecoder:
             byte_offset=offset,
             skipped=skipped,
         )
+
+
+def _deprecated(name: str, instead: str) -> None:
+    """Warn that ``SSEDecoder.<name>`` is deprecated (an internal that had a public name)."""
+    import warnings  # only here: a deprecated call is the only user
+
+    warnings.warn(
+        f"SSEDecoder.{name} is internal and deprecated since chunkstream 0.2.0 (removed in "
+        f"0.3.0): {instead}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 def iter_events(

@@ -18,7 +18,7 @@ from collections.abc import (
     Iterator,
 )
 from contextlib import suppress
-from typing import Any
+from typing import Any, Protocol
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
 from ._errors import (
@@ -79,15 +79,14 @@ _BOM = b"\xef\xbb\xbf"
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _UNPARSED: Any = object()
 
-Sink = Callable[[dict[str, Any], int, "int | None"], None]
 
-
-def _is_done(data: str) -> bool:
+def is_done_data(data: str) -> bool:
     """Whether an event's data is the end marker: its first non-blank line is ``[DONE]``, with
-    any amount of ASCII whitespace around it (the one rule for it; the CLI keeps a copy, as it
-    uses the public API only). Nothing after that line is read: the stream layer takes a
-    complete ``data: [DONE]`` line before the blank line that would end its event (see
-    ``_Core._done_line``), and the rule gives the same answer whether or not more lines came."""
+    any amount of ASCII whitespace around it. This is the one rule for the marker in the
+    package: the stream layer and the CLI both call it (package-internal, not exported).
+    Nothing after that line is read: the stream layer takes a complete ``data: [DONE]`` line
+    before the blank line that would end its event (see ``_Core._done_line``), and the rule
+    gives the same answer whether or not more lines came."""
     if data == "[DONE]":
         return True
     if "[DONE]" not in data:
@@ -158,52 +157,82 @@ _WHOLE_COMPLETION = (
 )
 
 
-class _Core:
-    """Shared by ChunkDecoder and assemble: raw events -> validated chunk dicts handed to
-    ``sink(obj, chunk_index, byte_offset)``, with the end-of-stream rules.
+class _Consumer(Protocol):
+    """What the stream core hands its chunks to and asks about the stream so far. Two
+    implement it: :class:`ChunkDecoder` itself (chunks become ``ChatCompletionChunk`` objects)
+    and an :class:`Assembler`'s :class:`_Merger` (chunks are merged into its Accumulator).
+    The members are underscored: they are the core's, not part of either public class.
 
-    ``raise_upstream``: raise UpstreamError itself for chunks carrying ``error`` (ChunkDecoder,
-    strict); otherwise they go to the sink like any chunk (the Accumulator decides).
-    ``pending()`` says which choices have no finish_reason (None: no choice arrived yet);
-    ``untracked()`` whether choices arrived that ``pending()`` could not keep track of.
+    Chunk numbers (``n``) and byte offsets locate every message; the core hands out the
+    numbers, one per event that is not ``[DONE]``, whether or not the chunk is taken.
     """
 
-    def __init__(
+    #: Raise :class:`UpstreamError` for a chunk carrying ``error`` (ChunkDecoder, strict);
+    #: otherwise such a chunk goes to ``_take_chunk`` like any other (the consumer decides).
+    _raise_upstream: bool
+    #: Count the events that arrive after ``[DONE]`` and warn about them at close (a
+    #: ChunkDecoder fed by its caller); off where reading stops at ``[DONE]``, since how many
+    #: shared the last read would depend on where the reads were cut.
+    _report_after_done: bool
+
+    def _take_fast(self, obj: dict[str, Any], n: int, offset: int, data: str, /) -> bool:
+        """Take a decoded, not yet validated chunk whole and say True, or change nothing and
+        say False (the core then validates it and goes the long way, which gives the same
+        result with the exact messages). Must decline a chunk nested deeper than
+        ``MAX_DEPTH`` (``data``: the event's text, to count brackets in when it cannot tell
+        otherwise) and a chunk carrying ``error`` when ``_raise_upstream``."""
+        ...
+
+    def _take_chunk(self, obj: dict[str, Any], n: int, offset: int | None, /) -> None:
+        """Take a chunk that passed ``validate_chunk`` (or ``check_chunk``)."""
+        ...
+
+    def _warn(
         self,
-        strict: bool,
-        max_event_bytes: int | None,
-        sink: Sink,
-        warn: Callable[..., None],
-        partial: Callable[[], Any],
-        pending: Callable[[], list[int] | None],
-        raise_upstream: bool,
-        report_after_done: bool = False,
-        fast: Callable[[dict[str, Any], int, int, str], bool] = lambda obj, n, o, data: False,
-        untracked: Callable[[], bool] = lambda: False,
+        kind: str,
+        message: str,
+        /,
+        *,
+        chunk_index: int | None = None,
+        byte_offset: int | None = None,
+        path: str | None = None,
     ) -> None:
+        """Record a located :class:`StreamWarning` (lenient mode, and what both modes say)."""
+        ...
+
+    def _partial(self) -> ChatCompletion | None:
+        """What a raised error carries as ``partial``: the completion so far, or ``None``."""
+        ...
+
+    def _pending(self) -> list[int] | None:
+        """The choices without a finish_reason so far (``None``: no choice arrived yet)."""
+        ...
+
+    def _untracked(self) -> bool:
+        """Whether choices arrived that ``_pending()`` could not keep track of."""
+        ...
+
+
+class _Core:
+    """Shared by ChunkDecoder and Assembler: raw events -> chunk dicts handed to a
+    :class:`_Consumer` (decoded ones to ``_take_fast`` first, validated ones to
+    ``_take_chunk``), with the rules for ``[DONE]``, in-band errors, bodies that are no event
+    stream and the end of the input.
+
+    The consumer's members are looked up on each use, not kept: a test may swap one after
+    the core is built (tests/fuzz.py spies on what is taken).
+    """
+
+    def __init__(self, strict: bool, max_event_bytes: int | None, consumer: _Consumer) -> None:
         self.strict = strict
-        # fast(obj, n, offset, data) takes a decoded, unvalidated chunk whole and says True,
-        # or changes nothing and says False. It must decline chunks nested deeper than
-        # MAX_DEPTH (data: the event's text, to count brackets in when it cannot tell
-        # otherwise); the long way then reports them.
-        self.fast = fast
+        self.consumer = consumer
         self.sse = SSEDecoder(max_event_bytes)
-        self.sse.notes = []  # what the SSE layer noticed beyond the events: see _report
+        self.sse._notes = []  # what the SSE layer noticed beyond the events: see _report
         self._notes: list[Note] = []  # taken from it, not reported yet
         self._error_line: tuple[int, str] | None = None  # the first "error:" line
-        self.sink = sink
-        self.warn = warn
-        self.partial = partial
-        self.pending = pending
-        self.untracked = untracked
-        self.raise_upstream = raise_upstream
         self.done = False  # [DONE] arrived
         self.done_at = 0  # byte offset of the [DONE] event
-        # Events after [DONE] are never read by assemble()/iter_chunks(), which stop pulling
-        # reads there: a count of them would depend on where the reads were cut. A
-        # ChunkDecoder is fed by its caller, who may feed everything: it counts what it gets.
-        self.report_after_done = report_after_done
-        self.after_done = 0
+        self.after_done = 0  # events after [DONE] (counted when _report_after_done)
         self.count = 0  # chunk numbers handed out
         self.total = 0  # bytes fed
         self._head: list[bytes] = []  # the body's first bytes, while no event has arrived
@@ -229,8 +258,8 @@ class _Core:
         that sends ``data: [DONE]\n`` and keeps the connection open is not waited on, and the
         result is what the end of the input would give (close() takes a final event missing
         only its blank line)."""
-        pending = self.sse.pending(_DONE_LINE_MAX)
-        if pending is not None and _is_done(pending[1]):
+        pending = self.sse._pending(_DONE_LINE_MAX)
+        if pending is not None and is_done_data(pending[1]):
             self._event(*pending)
 
     def _feed(self, data: bytes) -> None:
@@ -239,7 +268,7 @@ class _Core:
         if not data and not self._rest:
             return
         if self.done:
-            if self.report_after_done:
+            if self.consumer._report_after_done:
                 self._count_after_done(self._rest)
                 self._count_after_done(data)
             self._rest = b""
@@ -254,11 +283,11 @@ class _Core:
             self._windows(data)
             return
         try:
-            events = self.sse.feed_raw(data)
+            events = self.sse._feed_raw(data)
         except SSEError as exc:
             self._oversized(exc)
             return
-        if self.sse.notes or self._notes:
+        if self.sse._notes or self._notes:
             self._noted(events)
         else:
             self._take(events)
@@ -268,17 +297,17 @@ class _Core:
         view = memoryview(data)
         for at in range(0, len(data), _WINDOW):
             if self.done:
-                if self.report_after_done:
+                if self.consumer._report_after_done:
                     self._count_after_done(view[at:])
                 return
             try:
-                events = self.sse.feed_raw(view[at : at + _WINDOW])
+                events = self.sse._feed_raw(view[at : at + _WINDOW])
             except SSEError as exc:
                 self._rest = bytes(view[at + _WINDOW :])  # taken at the next feed() or close()
                 self._oversized(exc)
                 self._rest = b""
                 continue
-            if self.sse.notes or self._notes:
+            if self.sse._notes or self._notes:
                 self._noted(events)
             else:
                 self._take(events)
@@ -288,9 +317,9 @@ class _Core:
         # taker (Accumulator.merge_plain, ChunkDecoder's checking builder) takes it in one pass
         # or declines; anything declined or unusual goes the long way (_event), which gives
         # the same result with the exact messages. [DONE] is not JSON: the scan fails on it
-        # and _event knows it (_is_done), so no length guard is needed here.
+        # and _event knows it (is_done_data), so no length guard is needed here.
         scan = _scan_once
-        fast = self.fast
+        fast = self.consumer._take_fast
         for etype, text, _id, _retry, offset in events:
             if etype == "message" and not self.done:
                 try:
@@ -328,11 +357,11 @@ class _Core:
                 continue
             if self.strict:
                 self._deferred = exc.events[i:]
-                exc.partial = self.partial()
+                exc.partial = self.consumer._partial()
                 raise exc
             # Not exc.reason: the size it names is where the decoder noticed, which depends on
             # the read boundaries; the warning must not.
-            self.warn(
+            self.consumer._warn(
                 "limit",
                 f"event exceeds max_event_bytes ({exc.limit}); skipped it",
                 byte_offset=at,
@@ -343,13 +372,13 @@ class _Core:
         view = memoryview(data)
         for at in range(0, len(view), _WINDOW):
             try:
-                events = self.sse.feed_raw(view[at : at + _WINDOW])
+                events = self.sse._feed_raw(view[at : at + _WINDOW])
                 # Not the [DONE] block itself, when it was taken before its blank line.
                 self.after_done += sum(1 for e in events if e[4] != self.done_at)
             except SSEError as exc:
                 self.after_done += len(exc.skipped) + len(exc.events)
-        if self.sse.notes:
-            self.sse.notes.clear()  # after the end of the stream: not read
+        if self.sse._notes:
+            self.sse._notes.clear()  # after the end of the stream: not read
 
     def _drain(self) -> None:
         deferred, self._deferred = self._deferred, []
@@ -361,7 +390,7 @@ class _Core:
         if self._rest:
             rest, self._rest = self._rest, b""
             self._windows(rest)
-        held = self.sse.close_raw()
+        held = self.sse._close_raw()
         lost = None
         if held is not None and not self.done:
             if held.event is not None:
@@ -372,12 +401,12 @@ class _Core:
         self._noted([])  # what the SSE layer noticed in the unfinished block
         if self.unread_total:
             self._report_unread()
-        if self.report_after_done and self.after_done:
-            self.warn("ignored", f"{self.after_done} event(s) after [DONE] were ignored")
+        if self.consumer._report_after_done and self.after_done:
+            self.consumer._warn("ignored", f"{self.after_done} event(s) after [DONE] were ignored")
         if not self.sse.events_dispatched and (held is None or held.event is None):
             self._not_sse()
-        pending = self.pending()
-        untracked = self.untracked()
+        pending = self.consumer._pending()
+        untracked = self.consumer._untracked()
         complete = self.done or (pending is not None and not pending and not untracked)
         if lost is not None:
             # Cut mid-line. After every choice finished (or [DONE]) the response is complete
@@ -388,14 +417,16 @@ class _Core:
                 f"{lost.size} bytes held back"
             ) + self._error_hint()
             if complete or not self.strict:
-                self.warn("truncated", reason, chunk_index=self.count, byte_offset=lost.offset)
+                self.consumer._warn(
+                    "truncated", reason, chunk_index=self.count, byte_offset=lost.offset
+                )
                 return
             raise TruncatedStreamError(
                 reason,
                 held_back=lost.size,
                 chunk_index=self.count,
                 byte_offset=lost.offset,
-                partial=self.partial(),
+                partial=self.consumer._partial(),
             )
         if complete:
             return
@@ -425,8 +456,8 @@ class _Core:
                 )
         reason += self._error_hint()
         if self.strict:
-            raise TruncatedStreamError(reason, partial=self.partial(), **where)
-        self.warn("truncated", reason, **where)
+            raise TruncatedStreamError(reason, partial=self.consumer._partial(), **where)
+        self.consumer._warn("truncated", reason, **where)
 
     # -- what the SSE layer noticed ------------------------------------------------------------
 
@@ -435,9 +466,9 @@ class _Core:
         its block (notes of a block without an event, in the block's place). With ``before``,
         notes of blocks from that offset on wait (an oversized event's place)."""
         notes = self._notes
-        if self.sse.notes:
-            notes += self.sse.notes
-            self.sse.notes.clear()
+        if self.sse._notes:
+            notes += self.sse._notes
+            self.sse._notes.clear()
         i = k = 0
         try:
             while k < len(notes):
@@ -465,7 +496,7 @@ class _Core:
         if self.done and block > self.done_at:
             return  # after the end of the stream: not read
         if kind == "utf8":
-            self.warn(
+            self.consumer._warn(
                 "invalid_utf8",
                 f"invalid UTF-8 in the event's {text}: the bytes were replaced with U+FFFD, as "
                 "the Server-Sent Events spec says",
@@ -473,7 +504,7 @@ class _Core:
                 byte_offset=block,
             )
         elif kind == "more":
-            self.warn(
+            self.consumer._warn(
                 "ignored",
                 f"{text} more ignored line(s) in the same event, not reported one by one",
                 byte_offset=block,
@@ -481,7 +512,7 @@ class _Core:
         elif kind == "error":
             if self._error_line is None:
                 self._error_line = (offset, text)
-            self.warn(
+            self.consumer._warn(
                 "ignored",
                 f"ignored an 'error' line (not a Server-Sent Events field; some servers, such as "
                 f"GPUStack, send their failure this way): {shown(text, 150)}",
@@ -495,13 +526,15 @@ class _Core:
             known = f"ignored {what}: Server-Sent Events know only 'data', 'event', 'id' and "
             known += "'retry'"
             if kind == "field" or not self.strict:
-                self.warn("ignored", known + ", so its value was not read", byte_offset=offset)
+                self.consumer._warn(
+                    "ignored", known + ", so its value was not read", byte_offset=offset
+                )
                 return
             # Strict: a line meant as data held a chunk, which would be lost.
             raise ChunkError(
                 known + ", so the chunk it holds would be lost",
                 byte_offset=offset,
-                partial=self.partial(),
+                partial=self.consumer._partial(),
             )
 
     def _error_hint(self) -> str:
@@ -518,7 +551,7 @@ class _Core:
         if self.done:
             self.after_done += 1  # "[DONE]" ends the stream: nothing after it is used
             return
-        if _is_done(data):
+        if is_done_data(data):
             self.done = True
             self.done_at = offset
             return
@@ -569,10 +602,10 @@ class _Core:
                     self._upstream({"error": obj["error"]}, n, offset)
                 self._bad(exc, n, offset)
                 return
-        if self.raise_upstream and obj.get("error") is not None:
+        if self.consumer._raise_upstream and obj.get("error") is not None:
             self._upstream(obj, n, offset)
             return
-        self.sink(obj, n, offset)
+        self.consumer._take_chunk(obj, n, offset)
 
     def _unread(
         self, kind: str, what: str, api: str | None, n: int, offset: int, data: str
@@ -592,7 +625,9 @@ class _Core:
                     f"expected a chat.completion.chunk, got {what}, which chunkstream does not "
                     "read (it reads 'message' events, the default type, and 'error')"
                 )
-            raise ChunkError(reason, chunk_index=n, byte_offset=offset, partial=self.partial())
+            raise ChunkError(
+                reason, chunk_index=n, byte_offset=offset, partial=self.consumer._partial()
+            )
         if self.unread_at is None:
             self.unread_at = (n, offset)
         if self.unread_api is None:
@@ -612,26 +647,26 @@ class _Core:
         if self.unread_api is not None:
             message += f"; this is {self.unread_api}, not Chat Completions"
         n, offset = self.unread_at or (None, None)
-        self.warn("ignored", message, chunk_index=n, byte_offset=offset)
+        self.consumer._warn("ignored", message, chunk_index=n, byte_offset=offset)
 
     def _upstream(self, obj: dict[str, Any], n: int, offset: int) -> None:
-        if self.raise_upstream:
+        if self.consumer._raise_upstream:
             raise UpstreamError(
                 f"the provider sent an error: {error_text(obj['error'])}",
                 error=obj["error"],
                 chunk_index=n,
                 byte_offset=offset,
-                partial=self.partial(),
+                partial=self.consumer._partial(),
             )
-        self.sink(obj, n, offset)
+        self.consumer._take_chunk(obj, n, offset)
 
     def _bad(self, exc: ChunkstreamError, n: int, offset: int) -> None:
         """A chunk that is not JSON or not valid: strict raises, lenient skips it and says so."""
         exc.locate(n, offset)
         if self.strict:
-            exc.partial = self.partial()
+            exc.partial = self.consumer._partial()
             raise exc
-        self.warn(
+        self.consumer._warn(
             "invalid_chunk",
             exc.reason + "; skipped the chunk",
             chunk_index=n,
@@ -672,7 +707,7 @@ class _Core:
                     if type(fn.get("arguments")) in (dict, list):
                         fn["arguments"] = json.dumps(fn["arguments"], ensure_ascii=False)
                         repaired = True
-                        self.warn(
+                        self.consumer._warn(
                             "repaired",
                             f"arguments given as JSON, not as a string, at {path}.arguments; "
                             "serialised them",
@@ -770,9 +805,6 @@ class _Finishes:
         """The tracked choices without a finish_reason (None: no choice arrived)."""
         return sorted(self.unfinished) if self.seen else None
 
-    def untracked(self) -> bool:
-        return self.overflow
-
 
 class ChunkDecoder:
     """Bytes -> ``ChatCompletionChunk`` objects, incrementally (sans-IO).
@@ -809,18 +841,13 @@ class ChunkDecoder:
         self._out: list[ChatCompletionChunk] = []
         self._closed = False
         self._finishes = _Finishes()
-        self._core = _Core(
-            strict,
-            max_event_bytes,
-            self._sink,
-            self._warn,
-            lambda: None,
-            self._finishes.pending,
-            raise_upstream=strict,
-            report_after_done=True,
-            fast=self._take_plain,
-            untracked=self._finishes.untracked,
-        )
+        # The decoder is its core's consumer (_Consumer): the members below, and _take_fast,
+        # _take_chunk and _warn.
+        self._raise_upstream = strict  # strict: a provider's error is raised, not a chunk
+        # Fed by its caller, who may feed everything: the events after [DONE] are counted and
+        # reported. ChunkIterator, which stops reading at [DONE], turns this off.
+        self._report_after_done = True
+        self._core = _Core(strict, max_event_bytes, self)
 
     @property
     def done(self) -> bool:
@@ -833,9 +860,9 @@ class ChunkDecoder:
         try:
             self._core.feed(data)
         except ChunkstreamError as exc:
-            exc.chunks = self._take()
+            exc.chunks = self._drain()
             raise
-        return self._take()
+        return self._drain()
 
     def close(self) -> list[ChatCompletionChunk]:
         """End the input. A second call does nothing and returns ``[]``."""
@@ -845,22 +872,25 @@ class ChunkDecoder:
         try:
             self._core.close()
         except ChunkstreamError as exc:
-            exc.chunks = self._take()
+            exc.chunks = self._drain()
             raise
         finally:
             if self.warnings_dropped:
                 self.warnings.append(dropped_summary(self.warnings_dropped, self.max_warnings))
-        return self._take()
+        return self._drain()
 
-    def _take(self) -> list[ChatCompletionChunk]:
+    def _drain(self) -> list[ChatCompletionChunk]:
+        """The chunks completed since the last call."""
         out, self._out = self._out, []
         return out
 
-    def _take_plain(self, obj: dict[str, Any], n: int, offset: int, data: str) -> bool:
-        """The fast taker: check and build in one pass; False (nothing done) when the chunk
-        is not valid, carries an error or nests too deep (the long way raises or warns as it
-        should). It counts the brackets of ``data`` only when the chunk holds a vendor value
-        that is an object or a list, or content parts (``NESTS``): others cannot be deep."""
+    # -- the core's consumer (_Consumer) -------------------------------------------------------
+
+    def _take_fast(self, obj: dict[str, Any], n: int, offset: int, data: str) -> bool:
+        """Check and build in one pass; False (nothing done) when the chunk is not valid,
+        carries an error or nests too deep (the long way raises or warns as it should). It
+        counts the brackets of ``data`` only when the chunk holds a vendor value that is an
+        object or a list, or content parts (``NESTS``): others cannot be deep."""
         try:
             chunk = build_chunk_fast(obj)
         except Invalid:
@@ -888,7 +918,7 @@ class ChunkDecoder:
         self._out.append(chunk)
         return True
 
-    def _sink(self, obj: dict[str, Any], n: int, offset: int | None) -> None:
+    def _take_chunk(self, obj: dict[str, Any], n: int, offset: int | None) -> None:
         self._finishes.see(obj)
         if obj.get("error") is not None:
             self._warn(
@@ -904,6 +934,15 @@ class ChunkDecoder:
             self.warnings_dropped[kind] = self.warnings_dropped.get(kind, 0) + 1
             return
         self.warnings.append(StreamWarning(kind=kind, message=message, **where))
+
+    def _partial(self) -> None:
+        return None  # a decoder keeps no completion: its errors carry ``chunks`` instead
+
+    def _pending(self) -> list[int] | None:
+        return self._finishes.pending()
+
+    def _untracked(self) -> bool:
+        return self._finishes.overflow
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1078,7 +1117,7 @@ def _ended_by(
         return None, error
     except ChunkstreamError as err:
         return None, err
-    pending = core.pending()
+    pending = core.consumer._pending()
     complete = core.done or (pending is not None and not pending)
     reason = _failed_reason(exc, core, complete)
     n, offset = core.count, core.total
@@ -1156,7 +1195,7 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
         )
         # It stops reading at [DONE]: how many events after it shared the last read depends on
         # where the reads were cut, so they are not counted (as in assemble()).
-        self.decoder._core.report_after_done = False
+        self.decoder._report_after_done = False
         self._wrap = wrap_source_errors
         self._chunks = self._run(reads)
 
@@ -1225,7 +1264,7 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
         self.decoder = ChunkDecoder(
             strict, max_event_bytes=max_event_bytes, max_warnings=max_warnings
         )
-        self.decoder._core.report_after_done = False  # as in ChunkIterator
+        self.decoder._report_after_done = False  # as in ChunkIterator
         self._wrap = wrap_source_errors
         self._chunks = self._run(reads)
 
@@ -1328,6 +1367,28 @@ def aiter_chunks(
     return AsyncChunkIterator(reads, strict, max_event_bytes, max_warnings, wrap_source_errors)
 
 
+class _Merger:
+    """An :class:`Assembler`'s consumer (:class:`_Consumer`): the core's chunks are merged
+    into its Accumulator, which also answers the core's questions. Its members are the
+    Accumulator's bound methods, not wrappers around them: ``_take_fast`` runs once per
+    chunk, and a wrapper would add a call to each."""
+
+    __slots__ = ("_partial", "_pending", "_take_chunk", "_take_fast", "_warn")
+
+    _raise_upstream = False  # a provider's error is merged: the Accumulator decides
+    _report_after_done = False  # reading stops at [DONE] (feed() ignores what comes after)
+
+    def __init__(self, acc: Accumulator) -> None:
+        self._take_fast = acc.merge_plain
+        self._take_chunk = acc.merge
+        self._warn = acc.warn
+        self._partial = acc.snapshot
+        self._pending = acc.pending_choices
+
+    def _untracked(self) -> bool:
+        return False  # the Accumulator tracks every choice it keeps (max_choices refuses more)
+
+
 class Assembler:
     """:func:`assemble`, incrementally and sans-IO: feed it reads as they arrive, look at the
     completion so far at any time.
@@ -1357,16 +1418,7 @@ class Assembler:
             max_tool_calls=max_tool_calls,
             max_warnings=max_warnings,
         )
-        self._core = _Core(
-            strict,
-            max_event_bytes,
-            acc.merge,
-            acc.warn,
-            acc.snapshot,
-            acc.pending_choices,
-            raise_upstream=False,
-            fast=acc.merge_plain,
-        )
+        self._core = _Core(strict, max_event_bytes, _Merger(acc))
         self._result: ChatCompletion | None = None
         self._aborted = False  # abort() was called
         self._abort_error: ChunkstreamError | None = None  # what it raised

@@ -555,7 +555,7 @@ def general_paths() -> Iterator[None]:
         setattr(owner, name, value)
 
     patch(_accumulate.Accumulator, "merge_plain", lambda self, obj, n, offset, data=None: False)
-    patch(_stream.ChunkDecoder, "_take_plain", lambda self, obj, n, offset, data=None: False)
+    patch(_stream.ChunkDecoder, "_take_fast", lambda self, obj, n, offset, data=None: False)
     patch(_models, "_ok_chat_completion_chunk", lambda obj: False)
     patch(_stream, "check_chunk", lambda obj: False)
     patch(_stream, "_scan_once", _no_scan)
@@ -752,8 +752,9 @@ def run_assembler(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]
     merged or warned about and that bytes held back at the end were reported."""
     asm = Assembler(strict, **limits)
     core = asm._core
+    consumer: Any = core.consumer
     merged: set[int] = set()
-    sink, fast = core.sink, core.fast
+    sink, fast = consumer._take_chunk, consumer._take_fast
 
     def sink_spy(obj: dict[str, Any], n: int, offset: int | None) -> None:
         merged.add(n)
@@ -765,7 +766,7 @@ def run_assembler(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]
             merged.add(n)
         return taken
 
-    core.sink, core.fast = sink_spy, fast_spy
+    consumer._take_chunk, consumer._take_fast = sink_spy, fast_spy
     try:
         for read in reads:
             asm.feed(read)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import DONE, HELLO, STOP, chunk, data
 
 from chunkstream import (
     Assembler,
@@ -31,27 +32,6 @@ from chunkstream import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-ID = "chatcmpl-b1"
-
-
-def chunk(delta: dict[str, Any] | None, finish: str | None = None, index: int = 0) -> str:
-    choice: dict[str, Any] = {"index": index, "finish_reason": finish}
-    if delta is not None:
-        choice["delta"] = delta
-    obj = {
-        "id": ID,
-        "object": "chat.completion.chunk",
-        "created": 1700000000,
-        "model": "m",
-        "choices": [choice],
-    }
-    return "data: " + json.dumps(obj, separators=(",", ":")) + "\n\n"
-
-
-HELLO = chunk({"role": "assistant", "content": "Hi"})
-STOP = chunk({}, "stop")
-DONE = "data: [DONE]\n\n"
-
 COMPLETION = {
     "id": "chatcmpl-whole",
     "object": "chat.completion",
@@ -335,7 +315,7 @@ def test_a_gemini_stream_is_named() -> None:
 def test_a_chat_chunk_under_another_event_type_is_not_read_silently() -> None:
     # An event type is the server saying "this is not a message": such events were read as
     # chunks; now strict says so, and lenient skips and counts them.
-    named = "event: delta\n" + chunk({"content": " there"})
+    named = "event: delta\n" + data(chunk({"content": " there"}))
     body = (HELLO + named + STOP + DONE).encode()
     at = len(HELLO.encode())
     assert strict_error(body) == (
@@ -420,8 +400,8 @@ def test_done_followed_by_anything_but_whitespace_is_not_the_marker() -> None:
 
 
 def many_choices(n: int, unfinished: set[int]) -> bytes:
-    opens = "".join(chunk({"content": "x"}, index=i) for i in range(n))
-    stops = "".join(chunk({}, "stop", index=i) for i in range(n) if i not in unfinished)
+    opens = "".join(data(chunk({"content": "x"}, index=i)) for i in range(n))
+    stops = "".join(data(chunk({}, "stop", index=i)) for i in range(n) if i not in unfinished)
     return (opens + stops).encode()
 
 

@@ -10,10 +10,10 @@ field added later is covered without editing this file.
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import pytest
+from helpers import sse
 
 import chunkstream
 from chunkstream import (
@@ -32,12 +32,6 @@ from chunkstream import (
 )
 
 VENDOR = "chunkstream_vendor"
-
-
-def sse(*chunks: dict[str, Any]) -> bytes:
-    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + (
-        b"data: [DONE]\n\n"
-    )
 
 
 def top(choices: list[dict[str, Any]], **more: Any) -> dict[str, Any]:

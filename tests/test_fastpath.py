@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import sse
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -56,7 +57,7 @@ def general(monkeypatch: pytest.MonkeyPatch) -> None:
     """Switch the fast paths off: every chunk goes the general way."""
     never = lambda self, obj, n, offset, data=None: False  # noqa: E731
     monkeypatch.setattr(Accumulator, "merge_plain", never)
-    monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_plain", never)
+    monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_fast", never)
     monkeypatch.setattr(_models, "_ok_chat_completion_chunk", lambda obj: False)
     monkeypatch.setattr(chunkstream._stream, "check_chunk", lambda obj: False)
 
@@ -426,12 +427,6 @@ def test_checking_builder_refuses_exactly_what_the_validator_refuses(obj: dict[s
 
 
 # -- limit state: the fast path never merges differently once a limit was hit ------------------
-
-
-def sse(*chunks: dict[str, Any]) -> bytes:
-    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + (
-        b"data: [DONE]\n\n"
-    )
 
 
 def tool_chunk(delta: dict[str, Any], **choice: Any) -> dict[str, Any]:

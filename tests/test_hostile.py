@@ -3,7 +3,8 @@
 Named regression tests for every hostile input the issue lists and for every crash the fuzz
 harness (tests/fuzz.py) found. For each: the exact error type and full message in strict mode,
 the result and warnings in lenient mode, no foreign exception, bounded time and memory.
-Expected values come from DESIGN.md, OUTPUT_SHAPE.md and the bytes each test builds.
+Expected values come from docs/DESIGN.md, the README and the bytes each test builds (the
+streams are built with tests/helpers.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,27 @@ import math
 import pickle
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+from helpers import (
+    BANG,
+    CREATED,
+    DONE,
+    EMPTY_COMPLETION,
+    HELLO,
+    ID,
+    STOP,
+    agen,
+    chunk,
+    completion,
+    data,
+    reads_of,
+    repr_cut,
+    traced,
+)
 
 from chunkstream import (
     Accumulator,
@@ -38,94 +55,6 @@ from chunkstream import (
     assemble,
     iter_chunks,
 )
-
-T = TypeVar("T")
-
-# ---------------------------------------------------------------------------------------------
-# Building streams.
-
-ID = "chatcmpl-h1"
-CREATED = 1_700_000_000
-MODEL = "m-1"
-
-
-def chunk(
-    delta: dict[str, Any] | None = None, finish: str | None = None, index: int = 0, **top: Any
-) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "id": ID,
-        "object": "chat.completion.chunk",
-        "created": CREATED,
-        "model": MODEL,
-        "choices": [{"index": index, "delta": delta or {}, "finish_reason": finish}],
-    }
-    obj.update(top)
-    return obj
-
-
-def data(obj: Any) -> str:
-    """One event block carrying ``obj`` as compact JSON (or a string as it is)."""
-    text = obj if type(obj) is str else json.dumps(obj, separators=(",", ":"))
-    return "data: " + text + "\n\n"
-
-
-HELLO = data(chunk({"role": "assistant", "content": "Hi"}))
-BANG = data(chunk({"content": "!"}))
-STOP = data(chunk({}, "stop"))
-DONE = "data: [DONE]\n\n"
-
-
-def completion(content: str | None = "Hi", finish: str | None = "stop", **top: Any) -> Any:
-    """The to_dict() of a one-choice completion built from chunk() chunks (OUTPUT_SHAPE.md)."""
-    out: dict[str, Any] = {
-        "id": ID,
-        "object": "chat.completion",
-        "created": CREATED,
-        "model": MODEL,
-        "system_fingerprint": None,
-        "service_tier": None,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
-                "finish_reason": finish,
-                "logprobs": None,
-            }
-        ],
-        "usage": None,
-    }
-    out.update(top)
-    return out
-
-
-def cut(text: str) -> str:
-    """How a message shows a string (``_errors.shown``: ``reprlib`` with ``maxstring=60``): its
-    repr if that fits in 60 characters, else the repr of its first 28 and last 29 characters,
-    cut to those 28 and 29 with "..." between."""
-    if len(repr(text[:60])) <= 60:
-        return repr(text)
-    r = repr(text[:28] + text[-29:])
-    return r[:28] + "..." + r[-29:]
-
-
-def reads_of(body: bytes, size: int) -> list[bytes]:
-    return [body[i : i + size] for i in range(0, len(body), size)]
-
-
-def traced(run: Callable[[], T]) -> tuple[T, int]:
-    """``run()``'s result and the peak of memory it allocated (tracemalloc), in bytes."""
-    tracemalloc.start()
-    try:
-        result = run()
-        return result, tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
-async def agen(reads: list[bytes]) -> AsyncIterator[bytes]:
-    for read in reads:
-        yield read
-
 
 # ---------------------------------------------------------------------------------------------
 # Crashes and gaps the fuzz harness found (each fixed in chunkstream/; see the commit).
@@ -155,7 +84,7 @@ def test_iter_chunks_does_not_count_events_after_done_in_the_same_read() -> None
             got, warnings = asyncio.run(collect())
             assert len(got) == 2 and warnings == []
     assert assemble(body, strict=False).warnings == ()
-    assert assemble(body).to_dict() == completion()
+    assert assemble(body).to_dict() == completion("Hi", "stop")
 
 
 BIG = data({"pad": "x" * 1000})  # its line is 1016 bytes long
@@ -171,7 +100,7 @@ def test_every_event_skipped_for_its_size_gets_a_warning_in_lenient_mode() -> No
     warning = "event exceeds max_event_bytes (500); skipped it"
     for reads in ([body], [body[:second], body[second:]], reads_of(body, 7)):
         result = assemble(reads, strict=False, max_event_bytes=500)
-        assert result.to_dict() == completion("Hi!")
+        assert result.to_dict() == completion("Hi!", "stop")
         assert result.warnings == (
             StreamWarning(kind="limit", message=warning, byte_offset=first),
             StreamWarning(kind="limit", message=warning, byte_offset=second),
@@ -225,7 +154,7 @@ def test_a_huge_provider_error_code_is_cut_short(code: Any, code_shown: str) -> 
     assert len(str(info.value)) < 400
     assert info.value.error == error  # the payload itself is kept whole
     result = assemble(body, strict=False)
-    assert result.to_dict() == completion(error=error)
+    assert result.to_dict() == completion(finish="stop", error=error)
     assert result.warnings == (
         StreamWarning(kind="upstream_error", message=reason, chunk_index=1, byte_offset=len(HELLO)),
     )
@@ -265,7 +194,7 @@ def test_a_huge_choice_index_over_max_choices_is_cut_short() -> None:
     assert str(info.value) == f"{reason} (chunk 1, byte {len(HELLO)})"
     assert info.value.path == ".choices[0].index"
     result = assemble(body, strict=False, max_choices=1)
-    assert result.to_dict() == completion()
+    assert result.to_dict() == completion("Hi", "stop")
     assert result.warnings == (
         StreamWarning(
             kind="limit",
@@ -322,21 +251,21 @@ def test_an_ignored_line_with_a_huge_field_name_is_cut_short_in_its_warning() ->
     body = (name + ": {}\n\n" + HELLO + STOP + DONE).encode()
     warning = StreamWarning(
         kind="ignored",
-        message=f"ignored a line whose field name is {cut(name)}: Server-Sent Events know only "
-        "'data', 'event', 'id' and 'retry', so its value was not read",
+        message=f"ignored a line whose field name is {repr_cut(name)}: Server-Sent Events know "
+        "only 'data', 'event', 'id' and 'retry', so its value was not read",
         byte_offset=0,
     )
-    assert cut(name) == "'" + " " * 27 + "..." + " " * 24 + "data'"
+    assert repr_cut(name) == "'" + " " * 27 + "..." + " " * 24 + "data'"
     result = assemble(body, strict=False)
-    assert result.to_dict() == completion()
+    assert result.to_dict() == completion("Hi", "stop")
     assert result.warnings == (warning,)
     assert len(str(result.warnings[0])) < 400
     # Strict: the line held data that is lost, an error (as short).
     with pytest.raises(ChunkError) as info:
         assemble(body)
     assert str(info.value) == (
-        f"ignored a line whose field name is {cut(name)}: Server-Sent Events know only 'data', "
-        "'event', 'id' and 'retry', so the chunk it holds would be lost (byte 0)"
+        f"ignored a line whose field name is {repr_cut(name)}: Server-Sent Events know only "
+        "'data', 'event', 'id' and 'retry', so the chunk it holds would be lost (byte 0)"
     )
 
 
@@ -372,7 +301,7 @@ def test_a_list_of_long_objects_is_cut_short_as_a_whole_in_messages() -> None:
     # a list was cut short, but four objects of four long strings still made a long message.
     # The shown value is now cut to 120 characters in all.
     part = {"k1": "x" * 100, "k2": "y" * 100}
-    whole = "[{'k1': " + cut("x" * 100) + ", 'k2': " + cut("y" * 100) + "}]"
+    whole = "[{'k1': " + repr_cut("x" * 100) + ", 'k2': " + repr_cut("y" * 100) + "}]"
     shown = whole[:117] + "..."
     late = data(chunk({"content": [part, part, part, part]}))
     body = (HELLO + STOP + late + DONE).encode()
@@ -486,7 +415,7 @@ def test_accumulator_refuses_a_chunk_nested_too_deep(where: str, total: int) -> 
     lenient.feed(deep)
     lenient.feed(ChatCompletionChunk.from_dict(chunk({}, "stop")))
     result = lenient.close()
-    assert result.to_dict() == completion()
+    assert result.to_dict() == completion("Hi", "stop")
     assert result.warnings == (
         StreamWarning(
             kind="invalid_chunk", message=DEEPER + "; skipped the chunk", chunk_index=1, path="."
@@ -505,9 +434,9 @@ def test_accumulator_keeps_a_chunk_nested_up_to_the_limit(where: str, total: int
 
 
 def landed(out: dict[str, Any], where: str) -> Any:
-    """The deep value put at ``where``, as the assembled completion keeps it (OUTPUT_SHAPE.md:
-    unknown top-level fields at the top, delta fields on the message, content parts under
-    content_parts, tool-call extras on the call)."""
+    """The deep value put at ``where``, as the assembled completion keeps it (docs/DESIGN.md,
+    "Output shape": unknown top-level fields at the top, delta fields on the message, content
+    parts under content_parts, tool-call extras on the call)."""
     message = out["choices"][0]["message"]
     if where == "top-level unknown field":
         return out["x"]
@@ -548,7 +477,7 @@ def assert_bad_chunk(body: bytes, error: type[Exception], reason: str, path: str
         path=path,
     )
     result = assemble(body, strict=False)
-    assert result.to_dict() == completion()
+    assert result.to_dict() == completion("Hi", "stop")
     assert result.warnings == (warning,)
     with pytest.raises(error) as info2:
         list(iter_chunks(body))
@@ -574,7 +503,7 @@ def test_json_nested_too_deep_in_a_stream_is_a_bad_chunk(where: str, total: int)
     # 101: decodes, refused by the depth check; 1000 and 100000: json.loads itself gives up
     # (RecursionError). Same message either way, never a RecursionError.
     text = text_of(deep_chunk(where, total)) if total < 1000 else _deep_text(where, total)
-    assert_bad_chunk(between(text), ChunkError, NOT_TOO_DEEP + cut(text), None)
+    assert_bad_chunk(between(text), ChunkError, NOT_TOO_DEEP + repr_cut(text), None)
 
 
 def _deep_text(where: str, total: int) -> str:
@@ -650,7 +579,7 @@ def test_iter_chunks_measures_vendor_values_at_every_place(place: str) -> None:
     assert [c.to_dict() for c in iter_chunks(between(text_of(ok)))][1] == ok
     assert assemble(between(text_of(ok))).warnings == ()
     text = text_of(vendor_deep_chunk(place, 101))
-    assert_bad_chunk(between(text), ChunkError, NOT_TOO_DEEP + cut(text), None)
+    assert_bad_chunk(between(text), ChunkError, NOT_TOO_DEEP + repr_cut(text), None)
 
 
 def with_delta(delta: Any) -> dict[str, Any]:
@@ -717,7 +646,7 @@ def test_an_integer_of_5000_digits_is_a_bad_chunk(obj: dict[str, Any]) -> None:
     # CPython refuses to parse ints longer than sys.get_int_max_str_digits() (4300): json.loads
     # raises a plain ValueError, which becomes the stream's ChunkError.
     text = raw(obj, DIGITS_5000)
-    assert_bad_chunk(between(text), ChunkError, TOO_MANY_DIGITS + cut(text), None)
+    assert_bad_chunk(between(text), ChunkError, TOO_MANY_DIGITS + repr_cut(text), None)
 
 
 def test_an_integer_of_4000_digits_is_kept_where_an_int_belongs() -> None:
@@ -820,7 +749,7 @@ def test_invalid_utf8_in_data_becomes_replacement_characters() -> None:
         body = between(text_of(chunk({"content": "@"}))).replace(b'"@"', b'"' + bad + b'"')
         for strict in (True, False):
             result = assemble(body, strict=strict)
-            assert result.to_dict() == completion("Hi" + text)
+            assert result.to_dict() == completion("Hi" + text, "stop")
             # ... and says so, located (the event of chunk 1, after HELLO's event).
             assert result.warnings == (
                 StreamWarning(
@@ -970,9 +899,9 @@ def test_an_empty_body() -> None:
     with pytest.raises(TruncatedStreamError) as info:
         assemble(b"")
     assert str(info.value) == reason
-    assert info.value.partial.to_dict() == EMPTY
+    assert info.value.partial.to_dict() == EMPTY_COMPLETION
     result = assemble(b"", strict=False)
-    assert result.to_dict() == EMPTY
+    assert result.to_dict() == EMPTY_COMPLETION
     assert result.warnings == (StreamWarning(kind="truncated", message=reason),)
 
 
@@ -983,22 +912,10 @@ def test_a_body_of_only_comments() -> None:
         assemble(body)
     assert str(info.value) == f"{reason} (chunk 0, byte 8000)"
     result = assemble(body, strict=False)
-    assert result.to_dict() == EMPTY
+    assert result.to_dict() == EMPTY_COMPLETION
     assert result.warnings == (
         StreamWarning(kind="truncated", message=reason, chunk_index=0, byte_offset=8000),
     )
-
-
-EMPTY = {
-    "id": None,
-    "object": "chat.completion",
-    "created": None,
-    "model": None,
-    "system_fingerprint": None,
-    "service_tier": None,
-    "choices": [],
-    "usage": None,
-}
 
 
 def empty_events(n: int) -> bytes:
@@ -1017,7 +934,7 @@ def test_100k_empty_events_are_each_a_located_bad_chunk() -> None:
     start = time.perf_counter()
     result = assemble(body, strict=False)
     t_large = time.perf_counter() - start
-    assert result.to_dict() == completion()
+    assert result.to_dict() == completion("Hi", "stop")
     # The first max_warnings (1000) are kept, located; the rest are counted in one more.
     assert len(result.warnings) == 1001
     assert result.warnings[-2] == StreamWarning(
@@ -1052,7 +969,7 @@ def test_100k_blank_lines_dispatch_nothing() -> None:
     for blank in ("\n", "\r\n", "\r"):
         body = (HELLO + blank * 100_000 + STOP + DONE).encode()
         result = assemble(body)
-        assert result.to_dict() == completion()
+        assert result.to_dict() == completion("Hi", "stop")
         assert result.warnings == ()
     assert_linear(lambda k: (HELLO + "\n" * k + STOP + DONE).encode(), 20_000)
 
@@ -1105,7 +1022,7 @@ def test_a_40_mb_event_over_the_default_limit_is_skipped_in_bounded_memory() -> 
     assert (info.value.limit, info.value.size, info.value.skipped) == (33554432, size, [AT])
     assert info.value.partial.to_dict() == completion("Hi", None)
     result, peak = traced(lambda: assemble(body, strict=False))
-    assert result.to_dict() == completion()
+    assert result.to_dict() == completion("Hi", "stop")
     assert result.warnings == (
         StreamWarning(
             kind="limit",
@@ -1186,9 +1103,9 @@ def test_a_long_line_without_newline_in_small_reads_is_truncation() -> None:
         assemble(reads)
     assert str(info.value) == reason + " (chunk 0, byte 0)"
     assert info.value.held_back == 1_000_000
-    assert info.value.partial.to_dict() == EMPTY
+    assert info.value.partial.to_dict() == EMPTY_COMPLETION
     result, peak = traced(lambda: assemble(reads, strict=False))
-    assert result.to_dict() == EMPTY
+    assert result.to_dict() == EMPTY_COMPLETION
     assert result.warnings == (
         StreamWarning(kind="truncated", message=reason, chunk_index=0, byte_offset=0),
     )
@@ -1316,7 +1233,7 @@ def test_every_error_comes_back_whole_from_a_worker_process(kind: str) -> None:
 # -- messages stay short, whatever the value ---------------------------------------------------
 
 V = "v" * 10_000_000  # a 10 MB value (one string, shared by the cases)
-CV = cut(V)  # how messages show it: 60 characters
+CV = repr_cut(V)  # how messages show it: 60 characters
 FIRST = data(chunk({"role": "assistant", "tool_calls": [{"index": 0, "id": "a", "type": "t"}]}))
 
 SHORT_CASES = [
@@ -1324,7 +1241,7 @@ SHORT_CASES = [
         "id conflict",
         lambda: HELLO + data(chunk({"content": "!"}, id=V)) + STOP + DONE,
         InconsistentStreamError,
-        f"expected id 'chatcmpl-h1' (as in chunk 0) at .id, got str {CV} (chunk 1, byte {AT})",
+        f"expected id {ID!r} (as in chunk 0) at .id, got str {CV} (chunk 1, byte {AT})",
     ),
     (
         "model conflict",
@@ -1384,7 +1301,7 @@ SHORT_CASES = [
         lambda: HELLO + "data: {" + V + "\n\n" + STOP + DONE,
         ChunkError,
         "expected JSON in the event's data (Expecting property name enclosed in double quotes: "
-        f"line 1 column 2), got str {cut('{' + V)} (chunk 1, byte {AT})",
+        f"line 1 column 2), got str {repr_cut('{' + V)} (chunk 1, byte {AT})",
     ),
     (
         "not an event stream",

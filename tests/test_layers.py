@@ -1,6 +1,6 @@
-"""The architecture, checked: each module imports only what DESIGN.md's layer table allows,
-only the standard library, only relatively (so the folder can be vendored), and each module
-starts with its SPDX licence line."""
+"""The architecture, checked: each module imports only what docs/DESIGN.md's layer table allows,
+never another module's ``_private`` names, only the standard library, only relatively (so the
+folder can be vendored), and each module starts with its SPDX licence line."""
 
 from __future__ import annotations
 
@@ -13,21 +13,36 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "chunkstream"
 
-# module -> the chunkstream modules it may import (DESIGN.md, "Layers"; imports point one way).
+# module -> the chunkstream modules it may import (docs/DESIGN.md, "Layers"; imports point one
+# way, from the top of this table down to _errors). "" is the package itself (`from . import
+# ...`: its public API). From any of them a module imports only names without a leading
+# underscore (test_no_module_imports_another_modules_private_names): what a module shares with
+# the others is named without one, and its _private names stay its own.
 ALLOWED = {
+    # Errors and warnings, and the helpers that word messages (describe, shown): imports nothing.
     "_errors": set(),
-    # The schema table is pure data; the generator (a development tool, never imported at run
-    # time) reads it and writes _models.py's generated section.
+    # The schema table (shapes, fields, types, merge and display rules): pure data. The
+    # generator (a development tool, never imported at run time) reads it and writes
+    # _models.py's generated section.
     "_schema": set(),
-    "_gen": {"", "_schema"},  # "": `from . import _schema`
+    "_gen": {"_schema"},
+    # Bytes -> Server-Sent Events: knows nothing of JSON or chat completions.
     "_sse": {"_errors"},
-    # _display renders completions for notebooks: part of the models layer, split out so its
-    # code loads only when a notebook asks (imported inside ChatCompletion._repr_html_).
+    # Chunk and completion dataclasses, validation, the checking builders. _display renders
+    # completions for notebooks: part of the models layer, split out so its code loads only
+    # when a notebook asks (imported inside ChatCompletion._repr_html_); it imports the models
+    # only for type checking.
     "_models": {"_errors", "_display"},
     "_display": {"_errors", "_models", "_schema"},
+    # Chunks -> one completion, the merge rules (from the schema table): knows nothing of
+    # bytes, SSE or JSON text.
     "_accumulate": {"_errors", "_models"},
+    # Events -> JSON -> chunks, [DONE], truncation, the entry points: the only layer that
+    # knows them all.
     "_stream": {"_errors", "_models", "_accumulate", "_sse"},
-    "_cli": {""},  # the public API only: `from . import ...`
+    # The command line: the public API (`from . import ...`), and from the stream layer its
+    # package-internal rule for the [DONE] marker (is_done_data), so the two cannot disagree.
+    "_cli": {"", "_stream"},
     "__main__": {"_cli"},
 }
 # Standard-library modules a layer must not import: "knows nothing of".
@@ -39,26 +54,68 @@ FORBIDDEN_STDLIB = {
 }
 
 
-def imports(module: str) -> tuple[set[str], set[str]]:
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def imports(module: str, package: Path = PACKAGE) -> tuple[set[str], set[str]]:
     """(chunkstream modules imported relatively, top-level absolute modules imported)."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    tree = ast.parse((package / f"{module}.py").read_text(encoding="utf-8"))
     relative: set[str] = set()
     absolute: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             absolute.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                relative.add(node.module or "")
+            if node.level and node.module:
+                relative.add(node.module)
+            elif node.level:
+                # `from . import x`: the package's public API, or `from . import _models`,
+                # a module by another way of writing it (held to the table like any).
+                for alias in node.names:
+                    relative.add(alias.name if _private(alias.name) else "")
             else:
                 absolute.add((node.module or "").split(".")[0])
     return relative, absolute
+
+
+def private_imports(source: str) -> list[str]:
+    """``module._name`` for each name with a leading underscore (not a dunder) that ``source``
+    imports relatively from another chunkstream module."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level and node.module:
+            found += [f"{node.module}.{a.name}" for a in node.names if _private(a.name)]
+    return found
 
 
 @pytest.mark.parametrize("module", sorted(ALLOWED))
 def test_module_imports_follow_the_layer_table(module: str) -> None:
     relative, _ = imports(module)
     assert relative <= ALLOWED[module], f"{module} imports {sorted(relative - ALLOWED[module])}"
+
+
+@pytest.mark.parametrize("module", [*sorted(ALLOWED), "__init__"])
+def test_no_module_imports_another_modules_private_names(module: str) -> None:
+    source = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+    assert private_imports(source) == [], f"{module} imports private names"
+
+
+def test_the_private_import_check_finds_each_private_name() -> None:
+    source = (
+        "from ._models import MAX_DEPTH, _NESTS, _too_deep as deep\n"
+        "from ._errors import __all__, describe\n"
+        "from . import __version__\n"
+        "def f():\n"
+        "    from ._sse import _BOM\n"
+    )
+    assert private_imports(source) == ["_models._NESTS", "_models._too_deep", "_sse._BOM"]
+
+
+def test_the_layer_check_sees_a_module_imported_from_the_package(tmp_path: Path) -> None:
+    # `from . import _models` is an import of _models, not of the public API ("").
+    (tmp_path / "_probe.py").write_text("from . import _models, assemble\n", encoding="utf-8")
+    assert imports("_probe", tmp_path) == ({"_models", ""}, set())
 
 
 @pytest.mark.parametrize("module", [*sorted(ALLOWED), "__init__"])

@@ -29,6 +29,7 @@ import random
 from typing import Any
 
 import fuzz
+from helpers import reads_of
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -204,10 +205,6 @@ LIMITS = st.fixed_dictionaries(
 )
 
 # -- the paths ------------------------------------------------------------------------------------
-
-
-def reads_of(body: bytes, size: int) -> list[bytes]:
-    return [body[i : i + size] for i in range(0, len(body), size)] or [b""]
 
 
 def strict_chunks_accumulated(body: bytes, limits: fuzz.Limits) -> Any:

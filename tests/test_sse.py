@@ -1252,3 +1252,68 @@ def test_many_small_events_are_linear() -> None:
     small = _time(lambda: _many_events(10_000), repeat=3)
     big = _time(lambda: _many_events(100_000))
     assert big < 30 * max(small, 0.01), (small, big)
+
+
+# ---------------------------------------------------------------------------------------------
+# Internals that had public names in 0.1.0: deprecated for one version (removed in 0.3.0).
+
+DEPRECATED = "SSEDecoder.{} is internal and deprecated since chunkstream 0.2.0 (removed in 0.3.0): "
+TWO_BLOCKS = b"event: e\nid: 7\nretry: 5\ndata: a\ndata: b\n\n"
+
+
+def test_feed_raw_is_deprecated_and_returns_what_the_internal_returns() -> None:
+    body = TWO_BLOCKS + b"data: c\n\n"
+    with pytest.warns(DeprecationWarning) as record:
+        got = SSEDecoder().feed_raw(body)
+    assert got == SSEDecoder()._feed_raw(body)
+    assert got == [("e", "a\nb", "7", 5, 0), ("message", "c", "7", None, len(TWO_BLOCKS))]
+    assert [w.category for w in record] == [DeprecationWarning]
+    assert str(record[0].message) == DEPRECATED.format("feed_raw()") + (
+        "use feed(), which returns ServerSentEvent objects"
+    )
+    assert record[0].filename == __file__  # the warning points at the caller's line
+
+
+def test_close_raw_is_deprecated_and_returns_what_the_internal_returns() -> None:
+    old, new = SSEDecoder(), SSEDecoder()
+    old.feed(b"data: a\n\ndata: cut")
+    new.feed(b"data: a\n\ndata: cut")
+    with pytest.warns(DeprecationWarning) as record:
+        held = old.close_raw()
+    assert held == new._close_raw() == HeldBack(offset=9, size=9, line_cut=True, event=None)
+    assert [w.category for w in record] == [DeprecationWarning]
+    assert str(record[0].message) == DEPRECATED.format("close_raw()") + (
+        "use close(), then read held_back"
+    )
+
+
+def test_pending_and_notes_are_deprecated() -> None:
+    d = SSEDecoder()
+    d.feed(b"data: [DONE]\n")
+    with pytest.warns(DeprecationWarning) as record:
+        assert d.pending(100) == d._pending(100) == ("message", "[DONE]", 0)
+        assert d.notes is None
+        d.notes = []
+    assert d._notes == []
+    no_replacement = "it is the stream layer's internal, with no replacement"
+    assert [str(w.message) for w in record] == [
+        DEPRECATED.format("pending()") + no_replacement,
+        DEPRECATED.format("notes") + no_replacement,
+        DEPRECATED.format("notes") + no_replacement,
+    ]
+    assert {w.category for w in record} == {DeprecationWarning}
+
+
+def test_the_library_itself_uses_no_deprecated_member() -> None:
+    import warnings
+
+    import chunkstream
+
+    body = (
+        Path(__file__).resolve().parent.parent / "fixtures" / "openai-text-usage.sse"
+    ).read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert chunkstream.assemble(body).choices
+        assert list(chunkstream.iter_chunks(body, strict=False))
+        assert list(iter_events([body]))

@@ -21,7 +21,7 @@ import json
 from typing import Any
 
 import pytest
-from test_hostile import cut, reads_of, traced
+from helpers import BANG, DONE, HELLO, STOP, chunk, compact, data, reads_of, repr_cut, traced
 
 from chunkstream import (
     ChunkDecoder,
@@ -33,23 +33,6 @@ from chunkstream import (
     assemble,
     iter_chunks,
 )
-
-
-def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-    obj = {
-        "id": "chatcmpl-w1",
-        "object": "chat.completion.chunk",
-        "created": 1_700_000_000,
-        "model": "m-1",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
-    return json.dumps(obj, separators=(",", ":"))
-
-
-HELLO = "data: " + chunk({"role": "assistant", "content": "Hi"}) + "\n\n"
-BANG = "data: " + chunk({"content": "!"}) + "\n\n"
-STOP = "data: " + chunk({}, "stop") + "\n\n"
-DONE = "data: [DONE]\n\n"
 
 JUNK = {
     "bom": "\ufeff",
@@ -169,7 +152,7 @@ LOG_PREFIXES = {
 def test_a_data_line_behind_a_log_prefix_is_reported(prefix: str, read_size: int | None) -> None:
     line = prefix + BANG
     body = (HELLO + line + STOP + DONE).encode()
-    expected = cut(line.rstrip("\n"))
+    expected = repr_cut(line.rstrip("\n"))
     source: Any = body if read_size is None else reads_of(body, read_size)
     result = assemble(source, strict=False)
     assert result.to_dict() == assemble((HELLO + STOP + DONE).encode()).to_dict()
@@ -289,7 +272,7 @@ def test_invalid_utf8_is_replaced_with_one_located_warning_per_event(
 ) -> None:
     # Two bad bytes in one event: one warning. A two-line event (the long way) too.
     bad = BANG.replace('"!"', '"\xff\xfe!"').encode("latin-1")
-    text = chunk({"content": "E"}).replace('"E"', '"\xe9"')  # one raw byte 0xE9
+    text = compact(chunk({"content": "E"})).replace('"E"', '"\xe9"')  # one raw byte 0xE9
     split = text.index('"choices"')  # a line break between two members: JSON whitespace
     two_lines = f"data: {text[:split]}\ndata: {text[split:]}\n\n".encode("latin-1")
     body = HELLO.encode() + bad + two_lines + (STOP + DONE).encode()
@@ -371,7 +354,7 @@ def test_one_big_event_needs_little_more_than_json_loads() -> None:
 
 
 def test_notes_and_oversized_events_are_reported_in_stream_order_whatever_the_reads() -> None:
-    big = "data: " + chunk({"content": "x" * 1000}) + "\n\n"
+    big = data(chunk({"content": "x" * 1000}))
     body = (HELLO + "\x00" + BANG + big + "\ufeff" + BANG + STOP + DONE).encode()
     first = len(HELLO)
     at_big = first + 1 + len(BANG)
@@ -397,7 +380,7 @@ def test_notes_and_oversized_events_are_reported_in_stream_order_whatever_the_re
 def test_a_big_read_goes_on_after_each_oversized_event_in_strict_mode() -> None:
     # A body handed over whole is decoded in windows; an oversized event raises SSEError in
     # one of them, and the windows after it are not lost: the decoder goes on with them.
-    big = "data: " + chunk({"content": "x" * 1000}) + "\n\n"
+    big = data(chunk({"content": "x" * 1000}))
     filler = BANG * 200  # about 40 kB: the two oversized events fall in different windows
     body = (HELLO + big + filler + big + STOP + DONE).encode()
     d = ChunkDecoder(max_event_bytes=600)

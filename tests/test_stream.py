@@ -1,8 +1,8 @@
 """The stream layer (``_stream.py``): events -> JSON -> chunks, ``[DONE]``, in-band errors,
 truncation, bodies that are no event stream, sources, and the sync/async entry points.
 
-Expected values are worked out from DESIGN.md ("End of stream, errors, truncation", "Errors")
-and OUTPUT_SHAPE.md; byte offsets are computed from the bytes each test builds.
+Expected values are worked out from docs/DESIGN.md ("End of stream") and the README; byte
+offsets are computed from the bytes each test builds (streams built with tests/helpers.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import (
+    BANG,
+    CREATED,
+    DONE,
+    EMPTY_COMPLETION,
+    HELLO,
+    ID,
+    MODEL,
+    STOP,
+    agen,
+    chunk,
+    completion,
+    data,
+    repr_cut,
+)
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -37,83 +52,11 @@ from chunkstream import (
 # ---------------------------------------------------------------------------------------------
 # Building streams.
 
-ID = "chatcmpl-s1"
-CREATED = 1_700_000_000
-MODEL = "m-1"
-
-
-def chunk(
-    delta: dict[str, Any] | None = None, finish: str | None = None, index: int = 0, **top: Any
-) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "id": ID,
-        "object": "chat.completion.chunk",
-        "created": CREATED,
-        "model": MODEL,
-        "choices": [{"index": index, "delta": delta or {}, "finish_reason": finish}],
-    }
-    obj.update(top)
-    return obj
-
-
-def data(obj: Any) -> str:
-    """One event block carrying ``obj`` as compact JSON."""
-    return "data: " + json.dumps(obj, separators=(",", ":")) + "\n\n"
-
-
-HELLO = data(chunk({"role": "assistant", "content": "Hi"}))
-BANG = data(chunk({"content": "!"}))
-STOP = data(chunk({}, "stop"))
-DONE = "data: [DONE]\n\n"
-
 
 def offset_of(body: str, part: str) -> int:
     """Byte offset of ``part``'s first occurrence in ``body`` (bytes, not characters)."""
     i = body.index(part)
     return len(body[:i].encode("utf-8"))
-
-
-def shown(text: str) -> str:
-    """How a message shows a long string: its repr cut to 60 characters, the first 28, "...",
-    the last 29 (``reprlib`` with ``maxstring=60``, as ``_errors.describe`` documents)."""
-    if len(repr(text[:60])) <= 60:
-        return repr(text)
-    cut = repr(text[:28] + text[len(text) - 29 :])
-    return cut[:28] + "..." + cut[len(cut) - 29 :]
-
-
-def message(content: str | None = "Hi", **more: Any) -> dict[str, Any]:
-    return {"role": "assistant", "content": content, "refusal": None, **more}
-
-
-def completion(content: str | None = "Hi", finish: str | None = None, **top: Any) -> dict[str, Any]:
-    """The to_dict() of a one-choice completion built from chunk() chunks (OUTPUT_SHAPE.md)."""
-    out: dict[str, Any] = {
-        "id": ID,
-        "object": "chat.completion",
-        "created": CREATED,
-        "model": MODEL,
-        "system_fingerprint": None,
-        "service_tier": None,
-        "choices": [
-            {"index": 0, "message": message(content), "finish_reason": finish, "logprobs": None}
-        ],
-        "usage": None,
-    }
-    out.update(top)
-    return out
-
-
-EMPTY_COMPLETION = {
-    "id": None,
-    "object": "chat.completion",
-    "created": None,
-    "model": None,
-    "system_fingerprint": None,
-    "service_tier": None,
-    "choices": [],
-    "usage": None,
-}
 
 
 def byte_reads(body: bytes) -> list[bytes]:
@@ -939,7 +882,7 @@ def test_decodable_but_deeply_nested_json_is_a_chunk_error(depth: int, where: st
     else:
         text = text.replace('"content":"!"', '"content":"!","x":' + nest)
     body = HELLO + "data: " + text + "\n\n" + STOP
-    reason = DEEP_REASON + shown(text)
+    reason = DEEP_REASON + repr_cut(text)
     with pytest.raises(ChunkError) as info:
         assemble(body.encode())
     assert str(info.value) == f"{reason} (chunk 1, byte {len(HELLO)})"
@@ -1061,7 +1004,7 @@ def test_repair_does_not_hide_another_problem_in_the_same_chunk() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Chunk numbers and byte offsets (OUTPUT_SHAPE.md)
+# Chunk numbers and byte offsets (docs/DESIGN.md, "Output shape")
 
 
 def test_byte_offsets_count_the_bom_and_bytes_not_characters() -> None:
@@ -1166,11 +1109,6 @@ def test_a_large_file_is_read_in_blocks(tmp_path: Path) -> None:
     with path.open("rb") as f:
         result = assemble(f)
     assert result.choices[0].message.content == text * 10
-
-
-async def agen(reads: Iterable[Any]) -> AsyncIterator[Any]:
-    for read in reads:
-        yield read
 
 
 def test_wrong_source_types_raise_type_error_with_a_helpful_message() -> None:
