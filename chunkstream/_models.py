@@ -805,11 +805,9 @@ def _build_top_logprob(obj: Any) -> TopLogprob:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("token", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
@@ -817,7 +815,6 @@ def _build_top_logprob(obj: Any) -> TopLogprob:
     v = get("logprob", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None and type(v) is not float and type(v) is not int:
         raise Invalid
@@ -825,7 +822,6 @@ def _build_top_logprob(obj: Any) -> TopLogprob:
     v = get("bytes", m)
     if v is m:
         absent |= 4
-        missing += 1
         v = None
     elif v is not None:
         if type(v) is not list:
@@ -835,7 +831,7 @@ def _build_top_logprob(obj: Any) -> TopLogprob:
                 raise Invalid
         v = tuple(v)
     self.bytes = v
-    if len(obj) + missing == 3:
+    if len(obj) + absent.bit_count() == 3:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_TOP_LOGPROB)
@@ -889,11 +885,9 @@ def _build_token_logprob(obj: Any) -> TokenLogprob:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("token", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
@@ -901,7 +895,6 @@ def _build_token_logprob(obj: Any) -> TokenLogprob:
     v = get("logprob", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None and type(v) is not float and type(v) is not int:
         raise Invalid
@@ -909,7 +902,6 @@ def _build_token_logprob(obj: Any) -> TokenLogprob:
     v = get("bytes", m)
     if v is m:
         absent |= 4
-        missing += 1
         v = None
     elif v is not None:
         if type(v) is not list:
@@ -922,7 +914,6 @@ def _build_token_logprob(obj: Any) -> TokenLogprob:
     v = get("top_logprobs", m)
     if v is m:
         absent |= 8
-        missing += 1
         v = None
     elif v is not None:
         if type(v) is not list:
@@ -936,7 +927,7 @@ def _build_token_logprob(obj: Any) -> TokenLogprob:
             for x in v:
                 nests |= x._absent & NESTS
     self.top_logprobs = v
-    if len(obj) + missing == 4:
+    if len(obj) + absent.bit_count() == 4:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_TOKEN_LOGPROB)
@@ -983,11 +974,9 @@ def _build_choice_logprobs(obj: Any) -> ChoiceLogprobs:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("content", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None:
         if type(v) is not list:
@@ -1004,7 +993,6 @@ def _build_choice_logprobs(obj: Any) -> ChoiceLogprobs:
     v = get("refusal", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None:
         if type(v) is not list:
@@ -1018,7 +1006,7 @@ def _build_choice_logprobs(obj: Any) -> ChoiceLogprobs:
             for x in v:
                 nests |= x._absent & NESTS
     self.refusal = v
-    if len(obj) + missing == 2:
+    if len(obj) + absent.bit_count() == 2:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_CHOICE_LOGPROBS)
@@ -1050,8 +1038,7 @@ def _build_function_delta(obj: Any) -> FunctionDelta:
         raise Invalid
     self: Any = _new(_W_FunctionDelta)
     nests = 0
-    self.name = None
-    self.arguments = None
+    self.name = self.arguments = None
     absent = 3  # bit i: the i-th key was not there
     extra = None
     for key, v in obj.items():
@@ -1109,10 +1096,7 @@ def _build_tool_call_delta(obj: Any) -> ToolCallDelta:
         raise Invalid
     self: Any = _new(_W_ToolCallDelta)
     nests = 0
-    self.index = None
-    self.id = None
-    self.type = None
-    self.function = None
+    self.index = self.id = self.type = self.function = None
     absent = 15  # bit i: the i-th key was not there
     extra = None
     for key, v in obj.items():
@@ -1179,10 +1163,7 @@ def _build_choice_delta_audio(obj: Any) -> ChoiceDeltaAudio:
         raise Invalid
     self: Any = _new(_W_ChoiceDeltaAudio)
     nests = 0
-    self.id = None
-    self.data = None
-    self.transcript = None
-    self.expires_at = None
+    self.id = self.data = self.transcript = self.expires_at = None
     absent = 15  # bit i: the i-th key was not there
     extra = None
     for key, v in obj.items():
@@ -1255,11 +1236,9 @@ def _build_url_citation(obj: Any) -> URLCitation:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("start_index", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1267,7 +1246,6 @@ def _build_url_citation(obj: Any) -> URLCitation:
     v = get("end_index", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1275,7 +1253,6 @@ def _build_url_citation(obj: Any) -> URLCitation:
     v = get("url", m)
     if v is m:
         absent |= 4
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
@@ -1283,12 +1260,11 @@ def _build_url_citation(obj: Any) -> URLCitation:
     v = get("title", m)
     if v is m:
         absent |= 8
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
     self.title = v
-    if len(obj) + missing == 4:
+    if len(obj) + absent.bit_count() == 4:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_URL_CITATION)
@@ -1327,11 +1303,9 @@ def _build_annotation(obj: Any) -> Annotation:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("type", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
@@ -1339,13 +1313,12 @@ def _build_annotation(obj: Any) -> Annotation:
     v = get("url_citation", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None:
         v = _build_url_citation(v)
         nests |= v._absent & NESTS  # type: ignore[operator]
     self.url_citation = v
-    if len(obj) + missing == 2:
+    if len(obj) + absent.bit_count() == 2:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_ANNOTATION)
@@ -1417,14 +1390,8 @@ def _build_choice_delta(obj: Any) -> ChoiceDelta:
         raise Invalid
     self: Any = _new(_W_ChoiceDelta)
     nests = 0
-    self.role = None
-    self.content = None
-    self.refusal = None
-    self.tool_calls = None
-    self.function_call = None
-    self.reasoning_content = None
-    self.reasoning = None
-    self.audio = None
+    self.role = self.content = self.refusal = self.tool_calls = None
+    self.function_call = self.reasoning_content = self.reasoning = self.audio = None
     self.annotations = None
     absent = 511  # bit i: the i-th key was not there
     extra = None
@@ -1455,6 +1422,16 @@ def _build_choice_delta(obj: Any) -> ChoiceDelta:
                         nests |= x._absent & NESTS
             self.tool_calls = v
             absent ^= 8
+        elif key == "reasoning_content":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.reasoning_content = v
+            absent ^= 32
+        elif key == "reasoning":
+            if v is not None and type(v) is not str:
+                raise Invalid
+            self.reasoning = v
+            absent ^= 64
         elif key == "role":
             if v is not None and type(v) is not str:
                 raise Invalid
@@ -1471,16 +1448,6 @@ def _build_choice_delta(obj: Any) -> ChoiceDelta:
                 nests |= v._absent & NESTS  # type: ignore[operator]
             self.function_call = v
             absent ^= 16
-        elif key == "reasoning_content":
-            if v is not None and type(v) is not str:
-                raise Invalid
-            self.reasoning_content = v
-            absent ^= 32
-        elif key == "reasoning":
-            if v is not None and type(v) is not str:
-                raise Invalid
-            self.reasoning = v
-            absent ^= 64
         elif key == "audio":
             if v is not None:
                 v = _build_choice_delta_audio(v)
@@ -1554,7 +1521,6 @@ def _build_chunk_choice(obj: Any) -> ChunkChoice:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("index", m)
     if v is m or (type(v) is not int or v < 0):
         raise Invalid
@@ -1562,7 +1528,6 @@ def _build_chunk_choice(obj: Any) -> ChunkChoice:
     v = get("delta", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None:
         v = _build_choice_delta(v)
@@ -1571,7 +1536,6 @@ def _build_chunk_choice(obj: Any) -> ChunkChoice:
     v = get("finish_reason", m)
     if v is m:
         absent |= 4
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
@@ -1579,13 +1543,12 @@ def _build_chunk_choice(obj: Any) -> ChunkChoice:
     v = get("logprobs", m)
     if v is m:
         absent |= 8
-        missing += 1
         v = None
     elif v is not None:
         v = _build_choice_logprobs(v)
         nests |= v._absent & NESTS  # type: ignore[operator]
     self.logprobs = v
-    if len(obj) + missing == 4:
+    if len(obj) + absent.bit_count() == 4:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_CHUNK_CHOICE)
@@ -1634,11 +1597,9 @@ def _build_prompt_tokens_details(obj: Any) -> PromptTokensDetails:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("cached_tokens", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1646,7 +1607,6 @@ def _build_prompt_tokens_details(obj: Any) -> PromptTokensDetails:
     v = get("audio_tokens", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1654,7 +1614,6 @@ def _build_prompt_tokens_details(obj: Any) -> PromptTokensDetails:
     v = get("cache_write_tokens", m)
     if v is m:
         absent |= 4
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1662,7 +1621,6 @@ def _build_prompt_tokens_details(obj: Any) -> PromptTokensDetails:
     v = get("image_tokens", m)
     if v is m:
         absent |= 8
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1670,12 +1628,11 @@ def _build_prompt_tokens_details(obj: Any) -> PromptTokensDetails:
     v = get("text_tokens", m)
     if v is m:
         absent |= 16
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
     self.text_tokens = v
-    if len(obj) + missing == 5:
+    if len(obj) + absent.bit_count() == 5:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_PROMPT_TOKENS_DETAILS)
@@ -1724,11 +1681,9 @@ def _build_completion_tokens_details(obj: Any) -> CompletionTokensDetails:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("reasoning_tokens", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1736,7 +1691,6 @@ def _build_completion_tokens_details(obj: Any) -> CompletionTokensDetails:
     v = get("audio_tokens", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1744,7 +1698,6 @@ def _build_completion_tokens_details(obj: Any) -> CompletionTokensDetails:
     v = get("accepted_prediction_tokens", m)
     if v is m:
         absent |= 4
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1752,7 +1705,6 @@ def _build_completion_tokens_details(obj: Any) -> CompletionTokensDetails:
     v = get("rejected_prediction_tokens", m)
     if v is m:
         absent |= 8
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1760,12 +1712,11 @@ def _build_completion_tokens_details(obj: Any) -> CompletionTokensDetails:
     v = get("text_tokens", m)
     if v is m:
         absent |= 16
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
     self.text_tokens = v
-    if len(obj) + missing == 5:
+    if len(obj) + absent.bit_count() == 5:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_COMPLETION_TOKENS_DETAILS)
@@ -1818,11 +1769,9 @@ def _build_usage(obj: Any) -> Usage:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("prompt_tokens", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1830,7 +1779,6 @@ def _build_usage(obj: Any) -> Usage:
     v = get("completion_tokens", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1838,7 +1786,6 @@ def _build_usage(obj: Any) -> Usage:
     v = get("total_tokens", m)
     if v is m:
         absent |= 4
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1846,7 +1793,6 @@ def _build_usage(obj: Any) -> Usage:
     v = get("prompt_tokens_details", m)
     if v is m:
         absent |= 8
-        missing += 1
         v = None
     elif v is not None:
         v = _build_prompt_tokens_details(v)
@@ -1855,13 +1801,12 @@ def _build_usage(obj: Any) -> Usage:
     v = get("completion_tokens_details", m)
     if v is m:
         absent |= 16
-        missing += 1
         v = None
     elif v is not None:
         v = _build_completion_tokens_details(v)
         nests |= v._absent & NESTS  # type: ignore[operator]
     self.completion_tokens_details = v
-    if len(obj) + missing == 5:
+    if len(obj) + absent.bit_count() == 5:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_USAGE)
@@ -1937,11 +1882,9 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
     get = obj.get
     m = _MISSING
     absent = 0  # bit i: the i-th key was not there
-    missing = 0  # how many keys were not there
     v = get("id", m)
     if v is m:
         absent |= 1
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
@@ -1949,7 +1892,6 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
     v = get("object", m)
     if v is m:
         absent |= 2
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
@@ -1957,7 +1899,6 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
     v = get("created", m)
     if v is m:
         absent |= 4
-        missing += 1
         v = None
     elif v is not None and type(v) is not int:
         raise Invalid
@@ -1965,7 +1906,6 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
     v = get("model", m)
     if v is m:
         absent |= 8
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
@@ -1973,23 +1913,13 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
     v = get("system_fingerprint", m)
     if v is m:
         absent |= 16
-        missing += 1
         v = None
     elif v is not None and type(v) is not str:
         raise Invalid
     self.system_fingerprint = v
-    v = get("service_tier", m)
-    if v is m:
-        absent |= 32
-        missing += 1
-        v = None
-    elif v is not None and type(v) is not str:
-        raise Invalid
-    self.service_tier = v
     v = get("choices", m)
     if v is m:
         absent |= 64
-        missing += 1
         v = None
     elif v is not None:
         if type(v) is not list:
@@ -2003,39 +1933,48 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
             for x in v:
                 nests |= x._absent & NESTS
     self.choices = v
-    v = get("usage", m)
-    if v is m:
-        absent |= 128
-        missing += 1
-        v = None
-    elif v is not None:
-        v = _build_usage(v)
-        nests |= v._absent & NESTS  # type: ignore[operator]
-    self.usage = v
-    v = get("obfuscation", m)
-    if v is m:
-        absent |= 256
-        missing += 1
-        v = None
-    elif v is not None and type(v) is not str:
-        raise Invalid
-    self.obfuscation = v
-    v = get("moderation", m)
-    if v is m:
-        absent |= 512
-        missing += 1
-        v = None
-    elif v is not None:
-        if type(v) is not dict:
-            raise Invalid
-        nests |= NESTS  # kept as sent: any depth
-    self.moderation = v
-    if len(obj) + missing == 10:
+    if len(obj) + absent.bit_count() == 6:
+        self.service_tier = self.usage = self.obfuscation = self.moderation = None
+        absent |= 928
         self.extra = {}
     else:
-        self.extra = extra = _unknown(obj, _KNOWN_CHAT_COMPLETION_CHUNK)
-        if _nests(extra):
-            nests = NESTS
+        v = get("service_tier", m)
+        if v is m:
+            absent |= 32
+            v = None
+        elif v is not None and type(v) is not str:
+            raise Invalid
+        self.service_tier = v
+        v = get("usage", m)
+        if v is m:
+            absent |= 128
+            v = None
+        elif v is not None:
+            v = _build_usage(v)
+            nests |= v._absent & NESTS  # type: ignore[operator]
+        self.usage = v
+        v = get("obfuscation", m)
+        if v is m:
+            absent |= 256
+            v = None
+        elif v is not None and type(v) is not str:
+            raise Invalid
+        self.obfuscation = v
+        v = get("moderation", m)
+        if v is m:
+            absent |= 512
+            v = None
+        elif v is not None:
+            if type(v) is not dict:
+                raise Invalid
+            nests |= NESTS  # kept as sent: any depth
+        self.moderation = v
+        if len(obj) + absent.bit_count() == 10:
+            self.extra = {}
+        else:
+            self.extra = extra = _unknown(obj, _KNOWN_CHAT_COMPLETION_CHUNK)
+            if _nests(extra):
+                nests = NESTS
     self._absent = absent | nests
     self.__class__ = ChatCompletionChunk
     return self  # type: ignore[no-any-return]
