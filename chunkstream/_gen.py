@@ -439,24 +439,69 @@ def generate() -> str:
     return "".join(parts)
 
 
-def _split(text: str) -> tuple[str, str, str]:
-    head, begin, rest = text.partition(BEGIN)
-    _, end, tail = rest.partition(END)
-    if not begin or not end:
-        raise SystemExit(f"{MODELS}: the GENERATED markers are missing")
-    return head, rest[: rest.index(END)], tail
+DOC = MODELS.parent.parent / "docs" / "DESIGN.md"
+DOC_BEGIN = "<!-- schema:start (python -m chunkstream._gen writes this table) -->\n"
+DOC_END = "<!-- schema:end -->\n"
+
+
+def _type_text(f: Field) -> str:
+    text = f.type if not f.of else f"{f.type} of {f.of}"
+    return text + (", required" if f.required else "")
+
+
+def document() -> str:
+    """The design document's schema section, markers included: every chunk-side field with its
+    JSON type and merge rule, what each rule does, the fallback, and the assembled shapes."""
+    out = [DOC_BEGIN, "\n| where | field | JSON type | merge rule |\n|---|---|---|---|\n"]
+    for shape in CHUNK_SHAPES:
+        where = f"`{shape.path or '.'}` ({shape.name})"
+        for f in shape.fields:
+            rule = f"`{f.merge}`" if f.merge else "kept whole"
+            late = " (late if after finish)" if f.late else ""
+            out.append(f"| {where} | `{f.key}` | {_type_text(f)} | {rule}{late} |\n")
+            where = ""
+    out.append("\n| merge rule | what it does |\n|---|---|\n")
+    for name, text in _schema.MERGE_RULES.items():
+        out.append(f"| `{name}` | {text} |\n")
+    out.append(f"\n**Fallback** (a key no row declares): {_schema.FALLBACK_RULE}.\n")
+    out.append("\n| assembled | fields (`to_dict` order; * only when set; display rule) |\n")
+    out.append("|---|---|\n")
+    for shape in ASSEMBLED_SHAPES:
+        fields = ", ".join(
+            f"`{f.key}`{'*' if f.emit == 'set' else ''}{f' ({f.display})' if f.display else ''}"
+            for f in shape.fields
+            if f.emit != "never"
+        )
+        out.append(f"| {shape.name} | {fields} |\n")
+    out.append("\n" + DOC_END)
+    return "".join(out)
+
+
+def _section(text: str, begin: str, end: str, where: Path) -> tuple[str, str, str]:
+    head, found, rest = text.partition(begin)
+    if not found or end not in rest:
+        raise SystemExit(f"{where}: the generated section's markers are missing")
+    body, _, tail = rest.partition(end)
+    return head, begin + body + end, tail
 
 
 def main(argv: list[str]) -> int:
-    text = MODELS.read_text(encoding="utf-8")
-    head, current, tail = _split(text)
-    new = generate()
-    if "--check" in argv:
-        if BEGIN + current + END != new:
-            print(f"{MODELS.name} is not what _schema.py gives: run python -m chunkstream._gen")
-            return 1
-        return 0
-    MODELS.write_text(head + new + tail, encoding="utf-8")
+    """Write the generated sections (``--check``: only say whether they are up to date). The
+    design document is left alone where it is not there (a vendored copy of the package)."""
+    targets = [(MODELS, BEGIN, END, generate())]
+    if DOC.exists():
+        targets.append((DOC, DOC_BEGIN, DOC_END, document()))
+    stale = []
+    for path, begin, end, new in targets:
+        text = path.read_text(encoding="utf-8")
+        head, current, tail = _section(text, begin, end, path)
+        if current != new:
+            stale.append(path.name)
+            if "--check" not in argv:
+                path.write_text(head + new + tail, encoding="utf-8")
+    if stale and "--check" in argv:
+        print(f"not what _schema.py gives: {', '.join(stale)}; run python -m chunkstream._gen")
+        return 1
     return 0
 
 
