@@ -53,6 +53,31 @@ MERGE_RULES = {
     "object": "merged into one assembled object, field by field, by its own rules",
 }
 
+# How an encoder (issue 16: a completion back into chunks) splits a field merged by each rule:
+# the reverse of the rule, so that re-assembling what it writes gives the field back.
+SPLIT_RULES = {
+    "same": "sent on every chunk",
+    "created": "sent on every chunk",
+    "first": "sent on every chunk",
+    "fixed": "chat.completion.chunk on every chunk",
+    "chunk_only": "not written (nothing in a completion to split)",
+    "last": "sent whole, once, in the last chunk that carries it (usage: a chunk of its own)",
+    "key": "repeated on every fragment of its object",
+    "choices": "one choice per chunk, the choices' fragments interleaved",
+    "delta": "one delta per chunk, each carrying a fragment of one field",
+    "finish": "sent once, on the choice's last chunk",
+    "logprobs": "each token's entry sent beside the text it belongs to",
+    "extend": "the items spread over chunks, in order",
+    "append": "cut into pieces (a size, a callable, or per token), in order",
+    "once": "sent on the first fragment only",
+    "content": "a string cut into pieces; list content (parts) sent as parts",
+    "tool_calls": "each call announced (index, id, type, name) then its arguments in pieces",
+    "tool_id": "sent on the call's first fragment only",
+    "name": "sent whole on the call's first fragment",
+    "function": "like a tool call's function",
+    "object": "its fields split by their own rules, on the fragments that carry them",
+}
+
 # The rule for a key no table row declares (a vendor field): the FALLBACK, named as such.
 FALLBACK_RULE = (
     "vendor fields (no row in the schema): in a delta, strings appended, lists extended (the "

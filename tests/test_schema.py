@@ -54,6 +54,10 @@ def test_every_rule_the_table_names_is_declared() -> None:
                 assert not f.display or f.display in _schema.DISPLAY_RULES, (shape.name, f.key)
 
 
+def test_every_merge_rule_says_how_an_encoder_splits_it_back() -> None:
+    assert set(_schema.SPLIT_RULES) == set(_schema.MERGE_RULES)
+
+
 def test_no_shape_can_outgrow_the_depth_flag() -> None:
     # The depth flag sits above every key's bit whatever the widest shape: no key-count table.
     widest = max(len(s.fields) for s in _schema.SHAPES.values())
