@@ -82,7 +82,7 @@ _UNPARSED: Any = object()
 Sink = Callable[[dict[str, Any], int, "int | None"], None]
 
 
-def _is_done(data: str) -> bool:
+def is_done_data(data: str) -> bool:
     """Whether an event's data is the end marker: its first non-blank line is ``[DONE]``, with
     any amount of ASCII whitespace around it (the one rule for it; the CLI keeps a copy, as it
     uses the public API only). Nothing after that line is read: the stream layer takes a
@@ -93,6 +93,9 @@ def _is_done(data: str) -> bool:
     if "[DONE]" not in data:
         return False
     return data.lstrip(_ASCII_WS).partition("\n")[0].rstrip(_ASCII_WS) == "[DONE]"
+
+
+_is_done = is_done_data
 
 
 # Event types of other streaming APIs, to name the API when one arrives instead of Chat
