@@ -829,6 +829,7 @@ class _Assembly:
         self.text = self.report.live_text() if self.report.mode == "text" else None
         self.max_event_bytes = streams.max_event_bytes
         self.probe: ChunkDecoder | None = None  # finds the live choice (see _first_choice)
+        self.probing = self.text is not None
 
     def chunks(self) -> int:
         if self.counter is None:
@@ -881,7 +882,7 @@ class _Assembly:
                 return assembler.close()
             if counter is not None:
                 counter.feed(read)
-            if text is not None and text.live is None:
+            if text is not None and self.probing:
                 self._first_choice(read, text)
             assembler.feed(read)
             if assembler.done:
@@ -910,6 +911,7 @@ class _Assembly:
             pass
         if text.live is not None or probe.done:
             self.probe = None
+            self.probing = False
 
     def _source_failed(self, exc: OSError) -> ChatCompletion:
         """Reading the input failed: assemble()'s rule for a transport fault. The completion
