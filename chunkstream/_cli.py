@@ -1,7 +1,21 @@
 # SPDX-License-Identifier: MIT
 """The command line: files / stdin -> JSON on stdout, for people who keep captured streams in
 logs. ``main()`` turns every error into one line on stderr and an exit code, never a traceback.
-Uses the public API only (names importable from ``chunkstream``); knows no private module.
+Uses the public API (names importable from ``chunkstream``), and the stream layer's one rule
+for the end marker (``is_done_data``), so that the rule is written once.
+
+Three parts, each with its own section below:
+
+- Inputs (:class:`_Inputs`): where streams come from (files, directories, stdin, and the
+  containers: JSON Lines records and HAR). Each input gives :class:`_Capture` objects, "a
+  stream to process": its source label, its body (the reads, and how locations map back to
+  the input) and whether the output names it; or :class:`_Unreadable` for an input that
+  gives no stream.
+- Streams (:class:`_Streams`): how each capture becomes results, in one pass over its bytes:
+  :class:`_Assembly` (the completion, --quiet, --text), :class:`_EventList` (--events),
+  :class:`_ChunkList` (--chunks).
+- Reporting (:class:`_Report`): JSON output, --text (:class:`_LiveText`), progress, --stats,
+  warning and error lines on stderr, the exit status.
 """
 
 from __future__ import annotations
@@ -17,12 +31,13 @@ import re
 import sys
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, NoReturn
 
 from . import (
     DEFAULT_MAX_EVENT_BYTES,
+    Assembler,
     ChatCompletion,
     ChatCompletionChunk,
     ChunkDecoder,
@@ -33,15 +48,13 @@ from . import (
     StreamWarning,
     Usage,
     __version__,
-    assemble,
 )
+from ._stream import is_done_data
 
 _READ_SIZE = 64 * 1024  # the most one read takes; reads return what is there (pipes, tail -f)
 _BOM = b"\xef\xbb\xbf"
 _FILLER = b"x" * _READ_SIZE  # stands for a chunk line over the limit (see _ChunkLines)
 _JSON_WS = b" \t\r\n"
-_ASCII_WS = " \t\n\r\x0b\x0c"  # what may surround [DONE] (as the stream layer reads it)
-_ASCII_WS_BYTES = _ASCII_WS.encode()
 _STDIN = "<stdin>"
 # A record (one line) or a HAR file is one JSON document, parsed whole: this bounds it. A HAR
 # costs about twice its size while parsed, then what its bodies hold.
@@ -125,8 +138,9 @@ examples:
 """
 
 
-# ---------------------------------------------------------------------------------------------
-# Small helpers.
+# =============================================================================================
+# Part 1, inputs: where streams come from, and how their locations map back to the input.
+# =============================================================================================
 
 
 class _InputError(Exception):
@@ -146,172 +160,12 @@ class _InputError(Exception):
         return cls(f"cannot read {name!r}: {exc.strerror or exc}", type(exc).__name__)
 
 
-class _StdoutClosed(BaseException):
-    """stdout was closed by the reader (``| head``): stop quietly. A BaseException so that
-    no per-input handler takes it for a failed input."""
-
-
-def _fix(text: str) -> str:
-    """Join surrogate pairs, replace lone surrogates (what the assembled text also does)."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
-
-
-def _escapes() -> dict[int, str]:
-    """What a line for a terminal must not hold raw, and how it is shown instead: C0 and C1
-    controls and DEL (an ESC starts a terminal escape sequence; CR, LF, VT, FF and NEL end or
-    move the line), the Unicode line and paragraph separators, the bidirectional controls
-    (they reorder what is shown) and lone surrogates (not encodable)."""
-    table = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
-    table.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
-    for c in [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
-              *range(0x2066, 0x206A), *range(0xD800, 0xE000)]:  # fmt: skip
-        table[c] = f"\\u{c:04x}"
-    return table
-
-
-_ESCAPES = _escapes()
-
-
-def _escape(text: str) -> str:
-    """One line, safe to show on a terminal: every character in _ESCAPES written as a Python
-    escape (``\\n``, ``\\x1b``, ``\\u2028``); all else as it is."""
-    return text.translate(_ESCAPES)
-
-
 def _encode(text: str) -> bytes:
     """A body held as a JSON string (records, HAR) -> its bytes."""
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return text.encode("utf-8", "surrogatepass")
-
-
-# JSON output is valid JSON only (RFC 8259 has no NaN or Infinity): a non-finite float in
-# a vendor field is written as null, as JavaScript's JSON.stringify does, and the change is
-# reported as a warning naming its path. Integers of any size are written exactly, past
-# Python's limit on int -> str conversion (sys.get_int_max_str_digits()).
-_BIG_BITS = 1900  # an int this wide may exceed the smallest allowed limit (640 digits)
-
-
-def _int_text(n: int) -> str:
-    """The decimal digits of any int, whatever sys.get_int_max_str_digits() says."""
-    if n < 0:
-        return "-" + _int_text(-n)
-    if n.bit_length() <= _BIG_BITS:
-        return str(n)
-    parts: list[int] = []
-    while n:
-        n, part = divmod(n, 10**500)
-        parts.append(part)
-    return str(parts[-1]) + "".join(format(p, "0500d") for p in reversed(parts[:-1]))
-
-
-def _clean(obj: Any, path: str, changed: list[tuple[str, str]], big: list[int]) -> Any:
-    """A copy of ``obj`` that json.dumps can write: non-finite floats become None (listed in
-    ``changed`` with their path), wide ints become placeholders (listed in ``big``)."""
-    t = type(obj)
-    if t is float:
-        if obj - obj == 0:  # finite
-            return obj
-        changed.append(
-            (path or ".", "NaN" if obj != obj else "Infinity" if obj > 0 else "-Infinity")
-        )
-        return None
-    if t is int:
-        if obj.bit_length() <= _BIG_BITS:
-            return obj
-        big.append(obj)
-        return _BigInt(len(big) - 1)
-    if t is dict:
-        return {k: _clean(v, f"{path}.{k}", changed, big) for k, v in obj.items()}
-    if t is list or t is tuple:
-        return [_clean(v, f"{path}[{i}]", changed, big) for i, v in enumerate(obj)]
-    return obj
-
-
-class _BigInt(str):
-    """Stands for a wide int in the JSON text until its digits are put in."""
-
-    __slots__ = ()
-
-    def __new__(cls, index: int) -> _BigInt:
-        return super().__new__(cls, f"\x00{_NONCE}:{index}\x00")
-
-
-_NONCE = os.urandom(6).hex()
-
-
-def _json_text(
-    obj: Any, changed: list[tuple[str, str]] | None = None, ascii: bool = False, **kw: Any
-) -> str:
-    """json.dumps, valid JSON only (see above); the paths of the floats written as null are
-    appended to ``changed``."""
-    try:
-        return json.dumps(obj, ensure_ascii=ascii, allow_nan=False, **kw)
-    except ValueError:  # a non-finite float, or an int too wide for str()
-        pass
-    found: list[tuple[str, str]] = []
-    big: list[int] = []
-    text = json.dumps(_clean(obj, "", found, big), ensure_ascii=ascii, allow_nan=False, **kw)
-    for i, n in enumerate(big):
-        text = text.replace(f'"\\u0000{_NONCE}:{i}\\u0000"', _int_text(n), 1)
-    if changed is not None:
-        changed.extend(found)
-    return text
-
-
-def _dumps(obj: Any, pretty: bool, changed: list[tuple[str, str]] | None = None) -> bytes:
-    kw: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
-    text = _json_text(obj, changed, **kw)
-    try:
-        return text.encode("utf-8") + b"\n"
-    except UnicodeEncodeError:  # a lone surrogate in a vendor field: escape, stay valid JSON
-        return _json_text(obj, None, ascii=True, **kw).encode("ascii") + b"\n"
-
-
-def _not_json(
-    changed: Sequence[tuple[str, str]], chunk_index: int | None = None
-) -> list[StreamWarning]:
-    """The warnings for the non-finite floats written as null."""
-    return [
-        StreamWarning(
-            kind="non_finite",
-            message=f"{value} at {path} is not JSON: written as null",
-            chunk_index=chunk_index,
-            path=path,
-        )
-        for path, value in changed
-    ]
-
-
-def _error_dict(exc: BaseException) -> dict[str, Any]:
-    return {
-        "type": exc.kind if isinstance(exc, _InputError) else type(exc).__name__,
-        "message": str(exc),
-        "chunk_index": getattr(exc, "chunk_index", None),
-        "byte_offset": getattr(exc, "byte_offset", None),
-    }
-
-
-def _warning_dict(w: StreamWarning) -> dict[str, Any]:
-    return {
-        "kind": w.kind,
-        "message": str(w),
-        "chunk_index": w.chunk_index,
-        "byte_offset": w.byte_offset,
-        "path": w.path,
-        "field": w.field,
-    }
-
-
-def _event_dict(e: ServerSentEvent) -> dict[str, Any]:
-    return {"event": e.event, "data": e.data, "id": e.id, "retry": e.retry, "offset": e.offset}
 
 
 def _json_why(exc: Exception) -> str:
@@ -322,20 +176,6 @@ def _json_why(exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return "nested too deeply to decode"
     return str(exc)
-
-
-def _is_done(data: str) -> bool:
-    # The stream layer's rule (chunkstream._stream._is_done; the CLI uses the public API only):
-    # the data's first non-blank line is [DONE], with any ASCII whitespace around it.
-    if data == "[DONE]":
-        return True
-    if "[DONE]" not in data:
-        return False
-    return data.lstrip(_ASCII_WS).partition("\n")[0].rstrip(_ASCII_WS) == "[DONE]"
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading: a file or stdin, read as it arrives, with the first bytes put back after sniffing.
 
 
 class _Reader:
@@ -481,22 +321,31 @@ def _lines(
         yield lineno + 1, start, None if over else b"".join(parts), held
 
 
-# ---------------------------------------------------------------------------------------------
-# Streams: what the library is given, and how its locations map back to the input.
-
-
 class _Body:
-    """One stream as an event stream: ``reads()`` for the library, ``nbytes`` read so far."""
+    """One stream as an event stream: ``reads()`` for the library, ``nbytes`` read so far.
+
+    ``pause``, when set, is called before each read from the input after the first, with the
+    size of the previous one: what the library accepted so far can be shown before the input
+    is asked for more (a live capture may make it wait)."""
 
     sse = True
 
     def __init__(self, blocks: Iterable[bytes]) -> None:
         self._blocks = blocks
         self.nbytes = 0
+        self.pause: Callable[[int], None] | None = None
 
     def reads(self) -> Iterator[bytes]:
-        for block in self._blocks:
-            self.nbytes += len(block)
+        blocks = iter(self._blocks)
+        size = 0
+        while True:
+            if size and self.pause is not None:
+                self.pause(size)
+            block = next(blocks, None)
+            if block is None:
+                return
+            size = len(block)
+            self.nbytes += size
             yield block
 
     def relocate(self, exc: ChunkstreamError) -> None:
@@ -577,7 +426,8 @@ class _ChunkLines(_Body):
                 synthetic += len(event)
                 yield event
                 continue
-            is_done = b"[DONE]" in data and data.strip(_ASCII_WS_BYTES) == b"[DONE]"  # _is_done
+            # [DONE] by the stream layer's rule, applied to the data the library is handed.
+            is_done = b"[DONE]" in data and is_done_data(event[6:-2].decode("utf-8", "replace"))
             if is_done or (limit is not None and len(event) - 2 > limit):
                 # [DONE], or an event the library skips for its size ("data: " and the data
                 # over the limit): not a chunk, located by its event offset alone.
@@ -660,9 +510,241 @@ class _ChunkLines(_Body):
         )
 
 
+_MISSING: Any = object()
+
+
+def _lookup(record: Any, path: list[str]) -> Any:
+    """The value at a dotted path (``response.body``; a number indexes a list), or _MISSING."""
+    value = record
+    for key in path:
+        if type(value) is dict and key in value:
+            value = value[key]
+        elif type(value) is list and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return _MISSING
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {dict: "an object", list: "a list", bool: "a boolean", int: "a number"}
+    return names.get(type(value), "a number" if type(value) is float else type(value).__name__)
+
+
+def _is_event_stream(response: dict[str, Any]) -> bool:
+    """A HAR response is an event stream when its content.mimeType (or else its Content-Type
+    header) is text/event-stream, parameters ignored."""
+    content = response.get("content")
+    mime = content.get("mimeType") if type(content) is dict else None
+    if type(mime) is not str or not mime:
+        mime = None
+        headers = response.get("headers")
+        for h in headers if type(headers) is list else ():
+            if type(h) is dict and str(h.get("name", "")).lower() == "content-type":
+                mime = h.get("value") if type(h.get("value")) is str else None
+    if mime is None:
+        return False
+    return bool(mime.split(";", 1)[0].strip().lower() == "text/event-stream")
+
+
+@dataclass
+class _Capture:
+    """A stream to process: ``source`` names it in messages; ``body`` gives its reads and maps
+    locations back to the input; ``named``: the output names it (JSON Lines with a "source",
+    "==> SOURCE <==" with --text, "SOURCE: " in messages), as for every stream of a batch or a
+    container."""
+
+    source: str
+    body: _Body
+    named: bool
+
+
+@dataclass
+class _Unreadable:
+    """An input, or part of one, that gives no stream (a file that cannot be read, a record
+    without its field): a failed input, named as ``_Capture.named`` says."""
+
+    source: str
+    error: _InputError
+    named: bool = True
+
+
+class _Inputs:
+    """Part 1: the inputs named on the command line. ``files`` are (name, path; None for
+    stdin) in order, directories walked; ``streams(name, path)`` opens one and yields what it
+    holds, one :class:`_Capture` per stream, reading it only as the captures are used."""
+
+    def __init__(self, args: argparse.Namespace, stdin: IO[bytes]) -> None:
+        self.field: str | None = args.field
+        self.format: str | None = args.format or ("records" if args.field else None)
+        self.glob: str = args.glob
+        self.max_event_bytes: int | None = args.max_event_bytes or None
+        self.max_record_bytes: int | None = args.max_record_bytes or None
+        self.stdin = stdin
+        self.named = bool(args.jsonl) or len(args.files) > 1  # JSON Lines with sources
+        self.files: list[tuple[str, str | None]] = []
+        for arg in args.files:
+            if arg == "-":
+                self.files.append((_STDIN, None))
+            elif os.path.isdir(arg):
+                self.named = True
+                found = self._walk(arg)
+                self.files.extend((p, p) for p in found) if found else self.files.append((arg, arg))
+            else:
+                self.files.append((arg, arg))
+
+    def _walk(self, top: str) -> list[str]:
+        found: list[str] = []
+        for root, dirs, files in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith(".") and fnmatch.fnmatch(name, self.glob):
+                    found.append(os.path.join(root, name))
+        return found
+
+    def streams(self, name: str, path: str | None) -> Generator[_Capture | _Unreadable, None, None]:
+        if path is not None and os.path.isdir(path):
+            error = _InputError(f"no file matching {self.glob!r} in the directory")
+            yield _Unreadable(name, error, self.named)
+            return
+        try:
+            f: IO[bytes] = self.stdin if path is None else open(path, "rb")  # noqa: SIM115
+        except OSError as exc:
+            yield _Unreadable(name, _InputError.reading(name, exc), self.named)
+            return
+        fmt = self.format
+        try:
+            reader = _Reader(f)
+            if fmt is None:
+                fmt = _sniff(reader, self.max_event_bytes)
+            if fmt == "records":
+                yield from self._records(name, reader)
+            elif fmt == "har":
+                yield from self._har(name, reader)
+            elif fmt == "chunks":
+                yield _Capture(name, _ChunkLines(reader.blocks(), self.max_event_bytes), self.named)
+            else:
+                yield _Capture(name, _Body(reader.blocks()), self.named)
+        except OSError as exc:  # reading failed outside a stream (sniffing, a HAR, records)
+            named = self.named or fmt in _CONTAINERS
+            yield _Unreadable(name, _InputError.reading(name, exc), named)
+        finally:
+            if path is not None:
+                f.close()
+
+    def _records(self, name: str, reader: _Reader) -> Iterator[_Capture | _Unreadable]:
+        assert self.field is not None
+        path = self.field.split(".")
+        seen = False
+        cap = self.max_record_bytes
+        for lineno, _offset, line, size in _lines(reader.blocks(), cap):
+            if line is None:  # longer than the limit: counted as it went by, never held
+                seen = True
+                what = f"the record is {size} bytes, over --max-record-bytes ({cap}): not read"
+                yield _Unreadable(f"{name}:{lineno}", _InputError(what))
+                continue
+            if not line.strip(_JSON_WS):
+                continue
+            seen = True
+            source = f"{name}:{lineno}"
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                why = _json_why(exc)
+                yield _Unreadable(source, _InputError(f"the record is not JSON ({why})"))
+                continue
+            del line
+            body = _lookup(record, path)
+            if type(body) is str:
+                raw = _encode(body)
+                del record, body  # only the bytes are needed now
+                yield _Capture(source, _Body([raw]), True)
+                del raw
+                continue
+            if type(record) is not dict:
+                what = f"the record is {_kind(record)}, expected a JSON object"
+            elif body is _MISSING:
+                what = f"the record has no field {self.field!r}"
+            else:
+                what = (
+                    f"field {self.field!r} is {_kind(body)}, expected a string holding the "
+                    "event stream"
+                )
+            yield _Unreadable(source, _InputError(what))
+        if not seen:
+            yield _Unreadable(name, _InputError("no record in the input"))
+
+    def _har(self, name: str, reader: _Reader) -> Iterator[_Capture | _Unreadable]:
+        """A HAR is one JSON document: it is read whole (up to --max-record-bytes), but held
+        once at a time: the bytes until they are decoded, the text until it is parsed, and
+        each entry only until its stream is done."""
+        cap = self.max_record_bytes
+        data = bytearray()
+        for block in reader.blocks():
+            data += block
+            if cap is not None and len(data) > cap:
+                what = f"not read: the HAR file is over --max-record-bytes ({cap} bytes)"
+                yield _Unreadable(name, _InputError(what))
+                return
+        try:
+            whole = data.decode(json.detect_encoding(data))
+            del data
+            doc = json.loads(whole)
+        except (ValueError, RecursionError) as exc:
+            why = _json_why(exc)
+            yield _Unreadable(name, _InputError(f"not a HAR file: the JSON does not parse ({why})"))
+            return
+        del whole
+        log = doc.get("log") if type(doc) is dict else None
+        entries = log.get("entries") if type(log) is dict else None
+        del doc, log
+        if type(entries) is not list:
+            yield _Unreadable(name, _InputError("not a HAR file: no log.entries list"))
+            return
+        found = 0
+        for i in range(len(entries)):
+            entry, entries[i] = entries[i], None  # dropped once its stream is done
+            response = entry.get("response") if type(entry) is dict else None
+            if type(response) is not dict or not _is_event_stream(response):
+                continue
+            found += 1
+            source = f"{name}#{i}"
+            where = f"log.entries[{i}].response.content.text"
+            content = response.get("content")
+            text = content.get("text") if type(content) is dict else None
+            if type(text) is not str:
+                message = f"{where} is missing: the HAR holds no body for this response"
+                yield _Unreadable(source, _InputError(message))
+                continue
+            if type(content) is dict and content.get("encoding") == "base64":
+                try:
+                    body = base64.b64decode(text, validate=True)
+                except (binascii.Error, ValueError):
+                    yield _Unreadable(source, _InputError(f"{where} is not valid base64"))
+                    continue
+            else:
+                body = _encode(text)
+            del entry, response, content, text
+            yield _Capture(source, _Body([body]), True)
+            del body
+        if not found:
+            message = f"no text/event-stream response among the HAR's {len(entries)} entries"
+            yield _Unreadable(name, _InputError(message))
+
+
+# =============================================================================================
+# Part 2, streams: how each capture becomes results, in one pass over its bytes.
+# =============================================================================================
+
+
 class _Counter:
-    """Counts a stream's chunks as the stream layer numbers them (every event but [DONE],
-    up to [DONE]); used for --stats only."""
+    """--stats in the modes whose decoding pass gives no chunk count (the completion, whose
+    Assembler does not count the event it takes at the end of the input, nor those after an
+    error in the same read; --chunks, whose ChunkDecoder counts none): a stream's chunks as the
+    stream layer numbers them (every event but [DONE], up to [DONE]), found by the SSE layer
+    alone over the same reads."""
 
     def __init__(self, max_event_bytes: int | None) -> None:
         self._decoder = SSEDecoder(max_event_bytes)
@@ -673,10 +755,10 @@ class _Counter:
         if self._done:
             return
         try:
-            events = self._decoder.feed(read)
+            data = [e.data for e in self._decoder.feed(read)]
         except SSEError as exc:
-            events = exc.events
-        self._see(events)
+            data = [e.data for e in exc.events]
+        self._see(data)
 
     def close(self) -> None:
         if self._done:
@@ -684,103 +766,463 @@ class _Counter:
         self._decoder.close()
         held = self._decoder.held_back
         if held is not None and held.event is not None:
-            self._see([held.event])
+            self._see([held.event.data])
 
-    def _see(self, events: Iterable[ServerSentEvent]) -> None:
-        for e in events:
-            if _is_done(e.data):
+    def _see(self, data: Iterable[str]) -> None:
+        for d in data:
+            if is_done_data(d):
                 self._done = True
                 return
             self.count += 1
 
 
-class _LiveText:
-    """--text: the content of the first choice to arrive, written as each read is accepted.
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 
-    A second, lenient ChunkDecoder reads the same bytes for the deltas; the text of a read is
-    written once the assembler asked for the next read (it accepted this one), and the end
-    is caught up from the assembled (or partial) completion, so what is shown is the
-    library's text, never more. Choices other than 0 are introduced by "--- choice N ---".
-    """
 
-    def __init__(self, out: _Out, max_event_bytes: int | None) -> None:
-        self._out = out
-        self._decoder = ChunkDecoder(strict=False, max_event_bytes=max_event_bytes)
-        self._live: int | None = None
-        self._started = False  # the live choice's header (if it needs one) is written
-        self._pending: list[str] = []
-        self._high = ""  # a high surrogate whose low half may come in the next delta
-        self._written = 0  # characters of the live choice's content written
+class _Streams:
+    """Part 2: runs each capture through the library in the mode asked for, and tells the
+    report what came of it (including a read of the input that failed midway)."""
 
-    def see(self, read: bytes) -> None:
+    def __init__(self, args: argparse.Namespace, report: _Report) -> None:
+        self.report = report
+        self.strict = not args.lenient
+        self.max_event_bytes: int | None = args.max_event_bytes or None
+        self.created_tolerance: int = args.created_tolerance
+        self.count = bool(args.stats)
+
+    def process(self, capture: _Capture) -> None:
+        report = self.report
+        mode = report.mode
+        stream: _Assembly | _EventList | _ChunkList
+        if mode == "events":
+            stream = _EventList(self, capture)
+        elif mode == "chunks":
+            stream = _ChunkList(self, capture)
+        else:
+            stream = _Assembly(self, capture)
+        report.begin(capture)
         try:
-            chunks = self._decoder.feed(read)
-        except ChunkstreamError:  # the assembler reports it; this is only for display
+            stream.run()
+        except OSError as exc:  # reading the input failed inside the stream
+            report.out.flush()
+            report.failed(capture.source, _InputError.reading(capture.source, exc), capture.named)
+        finally:
+            report.stats.bytes += capture.body.nbytes
+            if self.count:
+                report.stats.chunks += stream.chunks()
+
+
+class _Assembly:
+    """The completion (and --quiet, --text): one Assembler fed read by read, as assemble()
+    does, with assemble()'s rules for a source that fails. --text shows the live choice's
+    content from the Assembler's snapshots, before the input is asked for more."""
+
+    def __init__(self, streams: _Streams, capture: _Capture) -> None:
+        self.report = streams.report
+        self.capture = capture
+        self.strict = streams.strict
+        self.assembler = Assembler(
+            streams.strict,
+            max_event_bytes=streams.max_event_bytes,
+            created_tolerance=streams.created_tolerance,
+        )
+        self.counter = _Counter(streams.max_event_bytes) if streams.count else None
+        self.text = self.report.live_text() if self.report.mode == "text" else None
+        self.max_event_bytes = streams.max_event_bytes
+        self.probe: ChunkDecoder | None = None  # finds the live choice (see _first_choice)
+        self.probing = self.text is not None
+
+    def chunks(self) -> int:
+        if self.counter is None:
+            return 0
+        self.counter.close()
+        return self.counter.count
+
+    def run(self) -> None:
+        body = self.capture.body
+        text = self.text
+        if text is not None:
+            snapshot = self.assembler.snapshot
+
+            def pause(size: int) -> None:
+                if text.due(body.nbytes, size):
+                    text.show(snapshot())
+
+            body.pause = pause
+        try:
+            completion = self._assemble()
+        except ChunkstreamError as exc:
+            body.relocate(exc)
+            partial = exc.partial if isinstance(exc.partial, ChatCompletion) else None
+            if text is not None:
+                text.finish(partial)
+            warnings = [body.warning(w) for w in partial.warnings] if partial else []
+            self.report.failed(self.capture.source, exc, self.capture.named, warnings, partial)
             return
+        except OSError:
+            if text is not None:
+                text.finish(None)
+            raise
+        finally:
+            body.pause = None
+        if text is not None:
+            text.finish(completion)
+        self.report.completion(self.capture, completion)
+
+    def _assemble(self) -> ChatCompletion:
+        assembler = self.assembler
+        counter = self.counter
+        text = self.text
+        reads = self.capture.body.reads()
+        while True:
+            try:
+                read = next(reads, None)
+            except OSError as exc:
+                return self._source_failed(exc)
+            if read is None:
+                return assembler.close()
+            if counter is not None:
+                counter.feed(read)
+            if text is not None and self.probing:
+                self._first_choice(read, text)
+            assembler.feed(read)
+            if assembler.done:
+                return assembler.close()
+
+    def _first_choice(self, read: bytes, text: _LiveText) -> None:
+        """Which choice arrives first (the live one, for --text): one chunk may bring several,
+        and a read many chunks, so a lenient ChunkDecoder of its own is fed the reads line by
+        line (a line ends at most one event) until a chunk with a choice comes, then dropped:
+        only the first events are read twice. The stream's own Assembler is fed whole reads
+        (what it says of an event over max_event_bytes depends on the reads)."""
+        if self.probe is None:
+            self.probe = ChunkDecoder(strict=False, max_event_bytes=self.max_event_bytes)
+        probe = self.probe
+        start = 0
+        try:
+            for m in _LINE_END.finditer(read):
+                end = m.end()
+                text.arrived(probe.feed(read[start:end]))
+                start = end
+                if text.live is not None:
+                    break
+            else:
+                text.arrived(probe.feed(read[start:]))
+        except ChunkstreamError:  # the stream's own Assembler says what went wrong
+            pass
+        if text.live is not None or probe.done:
+            self.probe = None
+            self.probing = False
+
+    def _source_failed(self, exc: OSError) -> ChatCompletion:
+        """Reading the input failed: assemble()'s rule for a transport fault. The completion
+        when the stream was complete, or lenient (with a "truncated" warning naming the fault);
+        strict otherwise, the read error itself (a failed input)."""
+        try:
+            return self.assembler.abort(exc)
+        except ChunkstreamError:
+            if self.strict:
+                raise exc from None
+            raise
+
+
+class _EventList:
+    """--events: one JSON object per Server-Sent Event, from one SSEDecoder; --stats counts
+    the same events."""
+
+    def __init__(self, streams: _Streams, capture: _Capture) -> None:
+        self.report = streams.report
+        self.capture = capture
+        self.strict = streams.strict
+        self.decoder = SSEDecoder(streams.max_event_bytes)
+        self.count = streams.count
+        self.closed = False
+        self.done = False  # [DONE] went by: the events after it are not counted
+        self.counted = 0
+
+    def chunks(self) -> int:
+        if not self.closed:  # failed before the end: what the reads held, as the end sees it
+            self.closed = True
+            self.decoder.close()
+            held = self.decoder.held_back
+            if held is not None and held.event is not None:
+                self._count([held.event])
+        return self.counted
+
+    def _count(self, events: Iterable[ServerSentEvent]) -> None:
+        for e in events:
+            if self.done:
+                return
+            if is_done_data(e.data):
+                self.done = True
+                return
+            self.counted += 1
+
+    def _emit(self, events: list[ServerSentEvent]) -> None:
+        self.report.events(self.capture, events)
+        if self.count:
+            self._count(events)
+
+    def run(self) -> None:
+        report = self.report
+        source = self.capture.source
+        named = self.capture.named
+        body = self.capture.body
+        if not body.sse:
+            message = (
+                "--events shows the events of an event stream; this input is JSON Lines of "
+                "chunks (try --chunks)"
+            )
+            self.closed = True
+            report.failed(source, _InputError(message), named)
+            return
+        decoder = self.decoder
+        warnings: list[StreamWarning] = []
+        for read in body.reads():
+            try:
+                self._emit(decoder.feed(read))
+            except SSEError as exc:
+                self._emit(exc.events)  # the other events of that read are not lost
+                if self.strict:
+                    report.out.flush()
+                    report.failed(source, exc, named, warnings)
+                    return
+                message = exc.reason + "; skipped the event"
+                warnings.append(
+                    StreamWarning(kind="limit", message=message, byte_offset=exc.byte_offset)
+                )
+            report.out.flush()
+        self.closed = True
+        decoder.close()
+        held = decoder.held_back
+        if held is not None and held.event is not None:
+            self._emit([held.event])  # only the final blank line is missing: the library takes it
+        elif held is not None and held.line_cut:
+            message = (
+                "stream ended inside an event: its last line has no line ending, "
+                f"{held.size} bytes held back"
+            )
+            warnings.append(
+                StreamWarning(kind="truncated", message=message, byte_offset=held.offset)
+            )
+        for offset, name in decoder.ignored_lines:
+            message = (
+                f"ignored a line whose field name is {name!r} (the fields are 'data', 'event', "
+                "'id' and 'retry')"
+            )
+            warnings.append(StreamWarning(kind="ignored", message=message, byte_offset=offset))
+        took_held = held is not None and held.event is not None
+        if body.nbytes and not (decoder.events_dispatched or took_held or warnings):
+            message = f"no event in the input's {body.nbytes} bytes"
+            warnings.append(StreamWarning(kind="no_event", message=message))
+        report.out.flush()
+        report.warn(source, warnings, named)
+        report.succeeded()
+
+
+class _ChunkList:
+    """--chunks: each chunk's JSON, from one ChunkDecoder, checked one by one."""
+
+    def __init__(self, streams: _Streams, capture: _Capture) -> None:
+        self.report = streams.report
+        self.capture = capture
+        self.decoder = ChunkDecoder(streams.strict, max_event_bytes=streams.max_event_bytes)
+        self.counter = _Counter(streams.max_event_bytes) if streams.count else None
+        self.usage: Usage | None = None
+        self.shown: list[StreamWarning] = []  # non-finite floats written as null
+
+    def chunks(self) -> int:
+        if self.counter is None:
+            return 0
+        self.counter.close()
+        return self.counter.count
+
+    def _emit(self, chunks: Iterable[ChatCompletionChunk]) -> None:
         for chunk in chunks:
-            for choice in chunk.choices or ():
-                if self._live is None:
-                    self._live = choice.index
-                if choice.index != self._live or choice.delta is None:
-                    continue
-                content = choice.delta.content
-                if isinstance(content, str):
-                    self._pending.append(content)
-                elif content:  # typed parts (Mistral): the text parts are the content
-                    for part in content:
-                        text = part.get("text")
-                        if part.get("type") == "text" and type(text) is str:
-                            self._pending.append(text)
+            self.shown += self.report.chunk(self.capture, chunk)
+            if chunk.usage is not None:
+                self.usage = chunk.usage  # the last non-null usage, as the assembler keeps it
 
-    def flush(self) -> None:
-        if not self._pending:
+    def run(self) -> None:
+        report = self.report
+        body = self.capture.body
+        decoder = self.decoder
+        counter = self.counter
+        try:
+            for read in body.reads():
+                if counter is not None:
+                    counter.feed(read)
+                self._emit(decoder.feed(read))
+                report.out.flush()
+                if decoder.done:
+                    break
+            self._emit(decoder.close())
+        except ChunkstreamError as exc:
+            self._emit(exc.chunks)  # they came before the error: show them
+            body.relocate(exc)
+            report.out.flush()
+            warnings = [body.warning(w) for w in decoder.warnings]
+            report.failed(self.capture.source, exc, self.capture.named, warnings + self.shown)
             return
-        text = self._high + "".join(self._pending)
-        self._pending = []
-        self._high = ""
-        if text and "\ud800" <= text[-1] <= "\udbff":
-            text, self._high = text[:-1], text[-1]
-        text = _fix(text)
-        self._start()
-        self._written += len(text)
-        self._write(text)
-        self._out.flush()
-
-    def finish(self, completion: ChatCompletion | None) -> None:
-        self._pending = []
-        if completion is not None:
-            choices = completion.choices
-            if self._live is None and choices:
-                self._live = choices[0].index
-            for choice in choices:
-                if choice.index == self._live:
-                    self._start()
-                    self._write((choice.message.content or "")[self._written :])
-            for choice in choices:
-                if choice.index != self._live:
-                    self._header(choice.index)
-                    self._write(choice.message.content or "")
-        if not self._out.at_line_start:
-            self._out.write(b"\n")
-        self._out.flush()
-
-    def _start(self) -> None:
-        if not self._started:
-            self._started = True
-            if self._live:
-                self._header(self._live)
-
-    def _header(self, index: int) -> None:
-        if not self._out.at_line_start:
-            self._out.write(b"\n")
-        self._write(f"--- choice {index} ---\n")
-
-    def _write(self, text: str) -> None:
-        self._out.write(text.encode("utf-8", "replace"))
+        report.out.flush()
+        warnings = [body.warning(w) for w in decoder.warnings] + self.shown
+        report.warn(self.capture.source, warnings, self.capture.named)
+        report.stats.usage(self.usage)
+        report.succeeded()
 
 
-# ---------------------------------------------------------------------------------------------
-# Output.
+# =============================================================================================
+# Part 3, reporting: JSON output, --text, progress, --stats, messages, the exit status.
+# =============================================================================================
+
+
+class _StdoutClosed(BaseException):
+    """stdout was closed by the reader (``| head``): stop quietly. A BaseException so that
+    no per-input handler takes it for a failed input."""
+
+
+def _escapes() -> dict[int, str]:
+    """What a line for a terminal must not hold raw, and how it is shown instead: C0 and C1
+    controls and DEL (an ESC starts a terminal escape sequence; CR, LF, VT, FF and NEL end or
+    move the line), the Unicode line and paragraph separators, the bidirectional controls
+    (they reorder what is shown) and lone surrogates (not encodable)."""
+    table = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+    table.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+    for c in [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
+              *range(0x2066, 0x206A), *range(0xD800, 0xE000)]:  # fmt: skip
+        table[c] = f"\\u{c:04x}"
+    return table
+
+
+_ESCAPES = _escapes()
+
+
+def _escape(text: str) -> str:
+    """One line, safe to show on a terminal: every character in _ESCAPES written as a Python
+    escape (``\\n``, ``\\x1b``, ``\\u2028``); all else as it is."""
+    return text.translate(_ESCAPES)
+
+
+# JSON output is valid JSON only (RFC 8259 has no NaN or Infinity): a non-finite float in
+# a vendor field is written as null, as JavaScript's JSON.stringify does, and the change is
+# reported as a warning naming its path. Integers of any size are written exactly, past
+# Python's limit on int -> str conversion (sys.get_int_max_str_digits()).
+_BIG_BITS = 1900  # an int this wide may exceed the smallest allowed limit (640 digits)
+
+
+def _int_text(n: int) -> str:
+    """The decimal digits of any int, whatever sys.get_int_max_str_digits() says."""
+    if n < 0:
+        return "-" + _int_text(-n)
+    if n.bit_length() <= _BIG_BITS:
+        return str(n)
+    parts: list[int] = []
+    while n:
+        n, part = divmod(n, 10**500)
+        parts.append(part)
+    return str(parts[-1]) + "".join(format(p, "0500d") for p in reversed(parts[:-1]))
+
+
+def _clean(obj: Any, path: str, changed: list[tuple[str, str]], big: list[int]) -> Any:
+    """A copy of ``obj`` that json.dumps can write: non-finite floats become None (listed in
+    ``changed`` with their path), wide ints become placeholders (listed in ``big``)."""
+    t = type(obj)
+    if t is float:
+        if obj - obj == 0:  # finite
+            return obj
+        changed.append(
+            (path or ".", "NaN" if obj != obj else "Infinity" if obj > 0 else "-Infinity")
+        )
+        return None
+    if t is int:
+        if obj.bit_length() <= _BIG_BITS:
+            return obj
+        big.append(obj)
+        return _BigInt(len(big) - 1)
+    if t is dict:
+        return {k: _clean(v, f"{path}.{k}", changed, big) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [_clean(v, f"{path}[{i}]", changed, big) for i, v in enumerate(obj)]
+    return obj
+
+
+class _BigInt(str):
+    """Stands for a wide int in the JSON text until its digits are put in."""
+
+    __slots__ = ()
+
+    def __new__(cls, index: int) -> _BigInt:
+        return super().__new__(cls, f"\x00{_NONCE}:{index}\x00")
+
+
+_NONCE = os.urandom(6).hex()
+
+
+def _json_text(
+    obj: Any, changed: list[tuple[str, str]] | None = None, ascii: bool = False, **kw: Any
+) -> str:
+    """json.dumps, valid JSON only (see above); the paths of the floats written as null are
+    appended to ``changed``."""
+    try:
+        return json.dumps(obj, ensure_ascii=ascii, allow_nan=False, **kw)
+    except ValueError:  # a non-finite float, or an int too wide for str()
+        pass
+    found: list[tuple[str, str]] = []
+    big: list[int] = []
+    text = json.dumps(_clean(obj, "", found, big), ensure_ascii=ascii, allow_nan=False, **kw)
+    for i, n in enumerate(big):
+        text = text.replace(f'"\\u0000{_NONCE}:{i}\\u0000"', _int_text(n), 1)
+    if changed is not None:
+        changed.extend(found)
+    return text
+
+
+def _dumps(obj: Any, pretty: bool, changed: list[tuple[str, str]] | None = None) -> bytes:
+    kw: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
+    text = _json_text(obj, changed, **kw)
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate in a vendor field: escape, stay valid JSON
+        return _json_text(obj, None, ascii=True, **kw).encode("ascii") + b"\n"
+
+
+def _not_json(
+    changed: Sequence[tuple[str, str]], chunk_index: int | None = None
+) -> list[StreamWarning]:
+    """The warnings for the non-finite floats written as null."""
+    return [
+        StreamWarning(
+            kind="non_finite",
+            message=f"{value} at {path} is not JSON: written as null",
+            chunk_index=chunk_index,
+            path=path,
+        )
+        for path, value in changed
+    ]
+
+
+def _error_dict(exc: BaseException) -> dict[str, Any]:
+    return {
+        "type": exc.kind if isinstance(exc, _InputError) else type(exc).__name__,
+        "message": str(exc),
+        "chunk_index": getattr(exc, "chunk_index", None),
+        "byte_offset": getattr(exc, "byte_offset", None),
+    }
+
+
+def _warning_dict(w: StreamWarning) -> dict[str, Any]:
+    return {
+        "kind": w.kind,
+        "message": str(w),
+        "chunk_index": w.chunk_index,
+        "byte_offset": w.byte_offset,
+        "path": w.path,
+        "field": w.field,
+    }
+
+
+def _event_dict(e: ServerSentEvent) -> dict[str, Any]:
+    return {"event": e.event, "data": e.data, "id": e.id, "retry": e.retry, "offset": e.offset}
 
 
 class _Out:
@@ -903,41 +1345,111 @@ class _Stats:
         }
 
 
-# ---------------------------------------------------------------------------------------------
-# The run.
+class _LiveText:
+    """--text: the content of the first choice to arrive, shown as the stream is accepted.
+
+    ``arrived(chunks)`` names the live choice (the first choice of the first chunk that has
+    one). ``show(snapshot)`` writes what the
+    live choice's content gained since the last call, the Assembler's own text, so what is
+    shown is the library's text, never more; ``finish`` catches up from the assembled (or
+    partial) completion and writes the other choices, each introduced by "--- choice N ---"
+    (as is the live choice, unless it is choice 0).
+    """
+
+    def __init__(self, out: _Out) -> None:
+        self._out = out
+        self.live: int | None = None
+        self._started = False  # the live choice's header (if it needs one) is written
+        self._written = 0  # characters of the live choice's content written
+        self._shown_at = 0  # the input's bytes read when the content was last shown
+
+    def arrived(self, chunks: Iterable[ChatCompletionChunk]) -> None:
+        for chunk in chunks:
+            for choice in chunk.choices or ():
+                if self.live is None:
+                    self.live = choice.index
+                return
+
+    def due(self, nbytes: int, size: int) -> bool:
+        """Whether to show the content before the input is asked for more: after a read
+        shorter than the most one read takes (a live source may pause here), or once the
+        input doubled since it was last shown (a file read at full speed: joining the
+        content so far costs about twice its size in all)."""
+        if self.live is None or (size >= _READ_SIZE and nbytes < 2 * self._shown_at):
+            return False
+        self._shown_at = nbytes
+        return True
+
+    def show(self, snapshot: ChatCompletion) -> None:
+        for choice in snapshot.choices:
+            if choice.index != self.live:
+                continue
+            content = choice.message.content
+            if content is None:
+                return
+            self._start()
+            text = content[self._written :]
+            if text.endswith("\ufffd"):  # maybe half a surrogate pair, the rest yet to come
+                text = text[:-1]
+            self._written += len(text)
+            self._write(text)
+            self._out.flush()
+            return
+
+    def finish(self, completion: ChatCompletion | None) -> None:
+        if completion is not None:
+            choices = completion.choices
+            if self.live is None and choices:
+                self.live = choices[0].index
+            for choice in choices:
+                if choice.index == self.live:
+                    self._start()
+                    self._write((choice.message.content or "")[self._written :])
+            for choice in choices:
+                if choice.index != self.live:
+                    self._header(choice.index)
+                    self._write(choice.message.content or "")
+        if not self._out.at_line_start:
+            self._out.write(b"\n")
+        self._out.flush()
+
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            if self.live:
+                self._header(self.live)
+
+    def _header(self, index: int) -> None:
+        if not self._out.at_line_start:
+            self._out.write(b"\n")
+        self._write(f"--- choice {index} ---\n")
+
+    def _write(self, text: str) -> None:
+        self._out.write(text.encode("utf-8", "replace"))
 
 
-class _Run:
-    """One run over the inputs: reads them, hands each stream to the library, writes the
-    results, and keeps the counts for --stats and the progress line."""
+class _Report:
+    """Part 3: what the run says. Writes the results (JSON, JSON Lines, --text, --events,
+    --chunks) on stdout, warnings and errors on stderr (one escaped line each), keeps the
+    counts for --stats and the progress line, and gives the exit status."""
 
     def __init__(
-        self,
-        args: argparse.Namespace,
-        stdin: IO[bytes],
-        stdout: IO[bytes],
-        stderr: IO[str],
-        stdout_tty: bool,
+        self, args: argparse.Namespace, stdout: IO[bytes], stderr: IO[str], stdout_tty: bool
     ) -> None:
-        self.args = args
-        self.strict = not args.lenient
-        self.max_event_bytes: int | None = args.max_event_bytes or None
-        self.max_record_bytes: int | None = args.max_record_bytes or None
         self.mode = "completion"
         for mode in ("text", "events", "chunks", "quiet"):
             if getattr(args, mode):
                 self.mode = mode
-        self.stdin = stdin
         self.out = _Out(stdout)
         self.stderr = stderr
         self.progress = _Progress(stderr, args.progress, stdout_tty)
         self.stats = _Stats()
-        self.batch = bool(args.jsonl) or len(args.files) > 1  # JSON Lines with sources
+        self.show_stats = bool(args.stats)
         self.files_done = 0
         self.files_total = 0
         self.text_sources = 0
 
-    # -- messages ------------------------------------------------------------------------------
+    # -- stderr --------------------------------------------------------------------------------
 
     def say(self, line: str) -> None:
         self.progress.clear()
@@ -955,237 +1467,67 @@ class _Run:
             final,
         )
 
-    # -- inputs --------------------------------------------------------------------------------
+    def file_done(self) -> None:
+        self.files_done += 1
+        self.tick()
 
-    def run(self) -> int:
-        inputs: list[tuple[str, str | None]] = []  # (name, path; None for stdin)
-        for arg in self.args.files:
-            if arg == "-":
-                inputs.append((_STDIN, None))
-            elif os.path.isdir(arg):
-                self.batch = True
-                found = self._walk(arg)
-                inputs.extend((p, p) for p in found) if found else inputs.append((arg, arg))
-            else:
-                inputs.append((arg, arg))
-        self.files_total = len(inputs)
-        try:
-            for name, path in inputs:
-                self._input(name, path)
-                self.files_done += 1
-                self.tick()
-        finally:
-            self.tick(final=True)
-            self.progress.clear()
-            if self.args.stats:
-                self.say("chunkstream: stats: " + _json_text(self.stats.to_dict()))
+    def end(self) -> None:
+        """The end of the run (also when it was cut short): the progress line goes, the
+        --stats line comes."""
+        self.tick(final=True)
+        self.progress.clear()
+        if self.show_stats:
+            self.say("chunkstream: stats: " + _json_text(self.stats.to_dict()))
+
+    def status(self) -> int:
         return 1 if self.stats.failed else 0
 
-    def _walk(self, top: str) -> list[str]:
-        found: list[str] = []
-        for root, dirs, files in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if not name.startswith(".") and fnmatch.fnmatch(name, self.args.glob):
-                    found.append(os.path.join(root, name))
-        return found
+    def warn(self, source: str, warnings: Sequence[StreamWarning], named: bool) -> None:
+        prefix = f"{source}: " if named else ""
+        for w in warnings:
+            self.stats.warnings[w.kind] = self.stats.warnings.get(w.kind, 0) + 1
+            self.say(f"chunkstream: warning: {prefix}{w}")
 
-    def _input(self, name: str, path: str | None) -> None:
-        if path is not None and os.path.isdir(path):
-            error = _InputError(f"no file matching {self.args.glob!r} in the directory")
-            self._failed(name, error, self.batch)
-            return
-        try:
-            f: IO[bytes] = self.stdin if path is None else open(path, "rb")  # noqa: SIM115
-        except OSError as exc:
-            self._failed(name, _InputError.reading(name, exc), self.batch)
-            return
-        fmt: str | None = self.args.format or ("records" if self.args.field else None)
-        try:
-            reader = _Reader(f)
-            if fmt is None:
-                fmt = _sniff(reader, self.max_event_bytes)
-            if fmt == "records":
-                self._records(name, reader)
-            elif fmt == "har":
-                self._har(name, reader)
-            elif fmt == "chunks":
-                self._stream(name, _ChunkLines(reader.blocks(), self.max_event_bytes), self.batch)
-            else:
-                self._stream(name, _Body(reader.blocks()), self.batch)
-        except OSError as exc:  # reading failed outside a stream (sniffing, a HAR, records)
-            self._failed(name, _InputError.reading(name, exc), self.batch or fmt in _CONTAINERS)
-        finally:
-            if path is not None:
-                f.close()
+    # -- stdout --------------------------------------------------------------------------------
 
-    def _records(self, name: str, reader: _Reader) -> None:
-        path = self.args.field.split(".")
-        seen = False
-        cap = self.max_record_bytes
-        for lineno, _offset, line, size in _lines(reader.blocks(), cap):
-            if line is None:  # longer than the limit: counted as it went by, never held
-                seen = True
-                what = f"the record is {size} bytes, over --max-record-bytes ({cap}): not read"
-                self._failed(f"{name}:{lineno}", _InputError(what))
-                continue
-            if not line.strip(_JSON_WS):
-                continue
-            seen = True
-            source = f"{name}:{lineno}"
-            try:
-                record = json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                why = _json_why(exc)
-                self._failed(source, _InputError(f"the record is not JSON ({why})"))
-                continue
-            del line
-            body = _lookup(record, path)
-            if type(body) is str:
-                raw = _encode(body)
-                del record, body  # only the bytes are needed now
-                self._stream(source, _Body([raw]), True)
-                del raw
-                continue
-            if type(record) is not dict:
-                what = f"the record is {_kind(record)}, expected a JSON object"
-            elif body is _MISSING:
-                what = f"the record has no field {self.args.field!r}"
-            else:
-                what = (
-                    f"field {self.args.field!r} is {_kind(body)}, expected a string holding the "
-                    "event stream"
-                )
-            self._failed(source, _InputError(what))
-        if not seen:
-            self._failed(name, _InputError("no record in the input"))
-
-    def _har(self, name: str, reader: _Reader) -> None:
-        """A HAR is one JSON document: it is read whole (up to --max-record-bytes), but held
-        once at a time: the bytes until they are decoded, the text until it is parsed, and
-        each entry only until its stream is done."""
-        cap = self.max_record_bytes
-        data = bytearray()
-        for block in reader.blocks():
-            data += block
-            if cap is not None and len(data) > cap:
-                what = f"not read: the HAR file is over --max-record-bytes ({cap} bytes)"
-                self._failed(name, _InputError(what))
-                return
-        try:
-            whole = data.decode(json.detect_encoding(data))
-            del data
-            doc = json.loads(whole)
-        except (ValueError, RecursionError) as exc:
-            why = _json_why(exc)
-            self._failed(name, _InputError(f"not a HAR file: the JSON does not parse ({why})"))
-            return
-        del whole
-        log = doc.get("log") if type(doc) is dict else None
-        entries = log.get("entries") if type(log) is dict else None
-        del doc, log
-        if type(entries) is not list:
-            self._failed(name, _InputError("not a HAR file: no log.entries list"))
-            return
-        found = 0
-        for i in range(len(entries)):
-            entry, entries[i] = entries[i], None  # dropped once its stream is done
-            response = entry.get("response") if type(entry) is dict else None
-            if type(response) is not dict or not _is_event_stream(response):
-                continue
-            found += 1
-            source = f"{name}#{i}"
-            where = f"log.entries[{i}].response.content.text"
-            content = response.get("content")
-            text = content.get("text") if type(content) is dict else None
-            if type(text) is not str:
-                message = f"{where} is missing: the HAR holds no body for this response"
-                self._failed(source, _InputError(message))
-                continue
-            if type(content) is dict and content.get("encoding") == "base64":
-                try:
-                    body = base64.b64decode(text, validate=True)
-                except (binascii.Error, ValueError):
-                    self._failed(source, _InputError(f"{where} is not valid base64"))
-                    continue
-            else:
-                body = _encode(text)
-            del entry, response, content, text
-            self._stream(source, _Body([body]), True)
-            del body
-        if not found:
-            message = f"no text/event-stream response among the HAR's {len(entries)} entries"
-            self._failed(name, _InputError(message))
-
-    # -- one stream ----------------------------------------------------------------------------
-
-    def _stream(self, source: str, body: _Body, wrapped: bool) -> None:
-        counter = _Counter(self.max_event_bytes) if self.args.stats else None
-        if self.mode == "text" and wrapped:
-            header = ("\n" if self.text_sources else "") + f"==> {_escape(source)} <==\n"
+    def begin(self, capture: _Capture) -> None:
+        """A stream starts: with --text, a named one gets its "==> SOURCE <==" line."""
+        if self.mode == "text" and capture.named:
+            header = ("\n" if self.text_sources else "") + f"==> {_escape(capture.source)} <==\n"
             self.out.write(header.encode("utf-8", "replace"))
             self.text_sources += 1
-        try:
-            if self.mode == "events":
-                self._events(source, body, wrapped, counter)
-            elif self.mode == "chunks":
-                self._chunks(source, body, wrapped, counter)
-            else:
-                self._assemble(source, body, wrapped, counter)
-        except OSError as exc:  # reading the input failed inside the stream
-            self.out.flush()
-            self._failed(source, _InputError.reading(source, exc), wrapped)
-        finally:
-            self.stats.bytes += body.nbytes
-            if counter is not None:
-                counter.close()
-                self.stats.chunks += counter.count
 
-    def _tap(
-        self, body: _Body, counter: _Counter | None, text: _LiveText | None
-    ) -> Iterator[bytes]:
-        reads = body.reads()
-        while True:
-            if text is not None:
-                # The assembler asks for more: it accepted the previous read, whose text can
-                # be shown now, before waiting for the next read (a live capture may pause).
-                text.flush()
-            read = next(reads, None)
-            if read is None:
-                return
-            if counter is not None:
-                counter.feed(read)
-            if text is not None:
-                text.see(read)
-            yield read
+    def live_text(self) -> _LiveText:
+        return _LiveText(self.out)
 
-    def _assemble(self, source: str, body: _Body, wrapped: bool, counter: _Counter | None) -> None:
-        text = _LiveText(self.out, self.max_event_bytes) if self.mode == "text" else None
-        try:
-            completion = assemble(
-                self._tap(body, counter, text),
-                strict=self.strict,
-                max_event_bytes=self.max_event_bytes,
-                created_tolerance=self.args.created_tolerance,
+    def events(self, capture: _Capture, events: Iterable[ServerSentEvent]) -> None:
+        for e in events:
+            d = _event_dict(e)
+            self.out.write(
+                _dumps({"source": capture.source, "event": d} if capture.named else d, False)
             )
-        except ChunkstreamError as exc:
-            body.relocate(exc)
-            partial = exc.partial if isinstance(exc.partial, ChatCompletion) else None
-            if text is not None:
-                text.finish(partial)
-            warnings = [body.warning(w) for w in partial.warnings] if partial else []
-            self._failed(source, exc, wrapped, warnings, partial)
-            return
-        except OSError:
-            if text is not None:
-                text.finish(None)
-            raise
-        if text is not None:
-            text.finish(completion)
-        warnings = [body.warning(w) for w in completion.warnings]
+
+    def chunk(self, capture: _Capture, chunk: ChatCompletionChunk) -> list[StreamWarning]:
+        """Writes one chunk; returns the warnings for the floats written as null."""
+        changed: list[tuple[str, str]] = []
+        d = chunk.to_dict()
+        if capture.named:
+            self.out.write(_dumps({"source": capture.source, "chunk": d}, False, changed))
+        else:
+            self.out.write(_dumps(d, False, changed))
+        if not changed:
+            return []
+        cut = len(".chunk") if capture.named else 0
+        return _not_json([(p[cut:], v) for p, v in changed])
+
+    # -- results -------------------------------------------------------------------------------
+
+    def completion(self, capture: _Capture, completion: ChatCompletion) -> None:
+        source, named = capture.source, capture.named
+        warnings = [capture.body.warning(w) for w in completion.warnings]
         if self.mode == "completion":
             changed: list[tuple[str, str]] = []
-            if wrapped:
+            if named:
                 line = {
                     "source": source,
                     "completion": completion.to_dict(),
@@ -1199,133 +1541,24 @@ class _Run:
             else:
                 data = _dumps(completion.to_dict(), True, changed)
                 warnings += _not_json(changed)
-            self._warn(source, warnings, wrapped)
+            self.warn(source, warnings, named)
             self.out.write(data)
             self.out.flush()
         else:
-            self._warn(source, warnings, wrapped)
+            self.warn(source, warnings, named)
         self.stats.usage(completion.usage)
-        self._succeeded()
+        self.succeeded()
 
-    def _events(self, source: str, body: _Body, wrapped: bool, counter: _Counter | None) -> None:
-        if not body.sse:
-            message = (
-                "--events shows the events of an event stream; this input is JSON Lines of "
-                "chunks (try --chunks)"
-            )
-            self._failed(source, _InputError(message), wrapped)
-            return
-        decoder = SSEDecoder(self.max_event_bytes)
-        warnings: list[StreamWarning] = []
-
-        def emit(events: Iterable[ServerSentEvent]) -> None:
-            for e in events:
-                obj = {"source": source, "event": _event_dict(e)} if wrapped else _event_dict(e)
-                self.out.write(_dumps(obj, pretty=False))
-
-        for read in body.reads():
-            if counter is not None:
-                counter.feed(read)
-            try:
-                emit(decoder.feed(read))
-            except SSEError as exc:
-                emit(exc.events)  # the other events of that read are not lost
-                if self.strict:
-                    self.out.flush()
-                    self._failed(source, exc, wrapped, warnings)
-                    return
-                message = exc.reason + "; skipped the event"
-                warnings.append(
-                    StreamWarning(kind="limit", message=message, byte_offset=exc.byte_offset)
-                )
-            self.out.flush()
-        decoder.close()
-        held = decoder.held_back
-        if held is not None and held.event is not None:
-            emit([held.event])  # only the final blank line is missing: the library takes it
-        elif held is not None and held.line_cut:
-            message = (
-                "stream ended inside an event: its last line has no line ending, "
-                f"{held.size} bytes held back"
-            )
-            warnings.append(
-                StreamWarning(kind="truncated", message=message, byte_offset=held.offset)
-            )
-        for offset, name in decoder.ignored_lines:
-            message = (
-                f"ignored a line whose field name is {name!r} (the fields are 'data', 'event', "
-                "'id' and 'retry')"
-            )
-            warnings.append(StreamWarning(kind="ignored", message=message, byte_offset=offset))
-        took_held = held is not None and held.event is not None
-        if body.nbytes and not (decoder.events_dispatched or took_held or warnings):
-            message = f"no event in the input's {body.nbytes} bytes"
-            warnings.append(StreamWarning(kind="no_event", message=message))
-        self.out.flush()
-        self._warn(source, warnings, wrapped)
-        self._succeeded()
-
-    def _chunks(self, source: str, body: _Body, wrapped: bool, counter: _Counter | None) -> None:
-        decoder = ChunkDecoder(self.strict, max_event_bytes=self.max_event_bytes)
-        usage: Usage | None = None
-        shown: list[StreamWarning] = []  # non-finite floats written as null
-        changed: list[tuple[str, str]] = []
-
-        def emit(chunks: Iterable[ChatCompletionChunk]) -> None:
-            nonlocal usage
-            for chunk in chunks:
-                d = chunk.to_dict()
-                self.out.write(
-                    _dumps(d, False, changed)
-                    if not wrapped
-                    else _dumps({"source": source, "chunk": d}, False, changed)
-                )
-                if changed:
-                    cut = len(".chunk") if wrapped else 0
-                    shown.extend(_not_json([(p[cut:], v) for p, v in changed]))
-                    changed.clear()
-                if chunk.usage is not None:
-                    usage = chunk.usage  # the last non-null usage, as the assembler keeps it
-
-        try:
-            for read in body.reads():
-                if counter is not None:
-                    counter.feed(read)
-                emit(decoder.feed(read))
-                self.out.flush()
-                if decoder.done:
-                    break
-            emit(decoder.close())
-        except ChunkstreamError as exc:
-            emit(exc.chunks)  # they came before the error: show them
-            body.relocate(exc)
-            self.out.flush()
-            warnings = [body.warning(w) for w in decoder.warnings]
-            self._failed(source, exc, wrapped, warnings + shown)
-            return
-        self.out.flush()
-        self._warn(source, [body.warning(w) for w in decoder.warnings] + shown, wrapped)
-        self.stats.usage(usage)
-        self._succeeded()
-
-    # -- results -------------------------------------------------------------------------------
-
-    def _warn(self, source: str, warnings: Sequence[StreamWarning], wrapped: bool) -> None:
-        prefix = f"{source}: " if wrapped else ""
-        for w in warnings:
-            self.stats.warnings[w.kind] = self.stats.warnings.get(w.kind, 0) + 1
-            self.say(f"chunkstream: warning: {prefix}{w}")
-
-    def _succeeded(self) -> None:
+    def succeeded(self) -> None:
         self.stats.streams += 1
         self.stats.ok += 1
         self.tick()
 
-    def _failed(
+    def failed(
         self,
         source: str,
         exc: Exception,
-        wrapped: bool = True,
+        named: bool = True,
         warnings: Sequence[StreamWarning] = (),
         partial: ChatCompletion | None = None,
     ) -> None:
@@ -1334,7 +1567,7 @@ class _Run:
         error = _error_dict(exc)
         self.stats.errors[error["type"]] = self.stats.errors.get(error["type"], 0) + 1
         data = None
-        if wrapped and self.mode in ("completion", "events", "chunks"):
+        if named and self.mode in ("completion", "events", "chunks"):
             line: dict[str, Any] = {
                 "source": source,
                 "error": error,
@@ -1348,8 +1581,8 @@ class _Run:
                 warnings = [*warnings, *_not_json([(p[len(".partial") :], v) for p, v in changed])]
                 line["warnings"] = [_warning_dict(w) for w in warnings]
                 data = _dumps(line, False)
-        self._warn(source, warnings, wrapped)
-        prefix = f"{source}: " if wrapped else ""
+        self.warn(source, warnings, named)
+        prefix = f"{source}: " if named else ""
         self.say(f"chunkstream: error: {prefix}{exc}")
         if data is not None:
             self.out.write(data)
@@ -1357,47 +1590,30 @@ class _Run:
         self.tick()
 
 
-_MISSING: Any = object()
+def _run(inputs: _Inputs, streams: _Streams, report: _Report) -> int:
+    """Every input, in order: its streams processed, its failures reported."""
+    report.files_total = len(inputs.files)
+    try:
+        for name, path in inputs.files:
+            items = inputs.streams(name, path)
+            try:
+                for item in items:
+                    if isinstance(item, _Capture):
+                        streams.process(item)
+                    else:
+                        report.failed(item.source, item.error, item.named)
+                    del item  # a record's body is not held while the next one is read
+            finally:
+                items.close()  # the file is closed, even when the run stops here
+            report.file_done()
+    finally:
+        report.end()
+    return report.status()
 
 
-def _lookup(record: Any, path: list[str]) -> Any:
-    """The value at a dotted path (``response.body``; a number indexes a list), or _MISSING."""
-    value = record
-    for key in path:
-        if type(value) is dict and key in value:
-            value = value[key]
-        elif type(value) is list and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        else:
-            return _MISSING
-    return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    names = {dict: "an object", list: "a list", bool: "a boolean", int: "a number"}
-    return names.get(type(value), "a number" if type(value) is float else type(value).__name__)
-
-
-def _is_event_stream(response: dict[str, Any]) -> bool:
-    """A HAR response is an event stream when its content.mimeType (or else its Content-Type
-    header) is text/event-stream, parameters ignored."""
-    content = response.get("content")
-    mime = content.get("mimeType") if type(content) is dict else None
-    if type(mime) is not str or not mime:
-        mime = None
-        headers = response.get("headers")
-        for h in headers if type(headers) is list else ():
-            if type(h) is dict and str(h.get("name", "")).lower() == "content-type":
-                mime = h.get("value") if type(h.get("value")) is str else None
-    if mime is None:
-        return False
-    return bool(mime.split(";", 1)[0].strip().lower() == "text/event-stream")
-
-
-# ---------------------------------------------------------------------------------------------
-# Arguments.
+# =============================================================================================
+# Arguments and main().
+# =============================================================================================
 
 
 def _non_negative(text: str) -> int:
@@ -1519,9 +1735,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("stdin (-) can be read only once")
         if args.jsonl and (args.text or args.quiet):
             parser.error("--jsonl does not apply to --text or --quiet")
-        run = _Run(args, _binary(sys.stdin), _binary(sys.stdout), sys.stderr, _isatty(sys.stdout))
+        report = _Report(args, _binary(sys.stdout), sys.stderr, _isatty(sys.stdout))
         try:
-            return run.run()
+            return _run(_Inputs(args, _binary(sys.stdin)), _Streams(args, report), report)
         except _StdoutClosed:
             # The reader went away (| head): end quietly with the status so far. stdout now
             # points at /dev/null so that the flush at exit does not fail once more.
@@ -1531,8 +1747,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 os.close(devnull)
             except (OSError, ValueError, AttributeError):
                 pass
-            return 1 if run.stats.failed else 0
+            return report.status()
         finally:
-            run.progress.clear()
+            report.progress.clear()
     except KeyboardInterrupt:
         return 130

@@ -1277,8 +1277,10 @@ def test_cli_imports_only_public_names() -> None:
         if isinstance(node, ast.ImportFrom)
     ]
     from_package = [names for module, level, names in imported if level == 1]
-    assert [module for module, level, _ in imported if level] == [None]  # only `from . import`
+    # `from . import` (the public API), and the stream layer's one [DONE] rule.
+    assert [module for module, level, _ in imported if level] == [None, "_stream"]
     assert set(from_package[0]) <= set(chunkstream.__all__)
+    assert from_package[1] == ["is_done_data"]
 
 
 def test_main_returns_the_status_in_process(
