@@ -1427,7 +1427,9 @@ class ToolCall(_Model):
         return out
 
 
-@_lazy("content", "refusal", "reasoning_content", "reasoning", "content_parts", "extra")
+@_lazy(
+    "content", "refusal", "reasoning_content", "reasoning", "content_parts", "annotations", "extra"
+)
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Message(_Model):
     """A choice's assembled message.
@@ -1446,6 +1448,8 @@ class Message(_Model):
     reasoning_content: str | None = None
     reasoning: str | None = None
     content_parts: tuple[dict[str, Any], ...] | None = None
+    audio: Any = None  # issue 13 interim: MessageAudio once generated
+    annotations: tuple[Any, ...] | None = None  # issue 13 interim: tuple[Annotation, ...]
     extra: dict[str, Any] = _extra_field()
 
     _keys: ClassVar[tuple[str, ...]] = (
@@ -1457,6 +1461,8 @@ class Message(_Model):
         "reasoning_content",
         "reasoning",
         "content_parts",
+        "audio",
+        "annotations",
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -1475,6 +1481,10 @@ class Message(_Model):
             out["reasoning"] = self.reasoning
         if self.content_parts is not None:
             out["content_parts"] = list(self.content_parts)
+        if self.audio is not None:
+            out["audio"] = self.audio.to_dict()
+        if self.annotations is not None:
+            out["annotations"] = [_to_json(a) for a in self.annotations]
         if self.extra:
             _add_extra(out, self.extra, _MESSAGE_OWN)
         return out

@@ -1360,12 +1360,12 @@ class Assembler:
         self._core = _Core(
             strict,
             max_event_bytes,
-            acc.merge,
+            acc._merge,
             acc.warn,
             acc.snapshot,
             acc.pending_choices,
             raise_upstream=False,
-            fast=acc.merge_plain,
+            fast=acc._take,
         )
         self._result: ChatCompletion | None = None
         self._aborted = False  # abort() was called

@@ -536,7 +536,7 @@ def general_paths() -> Iterator[None]:
         saved.append((owner, name, vars(owner)[name]))
         setattr(owner, name, value)
 
-    patch(_accumulate.Accumulator, "merge_plain", lambda self, obj, n, offset, data=None: False)
+    patch(_accumulate.Accumulator, "_take", lambda self, obj, n, offset, data=None: False)
     patch(_stream.ChunkDecoder, "_take_plain", lambda self, obj, n, offset, data=None: False)
     patch(_models, "_plain_chunk", lambda obj: False)
     patch(_models, "_plain_top", lambda obj: False)

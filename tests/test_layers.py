@@ -21,7 +21,8 @@ ALLOWED = {
     # code loads only when a notebook asks (imported inside ChatCompletion._repr_html_).
     "_models": {"_errors", "_display"},
     "_display": {"_errors", "_models"},
-    "_accumulate": {"_errors", "_models"},
+    "_schema": set(),  # the schema table: pure data
+    "_accumulate": {"_errors", "_models", "_schema"},
     "_stream": {"_errors", "_models", "_accumulate", "_sse"},
     "_cli": {""},  # the public API only: `from . import ...`
     "__main__": {"_cli"},

@@ -1342,7 +1342,8 @@ def test_a_full_message_lists_its_keys_in_the_documented_order() -> None:
         reasoning_content="think",
         reasoning="",
         content_parts=({"type": "text", "text": ""},),
-        extra={"annotations": [{"type": "url_citation"}], "channel": "final"},
+        annotations=({"type": "url_citation"},),
+        extra={"channel": "final"},
     )
     out = message.to_dict()
     assert out == {
