@@ -38,16 +38,16 @@ from ._errors import (
 )
 from ._models import (
     _MAX_DEPTH,
-    _add_extra,
-    _own,
     ChatCompletion,
     ChatCompletionChunk,
     Pending,
     Usage,
+    _add_extra,
     _check_usage,
     _lazy,
     _maker,
     _Model,
+    _own,
     _too_deep,
     make_completion,
     plain_tokens,
@@ -77,7 +77,6 @@ _LATE = frozenset(f.key for f in SHAPES["ChoiceDelta"].fields if f.late)
 _LABELS = frozenset(("channel",))
 _STR = frozenset((str, type(None)))
 _INT = frozenset((int, type(None)))
-
 
 
 def _short(value: Any) -> str:
@@ -117,6 +116,7 @@ def _joined(parts: list[str]) -> str:
 def _tuple(items: list[Any]) -> tuple[Any, ...]:
     """Content parts as sent, but with split surrogate pairs mended like every final string."""
     return tuple([_plain(item) for item in items])
+
 
 class _Text(list):  # type: ignore[type-arg]
     """Parts of an appended string held in a vendor field's merged value."""
@@ -329,9 +329,10 @@ def _copy_held(value: Any) -> Any:
 
 
 class _Vendor:
-    """The fallback rule (``_schema.FALLBACK_RULE``): the vendor fields of one object being assembled (the completion, a choice, its logprobs,
-    its message, a tool call, a function). ``delta`` picks the rule (:func:`_merge_delta_value`
-    or :func:`_merge_level_value`).
+    """The fallback rule (``_schema.FALLBACK_RULE``): the vendor fields (keys no row declares)
+    of one object being assembled (the completion, a choice, its logprobs, its message, a tool
+    call, a function, audio). ``delta`` picks the rule (:func:`_merge_delta_value` or
+    :func:`_merge_level_value`); ``labels`` are set, not merged (``_LABELS``).
 
     Until the first snapshot they are merged in place into ``base``. From then on ``base`` is
     never changed again and the merges that come are logged, in order; a snapshot gets the log
@@ -433,7 +434,6 @@ def _merge_level_value(target: dict[str, Any], key: str, value: Any) -> None:
     target[key] = value
 
 
-
 # ---------------------------------------------------------------------------------------------
 # The set-once family: rules "once", "same", "created", "first", "finish". Each holds the first
 # non-blank value and the number of the chunk it came in; they differ in what a different later
@@ -451,7 +451,7 @@ class _Once:
         self.value: Any = None
         self.at = 0
 
-    def put(self, v: Any, acc: Accumulator, owner: _Owner, key: str) -> None:
+    def put(self, v: Any, acc: Accumulator, owner: _Fields | _Top, key: str) -> None:
         held = self.value
         if held is None:
             self.value, self.at = v, acc._n
@@ -818,7 +818,8 @@ def _item_maker(name: str) -> Callable[[Any], Any]:
     while ``_models`` has no class for the shape, as for ``Annotation``) as a fresh copy of the
     object sent."""
     cls = getattr(_models, name, None)
-    return _plain if cls is None else cls._build  # type: ignore[no-any-return]
+    make: Callable[[Any], Any] = _plain if cls is None else cls._build
+    return make
 
 
 class _Spec:
@@ -901,7 +902,7 @@ class _Fields:
     def merge(self, obj: dict[str, Any], acc: Accumulator) -> None:
         """The one field-by-field merge: each key by its rule (a null is nothing to merge), a
         vendor key by the fallback (which keeps a null never sent otherwise)."""
-        rules = self.rules
+        rules: dict[str, Any] = self.rules
         for key, v in obj.items():
             rule = rules.get(key, _fallback)
             if rule is _fallback:
@@ -1165,9 +1166,7 @@ def _everyday(obj: dict[str, Any]) -> bool:
 
 # The delta fields _everyday takes, with the types it takes: strings (list content is not
 # looked into: it goes the long way).
-_PLAIN_DELTA = {
-    f.key: _STR for f in SHAPES["ChoiceDelta"].fields if f.type in ("str", "content")
-}
+_PLAIN_DELTA = {f.key: _STR for f in SHAPES["ChoiceDelta"].fields if f.type in ("str", "content")}
 _TOOL_KEYS = frozenset(keys("ToolCallDelta"))
 _FUNCTION_KEYS = frozenset(keys("FunctionDelta"))
 
@@ -1595,6 +1594,4 @@ class Accumulator:
             values[pos[key]] = once.build(final)
         values[pos["choices"]] = tuple([st.build(final) for st in order])
         values[pos["usage"]] = built
-        return make_completion(
-            *values, error, self._warnings.all(), self._extra.built(final)
-        )
+        return make_completion(*values, error, self._warnings.all(), self._extra.built(final))

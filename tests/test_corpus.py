@@ -23,8 +23,6 @@ from typing import Any
 
 import pytest
 
-from chunkstream._schema import rules
-
 from chunkstream import (
     ChatCompletion,
     ChunkError,
@@ -35,6 +33,7 @@ from chunkstream import (
     assemble,
     iter_chunks,
 )
+from chunkstream._schema import rules
 
 CORPUS = Path(
     os.environ.get("CHUNKSTREAM_CORPUS")
