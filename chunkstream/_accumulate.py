@@ -1013,28 +1013,21 @@ class _Message(_Fields):
                         tool = t
                         break
             elif self.refused:
-                path = self.path(acc, f"tool_calls[{acc._call}]")
-                acc.warn(
+                self.orphan(
+                    acc,
                     "limit",
-                    f"tool call fragment without index or id at {path} continues a tool call "
-                    f"skipped over max_tool_calls ({acc.max_tool_calls}); skipped",
-                    chunk_index=acc._n,
-                    byte_offset=acc._off,
-                    path=path,
+                    "continues a tool call skipped over max_tool_calls "
+                    f"({acc.max_tool_calls}); skipped",
                 )
                 return
             elif self.tool_list:
                 # No index, no id: it continues the only open call.
                 tool = self.tool_list[-1]
                 if len(self.tool_list) > 1:
-                    path = self.path(acc, f"tool_calls[{acc._call}]")
-                    acc.warn(
+                    self.orphan(
+                        acc,
                         "ambiguous",
-                        f"tool call fragment without index or id at {path} continues the "
-                        f"last of {len(self.tool_list)} open calls",
-                        chunk_index=acc._n,
-                        byte_offset=acc._off,
-                        path=path,
+                        f"continues the last of {len(self.tool_list)} open calls",
                         field="tool_calls",
                     )
             if tool is None:
@@ -1045,6 +1038,12 @@ class _Message(_Fields):
         if call_id and tool.id is None:
             tool.id = call_id
         tool.merge(call, acc)
+
+    def orphan(self, acc: Accumulator, kind: str, what: str, field: str | None = None) -> None:
+        """A warning about a tool-call fragment without index or id."""
+        path = self.path(acc, f"tool_calls[{acc._call}]")
+        message = f"tool call fragment without index or id at {path} {what}"
+        acc.warn(kind, message, chunk_index=acc._n, byte_offset=acc._off, path=path, field=field)
 
     def values(self, final: bool) -> list[Any]:
         values = super().values(final)
@@ -1132,10 +1131,8 @@ def _everyday(obj: dict[str, Any]) -> bool:
     ):
         return False
     choices = get("choices")
-    if choices is None:
-        return True
     if type(choices) is not list:
-        return False
+        return choices is None
     for c in choices:
         if type(c) is not dict or not c.keys() <= _CHOICE_KEYS:
             return False
@@ -1360,21 +1357,11 @@ class Accumulator:
             self._error = _copy(error)
         self.warn("upstream_error", reason, chunk_index=chunk_index, byte_offset=byte_offset)
 
-    def warn(
-        self,
-        kind: str,
-        message: str,
-        *,
-        chunk_index: int | None = None,
-        byte_offset: int | None = None,
-        path: str | None = None,
-        field: str | None = None,
-    ) -> None:
-        """Record a :class:`StreamWarning` on the completion (past ``max_warnings``, count it).
-        API: a caller that feeds chunks from its own source records what it tolerated there."""
-        self._warnings.add(
-            kind, message, chunk_index=chunk_index, byte_offset=byte_offset, path=path, field=field
-        )
+    def warn(self, kind: str, message: str, **where: Any) -> None:
+        """Record a :class:`StreamWarning` on the completion (past ``max_warnings``, count it);
+        ``where``: ``chunk_index``, ``byte_offset``, ``path``, ``field``. API: a caller that
+        feeds chunks from its own source records what it tolerated there."""
+        self._warnings.add(kind, message, **where)
 
     def merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
         """Deprecated: merge a chunk given as a ``dict`` that ``validate_chunk`` accepted (it

@@ -288,30 +288,13 @@ class Warnings:
         self.kept: list[StreamWarning] = []
         self.dropped: dict[str, int] = {}
 
-    def add(
-        self,
-        kind: str,
-        message: str,
-        *,
-        chunk_index: int | None = None,
-        byte_offset: int | None = None,
-        path: str | None = None,
-        field: str | None = None,
-    ) -> None:
-        """Record a located warning (past ``limit``: count it under its kind)."""
+    def add(self, kind: str, message: str, **where: Any) -> None:
+        """Record a warning located by ``where`` (``chunk_index``, ``byte_offset``, ``path``,
+        ``field``: see :class:`StreamWarning`); past ``limit``, count it under its kind."""
         if len(self.kept) >= self.limit:
             self.dropped[kind] = self.dropped.get(kind, 0) + 1
             return
-        self.kept.append(
-            StreamWarning(
-                kind=kind,
-                message=message,
-                chunk_index=chunk_index,
-                byte_offset=byte_offset,
-                path=path,
-                field=field,
-            )
-        )
+        self.kept.append(StreamWarning(kind=kind, message=message, **where))
 
     def summary(self) -> StreamWarning | None:
         """The warning standing for those not kept (``None``: every warning was kept)."""
