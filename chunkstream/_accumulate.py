@@ -697,12 +697,6 @@ def _carries(value: Any, field: Field) -> bool:
     return bool(value)
 
 
-def _tool_calls(f: _Message, key: str, v: list[dict[str, Any]], acc: Accumulator) -> None:
-    for i, call in enumerate(v):
-        acc._call = i
-        f.tool_call(call, acc)
-
-
 # The rules of the objects under the top level, by name. At the top level (Accumulator._merge):
 # the set-once family, "choices" (merged by index) and "last" (usage).
 _RULES: dict[str, Callable[[Any, str, Any, Accumulator], None]] = {
@@ -713,7 +707,7 @@ _RULES: dict[str, Callable[[Any, str, Any, Accumulator], None]] = {
     "extend": _extend,
     "append": _append,
     "content": _content,
-    "tool_calls": _tool_calls,
+    # "tool_calls": _Message.tool_calls (set below the class)
     "name": _name,
     "function": _object,
     "object": _object,
@@ -977,9 +971,16 @@ class _Message(_Fields):
     def path(self, acc: Accumulator, key: str) -> str:
         return f".choices[{acc._pos}].delta.{key}"
 
-    def tool_call(self, call: dict[str, Any], acc: Accumulator) -> None:
+    def tool_calls(self, key: str, calls: list[dict[str, Any]], acc: Accumulator) -> None:
         """Rule "tool_calls": a fragment goes to the call of its index, else of its id, else
         the last open call; rule "tool_id": a different id at an index starts another call."""
+        for i, call in enumerate(calls):
+            acc._call = i
+            tool = self.route(call, acc)
+            if tool is not None:
+                tool.merge(call, acc)
+
+    def route(self, call: dict[str, Any], acc: Accumulator) -> _Tool | None:
         index = call.get("index")
         call_id = call.get("id") or None  # "" counts as absent (DashScope continuations)
         tool: _Tool | None
@@ -1003,7 +1004,7 @@ class _Message(_Fields):
             if tool is None:
                 tool = acc._new_tool(self, index)
                 if tool is None:
-                    return
+                    return None
                 self.tools[index] = tool
         else:
             tool = None
@@ -1019,7 +1020,7 @@ class _Message(_Fields):
                     "continues a tool call skipped over max_tool_calls "
                     f"({acc.max_tool_calls}); skipped",
                 )
-                return
+                return None
             elif self.tool_list:
                 # No index, no id: it continues the only open call.
                 tool = self.tool_list[-1]
@@ -1033,11 +1034,11 @@ class _Message(_Fields):
             if tool is None:
                 tool = acc._new_tool(self, None)
                 if tool is None:
-                    return
+                    return None
         self.refused = False
         if call_id and tool.id is None:
             tool.id = call_id
-        tool.merge(call, acc)
+        return tool
 
     def orphan(self, acc: Accumulator, kind: str, what: str, field: str | None = None) -> None:
         """A warning about a tool-call fragment without index or id."""
@@ -1109,6 +1110,7 @@ class _Choice(_Fields):
 
 
 _CHOICE = _Spec("ChunkChoice", "Choice")
+_RULES["tool_calls"] = _Message.tool_calls
 _DELTA = _Spec("ChoiceDelta", "Message")
 _CHOICE_ORDER = tuple((key, rule) for key, rule in _CHOICE.rules.items() if rule is not None)
 _TOOL = _Spec("ToolCallDelta", "ToolCall")
