@@ -70,7 +70,7 @@ _TOP_KEYS = frozenset(keys("ChatCompletionChunk"))
 _CHOICE_KEYS = frozenset(keys("ChunkChoice"))
 _LOGPROBS_KEYS = frozenset(keys("ChoiceLogprobs"))
 # Delta fields whose non-empty value after the choice finished is a late delta.
-_LATE = frozenset(f.key for f in SHAPES["ChoiceDelta"].fields if f.late)
+_LATE = tuple(f for f in SHAPES["ChoiceDelta"].fields if f.late)
 # Delta fields that are labels, not text: the last non-blank value wins instead of being
 # appended (gpt-oss on Groq repeats "channel": "analysis" on every delta; appending gives
 # "analysisanalysis...", which is what the openai SDK produces). Vendor fields: the fallback.
@@ -676,8 +676,10 @@ def _delta(f: _Choice, key: str, v: dict[str, Any], acc: Accumulator) -> None:
         return
     finish = f.held.get("finish_reason")
     if finish is not None:
-        for name, value in v.items():
-            if name in _LATE and _carries(value, _DELTA_FIELDS[name]):
+        for field in _LATE:  # in the table's order, whatever the order of the keys sent
+            name = field.key
+            value = v.get(name)
+            if value is not None and _carries(value, field):
                 path = f.message.path(acc, name)
                 message = (
                     f"expected nothing more after finish_reason {_short(finish.value)} "
@@ -914,12 +916,15 @@ class _Fields:
 
     def values(self, final: bool) -> list[Any]:
         """The assembled object's field values, in the table's order."""
-        pos = self.spec.pos
-        values = list(self.spec.defaults)
-        for key, parts in self.texts.items():
-            values[pos[key]] = _text(parts, final)
-        for key, piece in self.held.items():
-            values[pos[key]] = piece.build(final)
+        spec = self.spec
+        pos = spec.pos
+        values = list(spec.defaults)
+        if self.texts:
+            for key, parts in self.texts.items():
+                values[pos[key]] = _text(parts, final)
+        if self.held:
+            for key, piece in self.held.items():
+                values[pos[key]] = piece.build(final)
         return values
 
     def build(self, final: bool) -> Any:
@@ -1114,7 +1119,6 @@ _RULES["tool_calls"] = _Message.tool_calls
 _DELTA = _Spec("ChoiceDelta", "Message")
 _CHOICE_ORDER = tuple((key, rule) for key, rule in _CHOICE.rules.items() if rule is not None)
 _TOOL = _Spec("ToolCallDelta", "ToolCall")
-_DELTA_FIELDS = {f.key: f for f in SHAPES["ChoiceDelta"].fields}
 
 
 def _everyday(obj: dict[str, Any]) -> bool:
@@ -1201,6 +1205,7 @@ _TOP_ONCE = tuple(
     for key, rule in rules("ChatCompletionChunk").items()
     if rule in _ONCE_KINDS
 )
+_TOP_ONCE_KEYS = tuple(key for key, _ in _TOP_ONCE)
 _COMPLETION = SHAPES["ChatCompletion"]
 _COMPLETION_POS = {f.key: i for i, f in enumerate(_COMPLETION.fields)}
 _COMPLETION_DEFAULTS = tuple(_default(f) for f in _COMPLETION.fields)
@@ -1245,6 +1250,7 @@ class Accumulator:
         self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
         self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
+        self._held: tuple[Any, ...] = (None,) * len(_TOP_ONCE)  # their values, in that order
         self._usage: dict[str, Any] | None = None
         self._usage_built: tuple[Any, Usage] | None = None
         self._groq_usage: dict[str, Any] | None = None
@@ -1400,10 +1406,11 @@ class Accumulator:
         if not obj.keys() <= _TOP_KEYS:
             return False
         get = obj.get
-        for key, once in self._top:
-            v = get(key)
-            if not (v is None or v == once.value or v == ""):
-                return False
+        values = tuple(map(get, _TOP_ONCE_KEYS))
+        if values != self._held:  # the usual: all of them the values held
+            for v, (_, once) in zip(values, self._top):
+                if not (v is None or v == once.value or v == ""):
+                    return False
         if not _everyday(obj):
             return False
         self._n = chunk_index
@@ -1429,6 +1436,7 @@ class Accumulator:
             v = get(key)
             if v and v != once.value:  # blank, or the value held: nothing to do
                 once.put(v, self, _TOP, key)
+                self._held = tuple([once.value for _, once in self._top])
         choices = get("choices")
         if choices:
             self._merge_choices(choices)
