@@ -639,8 +639,8 @@ def _content(f: _Message, key: str, v: Any, acc: Accumulator) -> None:
     """Rule "content": a string is appended; a list of parts (Mistral) is kept in order, its
     text parts' text appended to ``content`` and its thinking parts' text to
     ``reasoning_content``."""
-    if type(v) is str:
-        f.texts[key].append(v)  # rule "append"
+    if type(v) is str:  # appended (by _Fields.merge, which does not call this for a string)
+        f.texts[key].append(v)
         return
     if f.parts is None:
         f.parts = []
@@ -904,7 +904,10 @@ class _Fields:
             if rule is _fallback:
                 self.extra.add(key, v)
             elif v is not None and rule is not None:
-                rule(self, key, v, acc)
+                if rule is _append or (rule is _content and type(v) is str):
+                    self.texts[key].append(v)  # rule "append" (the bulk of a stream): no call
+                else:
+                    rule(self, key, v, acc)
 
     def label(self, key: str) -> str:
         assert self.parent is not None
@@ -1408,7 +1411,7 @@ class Accumulator:
         get = obj.get
         values = tuple(map(get, _TOP_ONCE_KEYS))
         if values != self._held:  # the usual: all of them the values held
-            for v, (_, once) in zip(values, self._top):
+            for v, (_, once) in zip(values, self._top, strict=True):
                 if not (v is None or v == once.value or v == ""):
                     return False
         if not _everyday(obj):
