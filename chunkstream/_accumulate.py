@@ -573,11 +573,6 @@ class _List(list):  # type: ignore[type-arg]
         return tuple(map(self.make, items))
 
 
-def _text(parts: list[str], final: bool) -> Any:
-    """An appended string as built: joined (final) or joined when first read (a snapshot)."""
-    return _join(parts) if final else Pending(parts, len(parts), _join)
-
-
 # The rules, as functions ``rule(owner, key, value, acc)`` called with a non-null value.
 
 
@@ -924,7 +919,7 @@ class _Fields:
         values = list(spec.defaults)
         if self.texts:
             for key, parts in self.texts.items():
-                values[pos[key]] = _text(parts, final)
+                values[pos[key]] = _join(parts) if final else Pending(parts, len(parts), _join)
         if self.held:
             for key, piece in self.held.items():
                 values[pos[key]] = piece.build(final)
@@ -953,7 +948,7 @@ class _Tool(_Fields):
         return f".choices[{acc._pos}].delta.tool_calls[{acc._call}].{key}"
 
     def values(self, final: bool) -> list[Any]:
-        values = super().values(final)
+        values = _Fields.values(self, final)
         values[self.spec.pos["id"]] = None if self.id is None else _fix(self.id)
         return values
 
@@ -1055,7 +1050,7 @@ class _Message(_Fields):
         acc.warn(kind, message, chunk_index=acc._n, byte_offset=acc._off, path=path, field=field)
 
     def values(self, final: bool) -> list[Any]:
-        values = super().values(final)
+        values = _Fields.values(self, final)
         pos = self.spec.pos
         if self.tool_list:
             ordered = sorted(
@@ -1110,7 +1105,7 @@ class _Choice(_Fields):
         return "finish_reason" in self.held
 
     def values(self, final: bool) -> list[Any]:
-        values = super().values(final)
+        values = _Fields.values(self, final)
         pos = self.spec.pos
         values[pos["index"]] = self.index
         values[pos["message"]] = self.message.build(final)
