@@ -1,12 +1,26 @@
 # SPDX-License-Identifier: MIT
 """The accumulate layer: chunks -> one ``ChatCompletion``, field by field, with the consistency
-policy (strict raises, lenient records warnings). Never a generic deep merge: each field has its
-rule (see DESIGN.md, "Assembly rules"). Knows nothing of SSE or ``json``; imports ``_models`` and
+policy (strict raises, lenient records warnings).
+
+Every field merges by the rule the schema gives it (``_schema``: ``Field.merge``, one of
+``MERGE_RULES``). Each rule is implemented once below, as a small named piece, and each
+level's dispatch (key -> rule) is built from the table (``_RULES``); what a rule built lands
+in the assembled field the table names (``Field.into``, else the key), in the table's order.
+A key no row declares (a vendor field) is merged by the fallback rule (``FALLBACK_RULE``:
+:class:`_Vendor`). Knows nothing of SSE or ``json``; imports ``_schema``, ``_models`` and
 ``_errors`` only.
+
+The pieces: the set-once family (:class:`_Once`, :class:`_Same`, :class:`_Created`,
+:class:`_First`, :class:`_Finish`); :class:`_Fields`, one object merged field by field (a
+function, audio, logprobs), and its kinds :class:`_Tool` (a tool call), :class:`_Message` (a
+choice's delta) and :class:`_Choice`; the fallback :class:`_Vendor`; :class:`Accumulator`,
+which routes each chunk to them and applies the policy (warnings: ``_errors.Warnings``).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from ._errors import (
@@ -15,31 +29,26 @@ from ._errors import (
     InconsistentStreamError,
     StreamWarning,
     UpstreamError,
+    Warnings,
     describe,
-    dropped_summary,
     error_text,
     shown,
 )
 from ._models import (
+    CLASSES,
     MAX_DEPTH,
     ChatCompletion,
     ChatCompletionChunk,
-    Choice,
     Pending,
-    TokenLogprob,
-    ToolCall,
     Usage,
     check_usage,
-    make_choice,
     make_completion,
-    make_function_call,
-    make_logprobs,
-    make_message,
-    make_tool_call,
+    maker,
     plain_tokens,
     too_deep,
     validate_chunk,
 )
+from ._schema import SHAPES, Field, keys, rules
 
 __all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TOOL_CALLS", "Accumulator"]
 
@@ -48,17 +57,18 @@ __all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TOOL_CALLS", "Accumulator"]
 DEFAULT_MAX_CHOICES = 1024
 DEFAULT_MAX_TOOL_CALLS = 1024
 
-_TOP_KEYS = frozenset(ChatCompletionChunk._keys)
-_CHOICE_KEYS = frozenset(("index", "delta", "finish_reason", "logprobs"))
-_TOOL_KEYS = frozenset(("index", "id", "type", "function"))
-_FUNCTION_KEYS = frozenset(("name", "arguments"))
-_LOGPROBS_KEYS = frozenset(("content", "refusal"))
-_INDEX_FUNCTION = frozenset(("index", "function"))
-_STR_OR_NONE = frozenset((str, type(None)))
+# Known keys, from the table.
+_TOP_KEYS = frozenset(keys("ChatCompletionChunk"))
+_CHOICE_KEYS = frozenset(keys("ChunkChoice"))
+_LOGPROBS_KEYS = frozenset(keys("ChoiceLogprobs"))
+# Delta fields whose non-empty value after the choice finished is a late delta.
+_LATE = tuple(f for f in SHAPES["ChoiceDelta"].fields if f.late)
 # Delta fields that are labels, not text: the last non-blank value wins instead of being
 # appended (gpt-oss on Groq repeats "channel": "analysis" on every delta; appending gives
-# "analysisanalysis...", which is what the openai SDK produces).
+# "analysisanalysis...", which is what the openai SDK produces). Vendor fields: the fallback.
 _LABELS = frozenset(("channel",))
+_STR = frozenset((str, type(None)))
+_INT = frozenset((int, type(None)))
 
 
 def _short(value: Any) -> str:
@@ -98,10 +108,6 @@ def _joined(parts: list[str]) -> str:
 def _tuple(items: list[Any]) -> tuple[Any, ...]:
     """Content parts as sent, but with split surrogate pairs mended like every final string."""
     return tuple([_plain(item) for item in items])
-
-
-def _tokens(items: list[dict[str, Any]]) -> tuple[TokenLogprob, ...]:
-    return tuple(map(TokenLogprob._build, items))
 
 
 class _Text(list):  # type: ignore[type-arg]
@@ -315,9 +321,10 @@ def _copy_held(value: Any) -> Any:
 
 
 class _Vendor:
-    """The vendor fields of one object being assembled (the completion, a choice, its logprobs,
-    its message, a tool call, a function). ``delta`` picks the rule (:func:`_merge_delta_value`
-    or :func:`_merge_level_value`).
+    """The fallback rule (``_schema.FALLBACK_RULE``): the vendor fields (keys no row declares)
+    of one object being assembled (the completion, a choice, its logprobs, its message, a tool
+    call, a function, audio). ``delta`` picks the rule (:func:`_merge_delta_value` or
+    :func:`_merge_level_value`); ``labels`` are set, not merged (``_LABELS``).
 
     Until the first snapshot they are merged in place into ``base``. From then on ``base`` is
     never changed again and the merges that come are logged, in order; a snapshot gets the log
@@ -330,15 +337,20 @@ class _Vendor:
     By the level rule a value the same as the last one logged for its key would change nothing
     and is not logged (Perplexity repeats ``citations`` in every chunk)."""
 
-    __slots__ = ("base", "delta", "last", "log")
+    __slots__ = ("base", "delta", "labels", "last", "log")
 
-    def __init__(self, delta: bool) -> None:
+    def __init__(self, delta: bool, labels: frozenset[str] = frozenset()) -> None:
         self.delta = delta
+        self.labels = labels  # keys set, not merged (``_LABELS``, in a delta)
         self.base: dict[str, Any] = {}
         self.log: list[tuple[str, Any]] | None = None  # None: no snapshot yet
         self.last: dict[str, Any] = {}  # key -> the last value logged for it
 
     def add(self, key: str, value: Any) -> None:
+        if value is not None and key in self.labels:
+            if value:  # a blank label changes nothing
+                self.label(key, value)
+            return
         log = self.log
         if log is None:
             if self.delta:
@@ -414,117 +426,555 @@ def _merge_level_value(target: dict[str, Any], key: str, value: Any) -> None:
     target[key] = value
 
 
-class _Tool:
-    """One tool call being assembled."""
+# ---------------------------------------------------------------------------------------------
+# The set-once family: rules "once", "same", "created", "first", "finish". Each holds the first
+# non-blank value and the number of the chunk it came in; they differ in what a different later
+# value does (``differs``). ``put`` takes a non-blank value; a caller may skip it when the value
+# is the one held, which is a no-op in every kind. ``owner`` is the object the field belongs to
+# (it names the field and its path for messages, built only when one is needed).
 
-    __slots__ = (
-        "arguments",
-        "extra",
-        "fn_extra",
-        "id",
-        "index",
-        "name",
-        "name_length",
-        "seq",
-        "type",
-    )
 
-    def __init__(self, index: int | None, seq: int) -> None:
-        self.index = index
-        self.seq = seq  # arrival order, for index-less calls and displaced ones
-        self.id: str | None = None
-        self.type: str | None = None
-        # The name's fragments (names can be split), joined once; ``name_length`` is their total
-        # length, so that telling a fragment from a repeat of the whole name rarely joins.
-        self.name: list[str] | None = None
-        self.name_length = 0
-        self.arguments: list[str] = []
-        self.extra = _Vendor(delta=True)
-        self.fn_extra = _Vendor(delta=True)
+class _Once:
+    """Rule "once": a different later value is inconsistent; the first is kept."""
 
-    def add_name(self, name: str) -> None:
-        """A name equal to what is held is a repeat (providers resend it); anything else is a
-        fragment and is appended. Linear in the input: the held fragments are joined only when
-        a fragment exactly as long as all of them together comes."""
-        parts = self.name
-        if parts is None:
-            self.name = [name]
-            self.name_length = len(name)
-        elif len(name) != self.name_length or name != _joined(parts):
-            parts.append(name)
-            self.name_length += len(name)
+    __slots__ = ("at", "value")
 
-    def build(self, final: bool) -> ToolCall:
-        args: Any = self.arguments
-        args = _join(args) if final else Pending(args, len(args), _join)
-        return make_tool_call(
-            None if self.id is None else _fix(self.id),
-            _fix(self.type) if self.type else "function",
-            make_function_call(
-                None if self.name is None else _fix(_joined(self.name)),
-                args,
-                self.fn_extra.built(final),
-            ),
-            self.extra.built(final),
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.at = 0
+
+    def put(self, v: Any, acc: Accumulator, owner: _Fields | _Top, key: str) -> None:
+        held = self.value
+        if held is None:
+            self.value, self.at = v, acc._n
+        elif v != held:
+            self.differs(v, acc, owner.label(key), owner.path(acc, key))
+
+    def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
+        message = f"expected {field} {_short(self.value)} at {path}, got {describe(v)}"
+        acc._inconsistent(message, field, self.value, v, path, kept="; kept the first")
+
+    def build(self, final: bool) -> Any:
+        v = self.value
+        return _fix(v) if type(v) is str else v
+
+
+class _Same(_Once):
+    """Rule "same" (id, model): a different later value is inconsistent (it names the chunk
+    the held value came in); the first is kept."""
+
+    __slots__ = ()
+
+    def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
+        self.conflict(v, acc, field, path, f"{field} {_short(self.value)}")
+
+    def conflict(self, v: Any, acc: Accumulator, field: str, path: str, expected: str) -> None:
+        message = f"expected {expected} (as in chunk {self.at}) at {path}, got {describe(v)}"
+        acc._inconsistent(message, field, self.value, v, path)
+
+
+class _Created(_Same):
+    """Rule "created": like "same", but a later value may move forward within
+    ``created_tolerance`` seconds (the first is kept)."""
+
+    __slots__ = ()
+
+    def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
+        held = self.value
+        tolerance = acc.created_tolerance
+        if not held < v <= held + tolerance:
+            expected = f"created within 0..{tolerance} s after {_short(held)}"
+            self.conflict(v, acc, field, path, expected)
+
+
+class _First(_Once):
+    """Rule "first" (system_fingerprint, service_tier): a different later value is a
+    'changed' warning in both modes; the first is kept."""
+
+    __slots__ = ()
+
+    def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
+        acc.warn(
+            "changed",
+            f"{field} changed from {_short(self.value)} (chunk {self.at}) to {_short(v)}; "
+            "kept the first",
+            chunk_index=acc._n,
+            byte_offset=acc._off,
+            path=path,
+            field=field,
         )
 
 
-class _Choice:
-    """One choice being assembled."""
+class _Finish(_Same):
+    """Rule "finish": like "same" ('' counts as null), but in lenient mode the last value
+    wins."""
 
-    __slots__ = (
-        "content",
-        "delta_extra",
-        "extra",
-        "finish",
-        "finish_at",
-        "function",
-        "index",
-        "lp_content",
-        "lp_extra",
-        "lp_refusal",
-        "lp_seen",
-        "parts",
-        "reasoning",
-        "reasoning_content",
-        "refusal",
-        "refused",
-        "role",
-        "tool_list",
-        "tools",
-    )
+    __slots__ = ()
 
-    def __init__(self, index: int) -> None:
+    def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
+        super().differs(v, acc, field, path)
+        self.value, self.at = v, acc._n
+
+
+_ONCE_KINDS: dict[str, type[_Once]] = {
+    "once": _Once,
+    "same": _Same,
+    "created": _Created,
+    "first": _First,
+    "finish": _Finish,
+}
+
+
+class _Name:
+    """Rule "name": a name equal to what is held is a repeat (providers resend it); anything
+    else is a fragment and is appended. Linear in the input: the held fragments are joined only
+    when a fragment exactly as long as all of them together comes."""
+
+    __slots__ = ("length", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+
+    def add(self, name: str) -> None:
+        if len(name) != self.length or name != _joined(self.parts):
+            self.parts.append(name)
+            self.length += len(name)
+
+    def build(self, final: bool) -> str:
+        return _fix(_joined(self.parts))
+
+
+class _List(list):  # type: ignore[type-arg]
+    """Rule "extend": the items of every list sent, in arrival order, each kept whole; built
+    into a tuple of ``make`` (a chunk-side class's builder) when first read."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def build(self, final: bool) -> Any:
+        # Built when first read, in the final completion too: a stream with logprobs has a
+        # token (and its top_logprobs) per chunk, and a caller who only wants the text should
+        # not pay for tens of thousands of objects.
+        return Pending(self, len(self), self.items)
+
+    def items(self, items: list[Any]) -> tuple[Any, ...]:
+        return tuple(map(self.make, items))
+
+
+# The rules, as functions ``rule(owner, key, value, acc)`` called with a non-null value.
+
+
+def _append(f: _Fields, key: str, v: str, acc: Accumulator) -> None:
+    """Rule "append": strings appended (``f.texts[key].append(v)``: ``texts`` makes a field's
+    list when it first gets a value), joined once at the end (``_join`` mends surrogate pairs
+    split between chunks)."""
+    f.texts[key].append(v)
+
+
+def _set_once(f: _Fields, key: str, v: Any, acc: Accumulator) -> None:
+    """The set-once family (the kind is the table's rule for the key); blank values are
+    absent."""
+    if v:
+        held = f.held.get(key)
+        if held is None:
+            f.held[key] = held = f.spec.once[key]()
+        if v != held.value:
+            held.put(v, acc, f, key)
+
+
+def _name(f: _Fields, key: str, v: str, acc: Accumulator) -> None:
+    if v:
+        held = f.held.get(key)
+        if held is None:
+            f.held[key] = held = _Name()
+        held.add(v)
+
+
+def _extend(f: _Fields, key: str, v: list[Any], acc: Accumulator) -> None:
+    held = f.held.get(key)
+    if held is None:
+        f.held[key] = held = _List(f.spec.make_item[key])
+    held.extend(v)
+
+
+def _object(f: _Fields, key: str, v: dict[str, Any], acc: Accumulator) -> None:
+    """Rule "object" (and "function": the legacy function_call is one object, merged like a
+    tool call's function): merged into one assembled object by its own shape's rules."""
+    held = f.held.get(key)
+    if held is None:
+        f.held[key] = held = _Fields(f.spec.sub[key], f, key)
+    held.merge(v, acc)
+
+
+def _fallback(f: _Fields, key: str, v: Any, acc: Accumulator) -> None:
+    """The fallback rule (``FALLBACK_RULE``), for a key no row declares: ``f.extra``."""
+    f.extra.add(key, v)
+
+
+# Rules with nothing to merge in the object they are in (``None`` in a dispatch): "key" (a
+# choice's or a tool call's index) and "tool_id" are applied where the object is routed
+# (``Accumulator._merge``, ``_Message.tool_call``); "fixed" is checked, not merged;
+# "chunk_only" is not part of the response.
+_NOTHING = ("key", "tool_id", "fixed", "chunk_only")
+
+
+def _content(f: _Message, key: str, v: Any, acc: Accumulator) -> None:
+    """Rule "content": a string is appended; a list of parts (Mistral) is kept in order, its
+    text parts' text appended to ``content`` and its thinking parts' text to
+    ``reasoning_content``."""
+    if type(v) is str:  # appended (by _Fields.merge, which does not call this for a string)
+        f.texts[key].append(v)
+        return
+    if f.parts is None:
+        f.parts = []
+    f.parts.extend(v)
+    for part in v:
+        kind = part.get("type")
+        if kind == "text":
+            text = part.get("text")
+            if type(text) is str:
+                f.texts[key].append(text)
+        elif kind == "thinking":
+            thinking = part.get("thinking")
+            if type(thinking) is str:
+                pieces = [thinking]
+            elif type(thinking) is list:
+                pieces = [
+                    item["text"]
+                    for item in thinking
+                    if type(item) is dict and type(item.get("text")) is str
+                ]
+            else:
+                text = part.get("text")
+                pieces = [text] if type(text) is str else []
+            if pieces:
+                f.texts["reasoning_content"].extend(pieces)
+
+
+def _delta(f: _Choice, key: str, v: dict[str, Any], acc: Accumulator) -> None:
+    """Rule "delta": merged into the choice's message, field by field, by the delta's rules;
+    a field with ``late=True`` that carries something after the choice finished is a late
+    delta (inconsistent)."""
+    if not v:
+        return
+    finish = f.held.get("finish_reason")
+    if finish is not None:
+        for field in _LATE:  # in the table's order, whatever the order of the keys sent
+            name = field.key
+            value = v.get(name)
+            if value is not None and _carries(value, field):
+                path = f.message.path(acc, name)
+                message = (
+                    f"expected nothing more after finish_reason {_short(finish.value)} "
+                    f"(chunk {finish.at}) at {path}, got {describe(value)}"
+                )
+                acc._inconsistent(
+                    message, name, None, value, path, kind="late_delta", kept="; kept it"
+                )
+    f.message.merge(v, acc)
+
+
+def _carries(value: Any, field: Field) -> bool:
+    """Whether a delta value adds content: a non-empty string or list; for an object, any of
+    its shape's fields non-empty but those set once (an id, an expiry: OpenAI sends the audio's
+    ``expires_at`` alone after the finish) and its vendor keys."""
+    if type(value) is dict:
+        return any(value.get(f.key) for f in SHAPES[field.of].fields if f.merge != "once")
+    return bool(value)
+
+
+# The rules of the objects under the top level, by name. At the top level (Accumulator._merge):
+# the set-once family, "choices" (merged by index) and "last" (usage).
+_RULES: dict[str, Callable[[Any, str, Any, Accumulator], None]] = {
+    "once": _set_once,
+    "finish": _set_once,
+    "delta": _delta,
+    "logprobs": _object,
+    "extend": _extend,
+    "append": _append,
+    "content": _content,
+    # "tool_calls": _Message.tool_calls (set below the class)
+    "name": _name,
+    "function": _object,
+    "object": _object,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes: for each chunk-side shape the accumulator merges, what its dispatch and its assembled
+# object are, from the table.
+
+
+def _assembled_name(annotation: str) -> str:
+    """The class an assembled field's annotation names: ``tuple[ToolCall, ...] | None`` ->
+    ``ToolCall``."""
+    name = annotation.split(" | ")[0]
+    if name.startswith("tuple["):
+        name = name[len("tuple[") :].split(",")[0]
+    return name
+
+
+def _default(field: Field) -> Any:
+    """An assembled field's default value (source text in the table): None, a string or ();
+    an object default (a class name) is always built, so it has none here."""
+    text = field.default
+    if text[:1] == '"':
+        return text[1:-1]
+    return () if text == "()" else None
+
+
+def _class_maker(name: str) -> Callable[..., Any]:
+    """The positional maker of an assembled class (values in the table's order, then extra)."""
+    return maker(CLASSES[name])
+
+
+def _item_maker(name: str) -> Callable[[Any], Any]:
+    """How one item of an "extend" list is kept: as the chunk-side class's object."""
+    make: Callable[[Any], Any] = CLASSES[name]._build
+    return make
+
+
+class _Spec:
+    """A chunk-side shape as the accumulator merges it: its dispatch (key -> rule; a key not
+    in it is a vendor key), the set-once kinds and sub-shapes of its fields, and its assembled
+    class (each field's position, the defaults, the maker)."""
+
+    def __init__(self, name: str, assembled: str) -> None:
+        shape, built = SHAPES[name], SHAPES[assembled]
+        self.name = name
+        self.rules: dict[str, Callable[[Any, str, Any, Accumulator], None] | None] = {}
+        self.once: dict[str, type[_Once]] = {}
+        self.sub: dict[str, _Spec] = {}
+        self.make_item: dict[str, Callable[[Any], Any]] = {}
+        out = {f.key: (i, f) for i, f in enumerate(built.fields)}
+        self.pos: dict[str, int] = {}
+        for f in shape.fields:
+            if not f.merge:
+                continue
+            if f.merge in _NOTHING:
+                self.rules[f.key] = None
+                continue
+            rule = _RULES[f.merge]
+            self.rules[f.key] = rule
+            if f.merge in _ONCE_KINDS:
+                self.once[f.key] = _ONCE_KINDS[f.merge]
+            target = f.into or f.key
+            if target in out:
+                i, into = out[target]
+                self.pos[f.key] = i
+                if f.merge in ("object", "function", "logprobs"):
+                    self.sub[f.key] = _Spec(f.of, _assembled_name(into.type))
+                elif f.merge == "extend":
+                    self.make_item[f.key] = _item_maker(_assembled_name(into.type))
+            else:
+                raise LookupError(f"{name}.{f.key} merges into {assembled}.{target}: no such field")
+        for key, (i, _) in out.items():
+            self.pos.setdefault(key, i)  # assembled fields built by a rule's owner
+        self.defaults = tuple(_default(f) for f in built.fields)
+        self.make = _class_maker(assembled)
+        # Vendor keys at and under the delta merge by the delta's fallback, others by the level's.
+        self.delta = shape.path.startswith(".choices[].delta")
+        self.labels = _LABELS if name == "ChoiceDelta" else frozenset()
+
+
+class _Top:
+    """The owner of the top-level fields, for messages."""
+
+    @staticmethod
+    def label(key: str) -> str:
+        return key
+
+    @staticmethod
+    def path(acc: Accumulator, key: str) -> str:
+        return f".{key}"
+
+
+_TOP = _Top()
+
+
+class _Fields:
+    """One object merged field by field by its shape's rules (rule "object"): a function, audio,
+    a choice's logprobs; :class:`_Message`, :class:`_Tool` and :class:`_Choice` are kinds of it.
+    Appended strings are in ``texts``, every other rule's piece in ``held`` (each builds its
+    assembled value), vendor keys in ``extra`` (the fallback)."""
+
+    __slots__ = ("extra", "held", "key", "parent", "rules", "spec", "texts")
+
+    def __init__(self, spec: _Spec, parent: _Fields | None, key: str) -> None:
+        self.spec = spec
+        self.rules = spec.rules
+        self.parent = parent
+        self.key = key  # the key it is under in its parent
+        self.texts: dict[str, list[str]] = defaultdict(list)
+        self.held: dict[str, Any] = {}
+        self.extra = _Vendor(spec.delta, spec.labels)
+
+    def merge(self, obj: dict[str, Any], acc: Accumulator) -> None:
+        """The one field-by-field merge: each key by its rule (a null is nothing to merge), a
+        vendor key by the fallback (which keeps a null never sent otherwise)."""
+        rules: dict[str, Any] = self.rules
+        for key, v in obj.items():
+            rule = rules.get(key, _fallback)
+            if rule is _fallback:
+                self.extra.add(key, v)
+            elif v is not None and rule is not None:
+                if rule is _append or (rule is _content and type(v) is str):
+                    self.texts[key].append(v)  # rule "append" (the bulk of a stream): no call
+                else:
+                    rule(self, key, v, acc)
+
+    def label(self, key: str) -> str:
+        assert self.parent is not None
+        return f"{self.parent.label(self.key)}.{key}"
+
+    def path(self, acc: Accumulator, key: str) -> str:
+        assert self.parent is not None
+        return f"{self.parent.path(acc, self.key)}.{key}"
+
+    def values(self, final: bool) -> list[Any]:
+        """The assembled object's field values, in the table's order."""
+        spec = self.spec
+        pos = spec.pos
+        values = list(spec.defaults)
+        if self.texts:
+            for key, parts in self.texts.items():
+                values[pos[key]] = _join(parts) if final else Pending(parts, len(parts), _join)
+        if self.held:
+            for key, piece in self.held.items():
+                values[pos[key]] = piece.build(final)
+        return values
+
+    def build(self, final: bool) -> Any:
+        return self.spec.make(*self.values(final), self.extra.built(final))
+
+
+class _Tool(_Fields):
+    """One tool call being assembled (its own fields by the ToolCallDelta rules)."""
+
+    __slots__ = ("id", "index", "seq")
+
+    def __init__(self, message: _Message, index: int | None, seq: int) -> None:
+        super().__init__(_TOOL, message, "tool_calls")
         self.index = index
-        self.role: str | None = None
-        # Text is kept as parts joined once; None until some non-null value arrived.
-        self.content: list[str] | None = None
-        self.refusal: list[str] | None = None
-        self.reasoning_content: list[str] | None = None
-        self.reasoning: list[str] | None = None
+        self.seq = seq  # arrival order, for index-less calls and displaced ones
+        self.id: str | None = None  # rule "tool_id": set by _Message.tool_call
+        self.held["function"] = _Fields(_TOOL.sub["function"], self, "function")
+
+    def label(self, key: str) -> str:
+        return f"tool_calls.{key}"
+
+    def path(self, acc: Accumulator, key: str) -> str:
+        return f".choices[{acc._pos}].delta.tool_calls[{acc._call}].{key}"
+
+    def values(self, final: bool) -> list[Any]:
+        values = _Fields.values(self, final)
+        values[self.spec.pos["id"]] = None if self.id is None else _fix(self.id)
+        return values
+
+
+class _Message(_Fields):
+    """A choice's message being assembled from its deltas (the ChoiceDelta rules), with its
+    tool calls: ``tools`` by index, ``tool_list`` every call in arrival order."""
+
+    __slots__ = ("parts", "refused", "tool_list", "tools")
+
+    def __init__(self, choice: _Choice) -> None:
+        super().__init__(_DELTA, choice, "delta")
         self.parts: list[dict[str, Any]] | None = None  # list-typed (Mistral) content, as sent
-        self.tools: dict[int, _Tool] = {}  # keyed by tool-call index
-        self.tool_list: list[_Tool] = []  # every call, in arrival order
+        self.tools: dict[int, _Tool] = {}
+        self.tool_list: list[_Tool] = []
         # The last tool call that came was refused (max_tool_calls): a fragment without index
         # or id continues that one, not the last call held.
         self.refused = False
-        self.function: _Tool | None = None  # legacy function_call
-        self.finish: str | None = None
-        self.finish_at = 0
-        self.lp_seen = False
-        self.lp_content: list[dict[str, Any]] | None = None
-        self.lp_refusal: list[dict[str, Any]] | None = None
-        self.lp_extra = _Vendor(delta=False)
-        self.extra = _Vendor(delta=False)  # choice-level vendor fields
-        self.delta_extra = _Vendor(delta=True)  # delta vendor fields, they land on the message
 
-    def build(self, final: bool) -> Choice:
-        def text(parts: list[str] | None) -> Any:
-            if parts is None:
+    def label(self, key: str) -> str:
+        return key
+
+    def path(self, acc: Accumulator, key: str) -> str:
+        return f".choices[{acc._pos}].delta.{key}"
+
+    def tool_calls(self, key: str, calls: list[dict[str, Any]], acc: Accumulator) -> None:
+        """Rule "tool_calls": a fragment goes to the call of its index, else of its id, else
+        the last open call; rule "tool_id": a different id at an index starts another call."""
+        for i, call in enumerate(calls):
+            acc._call = i
+            tool = self.route(call, acc)
+            if tool is not None:
+                tool.merge(call, acc)
+
+    def route(self, call: dict[str, Any], acc: Accumulator) -> _Tool | None:
+        index = call.get("index")
+        call_id = call.get("id") or None  # "" counts as absent (DashScope continuations)
+        tool: _Tool | None
+        if index is not None:
+            tool = self.tools.get(index)
+            if tool is not None and call_id and tool.id and call_id != tool.id:
+                path = self.path(acc, f"tool_calls[{acc._call}].id")
+                message = (
+                    f"expected tool call id {_short(tool.id)} at {path} "
+                    f"(index {shown(index, 20)}), got {describe(call_id)}"
+                )
+                acc._inconsistent(
+                    message,
+                    "tool_calls.id",
+                    tool.id,
+                    call_id,
+                    path,
+                    kept="; kept both, as two calls",
+                )
+                tool = None  # a new call takes the index; the old one stays listed
+            if tool is None:
+                tool = acc._new_tool(self, index)
+                if tool is None:
+                    return None
+                self.tools[index] = tool
+        else:
+            tool = None
+            if call_id:
+                for t in self.tool_list:
+                    if t.id == call_id:
+                        tool = t
+                        break
+            elif self.refused:
+                self.orphan(
+                    acc,
+                    "limit",
+                    "continues a tool call skipped over max_tool_calls "
+                    f"({acc.max_tool_calls}); skipped",
+                )
                 return None
-            return _join(parts) if final else Pending(parts, len(parts), _join)
+            elif self.tool_list:
+                # No index, no id: it continues the only open call.
+                tool = self.tool_list[-1]
+                if len(self.tool_list) > 1:
+                    self.orphan(
+                        acc,
+                        "ambiguous",
+                        f"continues the last of {len(self.tool_list)} open calls",
+                        field="tool_calls",
+                    )
+            if tool is None:
+                tool = acc._new_tool(self, None)
+                if tool is None:
+                    return None
+        self.refused = False
+        if call_id and tool.id is None:
+            tool.id = call_id
+        return tool
 
-        tool_calls = None
+    def orphan(self, acc: Accumulator, kind: str, what: str, field: str | None = None) -> None:
+        """A warning about a tool-call fragment without index or id."""
+        path = self.path(acc, f"tool_calls[{acc._call}]")
+        message = f"tool call fragment without index or id at {path} {what}"
+        acc.warn(kind, message, chunk_index=acc._n, byte_offset=acc._off, path=path, field=field)
+
+    def values(self, final: bool) -> list[Any]:
+        values = _Fields.values(self, final)
+        pos = self.spec.pos
         if self.tool_list:
             ordered = sorted(
                 self.tool_list,
@@ -534,48 +984,154 @@ class _Choice:
             # shrinks it, so the tuple freed by the previous snapshot is never reused and
             # CPython's free list for its size fills up (2000 of them, ~0.8 MB held at once
             # by the benchmark's snapshot-per-chunk run).
-            tool_calls = tuple([t.build(final) for t in ordered])
+            values[pos["tool_calls"]] = tuple([t.build(final) for t in ordered])
         parts = self.parts
-        content_parts: Any = None
         if parts is not None:
-            content_parts = _tuple(parts) if final else Pending(parts, len(parts), _tuple)
-        logprobs = None
-        if self.lp_seen:
-            logprobs = make_logprobs(
-                self._tokens(self.lp_content, final),
-                self._tokens(self.lp_refusal, final),
-                self.lp_extra.built(final),
+            values[pos["content_parts"]] = (
+                _tuple(parts) if final else Pending(parts, len(parts), _tuple)
             )
-        fn = self.function
-        message = make_message(
-            _fix(self.role) if self.role else "assistant",
-            text(self.content),
-            text(self.refusal),
-            tool_calls,
-            None if fn is None else fn.build(final).function,
-            text(self.reasoning_content),
-            text(self.reasoning),
-            content_parts,
-            None,  # audio: merged by the accumulator branch (issue 13)
-            None,  # annotations: likewise
-            self.delta_extra.built(final),
-        )
-        return make_choice(
-            self.index,
-            message,
-            None if self.finish is None else _fix(self.finish),
-            logprobs,
-            self.extra.built(final),
-        )
+        return values
 
-    @staticmethod
-    def _tokens(items: list[dict[str, Any]] | None, final: bool) -> Any:
-        # Built into TokenLogprob objects when first read, in the final completion too: a
-        # stream with logprobs has a token (and its top_logprobs) per chunk, and a caller who
-        # only wants the text should not pay for tens of thousands of objects.
-        if items is None:
-            return None
-        return Pending(items, len(items), _tokens)
+
+class _Choice(_Fields):
+    """One choice being assembled: its own fields by the ChunkChoice rules (``finish_reason``,
+    ``logprobs``, the delta into ``message``), choice-level vendor keys by the fallback."""
+
+    __slots__ = ("index", "message")
+
+    def __init__(self, index: int) -> None:
+        super().__init__(_CHOICE, None, "")
+        self.index = index
+        self.message = _Message(self)
+
+    def label(self, key: str) -> str:
+        return key
+
+    def path(self, acc: Accumulator, key: str) -> str:
+        return f".choices[{acc._pos}].{key}"
+
+    def merge(self, c: dict[str, Any], acc: Accumulator) -> None:
+        """The choice's fields by their rules in the table's order, whatever the order of the
+        chunk's keys (a delta is merged before the ``finish_reason`` of the same chunk: it is
+        not late), then its vendor keys by the fallback."""
+        for key, rule in _CHOICE_ORDER:
+            v = c.get(key)
+            if v is not None:
+                rule(self, key, v, acc)
+        if not c.keys() <= _CHOICE_KEYS:
+            extra = self.extra
+            for key, v in c.items():
+                if key not in _CHOICE_KEYS:
+                    extra.add(key, v)
+
+    def finished(self) -> bool:
+        return "finish_reason" in self.held
+
+    def values(self, final: bool) -> list[Any]:
+        values = _Fields.values(self, final)
+        pos = self.spec.pos
+        values[pos["index"]] = self.index
+        values[pos["message"]] = self.message.build(final)
+        return values
+
+
+_CHOICE = _Spec("ChunkChoice", "Choice")
+_RULES["tool_calls"] = _Message.tool_calls
+_DELTA = _Spec("ChoiceDelta", "Message")
+_CHOICE_ORDER = tuple((key, rule) for key, rule in _CHOICE.rules.items() if rule is not None)
+_TOOL = _Spec("ToolCallDelta", "ToolCall")
+
+
+def _everyday(obj: dict[str, Any]) -> bool:
+    """Whether a decoded, unvalidated chunk whose top-level keys are all known and whose
+    set-once fields are blank or the values held (:meth:`Accumulator._take` checked those) is,
+    at a glance, valid and of the everyday shape: the other fields of their types, no usage,
+    choices whose deltas hold strings and tool-call fragments and whose logprobs hold plain
+    tokens (so it nests no deeper than the schema). ``False`` only means "look closer": the
+    validator decides."""
+    get = obj.get
+    if not (
+        type(get("created")) in _INT
+        and type(get("object")) in _STR
+        and type(get("obfuscation")) in _STR
+        and all(get(key) is None for key in _TOP_LAST)  # their merge would change something
+    ):
+        return False
+    choices = get("choices")
+    if type(choices) is not list:
+        return choices is None
+    for c in choices:
+        if type(c) is not dict or not c.keys() <= _CHOICE_KEYS:
+            return False
+        index = c.get("index")
+        if type(index) is not int or index < 0 or type(c.get("finish_reason")) not in _STR:
+            return False
+        lp = c.get("logprobs")
+        if lp is not None and not (
+            type(lp) is dict
+            and lp.keys() <= _LOGPROBS_KEYS
+            and lp.get("refusal") is None
+            and (lp.get("content") is None or plain_tokens(lp["content"]))
+        ):
+            return False
+        delta = c.get("delta")
+        if delta is not None:
+            if type(delta) is not dict:
+                return False
+            for key, v in delta.items():
+                types = _PLAIN_DELTA.get(key)
+                if types is None:
+                    if key != "tool_calls" or not _plain_calls(v):
+                        return False
+                elif type(v) not in types:
+                    return False
+    return True
+
+
+# The delta fields _everyday takes, with the types it takes: strings (list content is not
+# looked into: it goes the long way).
+_PLAIN_DELTA = {f.key: _STR for f in SHAPES["ChoiceDelta"].fields if f.type in ("str", "content")}
+_TOOL_KEYS = frozenset(keys("ToolCallDelta"))
+_FUNCTION_KEYS = frozenset(keys("FunctionDelta"))
+
+
+def _plain_calls(calls: Any) -> bool:
+    if type(calls) is not list:
+        return calls is None
+    for call in calls:
+        if type(call) is not dict or not call.keys() <= _TOOL_KEYS:
+            return False
+        get = call.get
+        index = get("index")
+        if not (
+            (index is None or (type(index) is int and index >= 0))
+            and type(get("id")) in _STR
+            and type(get("type")) in _STR
+        ):
+            return False
+        fn = get("function")
+        if fn is not None and not (
+            type(fn) is dict
+            and fn.keys() <= _FUNCTION_KEYS
+            and type(fn.get("name")) in _STR
+            and type(fn.get("arguments")) in _STR
+        ):
+            return False
+    return True
+
+
+# The top-level fields of the set-once family, from the table.
+_TOP_ONCE = tuple(
+    (key, _ONCE_KINDS[rule])
+    for key, rule in rules("ChatCompletionChunk").items()
+    if rule in _ONCE_KINDS
+)
+_TOP_ONCE_KEYS = tuple(key for key, _ in _TOP_ONCE)
+# The top-level fields of rule "last" (usage, moderation), from the table.
+_TOP_LAST = tuple(key for key, rule in rules("ChatCompletionChunk").items() if rule == "last")
+_COMPLETION = SHAPES["ChatCompletion"]
+_COMPLETION_POS = {f.key: i for i, f in enumerate(_COMPLETION.fields)}
+_COMPLETION_DEFAULTS = tuple(_default(f) for f in _COMPLETION.fields)
 
 
 class Accumulator:
@@ -594,6 +1150,10 @@ class Accumulator:
     in lenient mode). After an error is raised the accumulator holds what was merged before it.
     ``max_warnings`` bounds the warnings kept (``warnings``); past it they are counted by kind
     (``warnings_dropped``) and the completion ends its warnings with one that says how many.
+
+    API: ``feed``, ``snapshot``, ``close``, ``pending_choices``, ``warn``, ``upstream_error``,
+    ``chunks``, ``warnings``, ``warnings_dropped`` and the options. ``merge`` (a dict, not
+    validated) is deprecated: use ``feed``.
     """
 
     def __init__(
@@ -609,22 +1169,12 @@ class Accumulator:
         self.created_tolerance = created_tolerance
         self.max_choices = max_choices
         self.max_tool_calls = max_tool_calls
-        self.max_warnings = max_warnings
-        self.warnings: list[StreamWarning] = []
-        self.warnings_dropped: dict[str, int] = {}
-        self.chunks = 0  # how many chunks were merged
+        self._warnings = Warnings(max_warnings)
+        self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
-        self._id: str | None = None
-        self._id_at = 0
-        self._model: str | None = None
-        self._model_at = 0
-        self._created: int | None = None
-        self._created_at = 0
-        self._fingerprint: str | None = None
-        self._fingerprint_at = 0
-        self._tier: str | None = None
-        self._tier_at = 0
-        self._usage: dict[str, Any] | None = None
+        self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
+        self._held: tuple[Any, ...] = (None,) * len(_TOP_ONCE)  # their values, in that order
+        self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
         self._usage_built: tuple[Any, Usage] | None = None
         self._groq_usage: dict[str, Any] | None = None
         self._error: Any = None
@@ -633,11 +1183,32 @@ class Accumulator:
         self._choices: dict[int, _Choice] = {}
         self._order: list[_Choice] | None = []  # choices sorted by index; None = re-sort
         self._tool_seq = 0
-        # Where the chunk being merged is: for messages and warnings.
+        # Where the chunk being merged is: for messages and warnings (the choice's and the tool
+        # call's position in it too: paths are built only when a message needs one).
         self._n = 0
         self._off: int | None = None
+        self._pos = 0
+        self._call = 0
 
     # -- public API --------------------------------------------------------------------------
+
+    @property
+    def warnings(self) -> list[StreamWarning]:
+        """The warnings recorded so far (at most ``max_warnings``)."""
+        return self._warnings.kept
+
+    @property
+    def warnings_dropped(self) -> dict[str, int]:
+        """How many warnings were not kept over ``max_warnings``, by kind."""
+        return self._warnings.dropped
+
+    @property
+    def max_warnings(self) -> int:
+        return self._warnings.limit
+
+    @max_warnings.setter
+    def max_warnings(self, limit: int) -> None:
+        self._warnings.limit = limit
 
     def feed(self, chunk: ChatCompletionChunk) -> None:
         """Merge one chunk. Its number in messages is one more than the previous chunk's (the
@@ -649,7 +1220,7 @@ class Accumulator:
         a stream."""
         obj = chunk.to_dict()
         n = self._next
-        if self.merge_plain(obj, n, None):  # the everyday chunk: known fields only, valid
+        if self._take(obj, n, None):  # the everyday chunk: valid at a glance
             return
         try:
             validate_chunk(obj)
@@ -674,7 +1245,7 @@ class Accumulator:
                 path=exc.path,
             )
             return
-        self.merge(obj, n, None)
+        self._merge(obj, n, None)
 
     def snapshot(self) -> ChatCompletion:
         """The completion so far, without ending anything; later chunks do not change it.
@@ -690,194 +1261,19 @@ class Accumulator:
         return self._build(final=True)
 
     def pending_choices(self) -> list[int] | None:
-        """Indexes of the choices without a finish_reason so far (``None``: no choice yet)."""
+        """Indexes of the choices without a finish_reason so far, sorted (``None``: no choice
+        yet). API: what a stream that ends now leaves unfinished."""
         if not self._choices:
             return None
-        return sorted(i for i, st in self._choices.items() if st.finish is None)
+        return sorted(i for i, st in self._choices.items() if not st.finished())
 
-    # -- merging -------------------------------------------------------------------------------
-
-    def merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
-        """Merge one chunk given as a validated ``dict`` (what ``validate_chunk`` accepted).
-
-        The stream layer's fast path; ``chunk_index``/``byte_offset`` locate messages."""
-        self._n = chunk_index
-        self._off = byte_offset
-        self._next = chunk_index + 1
-        self.chunks += 1
-        get = obj.get
-        v = get("id")
-        if v:
-            if self._id is None:
-                self._id, self._id_at = v, chunk_index
-            elif v != self._id:
-                self._conflict("id", ".id", self._id, self._id_at, v)
-        v = get("model")
-        if v:
-            if self._model is None:
-                self._model, self._model_at = v, chunk_index
-            elif v != self._model:
-                self._conflict("model", ".model", self._model, self._model_at, v)
-        v = get("created")
-        if v:
-            held = self._created
-            if held is None:
-                self._created, self._created_at = v, chunk_index
-            elif v != held and not (held < v <= held + self.created_tolerance):
-                self._conflict(
-                    "created",
-                    ".created",
-                    held,
-                    self._created_at,
-                    v,
-                    expected=f"created within 0..{self.created_tolerance} s after {_short(held)}",
-                )
-        v = get("system_fingerprint")
-        if v:
-            if self._fingerprint is None:
-                self._fingerprint, self._fingerprint_at = v, chunk_index
-            elif v != self._fingerprint:
-                self._changed("system_fingerprint", self._fingerprint, self._fingerprint_at, v)
-        v = get("service_tier")
-        if v:
-            if self._tier is None:
-                self._tier, self._tier_at = v, chunk_index
-            elif v != self._tier:
-                self._changed("service_tier", self._tier, self._tier_at, v)
-        choices = get("choices")
-        if choices:
-            for position, choice in enumerate(choices):
-                self._merge_choice(choice, position)
-        v = get("usage")
-        if v is not None:
-            self._usage = v  # the last non-null usage wins; never summed
-        error: Any = None
-        if not obj.keys() <= _TOP_KEYS:
-            for key, value in obj.items():
-                if key in _TOP_KEYS:
-                    continue
-                if key == "error":
-                    error = value
-                    continue
-                if key == "x_groq" and type(value) is dict:
-                    self._x_groq(value)
-                self._extra.add(key, value)
-        if error is not None:
-            self.upstream_error(error, chunk_index, byte_offset)
-
-    def merge_plain(
-        self,
-        obj: dict[str, Any],
-        chunk_index: int,
-        byte_offset: int | None,
-        data: str | None = None,
-    ) -> bool:
-        """Merge a decoded (not yet validated) chunk if it has the everyday shape, and say
-        whether it did. (``data``, the event's text, is not needed: everything this takes is
-        a known field, so it cannot nest deeper than the schema.)
-
-        The stream layer's fast path for the bulk of a stream: one choice already known, not
-        finished, whose delta is one string of content or one fragment of arguments for a
-        tool call already open, with id/model/created the same as held. It checks everything
-        it relies on before it changes anything, so ``False`` means "nothing was done": the
-        caller validates the chunk and merges it with :meth:`merge`, which gives the same
-        result (the tests compare the two on every stream, and the state each leaves).
-
-        It changes only text, logprobs and the chunk count and number: a chunk whose merge
-        would touch any other state goes the long way, so the rules for that state are
-        written once (there). A choice whose last tool-call fragment was refused over
-        ``max_tool_calls`` (``refused``: an index-less fragment is skipped, a fragment for an
-        open call ends that) is such a state; so are a new choice (``max_choices``), a
-        finish, and anything that warns (``max_warnings``).
-        """
-        if not obj.keys() <= _TOP_KEYS:
-            return False
-        get = obj.get
-        v = get("id")
-        if not (v is None or v == self._id or v == ""):
-            return False
-        v = get("model")
-        if not (v is None or v == self._model or v == ""):
-            return False
-        v = get("created")
-        if not (v is None or (type(v) is int and (v == self._created or v == 0))):
-            return False
-        v = get("system_fingerprint")
-        if not (v is None or v == self._fingerprint or v == ""):
-            return False
-        v = get("service_tier")
-        if not (v is None or v == self._tier or v == ""):
-            return False
-        if type(get("object")) not in _STR_OR_NONE or get("usage") is not None:
-            return False
-        choices = get("choices")
-        if type(choices) is not list or len(choices) != 1:
-            return False
-        c = choices[0]
-        if type(c) is not dict or not c.keys() <= _CHOICE_KEYS:
-            return False
-        index = c.get("index")
-        if type(index) is not int:
-            return False
-        st = self._choices.get(index)
-        if st is None or st.finish is not None or st.refused or c.get("finish_reason") is not None:
-            return False
-        lp = c.get("logprobs")
-        tokens = None
-        if lp is not None:
-            if (
-                type(lp) is not dict
-                or not lp.keys() <= _LOGPROBS_KEYS
-                or lp.get("refusal") is not None
-            ):
-                return False
-            tokens = lp.get("content")
-            if tokens is not None and not plain_tokens(tokens):
-                return False
-        delta = c.get("delta")
-        parts: list[str] | None = None
-        if delta is not None:
-            if type(delta) is not dict or len(delta) != 1:
-                return False
-            text = delta.get("content")
-            if type(text) is str:
-                parts = st.content
-                if parts is None:
-                    parts = st.content = []
-            else:
-                calls = delta.get("tool_calls")
-                if type(calls) is not list or len(calls) != 1:
-                    return False
-                call = calls[0]
-                if type(call) is not dict or not call.keys() <= _INDEX_FUNCTION:
-                    return False
-                i = call.get("index")
-                fn = call.get("function")
-                if type(i) is not int or type(fn) is not dict or len(fn) != 1:
-                    return False
-                tool = st.tools.get(i)
-                text = fn.get("arguments")
-                if tool is None or type(text) is not str:
-                    return False
-                if not text:
-                    text = None  # an empty fragment adds nothing (as in _merge_function)
-                else:
-                    parts = tool.arguments
-        self._next = chunk_index + 1
-        self.chunks += 1
-        if parts is not None:
-            parts.append(text)  # type: ignore[arg-type]
-        if lp is not None:
-            st.lp_seen = True
-            if tokens is not None:
-                if st.lp_content is None:
-                    st.lp_content = []
-                st.lp_content.extend(tokens)
-        return True
-
-    def upstream_error(self, error: Any, chunk_index: int, byte_offset: int | None) -> None:
-        """Record the provider's in-band error (lenient) or raise :class:`UpstreamError`
-        carrying it and the completion so far (strict)."""
+    def upstream_error(
+        self, error: Any, chunk_index: int | None = None, byte_offset: int | None = None
+    ) -> None:
+        """Record the provider's in-band error (lenient: the first is kept as
+        ``completion.error``, each is a warning) or raise :class:`UpstreamError` carrying it and
+        the completion so far (strict). API: for errors that come outside a chunk (an
+        ``event: error`` block, an error body)."""
         reason = f"the provider sent an error: {error_text(error)}"
         if self.strict:
             raise UpstreamError(
@@ -892,30 +1288,114 @@ class Accumulator:
             self._error = _copy(error)
         self.warn("upstream_error", reason, chunk_index=chunk_index, byte_offset=byte_offset)
 
-    def warn(
-        self,
-        kind: str,
-        message: str,
-        *,
-        chunk_index: int | None = None,
-        byte_offset: int | None = None,
-        path: str | None = None,
-        field: str | None = None,
-    ) -> None:
-        """Record a :class:`StreamWarning` on the completion (past ``max_warnings``, count it)."""
-        if len(self.warnings) >= self.max_warnings:
-            self.warnings_dropped[kind] = self.warnings_dropped.get(kind, 0) + 1
-            return
-        self.warnings.append(
-            StreamWarning(
-                kind=kind,
-                message=message,
-                chunk_index=chunk_index,
-                byte_offset=byte_offset,
-                path=path,
-                field=field,
-            )
+    def warn(self, kind: str, message: str, **where: Any) -> None:
+        """Record a :class:`StreamWarning` on the completion (past ``max_warnings``, count it);
+        ``where``: ``chunk_index``, ``byte_offset``, ``path``, ``field``. API: a caller that
+        feeds chunks from its own source records what it tolerated there."""
+        self._warnings.add(kind, message, **where)
+
+    def merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
+        """Deprecated: merge a chunk given as a ``dict`` that ``validate_chunk`` accepted (it
+        is not checked here). Use :meth:`feed`."""
+        import warnings
+
+        warnings.warn(
+            "Accumulator.merge() is deprecated and will be removed: it trusts an unchecked "
+            "dict; use Accumulator.feed(ChatCompletionChunk.from_dict(obj))",
+            DeprecationWarning,
+            stacklevel=2,
         )
+        self._merge(obj, chunk_index, byte_offset)
+
+    # -- merging -------------------------------------------------------------------------------
+
+    def _take(
+        self,
+        obj: dict[str, Any],
+        chunk_index: int,
+        byte_offset: int | None,
+        data: str | None = None,
+    ) -> bool:
+        """The stream layer's fast taker: merge a decoded, unvalidated chunk if it is valid and
+        of the everyday shape, so that validation is skipped, and say whether it did; ``False``
+        means nothing was done (the caller validates the chunk and calls :meth:`_merge`).
+        ``data``, the event's text, is not needed: what it takes nests no deeper than the
+        schema.
+
+        The top-level set-once fields are compared with the values held first: each must be
+        blank or the value held (which proves it valid, and its merge a no-op: the set-once
+        rules are skipped); the rest must pass :func:`_everyday`; then the chunk is merged by
+        :meth:`_merge_choices`, as every chunk."""
+        if not obj.keys() <= _TOP_KEYS:
+            return False
+        get = obj.get
+        values = tuple(map(get, _TOP_ONCE_KEYS))
+        if values != self._held:  # the usual: all of them the values held
+            for v, (_, once) in zip(values, self._top, strict=True):
+                if not (v is None or v == once.value or v == ""):
+                    return False
+        if not _everyday(obj):
+            return False
+        self._n = chunk_index
+        self._off = byte_offset
+        self._next = chunk_index + 1
+        self.chunks += 1
+        choices = get("choices")
+        if choices:
+            self._merge_choices(choices)
+        return True
+
+    def _merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
+        """Merge one valid chunk (a ``dict`` ``validate_chunk`` accepts): every chunk goes
+        through here or (when :meth:`_take` proved its top-level fields change nothing)
+        through the part that merges its choices. ``chunk_index``/``byte_offset`` locate
+        messages."""
+        self._n = chunk_index
+        self._off = byte_offset
+        self._next = chunk_index + 1
+        self.chunks += 1
+        get = obj.get
+        for key, once in self._top:
+            v = get(key)
+            if v and v != once.value:  # blank, or the value held: nothing to do
+                once.put(v, self, _TOP, key)
+                self._held = tuple([once.value for _, once in self._top])
+        choices = get("choices")
+        if choices:
+            self._merge_choices(choices)
+        for key in _TOP_LAST:  # rule "last": the last non-null value wins; never summed
+            v = get(key)
+            if v is not None:
+                self._last[key] = v
+        if not obj.keys() <= _TOP_KEYS:
+            self._vendor(obj)
+
+    def _merge_choices(self, choices: list[dict[str, Any]]) -> None:
+        """Rule "choices": each merged into the choice of its index, in any order."""
+        held = self._choices
+        for position, c in enumerate(choices):
+            self._pos = position
+            st = held.get(c["index"])
+            if st is None:
+                st = self._new_choice(c["index"])
+                if st is None:
+                    continue
+            st.merge(c, self)
+
+    def _vendor(self, obj: dict[str, Any]) -> None:
+        """The top-level keys no row declares: the fallback, and the provider's ``error``."""
+        error: Any = None
+        for key, value in obj.items():
+            if key in _TOP_KEYS:
+                continue
+            if key == "error":
+                error = value
+                continue
+            if key == "x_groq" and type(value) is dict:
+                self._x_groq(value)
+            self._extra.add(key, value)
+        if error is not None:
+            self.upstream_error(error, self._n, self._off)
 
     def _x_groq(self, value: dict[str, Any]) -> None:
         usage = value.get("usage")
@@ -933,284 +1413,36 @@ class Accumulator:
             else:
                 self._groq_usage = usage
 
-    def _merge_choice(self, c: dict[str, Any], position: int) -> None:
-        index = c["index"]
-        st = self._choices.get(index)
-        if st is None:
-            if len(self._choices) >= self.max_choices:
-                self._limit(
-                    f"too many choices: index {shown(index, 20)} would be choice number "
-                    f"{len(self._choices) + 1}, over max_choices ({self.max_choices})",
-                    f".choices[{position}].index",
-                )
-                return
-            st = self._choices[index] = _Choice(index)
-            self._order = None
-        delta = c.get("delta")
-        if delta:
-            self._merge_delta(st, delta, position)
-        lp = c.get("logprobs")
-        if lp is not None:
-            st.lp_seen = True
-            items = lp.get("content")
-            if items is not None:
-                if st.lp_content is None:
-                    st.lp_content = []
-                st.lp_content.extend(items)
-            items = lp.get("refusal")
-            if items is not None:
-                if st.lp_refusal is None:
-                    st.lp_refusal = []
-                st.lp_refusal.extend(items)
-            if not lp.keys() <= _LOGPROBS_KEYS:
-                for key, value in lp.items():
-                    if key not in _LOGPROBS_KEYS:
-                        st.lp_extra.add(key, value)
-        finish = c.get("finish_reason")
-        if finish:  # "" counts as null
-            if st.finish is None:
-                st.finish, st.finish_at = finish, self._n
-            elif finish != st.finish:
-                path = f".choices[{position}].finish_reason"
-                message = (
-                    f"expected finish_reason {_short(st.finish)} (as in chunk {st.finish_at}) "
-                    f"at {path}, got {describe(finish)}"
-                )
-                self._inconsistent(message, "finish_reason", st.finish, finish, path)
-                st.finish, st.finish_at = finish, self._n  # lenient: the last one wins
-        if not c.keys() <= _CHOICE_KEYS:
-            for key, value in c.items():
-                if key not in _CHOICE_KEYS:
-                    st.extra.add(key, value)
-
-    def _merge_delta(self, st: _Choice, delta: dict[str, Any], position: int) -> None:
-        for key, v in delta.items():
-            if v is None:
-                if key not in _DELTA_FIELDS:
-                    st.delta_extra.add(key, None)
-                continue
-            if key == "content":
-                if type(v) is str:
-                    if v and st.finish is not None:
-                        self._late(st, position, "content", v)
-                    if st.content is None:
-                        st.content = [v]
-                    else:
-                        st.content.append(v)
-                else:
-                    if v and st.finish is not None:
-                        self._late(st, position, "content", v)
-                    self._content_parts(st, v)
-            elif key == "role":
-                if v:
-                    if st.role is None:
-                        st.role = v
-                    elif v != st.role:
-                        path = f".choices[{position}].delta.role"
-                        self._differs("role", path, st.role, v)
-            elif key == "tool_calls":
-                if v and st.finish is not None:
-                    self._late(st, position, "tool_calls", v)
-                for i, call in enumerate(v):
-                    self._merge_tool(st, call, f".choices[{position}].delta.tool_calls[{i}]")
-            elif key == "reasoning_content" or key == "reasoning" or key == "refusal":
-                if v and st.finish is not None:
-                    self._late(st, position, key, v)
-                parts = getattr(st, key)
-                if parts is None:
-                    setattr(st, key, [v])
-                else:
-                    parts.append(v)
-            elif key == "function_call":
-                if st.function is None:
-                    st.function = _Tool(None, 0)
-                if (v.get("name") or v.get("arguments")) and st.finish is not None:
-                    self._late(st, position, "function_call", v)
-                self._merge_function(st.function, v, f".choices[{position}].delta.function_call")
-            elif key in _LABELS:
-                if v:
-                    st.delta_extra.label(key, v)
-            else:
-                st.delta_extra.add(key, v)
-
-    def _content_parts(self, st: _Choice, parts: list[dict[str, Any]]) -> None:
-        """Mistral-style list content: text parts go to content, thinking parts' text to
-        reasoning_content, and every part is kept in order under content_parts."""
-        if st.parts is None:
-            st.parts = []
-        st.parts.extend(parts)
-        for part in parts:
-            kind = part.get("type")
-            if kind == "text":
-                text = part.get("text")
-                if type(text) is str:
-                    if st.content is None:
-                        st.content = [text]
-                    else:
-                        st.content.append(text)
-            elif kind == "thinking":
-                thinking = part.get("thinking")
-                if type(thinking) is str:
-                    pieces = [thinking]
-                elif type(thinking) is list:
-                    pieces = [
-                        item["text"]
-                        for item in thinking
-                        if type(item) is dict and type(item.get("text")) is str
-                    ]
-                else:
-                    text = part.get("text")
-                    pieces = [text] if type(text) is str else []
-                if pieces:
-                    if st.reasoning_content is None:
-                        st.reasoning_content = pieces
-                    else:
-                        st.reasoning_content.extend(pieces)
-
-    def _merge_tool(self, st: _Choice, call: dict[str, Any], path: str) -> None:
-        index = call.get("index")
-        call_id = call.get("id") or None  # "" counts as absent (DashScope continuations)
-        tool: _Tool | None
-        if index is not None:
-            tool = st.tools.get(index)
-            if tool is not None and call_id and tool.id and call_id != tool.id:
-                message = (
-                    f"expected tool call id {_short(tool.id)} at {path}.id "
-                    f"(index {shown(index, 20)}), got {describe(call_id)}"
-                )
-                self._inconsistent(
-                    message,
-                    "tool_calls.id",
-                    tool.id,
-                    call_id,
-                    f"{path}.id",
-                    kept="; kept both, as two calls",
-                )
-                tool = None  # a new call takes the index; the old one stays listed
-            if tool is None:
-                tool = self._new_tool(st, index, path)
-                if tool is None:
-                    return
-                st.tools[index] = tool
-        else:
-            tool = None
-            if call_id:
-                for t in st.tool_list:
-                    if t.id == call_id:
-                        tool = t
-                        break
-            elif st.refused:
-                self.warn(
-                    "limit",
-                    f"tool call fragment without index or id at {path} continues a tool call "
-                    f"skipped over max_tool_calls ({self.max_tool_calls}); skipped",
-                    chunk_index=self._n,
-                    byte_offset=self._off,
-                    path=path,
-                )
-                return
-            elif st.tool_list:
-                # No index, no id: it continues the only open call.
-                tool = st.tool_list[-1]
-                if len(st.tool_list) > 1:
-                    self.warn(
-                        "ambiguous",
-                        f"tool call fragment without index or id at {path} continues the last "
-                        f"of {len(st.tool_list)} open calls",
-                        chunk_index=self._n,
-                        byte_offset=self._off,
-                        path=path,
-                        field="tool_calls",
-                    )
-            if tool is None:
-                tool = self._new_tool(st, None, path)
-                if tool is None:
-                    return
-        st.refused = False
-        if call_id and tool.id is None:
-            tool.id = call_id
-        kind = call.get("type")
-        if kind:
-            if tool.type is None:
-                tool.type = kind
-            elif kind != tool.type:
-                self._differs("tool_calls.type", f"{path}.type", tool.type, kind)
-        fn = call.get("function")
-        if fn:
-            self._merge_function(tool, fn, f"{path}.function")
-        if not call.keys() <= _TOOL_KEYS:
-            for key, value in call.items():
-                if key not in _TOOL_KEYS:
-                    tool.extra.add(key, value)
-
-    def _new_tool(self, st: _Choice, index: int | None, path: str) -> _Tool | None:
-        if len(st.tool_list) >= self.max_tool_calls:
+    def _new_choice(self, index: int) -> _Choice | None:
+        if len(self._choices) >= self.max_choices:
             self._limit(
-                f"too many tool calls in choice {shown(st.index, 20)}: tool call number "
-                f"{len(st.tool_list) + 1} would be over max_tool_calls ({self.max_tool_calls})",
-                path,
+                f"too many choices: index {shown(index, 20)} would be choice number "
+                f"{len(self._choices) + 1}, over max_choices ({self.max_choices})",
+                f".choices[{self._pos}].index",
             )
-            st.refused = True
+            return None
+        st = self._choices[index] = _Choice(index)
+        self._order = None
+        return st
+
+    def _new_tool(self, message: _Message, index: int | None) -> _Tool | None:
+        tools = message.tool_list
+        if len(tools) >= self.max_tool_calls:
+            choice = message.parent
+            assert isinstance(choice, _Choice)
+            self._limit(
+                f"too many tool calls in choice {shown(choice.index, 20)}: tool call number "
+                f"{len(tools) + 1} would be over max_tool_calls ({self.max_tool_calls})",
+                message.path(self, f"tool_calls[{self._call}]"),
+            )
+            message.refused = True
             return None
         self._tool_seq += 1
-        tool = _Tool(index, self._tool_seq)
-        st.tool_list.append(tool)
+        tool = _Tool(message, index, self._tool_seq)
+        tools.append(tool)
         return tool
 
-    def _merge_function(self, tool: _Tool, fn: dict[str, Any], path: str) -> None:
-        name = fn.get("name")
-        if name:
-            tool.add_name(name)
-        arguments = fn.get("arguments")
-        if arguments:
-            tool.arguments.append(arguments)
-        if not fn.keys() <= _FUNCTION_KEYS:
-            for key, value in fn.items():
-                if key not in _FUNCTION_KEYS:
-                    tool.fn_extra.add(key, value)
-
     # -- policy --------------------------------------------------------------------------------
-
-    def _conflict(
-        self,
-        field: str,
-        path: str,
-        held: Any,
-        held_at: int,
-        got: Any,
-        *,
-        expected: str | None = None,
-    ) -> None:
-        """A second, different id/model/created: strict raises, lenient keeps the first."""
-        what = expected or f"{field} {_short(held)}"
-        message = f"expected {what} (as in chunk {held_at}) at {path}, got {describe(got)}"
-        self._inconsistent(message, field, held, got, path)
-
-    def _differs(self, field: str, path: str, held: Any, got: Any) -> None:
-        """A set-once value (role, tool-call type) sent again with another value."""
-        message = f"expected {field} {_short(held)} at {path}, got {describe(got)}"
-        self._inconsistent(message, field, held, got, path, kept="; kept the first")
-
-    def _changed(self, field: str, held: str, held_at: int, got: str) -> None:
-        """system_fingerprint / service_tier: a later different value is a warning in both
-        modes (the first one is kept)."""
-        self.warn(
-            "changed",
-            f"{field} changed from {_short(held)} (chunk {held_at}) to {_short(got)}; "
-            "kept the first",
-            chunk_index=self._n,
-            byte_offset=self._off,
-            path=f".{field}",
-            field=field,
-        )
-
-    def _late(self, st: _Choice, position: int, key: str, value: Any) -> None:
-        path = f".choices[{position}].delta.{key}"
-        message = (
-            f"expected nothing more after finish_reason {_short(st.finish)} "
-            f"(chunk {st.finish_at}) at {path}, got {describe(value)}"
-        )
-        self._inconsistent(message, key, None, value, path, kind="late_delta", kept="; kept it")
 
     def _limit(self, message: str, path: str) -> None:
         if self.strict:
@@ -1264,7 +1496,10 @@ class Accumulator:
         order = self._order
         if order is None:
             order = self._order = [self._choices[i] for i in sorted(self._choices)]
-        usage = self._usage if self._usage is not None else self._groq_usage
+        last = self._last
+        usage = last.get("usage")
+        if usage is None:
+            usage = self._groq_usage
         built = None
         if usage is not None:
             cached = self._usage_built
@@ -1277,25 +1512,15 @@ class Accumulator:
         if error is not None:
             # Copied on first read too: a snapshot's reader must not reach the next one's.
             error = _plain(error) if final else Pending([error], 1, _first_plain)
-        warnings = tuple(self.warnings)
-        if self.warnings_dropped:
-            warnings += (dropped_summary(self.warnings_dropped, self.max_warnings),)
-        return make_completion(
-            _fix(self._id) if self._id else None,
-            "chat.completion",
-            self._created,
-            _fix(self._model) if self._model else None,
-            None if self._fingerprint is None else _fix(self._fingerprint),
-            None if self._tier is None else _fix(self._tier),
-            tuple([st.build(final) for st in order]),
-            built,
-            None,  # moderation: merged by the accumulator branch (issue 13)
-            error,
-            warnings,
-            self._extra.built(final),
-        )
-
-
-_DELTA_FIELDS = frozenset(
-    ("role", "content", "refusal", "tool_calls", "function_call", "reasoning_content", "reasoning")
-)
+        values = list(_COMPLETION_DEFAULTS)
+        pos = _COMPLETION_POS
+        for key, once in self._top:
+            values[pos[key]] = once.build(final)
+        values[pos["choices"]] = tuple([st.build(final) for st in order])
+        for key, v in last.items():
+            if key != "usage":  # an object kept whole: copied, on first read for a snapshot
+                values[pos[key]] = _plain(v) if final else Pending([v], 1, _first_plain)
+        values[pos["usage"]] = built
+        values[pos["error"]] = error
+        values[pos["warnings"]] = self._warnings.all()
+        return make_completion(*values, self._extra.built(final))

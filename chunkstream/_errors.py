@@ -20,6 +20,7 @@ __all__ = [
     "StreamWarning",
     "TruncatedStreamError",
     "UpstreamError",
+    "Warnings",
     "describe",
     "dropped_summary",
     "error_text",
@@ -272,3 +273,35 @@ def dropped_summary(dropped: dict[str, int], limit: int) -> StreamWarning:
         message=f"{sum(dropped.values())} more warning(s) not kept, over max_warnings "
         f"({limit}); by kind: {counts}",
     )
+
+
+class Warnings:
+    """The warnings policy of one stream, written once (the accumulator and ``ChunkDecoder``
+    use it): keep the first ``limit`` warnings in ``kept``; past it count them by kind in
+    ``dropped``; ``all()`` ends the kept ones with the one warning that says how many were not
+    kept (:func:`dropped_summary`)."""
+
+    __slots__ = ("dropped", "kept", "limit")
+
+    def __init__(self, limit: int = DEFAULT_MAX_WARNINGS) -> None:
+        self.limit = limit
+        self.kept: list[StreamWarning] = []
+        self.dropped: dict[str, int] = {}
+
+    def add(self, kind: str, message: str, **where: Any) -> None:
+        """Record a warning located by ``where`` (``chunk_index``, ``byte_offset``, ``path``,
+        ``field``: see :class:`StreamWarning`); past ``limit``, count it under its kind."""
+        if len(self.kept) >= self.limit:
+            self.dropped[kind] = self.dropped.get(kind, 0) + 1
+            return
+        self.kept.append(StreamWarning(kind=kind, message=message, **where))
+
+    def summary(self) -> StreamWarning | None:
+        """The warning standing for those not kept (``None``: every warning was kept)."""
+        return dropped_summary(self.dropped, self.limit) if self.dropped else None
+
+    def all(self) -> tuple[StreamWarning, ...]:
+        """The kept warnings, then the summary of those not kept if any."""
+        summary = self.summary()
+        kept = tuple(self.kept)
+        return kept if summary is None else (*kept, summary)

@@ -434,6 +434,11 @@ def generate() -> str:
         parts.append(_assembled_class(shape) + "\n\n")
     for shape in ASSEMBLED_SHAPES:
         parts.append(f"make_{snake(shape.name)} = _maker({shape.name})\n")
+    parts.append("\n# Every class of the table, by name (the accumulator builds from the table).\n")
+    parts.append("CLASSES: dict[str, Any] = {\n")
+    for shape in (*CHUNK_SHAPES, *ASSEMBLED_SHAPES):
+        parts.append(f'    "{shape.name}": {shape.name},\n')
+    parts.append("}\n")
     parts.append("# fmt: on\n")
     parts.append(END)
     return "".join(parts)

@@ -2249,6 +2249,31 @@ make_message = _maker(Message)
 make_assembled_logprobs = _maker(AssembledLogprobs)
 make_choice = _maker(Choice)
 make_chat_completion = _maker(ChatCompletion)
+
+# Every class of the table, by name (the accumulator builds from the table).
+CLASSES: dict[str, Any] = {
+    "TopLogprob": TopLogprob,
+    "TokenLogprob": TokenLogprob,
+    "ChoiceLogprobs": ChoiceLogprobs,
+    "FunctionDelta": FunctionDelta,
+    "ToolCallDelta": ToolCallDelta,
+    "ChoiceDeltaAudio": ChoiceDeltaAudio,
+    "URLCitation": URLCitation,
+    "Annotation": Annotation,
+    "ChoiceDelta": ChoiceDelta,
+    "ChunkChoice": ChunkChoice,
+    "PromptTokensDetails": PromptTokensDetails,
+    "CompletionTokensDetails": CompletionTokensDetails,
+    "Usage": Usage,
+    "ChatCompletionChunk": ChatCompletionChunk,
+    "FunctionCall": FunctionCall,
+    "ToolCall": ToolCall,
+    "MessageAudio": MessageAudio,
+    "Message": Message,
+    "AssembledLogprobs": AssembledLogprobs,
+    "Choice": Choice,
+    "ChatCompletion": ChatCompletion,
+}
 # fmt: on
 # --- END GENERATED CODE ---
 
@@ -2296,5 +2321,6 @@ def plain_tokens(tokens: Any) -> bool:
 check_chunk = _ok_chat_completion_chunk  # whether a decoded value is a valid chunk
 build_chunk_fast = _build_chat_completion_chunk  # a chunk, or Invalid (no message)
 check_usage = _check_usage  # raises ChunkError naming the path
+maker = _maker  # a positional constructor of a model class (values in field order)
 make_logprobs = make_assembled_logprobs
 make_completion = make_chat_completion

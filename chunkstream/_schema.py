@@ -225,8 +225,9 @@ CHUNK_SHAPES = (
             _f("function_call", "object", of="FunctionDelta", merge="function", late=True),
             _f("reasoning_content", "str", merge="append", late=True),
             _f("reasoning", "str", merge="append", late=True),
-            # Not late: OpenAI sends the audio's expires_at alone after the finish_reason.
-            _f("audio", "object", of="ChoiceDeltaAudio", merge="object"),
+            # Late when its data or transcript come after the finish; OpenAI sends the audio's
+            # expires_at alone after the finish_reason, and a set-once field is not content.
+            _f("audio", "object", of="ChoiceDeltaAudio", merge="object", late=True),
             _f("annotations", "objects", of="Annotation", merge="extend"),
         ),
         "What one chunk adds to one choice's message.\n\n"

@@ -314,7 +314,7 @@ class _Core:
 
     def _take(self, events: list[RawEvent]) -> None:
         # The everyday event: a "message" whose data is one JSON chunk. The consumer's fast
-        # taker (Accumulator.merge_plain, ChunkDecoder's checking builder) takes it in one pass
+        # taker (Accumulator._take, ChunkDecoder's checking builder) takes it in one pass
         # or declines; anything declined or unusual goes the long way (_event), which gives
         # the same result with the exact messages. [DONE] is not JSON: the scan fails on it
         # and _event knows it (is_done_data), so no length guard is needed here.
@@ -1379,8 +1379,8 @@ class _Merger:
     _report_after_done = False  # reading stops at [DONE] (feed() ignores what comes after)
 
     def __init__(self, acc: Accumulator) -> None:
-        self._take_fast = acc.merge_plain
-        self._take_chunk = acc.merge
+        self._take_fast = acc._take
+        self._take_chunk = acc._merge
         self._warn = acc.warn
         self._partial = acc.snapshot
         self._pending = acc.pending_choices

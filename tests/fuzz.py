@@ -554,7 +554,7 @@ def general_paths() -> Iterator[None]:
         saved.append((owner, name, vars(owner)[name]))
         setattr(owner, name, value)
 
-    patch(_accumulate.Accumulator, "merge_plain", lambda self, obj, n, offset, data=None: False)
+    patch(_accumulate.Accumulator, "_take", lambda self, obj, n, offset, data=None: False)
     patch(_stream.ChunkDecoder, "_take_fast", lambda self, obj, n, offset, data=None: False)
     patch(_models, "_ok_chat_completion_chunk", lambda obj: False)
     patch(_stream, "check_chunk", lambda obj: False)

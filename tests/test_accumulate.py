@@ -3,7 +3,7 @@
 
 Expected values are worked out by hand from the rules and the input; messages are asserted in
 full (they are API). Chunks go in two ways: ``Accumulator.feed(ChatCompletionChunk.from_dict(d))``
-and the stream layer's path, ``validate_chunk(d)`` then ``Accumulator.merge(d, n, byte_offset)``.
+and the stream layer's path, ``validate_chunk(d)`` then ``Accumulator._merge(d, n, byte_offset)``.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def push(acc: Accumulator, dicts: Iterable[dict[str, Any]], way: str = "feed") -
         else:
             fresh = copy.deepcopy(d)
             validate_chunk(fresh)
-            acc.merge(fresh, acc.chunks, 100 * acc.chunks)
+            acc._merge(fresh, acc.chunks, 100 * acc.chunks)
 
 
 Run = Callable[..., ChatCompletion]
@@ -903,8 +903,6 @@ def test_unknown_delta_fields_strings_appended_lists_extended_objects_merged(run
             choice(
                 0,
                 content="x",
-                audio={"id": "au_1", "transcript": "Hel", "data": None},
-                annotations=[{"type": "url_citation", "n": 1}],
                 score=1,
                 flag=None,
                 note="a",
@@ -914,8 +912,6 @@ def test_unknown_delta_fields_strings_appended_lists_extended_objects_merged(run
         chunk(
             choice(
                 0,
-                audio={"transcript": "lo", "data": "QUJD", "expires_at": None},
-                annotations=[{"type": "url_citation", "n": 2}],
                 score=None,  # a null never overwrites
                 flag=None,
                 note="b",
@@ -925,7 +921,6 @@ def test_unknown_delta_fields_strings_appended_lists_extended_objects_merged(run
         chunk(
             choice(
                 0,
-                audio={"id": None, "expires_at": 123},
                 score=3,
                 meta={"a": {"c": [2], "d": None}, "e": True},
             )
@@ -936,8 +931,6 @@ def test_unknown_delta_fields_strings_appended_lists_extended_objects_merged(run
         "role": "assistant",
         "content": "x",
         "refusal": None,
-        "audio": {"id": "au_1", "transcript": "Hello", "data": "QUJD", "expires_at": 123},
-        "annotations": [{"type": "url_citation", "n": 1}, {"type": "url_citation", "n": 2}],
         "score": 3,
         "flag": None,  # only ever null: kept as null
         "note": "ab",
@@ -946,7 +939,7 @@ def test_unknown_delta_fields_strings_appended_lists_extended_objects_merged(run
 
 
 def test_vendor_list_items_are_appended_as_sent(run: Run) -> None:
-    # Objects without "index" (OpenRouter's annotations), items that are not objects, and
+    # Objects without "index", items that are not objects, and
     # indexed objects in any list but reasoning_details (Groq's executed_tools repeats a tool's
     # whole state under its index: merging would double its arguments): each is its own item.
     a1 = {"type": "url_citation", "url": "https://a"}
@@ -954,10 +947,10 @@ def test_vendor_list_items_are_appended_as_sent(run: Run) -> None:
     t1 = {"index": 0, "type": "search", "arguments": '{"q": 1}', "search_results": {"n": 2}}
     t2 = {"index": 0, "type": "search", "arguments": '{"q": 1}', "output": "found"}
     c = run(
-        chunk(choice(0, annotations=[a1], extras=["p", 1], executed_tools=[t1])),
-        chunk(choice(0, annotations=[a2], extras=[None, "p"], executed_tools=[t2])),
+        chunk(choice(0, sources=[a1], extras=["p", 1], executed_tools=[t1])),
+        chunk(choice(0, sources=[a2], extras=[None, "p"], executed_tools=[t2])),
     )
-    assert message(c)["annotations"] == [a1, a2]
+    assert message(c)["sources"] == [a1, a2]
     assert message(c)["extras"] == ["p", 1, None, "p"]
     assert message(c)["executed_tools"] == [t1, t2]
 
@@ -1062,10 +1055,10 @@ def test_an_indexed_fragment_with_another_name_starts_a_new_item(run: Run) -> No
 
 def test_an_earlier_snapshot_does_not_change_when_an_indexed_item_grows() -> None:
     acc = Accumulator()
-    acc.merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "a", "index": 0}])), 0, 0)
+    acc._merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "a", "index": 0}])), 0, 0)
     first = acc.snapshot()
-    acc.merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "b", "index": 0}])), 1, 1)
-    acc.merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "c", "index": 1}])), 2, 2)
+    acc._merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "b", "index": 0}])), 1, 1)
+    acc._merge(chunk(choice(0, reasoning_details=[{"type": "t", "text": "c", "index": 1}])), 2, 2)
     second = acc.snapshot()
     assert message(first)["reasoning_details"] == [{"type": "t", "text": "a", "index": 0}]
     assert message(second)["reasoning_details"] == [
@@ -1099,26 +1092,26 @@ def test_unknown_top_level_fields_objects_merged_lists_and_scalars_last_non_null
             choice(0, content="a"),
             x_provider={"a": {"b": 1, "l": [1]}, "s": "x"},
             citations=["https://a", "https://b"],
-            obfuscation="abc",
+            x_pad="abc",
             nullonly=None,
         ),
         chunk(
             choice(0, content="b"),
             x_provider={"a": {"c": 2, "l": [2]}, "s": None},
             citations=["https://a", "https://b"],
-            obfuscation="de",
+            x_pad="de",
         ),
-        chunk(choice(0, "stop"), citations=None, obfuscation=None, nullonly=None),
+        chunk(choice(0, "stop"), citations=None, x_pad=None, nullonly=None),
     )
     d = c.to_dict()
     assert d["x_provider"] == {"a": {"b": 1, "c": 2, "l": [2]}, "s": "x"}
     assert d["citations"] == ["https://a", "https://b"]  # repeated whole: still one list
-    assert d["obfuscation"] == "de"  # a top-level string is not appended
+    assert d["x_pad"] == "de"  # a top-level string is not appended
     assert d["nullonly"] is None
     assert c.extra == {
         "x_provider": {"a": {"b": 1, "c": 2, "l": [2]}, "s": "x"},
         "citations": ["https://a", "https://b"],
-        "obfuscation": "de",
+        "x_pad": "de",
         "nullonly": None,
     }
 
@@ -1174,8 +1167,8 @@ def test_merged_values_do_not_alias_the_chunks() -> None:
     delta_obj = {"k": [1]}
     d = chunk(choice(0, x_obj=delta_obj), x_top=top)
     acc = Accumulator()
-    acc.merge(d, 0, 0)
-    acc.merge(chunk(choice(0, x_obj={"k": [2]}), x_top={"a": {"c": 2}}), 1, 100)
+    acc._merge(d, 0, 0)
+    acc._merge(chunk(choice(0, x_obj={"k": [2]}), x_top={"a": {"c": 2}}), 1, 100)
     assert (top, delta_obj) == ({"a": {"b": 1}}, {"k": [1]})
     c = acc.close()
     assert c.extra["x_top"] == {"a": {"b": 1, "c": 2}}
@@ -1408,18 +1401,18 @@ def test_lenient_keeps_first_id_model_created_and_warns(run: Run) -> None:
         ),
         (
             "inconsistent",
-            "model",
-            1,
-            ".model",
-            "expected model 'gpt-test' (as in chunk 0) at .model, got str 'other'",
-        ),
-        (
-            "inconsistent",
             "created",
             1,
             ".created",
             "expected created within 0..600 s after 1700000000 (as in chunk 0) at .created, "
             "got int 1699999990",
+        ),
+        (
+            "inconsistent",
+            "model",
+            1,
+            ".model",
+            "expected model 'gpt-test' (as in chunk 0) at .model, got str 'other'",
         ),
         (
             "inconsistent",
@@ -1733,7 +1726,7 @@ def test_earlier_snapshot_is_not_changed_by_later_feeds() -> None:
                         reasoning="r",
                         tool_calls=[call(0, "call_1", "function", "f", '{"a"')],
                         x_note="n1",
-                        annotations=[1],
+                        x_notes=[1],
                         meta={"k": "v"},
                     ),
                     logprobs={"content": [_tok("Hel")]},
@@ -1759,7 +1752,7 @@ def test_earlier_snapshot_is_not_changed_by_later_feeds() -> None:
                         reasoning="s",
                         tool_calls=[call(0, arguments=":1}"), call(1, "call_2", name="g")],
                         x_note="n2",
-                        annotations=[2],
+                        x_notes=[2],
                         meta={"k": "w", "j": 1},
                     ),
                     logprobs={"content": [_tok("!")]},
@@ -1797,7 +1790,7 @@ def test_earlier_snapshot_is_not_changed_by_later_feeds() -> None:
                     "reasoning": "r",
                     "content_parts": [{"type": "text", "text": "lo"}],
                     "x_note": "n1",
-                    "annotations": [1],
+                    "x_notes": [1],
                     "meta": {"k": "v"},
                 },
                 "finish_reason": None,
@@ -1835,7 +1828,7 @@ def test_close_equals_a_snapshot(run: Run) -> None:
         ),
         chunk(
             choice(0, content="\ude00", tool_calls=[call(0, "c", "function", "f", "{}")]),
-            choice(1, content=[{"type": "thinking", "thinking": "t"}], annotations=[1]),
+            choice(1, content=[{"type": "thinking", "thinking": "t"}], x_notes=[1]),
             id="other",
         ),
         chunk(choice(0, "stop"), choice(1, "length"), usage=USAGE_1, error="boom"),
@@ -1857,7 +1850,7 @@ def test_snapshot_after_every_chunk_stays_linear() -> None:
             acc = Accumulator()
             start = time.perf_counter()
             for i in range(n):
-                acc.merge(
+                acc._merge(
                     {"id": ID, "choices": [{"index": 0, "delta": {"content": "ab"}}]}, i, None
                 )
                 acc.snapshot()
@@ -1887,7 +1880,7 @@ def test_snapshot_after_every_chunk_with_vendor_delta_fields_scales_like_the_str
                     ],
                     "x_s": "ab",
                 }
-                acc.merge({"id": ID, "choices": [{"index": 0, "delta": delta}]}, i, None)
+                acc._merge({"id": ID, "choices": [{"index": 0, "delta": delta}]}, i, None)
                 acc.snapshot()
             best = min(best, time.perf_counter() - start)
         return best
@@ -1897,7 +1890,7 @@ def test_snapshot_after_every_chunk_with_vendor_delta_fields_scales_like_the_str
     acc = Accumulator()
     for i in range(3):
         delta = {"reasoning_details": [{"n": i}], "x_s": str(i)}
-        acc.merge({"choices": [{"index": 0, "delta": delta}]}, i, None)
+        acc._merge({"choices": [{"index": 0, "delta": delta}]}, i, None)
         s = acc.snapshot()
     assert message(s)["reasoning_details"] == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert message(s)["x_s"] == "012"
@@ -1911,7 +1904,7 @@ def test_close_stays_linear_in_many_name_fragments() -> None:
         start = time.perf_counter()
         for i in range(n):
             fragment = {"index": 0, "function": {"name": ("a" * 100, "b" * 100)[i % 2]}}
-            acc.merge({"choices": [{"index": 0, "delta": {"tool_calls": [fragment]}}]}, i, None)
+            acc._merge({"choices": [{"index": 0, "delta": {"tool_calls": [fragment]}}]}, i, None)
         acc.close()
         return time.perf_counter() - start
 
@@ -1936,7 +1929,7 @@ def test_feed_numbers_chunks_from_zero_without_byte_offsets() -> None:
 
 def test_feed_after_merge_continues_the_numbering() -> None:
     acc = Accumulator()
-    acc.merge(chunk(choice(0, content="a")), 7, 1234)
+    acc._merge(chunk(choice(0, content="a")), 7, 1234)
     with pytest.raises(InconsistentStreamError) as info:
         acc.feed(ChatCompletionChunk.from_dict(chunk(model="other")))
     assert str(info.value) == (

@@ -30,6 +30,7 @@ from chunkstream import (
     ToolCall,
     ToolCallDelta,
 )
+from chunkstream._schema import keys
 
 VENDOR = "chunkstream_vendor"
 
@@ -248,7 +249,9 @@ def colliding_names() -> list[tuple[str, str]]:
     out = []
     for level, (_, get_dict, get_obj, chunk_cls) in LEVELS.items():
         written = set(get_dict(base.to_dict())) | set(type(get_obj(base))._keys)
-        known = set(chunk_cls._keys)
+        # The schema's keys (issue 13: the table has rows the chunk classes lack until they are
+        # generated from it) are fields, not vendor keys.
+        known = set(chunk_cls._keys) | set(keys(chunk_cls.__name__))
         if level == "completion":
             known.add("error")  # a top-level "error" is the provider's error, not a field
         out.extend((level, name) for name in sorted(written - known | {VENDOR}))

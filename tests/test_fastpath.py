@@ -1,10 +1,10 @@
 """The fast paths give exactly what the general paths give.
 
-``assemble()`` hands everyday chunks to ``Accumulator.merge_plain`` (no validation pass, a
-narrow merge) and the stream layer reads plain ``data:`` blocks without a line loop; the
-models' ``validate_chunk`` first tries ``_plain_chunk``. Each is checked here against the
-general path on the fixtures, the corpus and generated streams: same completion, same
-warnings, same errors.
+``assemble()`` hands everyday chunks to ``Accumulator._take`` (a quick check that the chunk is
+valid, so the validation pass is skipped, then the one merge every chunk goes through) and the
+stream layer reads plain ``data:`` blocks without a line loop; the models' ``validate_chunk``
+first tries ``_plain_chunk``. Each is checked here against the general path on the fixtures,
+the corpus and generated streams: same completion, same warnings, same errors.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import chunkstream
 from chunkstream import _models
 from chunkstream._accumulate import Accumulator
+from chunkstream._errors import Warnings
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shared corpus beside the checkout, or where CHUNKSTREAM_CORPUS says.
@@ -56,7 +57,7 @@ def chunks_outcome(body: bytes | list[bytes], strict: bool) -> Any:
 def general(monkeypatch: pytest.MonkeyPatch) -> None:
     """Switch the fast paths off: every chunk goes the general way."""
     never = lambda self, obj, n, offset, data=None: False  # noqa: E731
-    monkeypatch.setattr(Accumulator, "merge_plain", never)
+    monkeypatch.setattr(Accumulator, "_take", never)
     monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_fast", never)
     monkeypatch.setattr(_models, "_ok_chat_completion_chunk", lambda obj: False)
     monkeypatch.setattr(chunkstream._stream, "check_chunk", lambda obj: False)
@@ -78,7 +79,7 @@ def test_fast_and_general_paths_agree_on_real_streams(
 def test_the_fast_merge_takes_the_bulk_of_an_everyday_stream() -> None:
     # Guard that the fast path is really used (otherwise the test above proves nothing).
     taken = []
-    original = Accumulator.merge_plain
+    original = Accumulator._take
 
     def spy(
         self: Accumulator, obj: dict[str, Any], n: int, offset: int, data: str | None = None
@@ -87,11 +88,11 @@ def test_the_fast_merge_takes_the_bulk_of_an_everyday_stream() -> None:
         taken.append(done)
         return done
 
-    Accumulator.merge_plain = spy  # type: ignore[method-assign]
+    Accumulator._take = spy  # type: ignore[method-assign]
     try:
         chunkstream.assemble((ROOT / "fixtures" / "openai-parallel-tool-calls.sse").read_bytes())
     finally:
-        Accumulator.merge_plain = original  # type: ignore[method-assign]
+        Accumulator._take = original  # type: ignore[method-assign]
     assert taken.count(True) >= len(taken) // 2 > 0
 
 
@@ -377,7 +378,7 @@ def test_fast_merge_accepts_only_what_validates_and_merges_the_same(obj: dict[st
     # An accumulator that has seen one everyday chunk (so a choice and a tool call are open).
     def primed() -> Accumulator:
         acc = Accumulator(strict=False)
-        acc.merge(
+        acc._merge(
             {
                 "id": "x",
                 "model": "m",
@@ -398,12 +399,12 @@ def test_fast_merge_accepts_only_what_validates_and_merges_the_same(obj: dict[st
         return acc
 
     fast = primed()
-    taken = fast.merge_plain(obj, 1, 10)
+    taken = fast._take(obj, 1, 10)
     event("fast path taken" if taken else "fast path declined")
     if taken:
         chunkstream.validate_chunk(obj)  # must not raise
         slow = primed()
-        slow.merge(obj, 1, 10)
+        slow._merge(obj, 1, 10)
         assert fast.close().to_dict() == slow.close().to_dict()
         assert fast.close().warnings == slow.close().warnings
 
@@ -492,12 +493,19 @@ def state(value: Any) -> Any:
     for its messages: set by every general merge before use, never read afterwards)."""
     if isinstance(value, Accumulator):
         return {k: state(v) for k, v in vars(value).items() if k not in ("_n", "_off")}
-    slots = getattr(type(value), "__slots__", None)
-    if slots is not None and type(value).__module__ == "chunkstream._accumulate":
-        return [type(value).__name__] + [[s, state(getattr(value, s))] for s in slots]
+    if type(value).__module__ == "chunkstream._accumulate" and hasattr(value, "__slots__"):
+        # Every slot of the class and its bases, but the links up (parent) and the shared,
+        # fixed dispatch (spec, rules).
+        names = sorted(
+            {n for c in type(value).__mro__ for n in getattr(c, "__slots__", ())}
+            - {"parent", "spec", "rules"}
+        )
+        return [type(value).__name__] + [[n, state(getattr(value, n))] for n in names]
+    if isinstance(value, Warnings):
+        return ("warnings", value.limit, state(value.kept), value.dropped)
     if isinstance(value, chunkstream.StreamWarning):
         return ("warning", value.kind, value.message, value.chunk_index, value.byte_offset)
-    if type(value) is dict:
+    if isinstance(value, dict):
         return {k: state(v) for k, v in value.items()}
     if type(value) in (list, tuple):
         return [type(value).__name__, *[state(v) for v in value]]
@@ -563,7 +571,7 @@ def primed(
     }
     for n, obj in enumerate([opening, *map(primer, kinds)]):
         chunkstream.validate_chunk(obj)
-        acc.merge(obj, n, n * 10)
+        acc._merge(obj, n, n * 10)
     return acc
 
 
@@ -627,12 +635,12 @@ def test_fast_merge_leaves_the_state_the_general_merge_leaves(
     limits = (max_tool_calls, max_choices, max_warnings)
     fast = primed(kinds, *limits)
     n = len(kinds) + 1
-    taken = fast.merge_plain(obj, n, n * 10)
+    taken = fast._take(obj, n, n * 10)
     event("fast path taken" if taken else "fast path declined")
     if not taken:
         assert state(fast) == state(primed(kinds, *limits))  # "nothing was done"
         return
     chunkstream.validate_chunk(obj)  # must not raise
     slow = primed(kinds, *limits)
-    slow.merge(obj, n, n * 10)
+    slow._merge(obj, n, n * 10)
     assert state(fast) == state(slow)

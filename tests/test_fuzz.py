@@ -20,7 +20,7 @@ import fuzz
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from chunkstream import Accumulator, _models, _sse
+from chunkstream import DEFAULT_MAX_TOOL_CALLS, Accumulator, _models, _sse
 
 ROOT = Path(__file__).resolve().parent.parent
 # Seeds cut to 2 kB: the checks run every input a dozen ways, whole and cut.
@@ -82,7 +82,7 @@ def test_the_assemble_target_catches_a_fast_path_that_merges_differently(
 ) -> None:
     body = (ROOT / "fixtures" / "openai-text-usage.sse").read_bytes()
     fuzz.check_assemble(body)
-    original = Accumulator.merge_plain
+    original = Accumulator._take
 
     def twice(
         self: Accumulator, obj: dict[str, Any], n: int, offset: int, data: str | None = None
@@ -92,7 +92,7 @@ def test_the_assemble_target_catches_a_fast_path_that_merges_differently(
             original(self, obj, n, offset, data)  # every everyday chunk merged twice
         return taken
 
-    monkeypatch.setattr(Accumulator, "merge_plain", twice)
+    monkeypatch.setattr(Accumulator, "_take", twice)
     with pytest.raises(AssertionError):
         fuzz.check_assemble(body)
 
@@ -121,23 +121,21 @@ def test_the_assemble_target_with_small_limits_catches_a_fast_path_blind_to_a_re
 ) -> None:
     small = {**fuzz.DEFAULT_LIMITS, "max_tool_calls": 1}
     fuzz.check_assemble(REFUSED, small)
-    original = Accumulator.merge_plain
+    original = Accumulator._take
 
     def blind(
         self: Accumulator, obj: dict[str, Any], n: int, offset: int, data: str | None = None
     ) -> bool:
-        # The fast path before issue 12: it took a chunk whatever was refused, and left the
-        # refusal in place.
-        refused = {i: st.refused for i, st in self._choices.items()}
-        for st in self._choices.values():
-            st.refused = False
+        # A fast path blind to max_tool_calls (issue 13: the fast taker merges by the same code
+        # as every chunk, so the bug before issue 12, a refusal left in place, cannot be
+        # simulated by hiding it any more): it opens the call the limit refuses.
+        limit, self.max_tool_calls = self.max_tool_calls, DEFAULT_MAX_TOOL_CALLS
         try:
             return original(self, obj, n, offset, data)
         finally:
-            for i, was in refused.items():
-                self._choices[i].refused = was
+            self.max_tool_calls = limit
 
-    monkeypatch.setattr(Accumulator, "merge_plain", blind)
+    monkeypatch.setattr(Accumulator, "_take", blind)
     fuzz.check_assemble(REFUSED, fuzz.DEFAULT_LIMITS)  # the default limits do not show it
     with pytest.raises(AssertionError, match="fast and general paths differ"):
         fuzz.check_assemble(REFUSED, small)
@@ -168,7 +166,7 @@ def test_the_assemble_target_lets_a_foreign_exception_through(
     def broken(*args: Any) -> None:
         raise KeyError("index")
 
-    monkeypatch.setattr(Accumulator, "_merge_choice", broken)
+    monkeypatch.setattr(Accumulator, "_merge_choices", broken)
     with pytest.raises(KeyError):
         fuzz.check_assemble(body)
 

@@ -36,7 +36,7 @@ ALLOWED = {
     "_display": {"_errors", "_models", "_schema"},
     # Chunks -> one completion, the merge rules (from the schema table): knows nothing of
     # bytes, SSE or JSON text.
-    "_accumulate": {"_errors", "_models"},
+    "_accumulate": {"_errors", "_models", "_schema"},
     # Events -> JSON -> chunks, [DONE], truncation, the entry points: the only layer that
     # knows them all.
     "_stream": {"_errors", "_models", "_accumulate", "_sse"},

@@ -39,8 +39,8 @@ SHAPES: dict[str, Callable[[int], dict[str, Any]]] = {
         {"delta": {"tool_calls": [{"index": 0, "meta": {f"k{i}": i}, "function": {}}]}}
     ),
     # a vendor list growing by one per chunk, a vendor string appended per chunk
-    "delta list": lambda i: delta(annotations=[{"i": i}]),
-    "delta string": lambda i: delta(audio={"transcript": "ab"}),
+    "delta list": lambda i: delta(sources=[{"i": i}]),
+    "delta string": lambda i: delta(voice={"transcript": "ab"}),
     # reasoning_details: fragments of one item, and a new item per chunk
     "reasoning_details fragments": lambda i: delta(
         reasoning_details=[{"index": 0, "type": "reasoning.text", "text": "ab"}]
@@ -71,9 +71,9 @@ def feed_with_snapshots(chunks: list[dict[str, Any]]) -> float:
     acc = Accumulator(strict=False)
     start = time.perf_counter()
     for n, c in enumerate(chunks):
-        if not acc.merge_plain(c, n, None):
+        if not acc._take(c, n, None):
             validate_chunk(c)
-            acc.merge(c, n, None)
+            acc._merge(c, n, None)
         acc.snapshot()
     acc.close()
     return time.perf_counter() - start
@@ -91,37 +91,37 @@ def test_a_snapshot_after_every_chunk_is_linear(shape: str) -> None:
 
 def test_snapshots_are_independent_of_later_chunks_and_of_each_others_readers() -> None:
     acc = Accumulator()
-    acc.merge(chunk({"meta": {"a": 1}}, meta={"a": [1]}), 0, None)
-    acc.merge(delta(annotations=[{"u": "x"}]), 1, None)
+    acc._merge(chunk({"meta": {"a": 1}}, meta={"a": [1]}), 0, None)
+    acc._merge(delta(sources=[{"u": "x"}]), 1, None)
     first = acc.snapshot()
-    acc.merge(chunk({"meta": {"b": 2}}, meta={"b": 2}), 2, None)
-    acc.merge(delta(annotations=[{"u": "y"}]), 3, None)
+    acc._merge(chunk({"meta": {"b": 2}}, meta={"b": 2}), 2, None)
+    acc._merge(delta(sources=[{"u": "y"}]), 3, None)
     second = acc.snapshot()
     # A reader changes every dict and list the first snapshot gives it.
     first.extra["meta"]["a"].append(99)
     first.extra["meta"]["new"] = True
     first.choices[0].extra["meta"]["a"] = "changed"
-    first.choices[0].message.extra["annotations"][0]["u"] = "changed"
-    first.choices[0].message.extra["annotations"].append({"u": "added"})
+    first.choices[0].message.extra["sources"][0]["u"] = "changed"
+    first.choices[0].message.extra["sources"].append({"u": "added"})
     final = acc.close()
     for completion in (second, final):
         assert completion.extra == {"meta": {"a": [1], "b": 2}}
         assert completion.choices[0].extra == {"meta": {"a": 1, "b": 2}}
-        assert completion.choices[0].message.extra == {"annotations": [{"u": "x"}, {"u": "y"}]}
+        assert completion.choices[0].message.extra == {"sources": [{"u": "x"}, {"u": "y"}]}
     # The second snapshot read after the first was changed and after close(): as it was taken.
     assert first.extra == {"meta": {"a": [1, 99], "new": True}}
 
 
 def test_a_snapshot_taken_before_more_chunks_keeps_its_vendor_fields_unread_until_then() -> None:
     acc = Accumulator()
-    acc.merge(delta(meta={"k0": "a"}, audio={"transcript": "ab"}), 0, None)
+    acc._merge(delta(meta={"k0": "a"}, voice={"transcript": "ab"}), 0, None)
     early = acc.snapshot()  # not read yet
     for i in range(1, 4):
-        acc.merge(delta(meta={f"k{i}": "b"}, audio={"transcript": "cd"}), i, None)
-    assert early.choices[0].message.extra == {"meta": {"k0": "a"}, "audio": {"transcript": "ab"}}
+        acc._merge(delta(meta={f"k{i}": "b"}, voice={"transcript": "cd"}), i, None)
+    assert early.choices[0].message.extra == {"meta": {"k0": "a"}, "voice": {"transcript": "ab"}}
     assert acc.snapshot().choices[0].message.extra == {
         "meta": {"k0": "a", "k1": "b", "k2": "b", "k3": "b"},
-        "audio": {"transcript": "abcdcdcd"},
+        "voice": {"transcript": "abcdcdcd"},
     }
 
 
@@ -129,13 +129,13 @@ def test_a_repeated_value_is_kept_once_but_a_changed_one_is_not_taken_for_it() -
     # 1, 1.0 and true are equal in Python but not the same JSON; nor are 0.0 and -0.0.
     acc = Accumulator()
     for n, value in enumerate([1, 1, 1.0, True, 0.0, -0.0, [1], [True]]):
-        acc.merge(chunk(v=value), n, None)
+        acc._merge(chunk(v=value), n, None)
         assert repr(acc.snapshot().extra["v"]) == repr(value)
 
 
 def test_the_provider_error_in_a_snapshot_is_a_copy() -> None:
     acc = Accumulator(strict=False)
-    acc.merge(chunk(error={"message": "overloaded", "details": [1]}), 0, None)
+    acc._merge(chunk(error={"message": "overloaded", "details": [1]}), 0, None)
     first = acc.snapshot()
     first.error["details"].append(2)
     assert acc.snapshot().error == {"message": "overloaded", "details": [1]}
@@ -147,21 +147,21 @@ def test_fragments_merged_before_the_first_snapshot_go_on_after_it() -> None:
         return {"index": 0, "type": "reasoning.text", "text": text}
 
     acc = Accumulator()
-    acc.merge(delta(reasoning_details=[fragment("ab")], audio={"transcript": "x"}), 0, None)
-    acc.merge(delta(reasoning_details=[fragment("cd")], channel="analysis"), 1, None)
+    acc._merge(delta(reasoning_details=[fragment("ab")], voice={"transcript": "x"}), 0, None)
+    acc._merge(delta(reasoning_details=[fragment("cd")], channel="analysis"), 1, None)
     first = acc.snapshot()
-    acc.merge(delta(reasoning_details=[fragment("ef")], audio={"transcript": "y"}), 2, None)
-    acc.merge(delta(channel="final", native=None), 3, None)
+    acc._merge(delta(reasoning_details=[fragment("ef")], voice={"transcript": "y"}), 2, None)
+    acc._merge(delta(channel="final", native=None), 3, None)
     second = acc.snapshot()
-    acc.merge(delta(reasoning_details=[fragment("gh")]), 4, None)
+    acc._merge(delta(reasoning_details=[fragment("gh")]), 4, None)
     assert first.choices[0].message.extra == {
         "reasoning_details": [{"index": 0, "type": "reasoning.text", "text": "abcd"}],
-        "audio": {"transcript": "x"},
+        "voice": {"transcript": "x"},
         "channel": "analysis",
     }
     assert second.choices[0].message.extra == {
         "reasoning_details": [{"index": 0, "type": "reasoning.text", "text": "abcdef"}],
-        "audio": {"transcript": "xy"},
+        "voice": {"transcript": "xy"},
         "channel": "final",
         "native": None,
     }
