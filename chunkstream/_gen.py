@@ -14,6 +14,8 @@ check and the validator's call come from the same entry, so they cannot disagree
 
 from __future__ import annotations
 
+import argparse
+import keyword
 import re
 import sys
 from collections.abc import Iterable
@@ -197,7 +199,10 @@ def _chunk_class(shape: Shape) -> str:
         if f.required:
             out.append(f"    {f.key}: {_REQUIRED_ANNOTATION[f.type]}\n")
         else:
-            out.append(f"    {f.key}: {_fill(_TYPES[f.type].annotation, f)} = None\n")
+            # A dict is not hashable: left out of the hash, like extra (equal values still
+            # hash alike).
+            default = " = field(default=None, hash=False)" if f.type == "dict" else " = None"
+            out.append(f"    {f.key}: {_fill(_TYPES[f.type].annotation, f)}{default}\n")
     out.append("    extra: dict[str, Any] = _extra_field()\n")
     out.append("    _absent: int | None = _absent_field()\n\n")
     out.append(f"    _keys: ClassVar[tuple[str, ...]] = {_tuple(f.key for f in shape.fields)}\n")
@@ -490,9 +495,74 @@ def _section(text: str, begin: str, end: str, where: Path) -> tuple[str, str, st
     return head, begin + body + end, tail
 
 
+# Names a field may not have: the classes' own attributes and methods.
+_RESERVED = frozenset(("extra", "to_dict", "from_dict"))
+# Merge rules whose field lands nowhere on the assembled side (a key, a per-chunk value).
+_LANDS_NOWHERE = frozenset(("key", "tool_id", "fixed", "chunk_only"))
+
+
+def check_table() -> list[str]:
+    """What is wrong with the table, one line per problem naming the shape and the key (empty:
+    nothing). The generator writes nothing while there is any."""
+    problems = []
+    for shape in (*CHUNK_SHAPES, *ASSEMBLED_SHAPES):
+        seen: set[str] = set()
+        for f in shape.fields:
+            where = f"{shape.name}.{f.key}"
+
+            def bad(what: str, where: str = where) -> None:
+                problems.append(f"_schema.py: {where}: {what}")
+
+            if not f.key.isidentifier() or keyword.iskeyword(f.key):
+                bad("the key must be a Python identifier and not a keyword")
+            elif f.key.startswith("_") or f.key in _RESERVED:
+                bad(f"the name is the class's own (reserved: {', '.join(sorted(_RESERVED))}, _*)")
+            if f.key in seen:
+                bad("the key is there twice")
+            seen.add(f.key)
+            if shape.side == "assembled":
+                if f.emit not in ("always", "set", "never"):
+                    bad(f"emit must be always, set or never, not {f.emit!r}")
+                if f.display and f.display not in _schema.DISPLAY_RULES:
+                    bad(f"no display rule {f.display!r} (DISPLAY_RULES)")
+                continue
+            if f.type not in _TYPES:
+                bad(f"no JSON type {f.type!r} (TYPES: {', '.join(_TYPES)})")
+            elif f.type in ("object", "objects"):
+                if not f.of:
+                    bad(f"a field of type {f.type} needs of= (the shape it holds)")
+                elif f.of not in SHAPES or SHAPES[f.of].side != "chunk":
+                    bad(f"of={f.of!r} is not a chunk-side shape")
+            elif f.of:
+                bad(f"of= is only for object and objects, not {f.type}")
+            if f.required and (f.type not in _REQUIRED_ANNOTATION or shape.sparse):
+                bad("required is only for an index, in a dense shape")
+            if f.merge and f.merge not in _schema.MERGE_RULES:
+                bad(f"no merge rule {f.merge!r} (MERGE_RULES)")
+            elif f.merge and f.merge not in _LANDS_NOWHERE and shape.into:
+                target = f.into or f.key
+                if target not in {g.key for g in SHAPES[shape.into].fields}:
+                    bad(f"merges into {shape.into}.{target}, which has no such field: add its row")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     """Write the generated sections (``--check``: only say whether they are up to date). The
     design document is left alone where it is not there (a vendored copy of the package)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m chunkstream._gen",
+        description="Write _models.py's generated code and docs/DESIGN.md's schema table from "
+        "chunkstream/_schema.py.",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a section is stale"
+    )
+    check = parser.parse_args(argv).check
+    problems = check_table()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    argv = ["--check"] if check else []
     targets = [(MODELS, BEGIN, END, generate())]
     if DOC.exists():
         targets.append((DOC, DOC_BEGIN, DOC_END, document()))

@@ -723,7 +723,7 @@ class ChatCompletionChunk(_ChunkRoot):
     choices: tuple[ChunkChoice, ...] | None = None
     usage: Usage | None = None
     obfuscation: str | None = None
-    moderation: dict[str, Any] | None = None
+    moderation: dict[str, Any] | None = field(default=None, hash=False)
     extra: dict[str, Any] = _extra_field()
     _absent: int | None = _absent_field()
 
@@ -2204,7 +2204,7 @@ class ChatCompletion(_CompletionDisplay):
     service_tier: str | None = None
     choices: tuple[Choice, ...] = ()
     usage: Usage | None = None
-    moderation: dict[str, Any] | None = None
+    moderation: dict[str, Any] | None = field(default=None, hash=False)
     error: Any = field(default=None, hash=False)
     warnings: tuple[StreamWarning, ...] = ()
     extra: dict[str, Any] = _extra_field()

@@ -4,7 +4,8 @@ assembled side), each field's JSON type, the rule that merges it over a stream a
 notebook display shows it.
 
 Everything that depends on the shape of the JSON follows from this table: the dataclasses and
-their checking builders (generated into ``_generated.py`` by ``python -m chunkstream._gen``; a
+their checking builders (generated into the GENERATED section of ``_models.py`` by
+``python -m chunkstream._gen``; a
 test holds the committed file equal to what the generator writes), the validators and their
 messages, the key sets, ``to_dict``, the accumulator's field rules and the display's field
 lists. Adding an official field is one line here (and running the generator).
@@ -122,6 +123,7 @@ class Shape(NamedTuple):
     sparse: bool = False  # chunk side: usually one or two keys present (build from the items)
     path: str = ""  # where it sits, for the docs: ".choices[].delta"
     base: str = ""  # a class in _models the generated class also derives from (methods)
+    into: str = ""  # chunk side: the assembled shape it merges into (its fields' targets)
 
 
 def _f(key: str, type: str, **kw: str | bool) -> Field:
@@ -157,6 +159,7 @@ CHUNK_SHAPES = (
             _f("refusal", "objects", of="TokenLogprob", merge="extend"),
         ),
         "A choice's ``logprobs``: token lists for ``content`` and ``refusal``.",
+        into="AssembledLogprobs",
         path=".choices[].logprobs",
     ),
     Shape(
@@ -167,6 +170,7 @@ CHUNK_SHAPES = (
         ),
         "A fragment of a tool call's ``function`` (or of a legacy ``function_call``).",
         sparse=True,
+        into="FunctionCall",
         path=".choices[].delta.tool_calls[].function",
     ),
     Shape(
@@ -179,6 +183,7 @@ CHUNK_SHAPES = (
         ),
         "A fragment of one tool call in a delta.",
         sparse=True,
+        into="ToolCall",
         path=".choices[].delta.tool_calls[]",
     ),
     Shape(
@@ -192,6 +197,7 @@ CHUNK_SHAPES = (
         "A fragment of audio output (``delta.audio``): the audio's ``id`` and ``expires_at``,\n"
         "and pieces of its base64 ``data`` and of its ``transcript``.",
         sparse=True,
+        into="MessageAudio",
         path=".choices[].delta.audio",
     ),
     Shape(
@@ -235,6 +241,7 @@ CHUNK_SHAPES = (
         "common enough have their own field (``reasoning_content``: DeepSeek, Qwen, xAI,\n"
         "llama.cpp; ``reasoning``: OpenRouter, Groq); every other key is kept in ``extra``.",
         sparse=True,
+        into="Message",
         path=".choices[].delta",
     ),
     Shape(
@@ -246,6 +253,7 @@ CHUNK_SHAPES = (
             _f("logprobs", "object", of="ChoiceLogprobs", merge="logprobs"),
         ),
         "One entry of a chunk's ``choices``.",
+        into="Choice",
         path=".choices[]",
     ),
     Shape(
@@ -307,6 +315,7 @@ CHUNK_SHAPES = (
         "``moderation`` is OpenAI's moderation of the input and output, kept as sent. Unknown\n"
         "top-level keys (``x_groq``, ``citations``, ``prompt_filter_results``, ``error``, ...)\n"
         "are in ``extra``. ``to_dict(from_dict(d)) == d`` for every valid chunk ``d``.",
+        into="ChatCompletion",
         path="",
         base="_ChunkRoot",
     ),
@@ -413,7 +422,14 @@ ASSEMBLED_SHAPES = (
             _f("service_tier", "str | None"),
             _f("choices", "tuple[Choice, ...]", default="()"),
             _f("usage", "Usage | None"),
-            _f("moderation", "dict[str, Any] | None", emit="set", display="json", lazy=True),
+            _f(
+                "moderation",
+                "dict[str, Any] | None",
+                emit="set",
+                display="json",
+                lazy=True,
+                hash=False,  # a dict: not hashable (like extra)
+            ),
             _f("error", "Any", emit="set", lazy=True, hash=False),
             _f("warnings", "tuple[StreamWarning, ...]", default="()", emit="never"),
         ),

@@ -446,10 +446,6 @@ def test_to_dict_keeps_the_order_of_the_keys_as_sent() -> None:
 MODERATION = {"input": {"type": "moderation_results", "results": [{"flagged": False}]}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hash() raises TypeError: a dict-valued field (moderation, content parts) is hashed",
-)
 @pytest.mark.parametrize(
     "make",
     [
@@ -465,6 +461,10 @@ MODERATION = {"input": {"type": "moderation_results", "results": [{"flagged": Fa
         pytest.param(
             lambda: ChoiceDelta.from_dict({"content": [{"type": "text", "text": "x"}]}),
             id="delta with content parts (also on main)",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="content parts are hashed (as on main): left alone, see the closing note",
+            ),
         ),
     ],
 )
@@ -682,6 +682,13 @@ def test_a_field_added_to_a_nested_sparse_shape_and_to_a_dense_one_is_generated_
 ) -> None:
     repo = _copy(tmp_path)
     _add_row(repo, AUDIO_LAST, '            _f("format", "str", merge="once"),\n')
+    # A chunk field that merges lands on its assembled shape: that row too (the generator
+    # refuses the first without it: test_the_generator_refuses_a_broken_row_naming_it...).
+    _add_row(
+        repo,
+        '            _f("expires_at", "int | None"),\n',
+        '            _f("format", "str | None"),\n',
+    )
     _add_row(repo, PROMPT_DETAILS_LAST, '            _f("video_tokens", "int"),\n')
     assert _gen(repo, "--check").returncode == 1  # stale until generated
     run = _gen(repo)
@@ -767,11 +774,6 @@ BROKEN_TABLES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the generator writes broken code (exit 0) or dies with a bare traceback "
-    "(KeyError/AssertionError) on a malformed table row",
-)
 @pytest.mark.parametrize(
     ("after", "row", "shape", "key"),
     [
@@ -810,9 +812,6 @@ def test_the_generator_refuses_a_broken_row_naming_it_and_writes_nothing(
     assert (models.read_text(encoding="utf-8"), design.read_text(encoding="utf-8")) == before
 
 
-@pytest.mark.xfail(
-    strict=True, reason="unknown arguments (--chek, --help) are ignored: the files are rewritten"
-)
 @pytest.mark.parametrize("argument", ["--chek", "--help", "-c"])
 def test_an_unknown_argument_is_refused_and_nothing_is_written(
     tmp_path: Path, argument: str
@@ -829,9 +828,6 @@ def test_an_unknown_argument_is_refused_and_nothing_is_written(
     assert models.read_text(encoding="utf-8") == before
 
 
-@pytest.mark.xfail(
-    strict=True, reason="_schema.py's docstring says the code is generated into _generated.py"
-)
 def test_the_schema_docstring_names_the_file_the_generator_writes() -> None:
     """A newcomer reads ``_schema.py`` first; a correct docstring points to the file the
     generator really writes (``_models.py``, its GENERATED section), not ``_generated.py``,
