@@ -36,6 +36,7 @@ from ._errors import (
 )
 from ._models import (
     CLASSES,
+    MAKERS,
     MAX_DEPTH,
     ChatCompletion,
     ChatCompletionChunk,
@@ -43,7 +44,6 @@ from ._models import (
     Usage,
     check_usage,
     make_completion,
-    maker,
     plain_tokens,
     too_deep,
     validate_chunk,
@@ -729,7 +729,7 @@ def _default(field: Field) -> Any:
 
 def _class_maker(name: str) -> Callable[..., Any]:
     """The positional maker of an assembled class (values in the table's order, then extra)."""
-    return maker(CLASSES[name])
+    return MAKERS[name]
 
 
 def _item_maker(name: str) -> Callable[[Any], Any]:
@@ -1036,7 +1036,7 @@ class _Choice(_Fields):
 
 
 _CHOICE = _Spec("ChunkChoice", "Choice")
-_RULES["tool_calls"] = _Message.tool_calls
+_tool_calls = _RULES["tool_calls"] = _Message.tool_calls
 _DELTA = _Spec("ChoiceDelta", "Message")
 _CHOICE_ORDER = tuple((key, rule) for key, rule in _CHOICE.rules.items() if rule is not None)
 _TOOL = _Spec("ToolCallDelta", "ToolCall")
@@ -1050,13 +1050,6 @@ def _everyday(obj: dict[str, Any]) -> bool:
     tokens (so it nests no deeper than the schema). ``False`` only means "look closer": the
     validator decides."""
     get = obj.get
-    if not (
-        type(get("created")) in _INT
-        and type(get("object")) in _STR
-        and type(get("obfuscation")) in _STR
-        and all(get(key) is None for key in _TOP_LAST)  # their merge would change something
-    ):
-        return False
     choices = get("choices")
     if type(choices) is not list:
         return choices is None
@@ -1127,11 +1120,65 @@ _TOP_ONCE = tuple(
     if rule in _ONCE_KINDS
 )
 _TOP_ONCE_KEYS = tuple(key for key, _ in _TOP_ONCE)
-# The top-level fields of rule "last" (usage, moderation), from the table.
-_TOP_LAST = tuple(key for key, rule in rules("ChatCompletionChunk").items() if rule == "last")
+# The top-level fields by what the fast paths do with them, from the table: the set-once ones
+# that hold an int (created: a held int compares equal to true and 1.0, so its type is
+# checked), the strings checked and never merged (object, obfuscation), those of rule "last"
+# (usage, moderation), and any other (none today; a row added later): a chunk is taken fast
+# only when those last two are null, their merge being left to the general one.
+_TOP_FIELDS = SHAPES["ChatCompletionChunk"].fields
+_TOP_INT_ONCE = tuple(f.key for f in _TOP_FIELDS if f.merge in _ONCE_KINDS and f.type == "int")
+_TOP_STR = tuple(
+    f.key for f in _TOP_FIELDS if f.merge in ("fixed", "chunk_only") and f.type == "str"
+)
+_TOP_LAST = tuple(f.key for f in _TOP_FIELDS if f.merge == "last")
+_TOP_NULL = _TOP_LAST + tuple(
+    f.key
+    for f in _TOP_FIELDS
+    if f.merge not in _ONCE_KINDS and f.merge not in ("choices", "last") and f.key not in _TOP_STR
+)
+_INDEX_FUNCTION = frozenset(("index", "function"))
+# The delta's text fields, and the tool-call function field, that _take appends itself.
+_DELTA_TEXT = frozenset(
+    f.key for f in SHAPES["ChoiceDelta"].fields if f.merge == "append" or f.type == "content"
+)
+# Whether the table still merges a tool call's arguments by appending them (and tool calls by
+# their rule): only then does _take append a fragment of them itself.
+_ARGUMENTS_APPENDED = (
+    rules("FunctionDelta").get("arguments") == "append"
+    and rules("ChoiceDelta").get("tool_calls") == "tool_calls"
+)
+# What _take compares with the last chunk it took: every top-level field but the choices.
+_SIG_KEYS = _TOP_ONCE_KEYS + _TOP_STR + _TOP_NULL
 _COMPLETION = SHAPES["ChatCompletion"]
 _COMPLETION_POS = {f.key: i for i, f in enumerate(_COMPLETION.fields)}
 _COMPLETION_DEFAULTS = tuple(_default(f) for f in _COMPLETION.fields)
+
+
+def _arguments(message: _Message, key: str, v: Any) -> tuple[_Fields | None, str, Any]:
+    """For :meth:`Accumulator._take`: where a delta's one key ``key`` = ``v`` appends the
+    arguments of one tool call already held at its index, as (the call's function, "arguments",
+    the string); (None, key, v) for anything else."""
+    if (
+        key != "tool_calls"
+        or not _ARGUMENTS_APPENDED
+        or type(v) is not list
+        or len(v) != 1
+        or message.refused
+    ):
+        return None, key, v
+    call = v[0]
+    if type(call) is not dict or not call.keys() <= _INDEX_FUNCTION:
+        return None, key, v
+    i = call.get("index")
+    fn = call.get("function")
+    if type(i) is not int or type(fn) is not dict or len(fn) != 1:
+        return None, key, v
+    tool = message.tools.get(i)
+    text = fn.get("arguments")
+    if tool is None or type(text) is not str:
+        return None, key, v
+    function: _Fields = tool.held["function"]
+    return function, "arguments", text
 
 
 class Accumulator:
@@ -1173,7 +1220,7 @@ class Accumulator:
         self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
         self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
-        self._held: tuple[Any, ...] = (None,) * len(_TOP_ONCE)  # their values, in that order
+        self._sig: tuple[Any, ...] | None = None  # see _take
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
         self._usage_built: tuple[Any, Usage] | None = None
         self._groq_usage: dict[str, Any] | None = None
@@ -1329,21 +1376,74 @@ class Accumulator:
         if not obj.keys() <= _TOP_KEYS:
             return False
         get = obj.get
-        values = tuple(map(get, _TOP_ONCE_KEYS))
-        if values != self._held:  # the usual: all of them the values held
-            for v, (_, once) in zip(values, self._top, strict=True):
-                if not (v is None or v == once.value or v == ""):
-                    return False
+        sig = tuple(map(get, _SIG_KEYS))
+        if sig != self._sig:  # the usual: the same values as the last chunk taken here
+            if not self._plain_top(sig):
+                return False
+            self._sig = sig
+        for key in _TOP_INT_ONCE:  # a held int compares equal to true and 1.0: check the type
+            if type(get(key)) not in _INT:
+                return False
+        # The bulk of a stream: one change, one string the table says is appended. The chunk's
+        # one choice is held and not finished, with no finish_reason or logprobs, and a delta
+        # of one key: a text field (rule "append", or "content" given a string), or the
+        # arguments of one tool call held at its index. Then the append rule (_append) is
+        # applied to it, as the general merge would; anything else goes that way (_everyday
+        # checks it first: _merge_choices merges it).
+        choices = get("choices")
+        if type(choices) is list and len(choices) == 1:
+            c = choices[0]
+            if (
+                type(c) is dict
+                and c.keys() <= _CHOICE_KEYS
+                and c.get("finish_reason") is None
+                and c.get("logprobs") is None
+            ):
+                index = c.get("index")
+                st = self._choices.get(index) if type(index) is int else None
+                delta = c.get("delta")
+                if (
+                    st is not None
+                    and "finish_reason" not in st.held  # not finished
+                    and type(delta) is dict
+                    and len(delta) == 1
+                ):
+                    for key, v in delta.items():
+                        message = st.message
+                        if key in _DELTA_TEXT:
+                            owner: _Fields | None = message if type(v) is str else None
+                        else:
+                            owner, key, v = _arguments(message, key, v)
+                        if owner is not None:
+                            self._n = chunk_index
+                            self._off = byte_offset
+                            self._next = chunk_index + 1
+                            self.chunks += 1
+                            owner.texts[key].append(v)  # rule "append" (as _append does)
+                            return True
         if not _everyday(obj):
             return False
         self._n = chunk_index
         self._off = byte_offset
         self._next = chunk_index + 1
         self.chunks += 1
-        choices = get("choices")
         if choices:
             self._merge_choices(choices)
         return True
+
+    def _plain_top(self, sig: tuple[Any, ...]) -> bool:
+        """Whether a chunk's top-level fields (``sig``: their values, ``_SIG_KEYS``) merge to
+        nothing: each set-once one blank or the value held (which also proves it valid), the
+        strings that are checked and never merged (object, obfuscation) strings or null, the
+        others (usage, moderation) null."""
+        once = len(_TOP_ONCE_KEYS)
+        for v, (_, held) in zip(sig[:once], self._top, strict=True):
+            if not (v is None or v == held.value or v == ""):
+                return False
+        for v in sig[once : once + len(_TOP_STR)]:
+            if type(v) not in _STR:
+                return False
+        return all(v is None for v in sig[once + len(_TOP_STR) :])
 
     def _merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
         """Merge one valid chunk (a ``dict`` ``validate_chunk`` accepts): every chunk goes
@@ -1359,7 +1459,6 @@ class Accumulator:
             v = get(key)
             if v and v != once.value:  # blank, or the value held: nothing to do
                 once.put(v, self, _TOP, key)
-                self._held = tuple([once.value for _, once in self._top])
         choices = get("choices")
         if choices:
             self._merge_choices(choices)
@@ -1523,4 +1622,5 @@ class Accumulator:
         values[pos["usage"]] = built
         values[pos["error"]] = error
         values[pos["warnings"]] = self._warnings.all()
-        return make_completion(*values, self._extra.built(final))
+        values.append(self._extra.built(final))
+        return make_completion(*values)

@@ -362,6 +362,28 @@ def _json_value(f: Field, known_set: bool = False) -> str:
     return value
 
 
+def _maker_code(shape: Shape) -> str:
+    """A positional constructor of an assembled class (the values in field order, then extra),
+    for the accumulator, which builds a completion on every snapshot: it fills an instance of
+    the class's writable twin and makes it one of the class (see ``_writable``; a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``). It trusts its
+    caller, like ``__init__``."""
+    name, s = shape.name, snake(shape.name)
+    names = [f.key for f in shape.fields] + ["extra"]
+    params = ", ".join(f"{n}: Any" for n in names)
+    out = [f"_W_{name} = _writable({name})\n\n\n"]
+    head = f"def make_{s}({params}) -> {name}:\n"
+    if len(head) > 100:
+        head = f"def make_{s}(\n" + "".join(f"    {n}: Any,\n" for n in names) + f") -> {name}:\n"
+    out.append(head)
+    out.append(f"    self: Any = _new(_W_{name})\n")
+    for n in names:
+        out.append(f"    self.{n} = {n}\n")
+    out.append(f"    self.__class__ = {name}\n")
+    out.append("    return self  # type: ignore[no-any-return]\n")
+    return "".join(out)
+
+
 def _assembled_class(shape: Shape) -> str:
     base = shape.base or "_Model"
     lazy = [f.key for f in shape.fields if f.lazy] + ["extra"]
@@ -438,11 +460,15 @@ def generate() -> str:
     for shape in ASSEMBLED_SHAPES:
         parts.append(_assembled_class(shape) + "\n\n")
     for shape in ASSEMBLED_SHAPES:
-        parts.append(f"make_{snake(shape.name)} = _maker({shape.name})\n")
-    parts.append("\n# Every class of the table, by name (the accumulator builds from the table).\n")
+        parts.append(_maker_code(shape) + "\n\n")
+    parts.append("# Every class of the table, by name (the accumulator builds from the table).\n")
     parts.append("CLASSES: dict[str, Any] = {\n")
     for shape in (*CHUNK_SHAPES, *ASSEMBLED_SHAPES):
         parts.append(f'    "{shape.name}": {shape.name},\n')
+    parts.append("}\n")
+    parts.append("MAKERS: dict[str, Callable[..., Any]] = {\n")
+    for shape in ASSEMBLED_SHAPES:
+        parts.append(f'    "{shape.name}": make_{snake(shape.name)},\n')
     parts.append("}\n")
     parts.append("# fmt: on\n")
     parts.append(END)

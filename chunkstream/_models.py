@@ -352,9 +352,10 @@ def _extra_field() -> Any:
     return field(default_factory=dict, hash=False)
 
 
-def _writable(cls: type[_ChunkModel]) -> type[_ChunkModel]:
-    """A twin of a frozen chunk class, for its builder: the same slots on the same base, with
-    plain attribute assignment.
+def _writable(cls: type[_Model]) -> type[_Model]:
+    """A twin of a frozen class, for its builder or maker: the same slots on the same base,
+    with plain attribute assignment (an assembled class's lazy fields included: the twin's
+    slots are the plain ones under the class's wrappers).
 
     A builder fills an instance of the twin (``self.name = value``, which CPython 3.11+
     specializes to a direct slot store) and then makes it an instance of the frozen class
@@ -439,30 +440,6 @@ def _lazy(*names: str) -> Callable[[C], C]:
         return cls
 
     return wrap
-
-
-M = TypeVar("M", bound=_Model)
-
-
-def _maker(cls: type[M]) -> Callable[..., M]:
-    """A positional constructor (values in field order) that fills the slots directly: the
-    accumulator builds a completion on every snapshot, and a frozen dataclass's ``__init__``
-    sets each field through ``object.__setattr__``. It trusts its caller, like ``__init__``."""
-    setters = []
-    for f in fields(cls):  # type: ignore[arg-type]
-        slot = cls.__dict__[f.name]
-        # A lazy field's wrapper would only pass the value on: set the slot itself.
-        setters.append((slot.slot if type(slot) is _LazySlot else slot).__set__)
-    plan = tuple(setters)
-    new = object.__new__
-
-    def make(*values: Any) -> M:
-        self = new(cls)
-        for put, value in zip(plan, values, strict=True):
-            put(self, value)
-        return self
-
-    return make
 
 
 _new = object.__new__
@@ -2242,13 +2219,142 @@ class ChatCompletion(_CompletionDisplay):
         return out
 
 
-make_function_call = _maker(FunctionCall)
-make_tool_call = _maker(ToolCall)
-make_message_audio = _maker(MessageAudio)
-make_message = _maker(Message)
-make_assembled_logprobs = _maker(AssembledLogprobs)
-make_choice = _maker(Choice)
-make_chat_completion = _maker(ChatCompletion)
+_W_FunctionCall = _writable(FunctionCall)
+
+
+def make_function_call(name: Any, arguments: Any, extra: Any) -> FunctionCall:
+    self: Any = _new(_W_FunctionCall)
+    self.name = name
+    self.arguments = arguments
+    self.extra = extra
+    self.__class__ = FunctionCall
+    return self  # type: ignore[no-any-return]
+
+
+_W_ToolCall = _writable(ToolCall)
+
+
+def make_tool_call(id: Any, type: Any, function: Any, extra: Any) -> ToolCall:
+    self: Any = _new(_W_ToolCall)
+    self.id = id
+    self.type = type
+    self.function = function
+    self.extra = extra
+    self.__class__ = ToolCall
+    return self  # type: ignore[no-any-return]
+
+
+_W_MessageAudio = _writable(MessageAudio)
+
+
+def make_message_audio(
+    id: Any,
+    data: Any,
+    transcript: Any,
+    expires_at: Any,
+    extra: Any,
+) -> MessageAudio:
+    self: Any = _new(_W_MessageAudio)
+    self.id = id
+    self.data = data
+    self.transcript = transcript
+    self.expires_at = expires_at
+    self.extra = extra
+    self.__class__ = MessageAudio
+    return self  # type: ignore[no-any-return]
+
+
+_W_Message = _writable(Message)
+
+
+def make_message(
+    role: Any,
+    content: Any,
+    refusal: Any,
+    tool_calls: Any,
+    function_call: Any,
+    reasoning_content: Any,
+    reasoning: Any,
+    content_parts: Any,
+    audio: Any,
+    annotations: Any,
+    extra: Any,
+) -> Message:
+    self: Any = _new(_W_Message)
+    self.role = role
+    self.content = content
+    self.refusal = refusal
+    self.tool_calls = tool_calls
+    self.function_call = function_call
+    self.reasoning_content = reasoning_content
+    self.reasoning = reasoning
+    self.content_parts = content_parts
+    self.audio = audio
+    self.annotations = annotations
+    self.extra = extra
+    self.__class__ = Message
+    return self  # type: ignore[no-any-return]
+
+
+_W_AssembledLogprobs = _writable(AssembledLogprobs)
+
+
+def make_assembled_logprobs(content: Any, refusal: Any, extra: Any) -> AssembledLogprobs:
+    self: Any = _new(_W_AssembledLogprobs)
+    self.content = content
+    self.refusal = refusal
+    self.extra = extra
+    self.__class__ = AssembledLogprobs
+    return self  # type: ignore[no-any-return]
+
+
+_W_Choice = _writable(Choice)
+
+
+def make_choice(index: Any, message: Any, finish_reason: Any, logprobs: Any, extra: Any) -> Choice:
+    self: Any = _new(_W_Choice)
+    self.index = index
+    self.message = message
+    self.finish_reason = finish_reason
+    self.logprobs = logprobs
+    self.extra = extra
+    self.__class__ = Choice
+    return self  # type: ignore[no-any-return]
+
+
+_W_ChatCompletion = _writable(ChatCompletion)
+
+
+def make_chat_completion(
+    id: Any,
+    object: Any,
+    created: Any,
+    model: Any,
+    system_fingerprint: Any,
+    service_tier: Any,
+    choices: Any,
+    usage: Any,
+    moderation: Any,
+    error: Any,
+    warnings: Any,
+    extra: Any,
+) -> ChatCompletion:
+    self: Any = _new(_W_ChatCompletion)
+    self.id = id
+    self.object = object
+    self.created = created
+    self.model = model
+    self.system_fingerprint = system_fingerprint
+    self.service_tier = service_tier
+    self.choices = choices
+    self.usage = usage
+    self.moderation = moderation
+    self.error = error
+    self.warnings = warnings
+    self.extra = extra
+    self.__class__ = ChatCompletion
+    return self  # type: ignore[no-any-return]
+
 
 # Every class of the table, by name (the accumulator builds from the table).
 CLASSES: dict[str, Any] = {
@@ -2273,6 +2379,15 @@ CLASSES: dict[str, Any] = {
     "AssembledLogprobs": AssembledLogprobs,
     "Choice": Choice,
     "ChatCompletion": ChatCompletion,
+}
+MAKERS: dict[str, Callable[..., Any]] = {
+    "FunctionCall": make_function_call,
+    "ToolCall": make_tool_call,
+    "MessageAudio": make_message_audio,
+    "Message": make_message,
+    "AssembledLogprobs": make_assembled_logprobs,
+    "Choice": make_choice,
+    "ChatCompletion": make_chat_completion,
 }
 # fmt: on
 # --- END GENERATED CODE ---
@@ -2321,6 +2436,5 @@ def plain_tokens(tokens: Any) -> bool:
 check_chunk = _ok_chat_completion_chunk  # whether a decoded value is a valid chunk
 build_chunk_fast = _build_chat_completion_chunk  # a chunk, or Invalid (no message)
 check_usage = _check_usage  # raises ChunkError naming the path
-maker = _maker  # a positional constructor of a model class (values in field order)
 make_logprobs = make_assembled_logprobs
 make_completion = make_chat_completion

@@ -490,9 +490,10 @@ def test_a_fragment_by_index_after_a_refused_call_makes_its_call_current_again(
 def state(value: Any) -> Any:
     """Everything an accumulator holds, as plain data: the fast merge must leave exactly what
     the general merge leaves. Not compared: ``_n``/``_off`` (where the chunk being merged is,
-    for its messages: set by every general merge before use, never read afterwards)."""
+    for its messages: set by every general merge before use, never read afterwards) and
+    ``_sig`` (the fast path's memo of the last top-level values it checked: not merged state)."""
     if isinstance(value, Accumulator):
-        return {k: state(v) for k, v in vars(value).items() if k not in ("_n", "_off")}
+        return {k: state(v) for k, v in vars(value).items() if k not in ("_n", "_off", "_sig")}
     if type(value).__module__ == "chunkstream._accumulate" and hasattr(value, "__slots__"):
         # Every slot of the class and its bases, but the links up (parent) and the shared,
         # fixed dispatch (spec, rules).
