@@ -1347,12 +1347,31 @@ class Accumulator:
         import warnings
 
         warnings.warn(
-            "Accumulator.merge() is deprecated and will be removed: it trusts an unchecked "
-            "dict; use Accumulator.feed(ChatCompletionChunk.from_dict(obj))",
+            "Accumulator.merge() is deprecated and will be removed in 0.3.0: it trusts an "
+            "unchecked dict; use Accumulator.feed(ChatCompletionChunk.from_dict(obj))",
             DeprecationWarning,
             stacklevel=2,
         )
         self._merge(obj, chunk_index, byte_offset)
+
+    def merge_plain(
+        self,
+        obj: dict[str, Any],
+        chunk_index: int,
+        byte_offset: int | None,
+        data: str | None = None,
+    ) -> bool:
+        """Deprecated: the stream layer's fast taker under a public name (0.1.0). Merges a
+        decoded chunk of the everyday shape and says whether it did. Use :meth:`feed`."""
+        import warnings
+
+        warnings.warn(
+            "Accumulator.merge_plain() is deprecated and will be removed in 0.3.0: it is the "
+            "stream layer's internal; use Accumulator.feed(ChatCompletionChunk.from_dict(obj))",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._take(obj, chunk_index, byte_offset, data)
 
     # -- merging -------------------------------------------------------------------------------
 

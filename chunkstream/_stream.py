@@ -29,8 +29,8 @@ from ._errors import (
     StreamWarning,
     TruncatedStreamError,
     UpstreamError,
+    Warnings,
     describe,
-    dropped_summary,
     error_text,
     location,
     shown,
@@ -835,9 +835,7 @@ class ChunkDecoder:
         max_warnings: int = DEFAULT_MAX_WARNINGS,
     ) -> None:
         self.strict = strict
-        self.max_warnings = max_warnings
-        self.warnings: list[StreamWarning] = []
-        self.warnings_dropped: dict[str, int] = {}
+        self._warnings = Warnings(max_warnings)  # the policy the Accumulator uses too
         self._out: list[ChatCompletionChunk] = []
         self._closed = False
         self._finishes = _Finishes()
@@ -875,8 +873,9 @@ class ChunkDecoder:
             exc.chunks = self._drain()
             raise
         finally:
-            if self.warnings_dropped:
-                self.warnings.append(dropped_summary(self.warnings_dropped, self.max_warnings))
+            summary = self._warnings.summary()
+            if summary is not None:
+                self._warnings.kept.append(summary)
         return self._drain()
 
     def _drain(self) -> list[ChatCompletionChunk]:
@@ -930,10 +929,27 @@ class ChunkDecoder:
         self._out.append(ChatCompletionChunk._build(obj))
 
     def _warn(self, kind: str, message: str, **where: Any) -> None:
-        if len(self.warnings) >= self.max_warnings:
-            self.warnings_dropped[kind] = self.warnings_dropped.get(kind, 0) + 1
-            return
-        self.warnings.append(StreamWarning(kind=kind, message=message, **where))
+        self._warnings.add(kind, message, **where)
+
+    @property
+    def warnings(self) -> list[StreamWarning]:
+        """What lenient mode tolerated, located (after ``close()``, ending with one warning
+        that counts those past ``max_warnings``, if any)."""
+        return self._warnings.kept
+
+    @property
+    def warnings_dropped(self) -> dict[str, int]:
+        """How many warnings past ``max_warnings`` were not kept, by kind."""
+        return self._warnings.dropped
+
+    @property
+    def max_warnings(self) -> int:
+        """How many warnings are kept."""
+        return self._warnings.limit
+
+    @max_warnings.setter
+    def max_warnings(self, limit: int) -> None:
+        self._warnings.limit = limit
 
     def _partial(self) -> None:
         return None  # a decoder keeps no completion: its errors carry ``chunks`` instead

@@ -200,15 +200,27 @@ def test_merge_is_deprecated_but_still_merges() -> None:
     with pytest.warns(DeprecationWarning) as record:
         acc.merge(chunk(choice(0, content="a")), 0, None)
     assert [str(w.message) for w in record] == [
-        "Accumulator.merge() is deprecated and will be removed: it trusts an unchecked dict; "
-        "use Accumulator.feed(ChatCompletionChunk.from_dict(obj))"
+        "Accumulator.merge() is deprecated and will be removed in 0.3.0: it trusts an unchecked "
+        "dict; use Accumulator.feed(ChatCompletionChunk.from_dict(obj))"
     ]
     assert record[0].filename == __file__
     assert acc.close().choices[0].message.content == "a"
 
 
-def test_merge_plain_is_gone() -> None:
-    assert not hasattr(Accumulator, "merge_plain")
+def test_merge_plain_is_deprecated_but_still_takes_an_everyday_chunk() -> None:
+    acc = Accumulator()
+    acc.feed(chunkstream.ChatCompletionChunk.from_dict(chunk(choice(0, content="a"))))
+    with pytest.warns(DeprecationWarning) as record:
+        took = acc.merge_plain(chunk(choice(0, content="b")), 1, None)
+        # A vendor key at the top: the general merge's (the fast taker declines, doing nothing).
+        declined = acc.merge_plain(chunk(choice(0, content="c"), x_vendor=1), 2, None)
+    assert [str(w.message) for w in record] == [
+        "Accumulator.merge_plain() is deprecated and will be removed in 0.3.0: it is the stream "
+        "layer's internal; use Accumulator.feed(ChatCompletionChunk.from_dict(obj))"
+    ] * 2
+    assert record[0].filename == __file__
+    assert (took, declined) == (True, False)
+    assert acc.close().choices[0].message.content == "ab"
 
 
 # -- the warnings policy -----------------------------------------------------------------------
