@@ -1220,7 +1220,7 @@ class Accumulator:
         self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
         self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
-        self._sig: tuple[Any, ...] | None = None  # see _take
+        self._sig: list[Any] | None = None  # see _take
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
         self._usage_built: tuple[Any, Usage] | None = None
         self._groq_usage: dict[str, Any] | None = None
@@ -1395,7 +1395,9 @@ class Accumulator:
         if not obj.keys() <= _TOP_KEYS:
             return False
         get = obj.get
-        sig = tuple(map(get, _SIG_KEYS))
+        # A list: tuple(map(...)) makes a tuple one larger and shrinks it, so the one freed here
+        # is never reused and CPython's free list of that size fills up (2000 tuples held).
+        sig = [*map(get, _SIG_KEYS)]
         if sig != self._sig:  # the usual: the same values as the last chunk taken here
             if not self._plain_top(sig):
                 return False
@@ -1450,7 +1452,7 @@ class Accumulator:
             self._merge_choices(choices)
         return True
 
-    def _plain_top(self, sig: tuple[Any, ...]) -> bool:
+    def _plain_top(self, sig: list[Any]) -> bool:
         """Whether a chunk's top-level fields (``sig``: their values, ``_SIG_KEYS``) merge to
         nothing: each set-once one blank or the value held (which also proves it valid), the
         strings that are checked and never merged (object, obfuscation) strings or null, the
