@@ -27,9 +27,10 @@ from ._errors import (
     DEFAULT_MAX_WARNINGS,
     ChunkError,
     InconsistentStreamError,
-    StreamWarning,
+    KeepsWarnings,
     UpstreamError,
     Warnings,
+    deprecated,
     describe,
     error_text,
     shown,
@@ -1181,7 +1182,7 @@ def _arguments(message: _Message, key: str, v: Any) -> tuple[_Fields | None, str
     return function, "arguments", text
 
 
-class Accumulator:
+class Accumulator(KeepsWarnings):
     """Assembles ``chat.completion.chunk`` objects into one ``ChatCompletion``.
 
     ``feed(chunk)`` merges one chunk, ``snapshot()`` returns the completion so far (cheap: text
@@ -1238,24 +1239,6 @@ class Accumulator:
         self._call = 0
 
     # -- public API --------------------------------------------------------------------------
-
-    @property
-    def warnings(self) -> list[StreamWarning]:
-        """The warnings recorded so far (at most ``max_warnings``)."""
-        return self._warnings.kept
-
-    @property
-    def warnings_dropped(self) -> dict[str, int]:
-        """How many warnings were not kept over ``max_warnings``, by kind."""
-        return self._warnings.dropped
-
-    @property
-    def max_warnings(self) -> int:
-        return self._warnings.limit
-
-    @max_warnings.setter
-    def max_warnings(self, limit: int) -> None:
-        self._warnings.limit = limit
 
     def feed(self, chunk: ChatCompletionChunk) -> None:
         """Merge one chunk. Its number in messages is one more than the previous chunk's (the
@@ -1344,12 +1327,9 @@ class Accumulator:
     def merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
         """Deprecated: merge a chunk given as a ``dict`` that ``validate_chunk`` accepted (it
         is not checked here). Use :meth:`feed`."""
-        import warnings
-
-        warnings.warn(
+        deprecated(
             "Accumulator.merge() is deprecated and will be removed in 0.3.0: it trusts an "
             "unchecked dict; use Accumulator.feed(ChatCompletionChunk.from_dict(obj))",
-            DeprecationWarning,
             stacklevel=2,
         )
         self._merge(obj, chunk_index, byte_offset)
@@ -1363,12 +1343,9 @@ class Accumulator:
     ) -> bool:
         """Deprecated: the stream layer's fast taker under a public name (0.1.0). Merges a
         decoded chunk of the everyday shape and says whether it did. Use :meth:`feed`."""
-        import warnings
-
-        warnings.warn(
+        deprecated(
             "Accumulator.merge_plain() is deprecated and will be removed in 0.3.0: it is the "
             "stream layer's internal; use Accumulator.feed(ChatCompletionChunk.from_dict(obj))",
-            DeprecationWarning,
             stacklevel=2,
         )
         return self._take(obj, chunk_index, byte_offset, data)

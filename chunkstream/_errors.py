@@ -305,3 +305,39 @@ class Warnings:
         summary = self.summary()
         kept = tuple(self.kept)
         return kept if summary is None else (*kept, summary)
+
+
+class KeepsWarnings:
+    """The warnings API of a class that keeps its warnings by a :class:`Warnings` policy in
+    ``_warnings`` (``Accumulator``, ``ChunkDecoder``)."""
+
+    __slots__ = ()
+    _warnings: Warnings
+
+    @property
+    def warnings(self) -> list[StreamWarning]:
+        """What was tolerated so far, located: the first ``max_warnings`` warnings (at the end,
+        one more says how many were not kept)."""
+        return self._warnings.kept
+
+    @property
+    def warnings_dropped(self) -> dict[str, int]:
+        """How many warnings past ``max_warnings`` were not kept, by kind."""
+        return self._warnings.dropped
+
+    @property
+    def max_warnings(self) -> int:
+        """How many warnings are kept."""
+        return self._warnings.limit
+
+    @max_warnings.setter
+    def max_warnings(self, limit: int) -> None:
+        self._warnings.limit = limit
+
+
+def deprecated(message: str, stacklevel: int) -> None:
+    """A ``DeprecationWarning`` pointing at the user's line (``stacklevel`` counts from the
+    caller of this function), for a name kept one version after it moved."""
+    import warnings  # only here: a deprecated call is the only user
+
+    warnings.warn(message, DeprecationWarning, stacklevel=stacklevel + 1)

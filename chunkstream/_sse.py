@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from ._errors import SSEError
+from ._errors import SSEError, deprecated
 
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "HeldBack", "SSEDecoder", "ServerSentEvent", "iter_events"]
 
@@ -618,12 +618,9 @@ class SSEDecoder:
 
 def _deprecated(name: str, instead: str) -> None:
     """Warn that ``SSEDecoder.<name>`` is deprecated (an internal that had a public name)."""
-    import warnings  # only here: a deprecated call is the only user
-
-    warnings.warn(
+    deprecated(
         f"SSEDecoder.{name} is internal and deprecated since chunkstream 0.2.0 (removed in "
         f"0.3.0): {instead}",
-        DeprecationWarning,
         stacklevel=3,
     )
 

@@ -25,6 +25,7 @@ from ._errors import (
     DEFAULT_MAX_WARNINGS,
     ChunkError,
     ChunkstreamError,
+    KeepsWarnings,
     SSEError,
     StreamWarning,
     TruncatedStreamError,
@@ -806,7 +807,7 @@ class _Finishes:
         return sorted(self.unfinished) if self.seen else None
 
 
-class ChunkDecoder:
+class ChunkDecoder(KeepsWarnings):
     """Bytes -> ``ChatCompletionChunk`` objects, incrementally (sans-IO).
 
     ``feed(read)`` returns the chunks that read completed; ``close()`` ends the input and
@@ -930,26 +931,6 @@ class ChunkDecoder:
 
     def _warn(self, kind: str, message: str, **where: Any) -> None:
         self._warnings.add(kind, message, **where)
-
-    @property
-    def warnings(self) -> list[StreamWarning]:
-        """What lenient mode tolerated, located (after ``close()``, ending with one warning
-        that counts those past ``max_warnings``, if any)."""
-        return self._warnings.kept
-
-    @property
-    def warnings_dropped(self) -> dict[str, int]:
-        """How many warnings past ``max_warnings`` were not kept, by kind."""
-        return self._warnings.dropped
-
-    @property
-    def max_warnings(self) -> int:
-        """How many warnings are kept."""
-        return self._warnings.limit
-
-    @max_warnings.setter
-    def max_warnings(self, limit: int) -> None:
-        self._warnings.limit = limit
 
     def _partial(self) -> None:
         return None  # a decoder keeps no completion: its errors carry ``chunks`` instead
