@@ -85,8 +85,10 @@ def test_a_snapshot_after_every_chunk_is_linear(shape: str) -> None:
     small = [make(i) for i in range(1000)]
     large = [make(i) for i in range(10_000)]
     t_small = min(feed_with_snapshots(small) for _ in range(3))
-    t_large = min(feed_with_snapshots(large) for _ in range(2))
-    assert t_large < 25 * t_small, (shape, t_small, t_large)
+    t_large = min(feed_with_snapshots(large) for _ in range(3))
+    # Linear is 10x; quadratic would be about 100x. 50x leaves room for a loaded 2-core CI
+    # machine (26x was seen once while a benchmark ran beside the suite).
+    assert t_large < 50 * t_small, (shape, t_small, t_large)
 
 
 def test_snapshots_are_independent_of_later_chunks_and_of_each_others_readers() -> None:
