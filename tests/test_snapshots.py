@@ -3,7 +3,7 @@ the stream whatever the chunks carry, and snapshots stay independent of each oth
 chunks and of the final completion.
 
 Timing bounds are generous (the machine may be loaded): 10x the chunks must not cost more than
-25x the time; a snapshot that copies what it holds so far costs ~100x there.
+50x the time; a snapshot that copies what it holds so far costs ~100x there.
 """
 
 from __future__ import annotations
