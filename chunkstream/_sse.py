@@ -84,8 +84,10 @@ RawEvent = tuple[str, str, "str | None", "int | None", int]
 # data: its data is lost), "value" (an ignored line whose value looks like data), "field" (an
 # ignored line meant as event, id or retry), "error" (an "error:" line), "utf8" (invalid UTF-8
 # replaced in an event; the text names the part), "more" (the text: how many more notes that
-# block had, not kept). A block's notes come out when the block ends, so they follow its event.
-Note = tuple[int, int, str, str]
+# block had, not kept); then how many data lines the block had before the noted line (the
+# stream layer ends a stream at a [DONE] line: what comes after it in its block is not read).
+# A block's notes come out when the block ends, so they follow its event.
+Note = tuple[int, int, str, str, int]
 
 
 # Escape sequences a terminal log may hold before a field name: CSI (ESC [ ... final byte), OSC
@@ -144,6 +146,7 @@ class SSEDecoder:
         self._notes: list[Note] | None = None
         self._block_notes: list[Note] = []
         self._block_more = 0  # notes of this block past _NOTES_PER_BLOCK
+        self._block_more_data = 0  # data lines the block had before the last of those
         self._damaged = False  # this block's event already has a "utf8" note
         self.held_back: HeldBack | None = None
         self._closed = False
@@ -164,6 +167,7 @@ class SSEDecoder:
         # bytearray ("\n" put between them here): a bytes object and a list slot per line
         # would cost about 40 bytes more for each (a million "data: x" lines: 10x their size).
         self._data: list[bytes | bytearray] = []
+        self._data_lines = 0  # how many data lines (short ones are joined in _data)
         self._block_len = 0  # bytes of the block's complete lines, line endings not counted
         self._type: bytes | None = None
         self._block_retry: int | None = None
@@ -303,7 +307,7 @@ class SSEDecoder:
                 except UnicodeDecodeError:
                     text = block[6:].decode("utf-8", "replace")
                     if self._notes is not None:
-                        self._notes.append((pos, pos, "utf8", "data"))
+                        self._notes.append((pos, pos, "utf8", "data", 0))
                 append(("message", text, last_id, None, pos))
             else:
                 # Any other block: its lines, then the blank line that ends it.
@@ -407,6 +411,7 @@ class SSEDecoder:
             )
         self._parts = []
         self._data = []
+        self._data_lines = 0  # how many data lines (short ones are joined in _data)
         return self.held_back
 
     # -- helpers -------------------------------------------------------------------------------
@@ -433,6 +438,7 @@ class SSEDecoder:
             self._parts = []
 
     def _add_data(self, value: bytes) -> None:
+        self._data_lines += 1
         data = self._data
         if not data:
             data.append(value)
@@ -522,9 +528,10 @@ class SSEDecoder:
         """A note for the block in progress (published when it ends)."""
         if len(self._block_notes) < _NOTES_PER_BLOCK:
             block = self._block_start if self._block_start is not None else offset
-            self._block_notes.append((block, offset, kind, text))
+            self._block_notes.append((block, offset, kind, text, self._data_lines))
         else:
             self._block_more += 1
+            self._block_more_data = self._data_lines  # data lines before the last one
 
     def _replaced(self, part: str) -> None:
         """Invalid UTF-8 in ``part`` of the block in progress was replaced (one note a block)."""
@@ -538,7 +545,8 @@ class SSEDecoder:
         if self._block_notes and self._notes is not None:
             if self._block_more:
                 block = self._block_notes[0][0]
-                self._block_notes.append((block, block, "more", str(self._block_more)))
+                more = (block, block, "more", str(self._block_more), self._block_more_data)
+                self._block_notes.append(more)
             self._notes.extend(self._block_notes)
         self._block_notes = []
         self._block_more = 0
@@ -583,6 +591,7 @@ class SSEDecoder:
             self.events_dispatched += 1
         if self._data:
             self._data = []
+            self._data_lines = 0  # how many data lines (short ones are joined in _data)
         if self._block_notes or self._damaged:
             self._publish()
         self._block_len = 0
@@ -597,6 +606,7 @@ class SSEDecoder:
             self._oversized.append((start, size))
         self._skipping = True
         self._data = []
+        self._data_lines = 0  # how many data lines (short ones are joined in _data)
 
     def _raise_oversized(self, out: list[RawEvent]) -> None:
         (offset, size), more = self._oversized[0], len(self._oversized) - 1

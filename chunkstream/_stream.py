@@ -233,6 +233,7 @@ class _Core:
         self._error_line: tuple[int, str] | None = None  # the first "error:" line
         self.done = False  # [DONE] arrived
         self.done_at = 0  # byte offset of the [DONE] event
+        self.done_lines = 0  # how many of its data lines, up to the [DONE] line
         self.after_done = 0  # events after [DONE] (counted when _report_after_done)
         self.count = 0  # chunk numbers handed out
         self.total = 0  # bytes fed
@@ -493,8 +494,10 @@ class _Core:
 
     def _report(self, note: Note, chunk_index: int | None) -> None:
         """One note of the SSE layer -> a warning (or, strict, an error for lost data)."""
-        block, offset, kind, text = note
-        if self.done and block > self.done_at:
+        block, offset, kind, text, data_before = note
+        if self.done and (
+            block > self.done_at or (block == self.done_at and data_before >= self.done_lines)
+        ):
             return  # after the end of the stream: not read
         if kind == "utf8":
             self.consumer._warn(
@@ -555,6 +558,10 @@ class _Core:
         if is_done_data(data):
             self.done = True
             self.done_at = offset
+            # The data lines of its block up to the [DONE] line: a line of the block noted
+            # after them came after the end of the stream (read in the same read, or not).
+            lines = data.split("\n")
+            self.done_lines = next(i for i, x in enumerate(lines) if x.strip(_ASCII_WS)) + 1
             return
         n = self.count
         self.count += 1

@@ -413,3 +413,40 @@ def test_an_event_of_many_short_data_lines_costs_about_its_size() -> None:
     long = "y" * 5000
     (event,) = SSEDecoder().feed(f"data: a\ndata: {long}\ndata: b\ndata: c\n\n".encode())
     assert event.data == f"a\n{long}\nb\nc"
+
+
+# A complete "data: [DONE]" line ends the stream where it stands, even inside its block: a
+# line after it is never read, whether it came in the same read or later (found by the fuzz
+# target on CPython 3.12: a whole read reported the stray line after [DONE] as lost data, 1-byte
+# reads stopped at [DONE] and never saw it). A stray line before the [DONE] line is reported.
+AFTER_DONE_LINE = [
+    b"data:[DONE]\n\x00data\n",
+    b"data:\ndata:[DONE]\n\x00data\n",
+    b"data: [DONE]\n\x00data: {}\n\n",
+    b"data: [DONE]\n" + b"\x00data\n" * 30,  # past the notes kept per block
+]
+
+
+@pytest.mark.parametrize("body", AFTER_DONE_LINE)
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_line_after_the_done_line_of_its_block_is_never_read(body: bytes, strict: bool) -> None:
+    for size in (len(body), 1, 2, 3):
+        reads = [body[i : i + size] for i in range(0, len(body), size)]
+        completion = assemble(iter(reads), strict=strict)
+        assert completion.choices == () and completion.warnings == (), size
+
+
+def test_a_stray_data_line_before_the_done_line_of_its_block_is_lost_data_whatever_the_reads() -> (
+    None
+):
+    body = b"\x00data\ndata:[DONE]\n\n"
+    for size in (len(body), 1, 2, 3):
+        reads = [body[i : i + size] for i in range(0, len(body), size)]
+        with pytest.raises(ChunkError) as info:
+            assemble(iter(reads))
+        assert str(info.value) == (
+            "ignored a line whose field name is '\\x00data': Server-Sent Events know only "
+            "'data', 'event', 'id' and 'retry', so the chunk it holds would be lost (byte 0)"
+        )
+        [w] = assemble(iter(reads), strict=False).warnings
+        assert (w.kind, w.byte_offset) == ("ignored", 0)
