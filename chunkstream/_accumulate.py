@@ -1221,7 +1221,7 @@ class Accumulator(KeepsWarnings):
         self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
         self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
-        self._sig: list[Any] | None = None  # see _take
+        self._sig: tuple[list[str], int, list[Any]] | None = None  # see _take
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
         self._usage_built: tuple[Any, Usage] | None = None
         self._groq_usage: dict[str, Any] | None = None
@@ -1369,16 +1369,30 @@ class Accumulator(KeepsWarnings):
         blank or the value held (which proves it valid, and its merge a no-op: the set-once
         rules are skipped); the rest must pass :func:`_everyday`; then the chunk is merged by
         :meth:`_merge_choices`, as every chunk."""
-        if not obj.keys() <= _TOP_KEYS:
-            return False
         get = obj.get
-        # A list: tuple(map(...)) makes a tuple one larger and shrinks it, so the one freed here
-        # is never reused and CPython's free list of that size fills up (2000 tuples held).
-        sig = [*map(get, _SIG_KEYS)]
-        if sig != self._sig:  # the usual: the same values as the last chunk taken here
-            if not self._plain_top(sig):
+        # The usual: the same keys, in the same order, with the same values but the choices as
+        # the last chunk whose top-level fields were checked here (then they are all known keys,
+        # and each value equals one that passed _plain_top: str, int and None equal only their
+        # own kind, but for an int, whose type is checked below). Lists, not tuples:
+        # tuple(map(...)) makes a tuple one larger and shrinks it, so the one freed here is
+        # never reused and CPython's free list of that size fills up (2000 tuples held).
+        names = [*obj]
+        top = [*obj.values()]
+        memo = self._sig
+        if memo is not None and names == memo[0]:
+            at = memo[1]
+            if at >= 0:
+                top[at] = None
+            same = top == memo[2]
+        else:
+            same = False
+        if not same:
+            if not obj.keys() <= _TOP_KEYS or not self._plain_top([*map(get, _SIG_KEYS)]):
                 return False
-            self._sig = sig
+            at = names.index("choices") if "choices" in obj else -1
+            if at >= 0:
+                top[at] = None
+            self._sig = (names, at, top)
         for key in _TOP_INT_ONCE:  # a held int compares equal to true and 1.0: check the type
             if type(get(key)) not in _INT:
                 return False
