@@ -1155,33 +1155,6 @@ _COMPLETION_POS = {f.key: i for i, f in enumerate(_COMPLETION.fields)}
 _COMPLETION_DEFAULTS = tuple(_default(f) for f in _COMPLETION.fields)
 
 
-def _arguments(message: _Message, key: str, v: Any) -> tuple[_Fields | None, str, Any]:
-    """For :meth:`Accumulator._take`: where a delta's one key ``key`` = ``v`` appends the
-    arguments of one tool call already held at its index, as (the call's function, "arguments",
-    the string); (None, key, v) for anything else."""
-    if (
-        key != "tool_calls"
-        or not _ARGUMENTS_APPENDED
-        or type(v) is not list
-        or len(v) != 1
-        or message.refused
-    ):
-        return None, key, v
-    call = v[0]
-    if type(call) is not dict or not call.keys() <= _INDEX_FUNCTION:
-        return None, key, v
-    i = call.get("index")
-    fn = call.get("function")
-    if type(i) is not int or type(fn) is not dict or len(fn) != 1:
-        return None, key, v
-    tool = message.tools.get(i)
-    text = fn.get("arguments")
-    if tool is None or type(text) is not str:
-        return None, key, v
-    function: _Fields = tool.held["function"]
-    return function, "arguments", text
-
-
 class Accumulator(KeepsWarnings):
     """Assembles ``chat.completion.chunk`` objects into one ``ChatCompletion``.
 
@@ -1421,11 +1394,33 @@ class Accumulator(KeepsWarnings):
                     and len(delta) == 1
                 ):
                     for key, v in delta.items():
-                        message = st.message
+                        owner: _Fields | None = None
                         if key in _DELTA_TEXT:
-                            owner: _Fields | None = message if type(v) is str else None
-                        else:
-                            owner, key, v = _arguments(message, key, v)
+                            if type(v) is str:
+                                owner = st.message
+                        elif (
+                            key == "tool_calls"
+                            and _ARGUMENTS_APPENDED
+                            and type(v) is list
+                            and len(v) == 1
+                        ):
+                            # The arguments of one tool call held at its index (and the last
+                            # call came was not refused): they are appended to its function.
+                            call = v[0]
+                            message = st.message
+                            if (
+                                type(call) is dict
+                                and call.keys() <= _INDEX_FUNCTION
+                                and not message.refused
+                            ):
+                                i = call.get("index")
+                                fn = call.get("function")
+                                if type(i) is int and type(fn) is dict and len(fn) == 1:
+                                    tool = message.tools.get(i)
+                                    v = fn.get("arguments")
+                                    if tool is not None and type(v) is str:
+                                        owner = tool.held["function"]
+                                        key = "arguments"
                         if owner is not None:
                             self._n = chunk_index
                             self._off = byte_offset
