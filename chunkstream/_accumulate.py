@@ -881,13 +881,16 @@ class _Message(_Fields):
     """A choice's message being assembled from its deltas (the ChoiceDelta rules), with its
     tool calls: ``tools`` by index, ``tool_list`` every call in arrival order."""
 
-    __slots__ = ("parts", "refused", "tool_list", "tools")
+    __slots__ = ("ordered", "parts", "refused", "tool_list", "tools")
 
     def __init__(self, choice: _Choice) -> None:
         super().__init__(_DELTA, choice, "delta")
         self.parts: list[dict[str, Any]] | None = None  # list-typed (Mistral) content, as sent
         self.tools: dict[int, _Tool] = {}
         self.tool_list: list[_Tool] = []
+        # tool_list sorted for building (by index, index-less calls last, then by arrival):
+        # sorted again only when tool_list grew (a call's index and seq never change).
+        self.ordered: list[_Tool] = []
         # The last tool call that came was refused (max_tool_calls): a fragment without index
         # or id continues that one, not the last call held.
         self.refused = False
@@ -977,10 +980,12 @@ class _Message(_Fields):
         values = _Fields.values(self, final)
         pos = self.spec.pos
         if self.tool_list:
-            ordered = sorted(
-                self.tool_list,
-                key=lambda t: (t.index is None, t.index or 0, t.seq),
-            )
+            ordered = self.ordered
+            if len(ordered) != len(self.tool_list):
+                ordered = self.ordered = sorted(
+                    self.tool_list,
+                    key=lambda t: (t.index is None, t.index or 0, t.seq),
+                )
             # tuple(list), not tuple(generator): the latter allocates a larger tuple and
             # shrinks it, so the tuple freed by the previous snapshot is never reused and
             # CPython's free list for its size fills up (2000 of them, ~0.8 MB held at once
