@@ -438,16 +438,22 @@ def _merge_level_value(target: dict[str, Any], key: str, value: Any) -> None:
 class _Once:
     """Rule "once": a different later value is inconsistent; the first is kept."""
 
-    __slots__ = ("at", "value")
+    __slots__ = ("at", "built", "value")
 
     def __init__(self) -> None:
         self.value: Any = None
         self.at = 0
+        self.built: Any = None  # the value as built: mended once, not on every snapshot
+
+    def hold(self, v: Any, n: int) -> None:
+        """Hold ``v`` (which came in chunk ``n``)."""
+        self.value, self.at = v, n
+        self.built = _fix(v) if type(v) is str else v
 
     def put(self, v: Any, acc: Accumulator, owner: _Fields | _Top, key: str) -> None:
         held = self.value
         if held is None:
-            self.value, self.at = v, acc._n
+            self.hold(v, acc._n)
         elif v != held:
             self.differs(v, acc, owner.label(key), owner.path(acc, key))
 
@@ -456,8 +462,7 @@ class _Once:
         acc._inconsistent(message, field, self.value, v, path, kept="; kept the first")
 
     def build(self, final: bool) -> Any:
-        v = self.value
-        return _fix(v) if type(v) is str else v
+        return self.built
 
 
 class _Same(_Once):
@@ -514,7 +519,7 @@ class _Finish(_Same):
 
     def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
         super().differs(v, acc, field, path)
-        self.value, self.at = v, acc._n
+        self.hold(v, acc._n)
 
 
 _ONCE_KINDS: dict[str, type[_Once]] = {
