@@ -536,19 +536,24 @@ class _Name:
     else is a fragment and is appended. Linear in the input: the held fragments are joined only
     when a fragment exactly as long as all of them together comes."""
 
-    __slots__ = ("length", "parts")
+    __slots__ = ("built", "length", "parts")
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.length = 0
+        self.built: str | None = None  # the name as built, until a fragment comes
 
     def add(self, name: str) -> None:
         if len(name) != self.length or name != _joined(self.parts):
             self.parts.append(name)
             self.length += len(name)
+            self.built = None
 
     def build(self, final: bool) -> str:
-        return _fix(_joined(self.parts))
+        built = self.built
+        if built is None:
+            built = self.built = _fix(_joined(self.parts))
+        return built
 
 
 class _List(list):  # type: ignore[type-arg]
