@@ -438,16 +438,22 @@ def _merge_level_value(target: dict[str, Any], key: str, value: Any) -> None:
 class _Once:
     """Rule "once": a different later value is inconsistent; the first is kept."""
 
-    __slots__ = ("at", "value")
+    __slots__ = ("at", "built", "value")
 
     def __init__(self) -> None:
         self.value: Any = None
         self.at = 0
+        self.built: Any = None  # the value as built: mended once, not on every snapshot
+
+    def hold(self, v: Any, n: int) -> None:
+        """Hold ``v`` (which came in chunk ``n``)."""
+        self.value, self.at = v, n
+        self.built = _fix(v) if type(v) is str else v
 
     def put(self, v: Any, acc: Accumulator, owner: _Fields | _Top, key: str) -> None:
         held = self.value
         if held is None:
-            self.value, self.at = v, acc._n
+            self.hold(v, acc._n)
         elif v != held:
             self.differs(v, acc, owner.label(key), owner.path(acc, key))
 
@@ -456,8 +462,7 @@ class _Once:
         acc._inconsistent(message, field, self.value, v, path, kept="; kept the first")
 
     def build(self, final: bool) -> Any:
-        v = self.value
-        return _fix(v) if type(v) is str else v
+        return self.built
 
 
 class _Same(_Once):
@@ -514,7 +519,7 @@ class _Finish(_Same):
 
     def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
         super().differs(v, acc, field, path)
-        self.value, self.at = v, acc._n
+        self.hold(v, acc._n)
 
 
 _ONCE_KINDS: dict[str, type[_Once]] = {
@@ -531,19 +536,24 @@ class _Name:
     else is a fragment and is appended. Linear in the input: the held fragments are joined only
     when a fragment exactly as long as all of them together comes."""
 
-    __slots__ = ("length", "parts")
+    __slots__ = ("built", "length", "parts")
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.length = 0
+        self.built: str | None = None  # the name as built, until a fragment comes
 
     def add(self, name: str) -> None:
         if len(name) != self.length or name != _joined(self.parts):
             self.parts.append(name)
             self.length += len(name)
+            self.built = None
 
     def build(self, final: bool) -> str:
-        return _fix(_joined(self.parts))
+        built = self.built
+        if built is None:
+            built = self.built = _fix(_joined(self.parts))
+        return built
 
 
 class _List(list):  # type: ignore[type-arg]
@@ -881,13 +891,16 @@ class _Message(_Fields):
     """A choice's message being assembled from its deltas (the ChoiceDelta rules), with its
     tool calls: ``tools`` by index, ``tool_list`` every call in arrival order."""
 
-    __slots__ = ("parts", "refused", "tool_list", "tools")
+    __slots__ = ("ordered", "parts", "refused", "tool_list", "tools")
 
     def __init__(self, choice: _Choice) -> None:
         super().__init__(_DELTA, choice, "delta")
         self.parts: list[dict[str, Any]] | None = None  # list-typed (Mistral) content, as sent
         self.tools: dict[int, _Tool] = {}
         self.tool_list: list[_Tool] = []
+        # tool_list sorted for building (by index, index-less calls last, then by arrival):
+        # sorted again only when tool_list grew (a call's index and seq never change).
+        self.ordered: list[_Tool] = []
         # The last tool call that came was refused (max_tool_calls): a fragment without index
         # or id continues that one, not the last call held.
         self.refused = False
@@ -977,10 +990,12 @@ class _Message(_Fields):
         values = _Fields.values(self, final)
         pos = self.spec.pos
         if self.tool_list:
-            ordered = sorted(
-                self.tool_list,
-                key=lambda t: (t.index is None, t.index or 0, t.seq),
-            )
+            ordered = self.ordered
+            if len(ordered) != len(self.tool_list):
+                ordered = self.ordered = sorted(
+                    self.tool_list,
+                    key=lambda t: (t.index is None, t.index or 0, t.seq),
+                )
             # tuple(list), not tuple(generator): the latter allocates a larger tuple and
             # shrinks it, so the tuple freed by the previous snapshot is never reused and
             # CPython's free list for its size fills up (2000 of them, ~0.8 MB held at once
@@ -1155,33 +1170,6 @@ _COMPLETION_POS = {f.key: i for i, f in enumerate(_COMPLETION.fields)}
 _COMPLETION_DEFAULTS = tuple(_default(f) for f in _COMPLETION.fields)
 
 
-def _arguments(message: _Message, key: str, v: Any) -> tuple[_Fields | None, str, Any]:
-    """For :meth:`Accumulator._take`: where a delta's one key ``key`` = ``v`` appends the
-    arguments of one tool call already held at its index, as (the call's function, "arguments",
-    the string); (None, key, v) for anything else."""
-    if (
-        key != "tool_calls"
-        or not _ARGUMENTS_APPENDED
-        or type(v) is not list
-        or len(v) != 1
-        or message.refused
-    ):
-        return None, key, v
-    call = v[0]
-    if type(call) is not dict or not call.keys() <= _INDEX_FUNCTION:
-        return None, key, v
-    i = call.get("index")
-    fn = call.get("function")
-    if type(i) is not int or type(fn) is not dict or len(fn) != 1:
-        return None, key, v
-    tool = message.tools.get(i)
-    text = fn.get("arguments")
-    if tool is None or type(text) is not str:
-        return None, key, v
-    function: _Fields = tool.held["function"]
-    return function, "arguments", text
-
-
 class Accumulator(KeepsWarnings):
     """Assembles ``chat.completion.chunk`` objects into one ``ChatCompletion``.
 
@@ -1221,7 +1209,7 @@ class Accumulator(KeepsWarnings):
         self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
         self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
-        self._sig: list[Any] | None = None  # see _take
+        self._sig: tuple[list[str], int, list[Any]] | None = None  # see _take
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
         self._usage_built: tuple[Any, Usage] | None = None
         self._groq_usage: dict[str, Any] | None = None
@@ -1369,16 +1357,30 @@ class Accumulator(KeepsWarnings):
         blank or the value held (which proves it valid, and its merge a no-op: the set-once
         rules are skipped); the rest must pass :func:`_everyday`; then the chunk is merged by
         :meth:`_merge_choices`, as every chunk."""
-        if not obj.keys() <= _TOP_KEYS:
-            return False
         get = obj.get
-        # A list: tuple(map(...)) makes a tuple one larger and shrinks it, so the one freed here
-        # is never reused and CPython's free list of that size fills up (2000 tuples held).
-        sig = [*map(get, _SIG_KEYS)]
-        if sig != self._sig:  # the usual: the same values as the last chunk taken here
-            if not self._plain_top(sig):
+        # The usual: the same keys, in the same order, with the same values but the choices as
+        # the last chunk whose top-level fields were checked here (then they are all known keys,
+        # and each value equals one that passed _plain_top: str, int and None equal only their
+        # own kind, but for an int, whose type is checked below). Lists, not tuples:
+        # tuple(map(...)) makes a tuple one larger and shrinks it, so the one freed here is
+        # never reused and CPython's free list of that size fills up (2000 tuples held).
+        names = [*obj]
+        top = [*obj.values()]
+        memo = self._sig
+        if memo is not None and names == memo[0]:
+            at = memo[1]
+            if at >= 0:
+                top[at] = None
+            same = top == memo[2]
+        else:
+            same = False
+        if not same:
+            if not obj.keys() <= _TOP_KEYS or not self._plain_top([*map(get, _SIG_KEYS)]):
                 return False
-            self._sig = sig
+            at = names.index("choices") if "choices" in obj else -1
+            if at >= 0:
+                top[at] = None
+            self._sig = (names, at, top)
         for key in _TOP_INT_ONCE:  # a held int compares equal to true and 1.0: check the type
             if type(get(key)) not in _INT:
                 return False
@@ -1407,11 +1409,33 @@ class Accumulator(KeepsWarnings):
                     and len(delta) == 1
                 ):
                     for key, v in delta.items():
-                        message = st.message
+                        owner: _Fields | None = None
                         if key in _DELTA_TEXT:
-                            owner: _Fields | None = message if type(v) is str else None
-                        else:
-                            owner, key, v = _arguments(message, key, v)
+                            if type(v) is str:
+                                owner = st.message
+                        elif (
+                            key == "tool_calls"
+                            and _ARGUMENTS_APPENDED
+                            and type(v) is list
+                            and len(v) == 1
+                        ):
+                            # The arguments of one tool call held at its index (and the last
+                            # call came was not refused): they are appended to its function.
+                            call = v[0]
+                            message = st.message
+                            if (
+                                type(call) is dict
+                                and call.keys() <= _INDEX_FUNCTION
+                                and not message.refused
+                            ):
+                                i = call.get("index")
+                                fn = call.get("function")
+                                if type(i) is int and type(fn) is dict and len(fn) == 1:
+                                    tool = message.tools.get(i)
+                                    v = fn.get("arguments")
+                                    if tool is not None and type(v) is str:
+                                        owner = tool.held["function"]
+                                        key = "arguments"
                         if owner is not None:
                             self._n = chunk_index
                             self._off = byte_offset

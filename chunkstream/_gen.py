@@ -206,6 +206,33 @@ def _chunk_class(shape: Shape) -> str:
     out.append("    extra: dict[str, Any] = _extra_field()\n")
     out.append("    _absent: int | None = _absent_field()\n\n")
     out.append(f"    _keys: ClassVar[tuple[str, ...]] = {_tuple(f.key for f in shape.fields)}\n")
+    out.append(_chunk_to_dict(shape))
+    return "".join(out)
+
+
+# The field types whose values are one Python type (as built from JSON): ``to_dict`` writes such
+# a value as it is, without a call to ``_to_json`` (which gives back anything else unchanged
+# too, but for a model or a tuple or list a hand-built value may hold).
+_PLAIN_TYPE = {"str": "str", "int": "int", "index": "int", "number": "int"}
+
+
+def _chunk_to_dict(shape: Shape) -> str:
+    """``to_dict`` of a chunk class, unrolled: what ``_Model.to_dict`` does (a null field is
+    written only when it was sent as null: its bit in ``_absent`` is clear), field by field."""
+    s = snake(shape.name).upper()
+    out = ["\n    def to_dict(self) -> dict[str, Any]:\n"]
+    out.append('        """The JSON object this value stands for (``extra`` keys included)."""\n')
+    out.append("        out: dict[str, Any] = {}\n")
+    out.append("        absent = self._absent\n")
+    for i, f in enumerate(shape.fields):
+        out.append(f"        v{': Any' if i == 0 else ''} = self.{f.key}\n")
+        out.append(f"        if v is not None or (absent is not None and not absent & {1 << i}):\n")
+        plain = _PLAIN_TYPE.get(f.type)
+        value = f"v if type(v) is {plain} else _to_json(v)" if plain else "_to_json(v)"
+        out.append(f'            out["{f.key}"] = {value}\n')
+    out.append("        if self.extra:\n")
+    out.append(f"            _add_extra(out, self.extra, _KNOWN_{s})\n")
+    out.append("        return out\n")
     return "".join(out)
 
 

@@ -468,6 +468,23 @@ class TopLogprob(_ChunkModel):
 
     _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.token
+        if v is not None or (absent is not None and not absent & 1):
+            out["token"] = v if type(v) is str else _to_json(v)
+        v = self.logprob
+        if v is not None or (absent is not None and not absent & 2):
+            out["logprob"] = v if type(v) is int else _to_json(v)
+        v = self.bytes
+        if v is not None or (absent is not None and not absent & 4):
+            out["bytes"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_TOP_LOGPROB)
+        return out
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class TokenLogprob(_ChunkModel):
@@ -482,6 +499,26 @@ class TokenLogprob(_ChunkModel):
 
     _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes", "top_logprobs")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.token
+        if v is not None or (absent is not None and not absent & 1):
+            out["token"] = v if type(v) is str else _to_json(v)
+        v = self.logprob
+        if v is not None or (absent is not None and not absent & 2):
+            out["logprob"] = v if type(v) is int else _to_json(v)
+        v = self.bytes
+        if v is not None or (absent is not None and not absent & 4):
+            out["bytes"] = _to_json(v)
+        v = self.top_logprobs
+        if v is not None or (absent is not None and not absent & 8):
+            out["top_logprobs"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_TOKEN_LOGPROB)
+        return out
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ChoiceLogprobs(_ChunkModel):
@@ -494,6 +531,20 @@ class ChoiceLogprobs(_ChunkModel):
 
     _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.content
+        if v is not None or (absent is not None and not absent & 1):
+            out["content"] = _to_json(v)
+        v = self.refusal
+        if v is not None or (absent is not None and not absent & 2):
+            out["refusal"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_CHOICE_LOGPROBS)
+        return out
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FunctionDelta(_ChunkModel):
@@ -505,6 +556,20 @@ class FunctionDelta(_ChunkModel):
     _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.name
+        if v is not None or (absent is not None and not absent & 1):
+            out["name"] = v if type(v) is str else _to_json(v)
+        v = self.arguments
+        if v is not None or (absent is not None and not absent & 2):
+            out["arguments"] = v if type(v) is str else _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_FUNCTION_DELTA)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -519,6 +584,26 @@ class ToolCallDelta(_ChunkModel):
     _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("index", "id", "type", "function")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.index
+        if v is not None or (absent is not None and not absent & 1):
+            out["index"] = v if type(v) is int else _to_json(v)
+        v = self.id
+        if v is not None or (absent is not None and not absent & 2):
+            out["id"] = v if type(v) is str else _to_json(v)
+        v = self.type
+        if v is not None or (absent is not None and not absent & 4):
+            out["type"] = v if type(v) is str else _to_json(v)
+        v = self.function
+        if v is not None or (absent is not None and not absent & 8):
+            out["function"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_TOOL_CALL_DELTA)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -536,6 +621,26 @@ class ChoiceDeltaAudio(_ChunkModel):
 
     _keys: ClassVar[tuple[str, ...]] = ("id", "data", "transcript", "expires_at")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.id
+        if v is not None or (absent is not None and not absent & 1):
+            out["id"] = v if type(v) is str else _to_json(v)
+        v = self.data
+        if v is not None or (absent is not None and not absent & 2):
+            out["data"] = v if type(v) is str else _to_json(v)
+        v = self.transcript
+        if v is not None or (absent is not None and not absent & 4):
+            out["transcript"] = v if type(v) is str else _to_json(v)
+        v = self.expires_at
+        if v is not None or (absent is not None and not absent & 8):
+            out["expires_at"] = v if type(v) is int else _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_CHOICE_DELTA_AUDIO)
+        return out
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class URLCitation(_ChunkModel):
@@ -550,6 +655,26 @@ class URLCitation(_ChunkModel):
 
     _keys: ClassVar[tuple[str, ...]] = ("start_index", "end_index", "url", "title")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.start_index
+        if v is not None or (absent is not None and not absent & 1):
+            out["start_index"] = v if type(v) is int else _to_json(v)
+        v = self.end_index
+        if v is not None or (absent is not None and not absent & 2):
+            out["end_index"] = v if type(v) is int else _to_json(v)
+        v = self.url
+        if v is not None or (absent is not None and not absent & 4):
+            out["url"] = v if type(v) is str else _to_json(v)
+        v = self.title
+        if v is not None or (absent is not None and not absent & 8):
+            out["title"] = v if type(v) is str else _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_URL_CITATION)
+        return out
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Annotation(_ChunkModel):
@@ -563,6 +688,20 @@ class Annotation(_ChunkModel):
     _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("type", "url_citation")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.type
+        if v is not None or (absent is not None and not absent & 1):
+            out["type"] = v if type(v) is str else _to_json(v)
+        v = self.url_citation
+        if v is not None or (absent is not None and not absent & 2):
+            out["url_citation"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_ANNOTATION)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -598,6 +737,41 @@ class ChoiceDelta(_ChunkModel):
         "annotations",
     )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.role
+        if v is not None or (absent is not None and not absent & 1):
+            out["role"] = v if type(v) is str else _to_json(v)
+        v = self.content
+        if v is not None or (absent is not None and not absent & 2):
+            out["content"] = _to_json(v)
+        v = self.refusal
+        if v is not None or (absent is not None and not absent & 4):
+            out["refusal"] = v if type(v) is str else _to_json(v)
+        v = self.tool_calls
+        if v is not None or (absent is not None and not absent & 8):
+            out["tool_calls"] = _to_json(v)
+        v = self.function_call
+        if v is not None or (absent is not None and not absent & 16):
+            out["function_call"] = _to_json(v)
+        v = self.reasoning_content
+        if v is not None or (absent is not None and not absent & 32):
+            out["reasoning_content"] = v if type(v) is str else _to_json(v)
+        v = self.reasoning
+        if v is not None or (absent is not None and not absent & 64):
+            out["reasoning"] = v if type(v) is str else _to_json(v)
+        v = self.audio
+        if v is not None or (absent is not None and not absent & 128):
+            out["audio"] = _to_json(v)
+        v = self.annotations
+        if v is not None or (absent is not None and not absent & 256):
+            out["annotations"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_CHOICE_DELTA)
+        return out
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ChunkChoice(_ChunkModel):
@@ -611,6 +785,26 @@ class ChunkChoice(_ChunkModel):
     _absent: int | None = _absent_field()
 
     _keys: ClassVar[tuple[str, ...]] = ("index", "delta", "finish_reason", "logprobs")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.index
+        if v is not None or (absent is not None and not absent & 1):
+            out["index"] = v if type(v) is int else _to_json(v)
+        v = self.delta
+        if v is not None or (absent is not None and not absent & 2):
+            out["delta"] = _to_json(v)
+        v = self.finish_reason
+        if v is not None or (absent is not None and not absent & 4):
+            out["finish_reason"] = v if type(v) is str else _to_json(v)
+        v = self.logprobs
+        if v is not None or (absent is not None and not absent & 8):
+            out["logprobs"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_CHUNK_CHOICE)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -633,6 +827,29 @@ class PromptTokensDetails(_ChunkModel):
         "text_tokens",
     )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.cached_tokens
+        if v is not None or (absent is not None and not absent & 1):
+            out["cached_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.audio_tokens
+        if v is not None or (absent is not None and not absent & 2):
+            out["audio_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.cache_write_tokens
+        if v is not None or (absent is not None and not absent & 4):
+            out["cache_write_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.image_tokens
+        if v is not None or (absent is not None and not absent & 8):
+            out["image_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.text_tokens
+        if v is not None or (absent is not None and not absent & 16):
+            out["text_tokens"] = v if type(v) is int else _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_PROMPT_TOKENS_DETAILS)
+        return out
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class CompletionTokensDetails(_ChunkModel):
@@ -653,6 +870,29 @@ class CompletionTokensDetails(_ChunkModel):
         "rejected_prediction_tokens",
         "text_tokens",
     )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.reasoning_tokens
+        if v is not None or (absent is not None and not absent & 1):
+            out["reasoning_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.audio_tokens
+        if v is not None or (absent is not None and not absent & 2):
+            out["audio_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.accepted_prediction_tokens
+        if v is not None or (absent is not None and not absent & 4):
+            out["accepted_prediction_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.rejected_prediction_tokens
+        if v is not None or (absent is not None and not absent & 8):
+            out["rejected_prediction_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.text_tokens
+        if v is not None or (absent is not None and not absent & 16):
+            out["text_tokens"] = v if type(v) is int else _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_COMPLETION_TOKENS_DETAILS)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -676,6 +916,29 @@ class Usage(_ChunkModel):
         "prompt_tokens_details",
         "completion_tokens_details",
     )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.prompt_tokens
+        if v is not None or (absent is not None and not absent & 1):
+            out["prompt_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.completion_tokens
+        if v is not None or (absent is not None and not absent & 2):
+            out["completion_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.total_tokens
+        if v is not None or (absent is not None and not absent & 4):
+            out["total_tokens"] = v if type(v) is int else _to_json(v)
+        v = self.prompt_tokens_details
+        if v is not None or (absent is not None and not absent & 8):
+            out["prompt_tokens_details"] = _to_json(v)
+        v = self.completion_tokens_details
+        if v is not None or (absent is not None and not absent & 16):
+            out["completion_tokens_details"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_USAGE)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -716,6 +979,44 @@ class ChatCompletionChunk(_ChunkRoot):
         "obfuscation",
         "moderation",
     )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.id
+        if v is not None or (absent is not None and not absent & 1):
+            out["id"] = v if type(v) is str else _to_json(v)
+        v = self.object
+        if v is not None or (absent is not None and not absent & 2):
+            out["object"] = v if type(v) is str else _to_json(v)
+        v = self.created
+        if v is not None or (absent is not None and not absent & 4):
+            out["created"] = v if type(v) is int else _to_json(v)
+        v = self.model
+        if v is not None or (absent is not None and not absent & 8):
+            out["model"] = v if type(v) is str else _to_json(v)
+        v = self.system_fingerprint
+        if v is not None or (absent is not None and not absent & 16):
+            out["system_fingerprint"] = v if type(v) is str else _to_json(v)
+        v = self.service_tier
+        if v is not None or (absent is not None and not absent & 32):
+            out["service_tier"] = v if type(v) is str else _to_json(v)
+        v = self.choices
+        if v is not None or (absent is not None and not absent & 64):
+            out["choices"] = _to_json(v)
+        v = self.usage
+        if v is not None or (absent is not None and not absent & 128):
+            out["usage"] = _to_json(v)
+        v = self.obfuscation
+        if v is not None or (absent is not None and not absent & 256):
+            out["obfuscation"] = v if type(v) is str else _to_json(v)
+        v = self.moderation
+        if v is not None or (absent is not None and not absent & 512):
+            out["moderation"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_CHAT_COMPLETION_CHUNK)
+        return out
 
 
 _KNOWN_TOP_LOGPROB = frozenset(TopLogprob._keys)

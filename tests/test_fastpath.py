@@ -98,6 +98,14 @@ def test_the_fast_merge_takes_the_bulk_of_an_everyday_stream() -> None:
 
 # -- generated streams: everyday chunks with random deviations -------------------------------
 
+
+def _reorder(c: dict[str, Any]) -> None:
+    """Move the top-level fields but the choices after them (the fast path memoizes the
+    top-level keys in order)."""
+    for key in [k for k in c if k != "choices"]:
+        c[key] = c.pop(key)
+
+
 DEVIATIONS = [
     lambda c: c.update(id="other-id"),
     lambda c: c.update(id=""),
@@ -108,6 +116,10 @@ DEVIATIONS = [
     lambda c: c.update(created=c["created"] - 1),
     lambda c: c.update(created=True),
     lambda c: c.update(created=0),
+    lambda c: c.update(created=float(c["created"])),  # equal to the int held, but invalid
+    lambda c: c.update(usage=None),  # one more key, null
+    lambda c: c.pop("system_fingerprint"),  # one key fewer
+    lambda c: _reorder(c),  # the same fields in another order
     lambda c: c.update(object=None),
     lambda c: c.update(object=3),
     lambda c: c.update(system_fingerprint="fp_other"),

@@ -170,3 +170,34 @@ def test_fragments_merged_before_the_first_snapshot_go_on_after_it() -> None:
     assert acc.close().choices[0].message.extra["reasoning_details"] == [
         {"index": 0, "type": "reasoning.text", "text": "abcdefgh"}
     ]
+
+
+def test_a_name_and_a_set_once_value_read_by_one_snapshot_are_built_anew_when_they_change() -> None:
+    # The accumulator keeps a tool call's name, and a set-once value, as built between
+    # snapshots: a fragment that comes after a snapshot must still reach the next one, and
+    # surrogate halves sent apart are mended in each.
+    from chunkstream import ChatCompletionChunk
+
+    acc = Accumulator(strict=False)
+
+    def feed(obj: dict[str, Any]) -> None:
+        acc.feed(ChatCompletionChunk.from_dict(obj))
+
+    def call(**fields: Any) -> dict[str, Any]:
+        return chunk({"delta": {"tool_calls": [{"index": 0, **fields}]}})
+
+    feed(call(id="call_1", function={"name": "get_\ud83d"}))
+    first = acc.snapshot()
+    feed(call(function={"name": "\ude00weather"}))
+    feed(call(function={"name": "get_\ud83d\ude00weather"}))  # the whole name resent: a repeat
+    second = acc.snapshot()
+    feed(chunk({"finish_reason": "stop", "delta": {}}))
+    third = acc.snapshot()
+    final = acc.close()
+    assert first.choices[0].message.tool_calls[0].function.name == "get_\ufffd"
+    want = "get_\U0001f600weather"
+    for completion in (second, third, final):
+        assert completion.choices[0].message.tool_calls[0].function.name == want
+    assert first.choices[0].finish_reason is None
+    assert third.choices[0].finish_reason == final.choices[0].finish_reason == "stop"
+    assert final.id == "c" and final.model == "m"
