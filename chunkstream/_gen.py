@@ -45,7 +45,7 @@ MODELS = Path(__file__).with_name("_models.py")
 
 # Keys of dense shapes that most objects lack: the builder looks them up only when the object
 # has more keys than the others account for. Speed only: the result is the same.
-_RARE = ("service_tier", "usage", "obfuscation", "moderation")
+_RARE = ("service_tier", "obfuscation", "moderation")
 
 # The sparse shapes' builders test the keys present in this order (the rest in table order):
 # the keys that come in nearly every delta first. Speed only: any order gives the same result.

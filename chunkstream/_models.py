@@ -2211,9 +2211,17 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
             for x in v:
                 nests |= x._absent & NESTS
     self.choices = v
-    if len(obj) + absent.bit_count() == 6:
-        self.service_tier = self.usage = self.obfuscation = self.moderation = None
-        absent |= 928
+    v = get("usage", m)
+    if v is m:
+        absent |= 128
+        v = None
+    elif v is not None:
+        v = _build_usage(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.usage = v
+    if len(obj) + absent.bit_count() == 7:
+        self.service_tier = self.obfuscation = self.moderation = None
+        absent |= 800
         self.extra = {}
     else:
         v = get("service_tier", m)
@@ -2223,14 +2231,6 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
         elif v is not None and type(v) is not str:
             raise Invalid
         self.service_tier = v
-        v = get("usage", m)
-        if v is m:
-            absent |= 128
-            v = None
-        elif v is not None:
-            v = _build_usage(v)
-            nests |= v._absent & NESTS  # type: ignore[operator]
-        self.usage = v
         v = get("obfuscation", m)
         if v is m:
             absent |= 256
