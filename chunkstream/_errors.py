@@ -9,7 +9,10 @@ a short prefix of a value.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for annotations only: the errors layer imports nothing at run time
+    from ._models import ChatCompletion, ChatCompletionChunk
 
 __all__ = [
     "DEFAULT_MAX_WARNINGS",
@@ -115,14 +118,15 @@ class ChunkstreamError(Exception):
         chunk_index: int | None = None,
         byte_offset: int | None = None,
         path: str | None = None,
-        partial: Any = None,
+        partial: ChatCompletion | None = None,
     ) -> None:
         self.reason = reason
         self.chunk_index = chunk_index
         self.byte_offset = byte_offset
         self.path = path
-        self.partial = partial
-        self.chunks: list[Any] = []  # ChunkDecoder: chunks completed before the error
+        self.partial: ChatCompletion | None = partial
+        # ChunkDecoder: chunks completed before the error
+        self.chunks: list[ChatCompletionChunk] = []
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -189,7 +193,7 @@ class InconsistentStreamError(ChunkstreamError, ValueError):
         chunk_index: int | None = None,
         byte_offset: int | None = None,
         path: str | None = None,
-        partial: Any = None,
+        partial: ChatCompletion | None = None,
     ) -> None:
         self.field = field
         self.held = held
@@ -213,7 +217,7 @@ class TruncatedStreamError(ChunkstreamError, ValueError):
         held_back: int = 0,
         chunk_index: int | None = None,
         byte_offset: int | None = None,
-        partial: Any = None,
+        partial: ChatCompletion | None = None,
     ) -> None:
         self.held_back = held_back
         super().__init__(reason, chunk_index=chunk_index, byte_offset=byte_offset, partial=partial)
@@ -234,7 +238,7 @@ class UpstreamError(ChunkstreamError):
         error: Any,
         chunk_index: int | None = None,
         byte_offset: int | None = None,
-        partial: Any = None,
+        partial: ChatCompletion | None = None,
     ) -> None:
         self.error = error
         super().__init__(reason, chunk_index=chunk_index, byte_offset=byte_offset, partial=partial)

@@ -18,7 +18,7 @@ from collections.abc import (
     Iterator,
 )
 from contextlib import suppress
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
 from ._errors import (
@@ -52,8 +52,10 @@ from ._sse import DEFAULT_MAX_EVENT_BYTES, Note, RawEvent, SSEDecoder
 __all__ = [
     "Assembler",
     "AsyncChunkIterator",
+    "AsyncSource",
     "ChunkDecoder",
     "ChunkIterator",
+    "Source",
     "aassemble",
     "aiter_chunks",
     "assemble",
@@ -954,6 +956,45 @@ class ChunkDecoder(KeepsWarnings):
 
 _END: Any = object()  # what read_block returns when a file has no more bytes
 
+# What the entry points accept, as types (``chunkstream.Source``, ``chunkstream.AsyncSource``).
+# Structural (``Protocol``): any object with the method fits, whatever its class.
+
+#: One read: what a file's ``read`` or an iterator of reads may give.
+Read: TypeAlias = bytes | bytearray | memoryview
+
+
+class SupportsRead(Protocol):
+    """A binary file object: ``read(n)`` returns bytes (``open(p, "rb")``, ``io.BytesIO``,
+    ``http.client.HTTPResponse`` from ``urllib.request.urlopen``, requests' ``response.raw``,
+    ``gzip.open``). A text file's ``read`` returns ``str`` and does not fit."""
+
+    def read(self, size: int, /) -> Read: ...
+
+
+class SupportsRead1(Protocol):
+    """A buffered binary file object with only ``read1(n)`` (read when there is one: it returns
+    what has arrived, where ``read(n)`` waits for ``n`` bytes)."""
+
+    def read1(self, size: int, /) -> Read: ...
+
+
+class SupportsFspath(Protocol):
+    """A path (``os.PathLike``: ``pathlib.Path``): opened ``"rb"``, read, closed."""
+
+    def __fspath__(self) -> str | bytes: ...
+
+
+#: What :func:`assemble` and :func:`iter_chunks` read: a whole body (``bytes``, or ``str``: SSE
+#: text, encoded as UTF-8), a binary file object, a path, or an iterable of reads (the response's
+#: byte iterator). The iterable's items are bytes here: a text file is an iterable of ``str`` and
+#: must not fit. (At run time ``str`` reads are taken too, for compatibility.)
+Source: TypeAlias = (
+    bytes | bytearray | memoryview | str | SupportsRead | SupportsRead1 | SupportsFspath
+) | Iterable[Read]
+#: What :func:`aassemble` and :func:`aiter_chunks` read: an async iterable of reads
+#: (``response.aiter_bytes()``, aiohttp's ``response.content.iter_any()``).
+AsyncSource: TypeAlias = AsyncIterable[Read]
+
 
 def _encode(text: str) -> bytes:
     try:
@@ -973,13 +1014,80 @@ def _as_read(item: Any) -> bytes:
     )
 
 
+# The names captures are usually saved under (a str source ending so gets the hint below).
+_PLAIN_SUFFIXES = (".sse", ".txt", ".jsonl", ".ndjson", ".json", ".log", ".har", ".eventstream")
+_CAPTURE_SUFFIXES = _PLAIN_SUFFIXES + tuple(
+    s + z for s in _PLAIN_SUFFIXES for z in (".gz", ".bz2", ".xz")
+)
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether a ``str`` source is a file's name rather than the stream's text.
+
+    The rule never misreads SSE text: real SSE text has a line break (an event is read only
+    once its line has ended), and a ``str`` with none holds no event at all, so it is only
+    ever an error; this rule only decides whether that error suggests a path. Such a ``str``
+    looks like a path when its last component ends in a capture's usual suffix (``.sse``,
+    ``.txt``, ``.jsonl``, ...: :data:`_CAPTURE_SUFFIXES`) or it names an existing file."""
+    if not text or "\n" in text or "\r" in text or "data:" in text or len(text) > 4096:
+        return False
+    name = text.rstrip().replace("\\", "/").rpartition("/")[2].lower()
+    if name.endswith(_CAPTURE_SUFFIXES):
+        return True
+    import os.path  # only on this error path
+
+    try:
+        return os.path.isfile(text)
+    except (OSError, ValueError):  # a NUL in it, a name too long for the OS
+        return False
+
+
+def _path_hint(text: str) -> ChunkError:
+    """The error for a ``str`` source that is a file's name (see :func:`_looks_like_path`)."""
+    name = shown(text, 300)
+    return ChunkError(
+        f"expected an event stream, got a str with no line break that looks like a file name: "
+        f"{name}; did you mean Path({name}) or open({name}, 'rb')?",
+        byte_offset=0,
+    )
+
+
+def _file_reads(file: Any) -> Generator[bytes, None, None]:
+    """The reads of a file chunkstream opened (from a path), closed when reading ends: at its
+    end, at ``[DONE]`` (see :func:`_release`), on an error, or when the generator is closed."""
+    with file:
+        read = file.read1
+        while True:
+            block = read(_READ_SIZE)
+            if not block:
+                return
+            yield block
+
+
+def _release(items: Iterator[Any]) -> None:
+    """Close a file chunkstream opened from a path (a source of the caller's is left alone:
+    closing it is the caller's business)."""
+    if getattr(items, "gi_code", None) is _file_reads.__code__:
+        items.close()  # type: ignore[attr-defined]
+
+
 def _items(source: Any) -> Iterator[Any]:
-    """bytes, str, a binary (or text) file object, or an iterable of bytes -> an iterator of
-    raw reads (checked by ``_as_read`` as they are taken). Its ``next()`` is the only place
-    where the caller's source runs: the entry points tell its exceptions from their own by
-    whether that is where one was raised (see :func:`_source_failed`)."""
-    if isinstance(source, (bytes, bytearray, memoryview, str)):
+    """bytes, str, a binary (or text) file object, a path, or an iterable of bytes -> an
+    iterator of raw reads (checked by ``_as_read`` as they are taken). Its ``next()`` is the
+    only place where the caller's source runs: the entry points tell its exceptions from their
+    own by whether that is where one was raised (see :func:`_source_failed`).
+
+    A path (``os.PathLike``) is opened here, so an error of opening it (``FileNotFoundError``,
+    ``PermissionError``, ``IsADirectoryError``) is the OS's own, raised as it is, never taken
+    for a transport fault; the file is read with ``read1`` and closed when reading ends."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
         return iter((source,))
+    if isinstance(source, str):
+        if _looks_like_path(source):
+            raise _path_hint(source)
+        return iter((source,))
+    if hasattr(type(source), "__fspath__"):
+        return _file_reads(open(source, "rb"))  # closed by _file_reads
     # read1() when there is one (binary files, http.client's response): it returns what has
     # arrived, where read(n) waits for n bytes: a live stream must not wait for 64 KiB more,
     # nor for a server that keeps the connection open after [DONE].
@@ -1002,7 +1110,7 @@ def _items(source: Any) -> Iterator[Any]:
         return iter(source)
     except TypeError:
         raise TypeError(
-            "expected bytes, str, a binary file or an iterable of bytes, got "
+            "expected bytes, str, a binary file, a path or an iterable of bytes, got "
             f"{type(source).__name__}"
         ) from None
 
@@ -1236,6 +1344,7 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
                     break
                 inside = False
             inside = True
+            _release(items)
             yield from decoder.close()
             return
         except Exception as exc:
@@ -1247,6 +1356,8 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
                     yield from exc.chunks
                 raise
             failed = exc
+        finally:
+            _release(items)
         chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
         yield from error.chunks if chunks is None else chunks
         if _source_failed(failed, chunks, error, decoder.strict, self._wrap):
@@ -1341,16 +1452,17 @@ def _source_failed(
 
 
 def iter_chunks(
-    reads: Iterable[bytes] | bytes | str,
+    reads: Source,
     *,
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
     max_warnings: int = DEFAULT_MAX_WARNINGS,
     wrap_source_errors: bool = False,
 ) -> ChunkIterator:
-    """Yield the chunks of a stream given as reads (``response.iter_bytes()``), bytes, str or a
-    binary file. Stops reading at ``[DONE]``. See :class:`ChunkDecoder` for strict/lenient;
-    the returned iterator's ``warnings`` list what lenient mode tolerated.
+    """Yield the chunks of a stream given as reads (``response.iter_bytes()``), bytes, str, a
+    binary file or a path (:data:`Source`, as for :func:`assemble`; a path is opened when the
+    first chunk is asked for). Stops reading at ``[DONE]``. See :class:`ChunkDecoder` for
+    strict/lenient; the returned iterator's ``warnings`` list what lenient mode tolerated.
 
     When the source raises (a dropped connection), see :func:`assemble`: lenient stops with a
     "truncated" warning, strict re-raises the client's exception with
@@ -1360,7 +1472,7 @@ def iter_chunks(
 
 
 def aiter_chunks(
-    reads: AsyncIterable[bytes],
+    reads: AsyncSource,
     *,
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
@@ -1526,7 +1638,7 @@ class Assembler:
 
 
 def assemble(
-    source: Any,
+    source: Source,
     *,
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
@@ -1538,8 +1650,12 @@ def assemble(
 ) -> ChatCompletion:
     """Assemble a whole stream into its ``ChatCompletion``.
 
-    ``source``: bytes, str, a binary file object, or any iterable of bytes
-    (``response.iter_bytes()``, ``response.iter_content()``). Reading stops at ``[DONE]``.
+    ``source`` (:data:`Source`): bytes, str (SSE text), a binary file object (read with
+    ``read1`` when it has one), a path (``pathlib.Path``: opened ``"rb"``, closed when reading
+    ends; an error of opening it is the OS's own ``FileNotFoundError``...), or any iterable of
+    bytes (``response.iter_bytes()``, ``response.iter_content()``). A ``str`` with no line break
+    that looks like a file name raises :class:`ChunkError` suggesting ``Path(...)``. Reading
+    stops at ``[DONE]``.
     strict (default) raises :class:`ChunkstreamError` subclasses, each carrying ``partial``;
     ``strict=False`` never raises for a bad or inconsistent stream (only for a body that is no
     event stream at all) and records warnings on ``completion.warnings``.
@@ -1577,11 +1693,13 @@ def assemble(
         if inside:
             raise
         return assembler._source_raised(exc, wrap_source_errors)
+    finally:
+        _release(items)
     return assembler.close()
 
 
 async def aassemble(
-    source: AsyncIterable[bytes],
+    source: AsyncSource,
     *,
     strict: bool = True,
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,

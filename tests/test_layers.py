@@ -54,16 +54,42 @@ FORBIDDEN_STDLIB = {
 }
 
 
+# Modules a layer may import for annotations only, under ``if TYPE_CHECKING:`` (never run):
+# the errors layer names the completion its errors carry (``partial: ChatCompletion | None``).
+TYPES_ONLY = {
+    "_errors": {"_models"},
+}
+
+
 def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-def imports(module: str, package: Path = PACKAGE) -> tuple[set[str], set[str]]:
-    """(chunkstream modules imported relatively, top-level absolute modules imported)."""
+def _type_checking_blocks(tree: ast.AST) -> list[ast.If]:
+    """The ``if TYPE_CHECKING:`` blocks of a module (their imports never run)."""
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+        and not node.orelse
+    ]
+
+
+def imports(
+    module: str, package: Path = PACKAGE, *, types_only: bool = False
+) -> tuple[set[str], set[str]]:
+    """(chunkstream modules imported relatively, top-level absolute modules imported): those
+    run at import time, or (``types_only``) those under ``if TYPE_CHECKING:`` alone."""
     tree = ast.parse((package / f"{module}.py").read_text(encoding="utf-8"))
+    blocks = _type_checking_blocks(tree)
+    typing_nodes = {id(n) for block in blocks for n in ast.walk(block)} - {id(b) for b in blocks}
     relative: set[str] = set()
     absolute: set[str] = set()
     for node in ast.walk(tree):
+        if (id(node) in typing_nodes) != types_only:
+            continue
         if isinstance(node, ast.Import):
             absolute.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -93,6 +119,22 @@ def private_imports(source: str) -> list[str]:
 def test_module_imports_follow_the_layer_table(module: str) -> None:
     relative, _ = imports(module)
     assert relative <= ALLOWED[module], f"{module} imports {sorted(relative - ALLOWED[module])}"
+    # For annotations only: what the table allows, or what TYPES_ONLY adds.
+    typing, _ = imports(module, types_only=True)
+    allowed = ALLOWED[module] | TYPES_ONLY.get(module, set())
+    assert typing <= allowed, f"{module} imports {sorted(typing - allowed)} for types"
+
+
+def test_the_layer_check_tells_imports_for_types_from_imports_that_run(tmp_path: Path) -> None:
+    (tmp_path / "_probe.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from ._errors import describe\n"
+        "if TYPE_CHECKING:\n"
+        "    from ._models import ChatCompletion\n",
+        encoding="utf-8",
+    )
+    assert imports("_probe", tmp_path) == ({"_errors"}, {"typing"})
+    assert imports("_probe", tmp_path, types_only=True) == ({"_models"}, set())
 
 
 @pytest.mark.parametrize("module", [*sorted(ALLOWED), "__init__"])

@@ -1112,7 +1112,7 @@ def test_a_large_file_is_read_in_blocks(tmp_path: Path) -> None:
 
 
 def test_wrong_source_types_raise_type_error_with_a_helpful_message() -> None:
-    wrong_source = "expected bytes, str, a binary file or an iterable of bytes, got {}"
+    wrong_source = "expected bytes, str, a binary file, a path or an iterable of bytes, got {}"
     wrong_read = (
         "expected reads of bytes (or str), got {}; pass the response's byte iterator, "
         "e.g. response.iter_bytes()"
