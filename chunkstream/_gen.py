@@ -412,7 +412,7 @@ def _maker_code(shape: Shape) -> str:
 
 
 def _assembled_class(shape: Shape) -> str:
-    base = shape.base or "_Model"
+    base = shape.base or "_AssembledModel"
     lazy = [f.key for f in shape.fields if f.lazy] + ["extra"]
     names = [f'"{k}"' for k in lazy]
     line = f"@_lazy({', '.join(names)})\n"
@@ -454,6 +454,114 @@ def _assembled_class(shape: Shape) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# The assembled side's loaders: ``from_dict`` of an assembled class (``ChatCompletion.from_dict``)
+# loads what its ``to_dict`` wrote (the CLI's JSON) back into the class, checking each value
+# against the field's annotation in the table. Chunk-side objects held whole (``Usage``,
+# ``TokenLogprob``, ``Annotation``) are loaded by their own checking builders and validators.
+
+
+def _load_kind(annotation: str) -> tuple[str, str, str]:
+    """``(expected, bad, convert)`` for one value ``v`` of an assembled field's annotation, not
+    counting ``| None``: the words an error says it expected, the condition under which ``v``
+    is refused (``""``: never refused here) and the expression that loads it (``{at}``: its
+    path; ``""``: ``v`` as it is)."""
+    if annotation == "str":
+        return "str", "type(v) is not str", ""
+    if annotation == "int":
+        return "int", "type(v) is not int", ""
+    if annotation == "dict[str, Any]":
+        return "object", "type(v) is not dict", ""
+    if annotation == "Any":
+        return "", "", ""
+    m = re.fullmatch(r"tuple\[(.+), \.\.\.\]", annotation)
+    if m:
+        return "list", "type(v) is not list", f"_load_items(v, {{at}}, {_item_loader(m[1])})"
+    if annotation in SHAPES:
+        return "object", "", _item_loader(annotation) + "(v, {at})"
+    raise ValueError(f"no loader for the annotation {annotation!r}")
+
+
+def _item_loader(annotation: str) -> str:
+    """The function that loads one value of a model type, or of a dict (``(value, path)``)."""
+    if annotation == "dict[str, Any]":
+        return "_load_object"
+    shape = SHAPES[annotation]
+    if shape.side == "assembled":
+        return f"_load_{snake(shape.name)}"
+    return f"_chunk_loader({shape.name})"
+
+
+def _default_code(f: Field) -> str:
+    """The Python value of an assembled field's default."""
+    if f.default in SHAPES:
+        return f"{f.default}()"
+    return f.default
+
+
+def _load_field(f: Field, var: str) -> str:
+    """Code that sets ``var`` to field ``f``'s loaded value from ``obj`` (a missing key gives
+    the default; a missing required field, a null where the annotation has no ``None`` or a
+    value of the wrong type raise ``ChunkError`` naming the path)."""
+    optional = f.type.endswith(" | None")
+    core = f.type[: -len(" | None")] if optional else f.type
+    expected, bad, convert = _load_kind(core)
+    at = f'f"{{path}}.{f.key}"'
+    load = convert.replace("{at}", at)
+    out = [f'v = get("{f.key}", _MISSING)']
+    if not optional and not bad and load and f.default != "":  # a model, loaded when there
+        out.append(f"{var} = {_default_code(f)} if v is _MISSING else {load}")
+        return "\n".join(out)
+    if f.default == "":  # no default: the key must be there
+        out.append(f'if v is _MISSING:\n    raise _fail("{expected}", {at}, v)')
+    else:
+        out.append(f"if v is _MISSING:\n    v = {_default_code(f)}")
+    if optional:
+        if bad:
+            fail = f'raise _fail("{expected} or null", {at}, v)'
+            out.append(f"elif v is not None and {_cond(bad)}:\n    {fail}")
+        if load:
+            out.append(f"elif v is not None:\n    v = {load}")
+    elif core != "Any":
+        if bad:
+            out.append(f'elif {_cond(bad)}:\n    raise _fail("{expected}", {at}, v)')
+        if load:
+            out.append(f"else:\n    v = {load}")
+    out.append(f"{var} = v")
+    return "\n".join(out)
+
+
+def _loader(shape: Shape) -> str:
+    """``_load_<shape>(obj, path)``: an assembled object from its ``to_dict`` JSON."""
+    name, s = shape.name, snake(shape.name)
+    out = [f"def _load_{s}(obj: Any, path: str) -> {name}:\n"]
+    out.append("    if type(obj) is not dict:\n")
+    out.append(f'        raise _fail("an object ({name})", path, obj)\n')
+    out.append("    get = obj.get\n")
+    args = []
+    for i, f in enumerate(shape.fields):
+        if f.emit == "never":  # not part of the JSON form (warnings): the default
+            args.append(_default_code(f))
+            continue
+        out.append(_indent(_load_field(f, f"a{i}"), 4) + "\n")
+        args.append(f"a{i}")
+    out.append(f"    extra = _load_extra(obj, {name}._keys, path)\n")
+    call = f"    return make_{s}({', '.join(args)}, extra)\n"
+    if len(call) > 100:
+        call = f"    return make_{s}(\n" + "".join(f"        {a},\n" for a in args)
+        call += "        extra,\n    )\n"
+    out.append(call)
+    return "".join(out)
+
+
+def loaders() -> str:
+    """Every assembled shape's loader, and the lines that make each its class's ``from_dict``."""
+    parts = [_loader(shape) + "\n\n" for shape in ASSEMBLED_SHAPES]
+    for shape in ASSEMBLED_SHAPES:
+        parts.append(f"_set_loader({shape.name}, _load_{snake(shape.name)})\n")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def generate() -> str:
@@ -488,6 +596,7 @@ def generate() -> str:
         parts.append(_assembled_class(shape) + "\n\n")
     for shape in ASSEMBLED_SHAPES:
         parts.append(_maker_code(shape) + "\n\n")
+    parts.append(loaders() + "\n\n")
     parts.append("# Every class of the table, by name (the accumulator builds from the table).\n")
     parts.append("CLASSES: dict[str, Any] = {\n")
     for shape in (*CHUNK_SHAPES, *ASSEMBLED_SHAPES):
@@ -578,6 +687,11 @@ def check_table() -> list[str]:
                     bad(f"emit must be always, set or never, not {f.emit!r}")
                 if f.display and f.display not in _schema.DISPLAY_RULES:
                     bad(f"no display rule {f.display!r} (DISPLAY_RULES)")
+                if f.emit != "never":
+                    try:
+                        _load_kind(f.type.removesuffix(" | None"))
+                    except (ValueError, KeyError):
+                        bad(f"from_dict cannot load the type {f.type!r} (see _load_kind)")
                 continue
             if f.type not in _TYPES:
                 bad(f"no JSON type {f.type!r} (TYPES: {', '.join(_TYPES)})")

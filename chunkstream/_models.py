@@ -165,6 +165,7 @@ def too_deep(obj: Any) -> bool:
 
 
 T = TypeVar("T", bound="_ChunkModel")
+T2 = TypeVar("T2")
 
 
 def _to_json(value: Any) -> Any:
@@ -318,7 +319,79 @@ class _ChunkRoot(_ChunkModel):
         return build_chunk(obj)
 
 
-class _CompletionDisplay(_Model):
+A = TypeVar("A", bound="_AssembledModel")
+
+
+class _AssembledModel(_Model):
+    """The assembled side: ``from_dict`` loads what ``to_dict`` wrote (the CLI's JSON output)
+    back into the class: ``X.from_dict(x.to_dict()).to_dict() == x.to_dict()``.
+
+    Each value is checked against the field's annotation in the table (``_load_*``, generated
+    like the chunk side's builders); chunk-side objects held whole (``Usage``, ...) are loaded by
+    their own checking builders. A missing key gives the field's default; a vendor field
+    (``extra``) is kept, and those that ``to_dict`` moved under ``"chunkstream_vendor"`` (named
+    like a key of the class) are put back. ``warnings`` are not part of the JSON form: a loaded
+    completion has none. :class:`ChunkError` with a JSON path when a value does not fit.
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def _load(obj: Any, path: str, /) -> Any:
+        raise NotImplementedError  # replaced by the generated loader
+
+    @classmethod
+    def from_dict(cls: type[A], obj: Any) -> A:
+        """Load ``obj`` (a decoded JSON object in ``to_dict``'s form); :class:`ChunkError`
+        naming the JSON path of the first value that does not fit."""
+        return cls._load(obj, "")  # type: ignore[no-any-return]
+
+
+def _set_loader(cls: type[_AssembledModel], load: Callable[[Any, str], Any]) -> None:
+    cls._load = staticmethod(load)  # type: ignore[method-assign]
+
+
+def _load_items(value: list[Any], path: str, load: Callable[[Any, str], T2]) -> tuple[T2, ...]:
+    """A list's items, each loaded by ``load`` with its path (``.choices[2]``)."""
+    return tuple([load(item, f"{path}[{i}]") for i, item in enumerate(value)])
+
+
+def _load_object(value: Any, path: str) -> dict[str, Any]:
+    """An object kept as sent (a content part)."""
+    if type(value) is not dict:
+        raise _fail("object", path, value)
+    return value
+
+
+def _chunk_loader(cls: type[T]) -> Callable[[Any, str], T]:
+    """A loader (``(value, path)``) for a chunk-side class held whole by an assembled one: its
+    checking builder, and its validator to name the path when the builder refuses."""
+
+    def load(value: Any, path: str) -> T:
+        if type(value) is not dict:
+            raise _fail(f"an object ({cls.__name__})", path, value)
+        try:
+            return cls._build(value)
+        except Invalid:
+            cls._validate(value, path)  # raises, naming the problem and its path
+        raise AssertionError("the builder and the validator disagree")
+
+    return load
+
+
+def _load_extra(obj: dict[str, Any], keys: tuple[str, ...], path: str) -> dict[str, Any]:
+    """The vendor fields of an assembled object's JSON (the keys not in ``keys``), with those
+    that ``to_dict`` moved under ``VENDOR_KEY`` put back (see :func:`_add_extra`)."""
+    extra = {k: v for k, v in obj.items() if k not in keys and k != VENDOR_KEY}
+    if VENDOR_KEY in obj:
+        moved = obj[VENDOR_KEY]
+        if type(moved) is not dict:
+            raise _fail("object", f"{path}.{VENDOR_KEY}", moved)
+        extra.update(moved)
+    return extra
+
+
+class _CompletionDisplay(_AssembledModel):
     """What ``ChatCompletion`` adds: Jupyter's rich display (see ``_display``, imported only
     when a notebook asks)."""
 
@@ -2280,7 +2353,7 @@ _set_builder(ChatCompletionChunk, _build_chat_completion_chunk, _check_chat_comp
 
 @_lazy("arguments", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class FunctionCall(_Model):
+class FunctionCall(_AssembledModel):
     """An assembled function: ``name`` and the joined ``arguments`` string."""
 
     name: str | None = None
@@ -2301,7 +2374,7 @@ class FunctionCall(_Model):
 
 @_lazy("extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class ToolCall(_Model):
+class ToolCall(_AssembledModel):
     """An assembled tool call (``type`` is ``"function"`` when the stream never said)."""
 
     id: str | None = None
@@ -2324,7 +2397,7 @@ class ToolCall(_Model):
 
 @_lazy("data", "transcript", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class MessageAudio(_Model):
+class MessageAudio(_AssembledModel):
     """A message's audio output: the base64 ``data`` and the ``transcript`` joined, ``id``
     and ``expires_at`` as first sent.
     """
@@ -2359,7 +2432,7 @@ class MessageAudio(_Model):
     "extra",
 )
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Message(_Model):
+class Message(_AssembledModel):
     """A choice's assembled message.
 
     ``content``/``refusal``/``reasoning_content``/``reasoning`` are ``None`` unless some
@@ -2420,7 +2493,7 @@ class Message(_Model):
 
 @_lazy("content", "refusal", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class AssembledLogprobs(_Model):
+class AssembledLogprobs(_AssembledModel):
     """A choice's logprobs, extended over the stream (``None`` lists were never sent)."""
 
     content: tuple[TokenLogprob, ...] | None = None
@@ -2441,7 +2514,7 @@ class AssembledLogprobs(_Model):
 
 @_lazy("extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Choice(_Model):
+class Choice(_AssembledModel):
     """One assembled choice."""
 
     index: int
@@ -2655,6 +2728,283 @@ def make_chat_completion(
     self.extra = extra
     self.__class__ = ChatCompletion
     return self  # type: ignore[no-any-return]
+
+
+def _load_function_call(obj: Any, path: str) -> FunctionCall:
+    if type(obj) is not dict:
+        raise _fail("an object (FunctionCall)", path, obj)
+    get = obj.get
+    v = get("name", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.name", v)
+    a0 = v
+    v = get("arguments", _MISSING)
+    if v is _MISSING:
+        v = ""
+    elif type(v) is not str:
+        raise _fail("str", f"{path}.arguments", v)
+    a1 = v
+    extra = _load_extra(obj, FunctionCall._keys, path)
+    return make_function_call(a0, a1, extra)
+
+
+def _load_tool_call(obj: Any, path: str) -> ToolCall:
+    if type(obj) is not dict:
+        raise _fail("an object (ToolCall)", path, obj)
+    get = obj.get
+    v = get("id", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.id", v)
+    a0 = v
+    v = get("type", _MISSING)
+    if v is _MISSING:
+        v = "function"
+    elif type(v) is not str:
+        raise _fail("str", f"{path}.type", v)
+    a1 = v
+    v = get("function", _MISSING)
+    a2 = FunctionCall() if v is _MISSING else _load_function_call(v, f"{path}.function")
+    extra = _load_extra(obj, ToolCall._keys, path)
+    return make_tool_call(a0, a1, a2, extra)
+
+
+def _load_message_audio(obj: Any, path: str) -> MessageAudio:
+    if type(obj) is not dict:
+        raise _fail("an object (MessageAudio)", path, obj)
+    get = obj.get
+    v = get("id", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.id", v)
+    a0 = v
+    v = get("data", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.data", v)
+    a1 = v
+    v = get("transcript", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.transcript", v)
+    a2 = v
+    v = get("expires_at", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not int:
+        raise _fail("int or null", f"{path}.expires_at", v)
+    a3 = v
+    extra = _load_extra(obj, MessageAudio._keys, path)
+    return make_message_audio(a0, a1, a2, a3, extra)
+
+
+def _load_message(obj: Any, path: str) -> Message:
+    if type(obj) is not dict:
+        raise _fail("an object (Message)", path, obj)
+    get = obj.get
+    v = get("role", _MISSING)
+    if v is _MISSING:
+        v = "assistant"
+    elif type(v) is not str:
+        raise _fail("str", f"{path}.role", v)
+    a0 = v
+    v = get("content", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.content", v)
+    a1 = v
+    v = get("refusal", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.refusal", v)
+    a2 = v
+    v = get("tool_calls", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.tool_calls", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.tool_calls", _load_tool_call)
+    a3 = v
+    v = get("function_call", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None:
+        v = _load_function_call(v, f"{path}.function_call")
+    a4 = v
+    v = get("reasoning_content", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.reasoning_content", v)
+    a5 = v
+    v = get("reasoning", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.reasoning", v)
+    a6 = v
+    v = get("content_parts", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.content_parts", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.content_parts", _load_object)
+    a7 = v
+    v = get("audio", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None:
+        v = _load_message_audio(v, f"{path}.audio")
+    a8 = v
+    v = get("annotations", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.annotations", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.annotations", _chunk_loader(Annotation))
+    a9 = v
+    extra = _load_extra(obj, Message._keys, path)
+    return make_message(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, extra)
+
+
+def _load_assembled_logprobs(obj: Any, path: str) -> AssembledLogprobs:
+    if type(obj) is not dict:
+        raise _fail("an object (AssembledLogprobs)", path, obj)
+    get = obj.get
+    v = get("content", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.content", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.content", _chunk_loader(TokenLogprob))
+    a0 = v
+    v = get("refusal", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.refusal", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.refusal", _chunk_loader(TokenLogprob))
+    a1 = v
+    extra = _load_extra(obj, AssembledLogprobs._keys, path)
+    return make_assembled_logprobs(a0, a1, extra)
+
+
+def _load_choice(obj: Any, path: str) -> Choice:
+    if type(obj) is not dict:
+        raise _fail("an object (Choice)", path, obj)
+    get = obj.get
+    v = get("index", _MISSING)
+    if v is _MISSING:
+        raise _fail("int", f"{path}.index", v)
+    elif type(v) is not int:
+        raise _fail("int", f"{path}.index", v)
+    a0 = v
+    v = get("message", _MISSING)
+    a1 = Message() if v is _MISSING else _load_message(v, f"{path}.message")
+    v = get("finish_reason", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.finish_reason", v)
+    a2 = v
+    v = get("logprobs", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None:
+        v = _load_assembled_logprobs(v, f"{path}.logprobs")
+    a3 = v
+    extra = _load_extra(obj, Choice._keys, path)
+    return make_choice(a0, a1, a2, a3, extra)
+
+
+def _load_chat_completion(obj: Any, path: str) -> ChatCompletion:
+    if type(obj) is not dict:
+        raise _fail("an object (ChatCompletion)", path, obj)
+    get = obj.get
+    v = get("id", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.id", v)
+    a0 = v
+    v = get("object", _MISSING)
+    if v is _MISSING:
+        v = "chat.completion"
+    elif type(v) is not str:
+        raise _fail("str", f"{path}.object", v)
+    a1 = v
+    v = get("created", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not int:
+        raise _fail("int or null", f"{path}.created", v)
+    a2 = v
+    v = get("model", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.model", v)
+    a3 = v
+    v = get("system_fingerprint", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.system_fingerprint", v)
+    a4 = v
+    v = get("service_tier", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.service_tier", v)
+    a5 = v
+    v = get("choices", _MISSING)
+    if v is _MISSING:
+        v = ()
+    elif type(v) is not list:
+        raise _fail("list", f"{path}.choices", v)
+    else:
+        v = _load_items(v, f"{path}.choices", _load_choice)
+    a6 = v
+    v = get("usage", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None:
+        v = _chunk_loader(Usage)(v, f"{path}.usage")
+    a7 = v
+    v = get("moderation", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not dict:
+        raise _fail("object or null", f"{path}.moderation", v)
+    a8 = v
+    v = get("error", _MISSING)
+    if v is _MISSING:
+        v = None
+    a9 = v
+    extra = _load_extra(obj, ChatCompletion._keys, path)
+    return make_chat_completion(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, (), extra)
+
+
+_set_loader(FunctionCall, _load_function_call)
+_set_loader(ToolCall, _load_tool_call)
+_set_loader(MessageAudio, _load_message_audio)
+_set_loader(Message, _load_message)
+_set_loader(AssembledLogprobs, _load_assembled_logprobs)
+_set_loader(Choice, _load_choice)
+_set_loader(ChatCompletion, _load_chat_completion)
 
 
 # Every class of the table, by name (the accumulator builds from the table).

@@ -150,6 +150,13 @@ SCRIPT = textwrap.dedent(
             {"choices": [{"index": 0, "delta": {"commentary": 5}}]})
     except chunkstream.ChunkError as exc:
         out["invalid"] = str(exc)
+    loaded = chunkstream.ChatCompletion.from_dict(completion.to_dict())
+    out["loaded"] = loaded.choices[0].message.commentary
+    try:
+        chunkstream.ChatCompletion.from_dict(
+            {"choices": [{"index": 0, "message": {"commentary": 5}}]})
+    except chunkstream.ChunkError as exc:
+        out["load_invalid"] = str(exc)
     late = body.replace(b"data: [DONE]", event({"commentary": "!"}).encode() + b"data: [DONE]")
     out["late"] = [w.kind for w in chunkstream.assemble(late, strict=False).warnings]
     print(json.dumps(out))
@@ -198,3 +205,8 @@ def test_a_field_added_to_the_table_is_parsed_validated_merged_displayed_and_wri
     assert out["shown"] is True
     assert out["invalid"] == "expected str or null at .choices[0].delta.commentary, got int 5"
     assert out["late"] == ["late_delta"]
+    # from_dict loads it back (0.2.0), and checks its type
+    assert out["loaded"] == "Hello"
+    assert out["load_invalid"] == (
+        "expected str or null at .choices[0].message.commentary, got int 5"
+    )
