@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import Any
 
 import chunkstream
 from chunkstream import (
@@ -14,6 +17,8 @@ from chunkstream import (
     ServerSentEvent,
     StreamWarning,
     ToolCall,
+    UpstreamError,
+    Usage,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -59,8 +64,81 @@ def lenient_warnings(name: str) -> list[StreamWarning]:
     return list(chunkstream.assemble(reads(name), strict=False).warnings)
 
 
+# What a user script reads, with no cast: only the None checks the data really needs (a field
+# that may be missing, a provider that sent no usage).
+
+
+def tokens(usage: Usage | None) -> tuple[int, int, int | None]:
+    if usage is None:
+        return (0, 0, None)
+    cached = None
+    if usage.prompt_tokens_details is not None:
+        cached = usage.prompt_tokens_details.cached_tokens
+    return (usage.prompt_tokens or 0, usage.completion_tokens or 0, cached)
+
+
+def reasoning_and_answer(name: str) -> tuple[str, str, tuple[int, int, int | None]]:
+    completion = chunkstream.assemble(FIXTURES / f"{name}.sse")  # a path is read as a file
+    message = completion.choices[0].message
+    return (message.reasoning_content or "", message.content or "", tokens(completion.usage))
+
+
+def called(name: str) -> list[tuple[str, dict[str, Any]]]:
+    with open(FIXTURES / f"{name}.sse", "rb") as file:
+        completion = chunkstream.assemble(file)
+    out: list[tuple[str, dict[str, Any]]] = []
+    for choice in completion.choices:
+        for call in choice.message.tool_calls or ():
+            arguments: dict[str, Any] = json.loads(call.function.arguments)
+            out.append((call.function.name or "", arguments))
+    return out
+
+
+def deltas(name: str) -> str:
+    text: list[str] = []
+    for chunk in chunkstream.iter_chunks(FIXTURES / f"{name}.sse"):
+        for choice in chunk.choices or ():
+            content = choice.delta.content if choice.delta is not None else None
+            if isinstance(content, str):
+                text.append(content)
+    return "".join(text)
+
+
+def provider_error(name: str) -> tuple[Any, str | None, int | None]:
+    try:
+        chunkstream.assemble((FIXTURES / f"{name}.sse").read_bytes())
+    except UpstreamError as exc:
+        so_far = exc.partial.choices[0].message.content if exc.partial is not None else None
+        return (exc.error, so_far, exc.chunk_index)
+    return (None, None, None)
+
+
+async def streamed(name: str) -> str | None:
+    async def body() -> AsyncIterator[bytes]:
+        for read in reads(name, 17):
+            yield read
+
+    completion = await chunkstream.aassemble(body())
+    return completion.choices[0].message.content
+
+
+def reloaded(name: str) -> tuple[str | None, int | None]:
+    saved = json.dumps(chunkstream.assemble(reads(name)).to_dict())  # what the CLI writes
+    completion = ChatCompletion.from_dict(json.loads(saved))
+    return (
+        completion.choices[0].message.content,
+        completion.usage.total_tokens if completion.usage else None,
+    )
+
+
 def main() -> dict[str, object]:
     return {
+        "reasoning": reasoning_and_answer("deepseek-reasoning"),
+        "called": called("openai-parallel-tool-calls"),
+        "deltas": deltas("openai-text-usage"),
+        "provider_error": provider_error("inband-error"),
+        "streamed": asyncio.run(streamed("openai-text-usage")),
+        "reloaded": reloaded("openai-text-usage"),
         "tool_calls": tool_calls("openai-parallel-tool-calls"),
         "live_text": live_text("openai-text-usage"),
         "events": len(events("openai-text-usage")),
