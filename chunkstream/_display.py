@@ -9,13 +9,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._errors import error_text
+from ._errors import ChunkstreamError, UpstreamError, error_text
 from ._schema import SHAPES
 
 if TYPE_CHECKING:
-    from ._models import AssembledLogprobs, ChatCompletion, Choice, FunctionCall, Usage
+    from ._models import (
+        AssembledLogprobs,
+        ChatCompletion,
+        ChatCompletionChunk,
+        Choice,
+        ChoiceLogprobs,
+        ChunkChoice,
+        FunctionCall,
+        Usage,
+    )
 
-__all__ = ["completion_html", "completion_markdown"]
+__all__ = [
+    "chunk_html",
+    "chunk_markdown",
+    "completion_html",
+    "completion_markdown",
+    "error_html",
+    "error_markdown",
+    "usage_html",
+    "usage_markdown",
+]
 
 # Logprobs can run to one row per token; the table shows this many and says how many it left out.
 MAX_LOGPROB_ROWS = 1000
@@ -344,7 +362,9 @@ def _names(extras: dict[str, Any]) -> str:
     return ", ".join(names) + (f" and {more} more" if more else "")
 
 
-def _logprob_lines(logprobs: AssembledLogprobs) -> tuple[str, list[tuple[str, str, str]], int]:
+def _logprob_lines(
+    logprobs: AssembledLogprobs | ChoiceLogprobs,
+) -> tuple[str, list[tuple[str, str, str]], int]:
     """(summary, rows of (token, logprob, top alternatives), rows left out)."""
     counts = []
     rows: list[tuple[str, str, str]] = []
@@ -365,6 +385,131 @@ def _logprob_lines(logprobs: AssembledLogprobs) -> tuple[str, list[tuple[str, st
             rows.append((_scalar(tok.token), _scalar(tok.logprob), top))
     summary = ", ".join(counts) if counts else "no token lists"
     return summary, rows, total - len(rows)
+
+
+# A chunk: the fields of its shapes in the schema's order. Top-level str and int fields make the
+# header; a delta's str fields are text; every other field is JSON, as sent.
+_USUAL_CHUNK_OBJECT = "chat.completion.chunk"
+
+
+def _chunk_header(chunk: ChatCompletionChunk) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    for f in SHAPES["ChatCompletionChunk"].fields:
+        value = getattr(chunk, f.key)
+        if f.key == "id" or value is None or f.type not in ("str", "int"):
+            continue
+        if f.key == "object" and value == _USUAL_CHUNK_OBJECT:
+            continue
+        shown = _created(value) if f.key == "created" else None
+        items.append((f.key, shown if shown is not None else _short(str(value))))
+    return items
+
+
+def _delta_fields(choice: ChunkChoice) -> list[tuple[str, Any, bool]]:
+    """``(name, value, as_text)`` for each field of the choice's delta that was sent (not null;
+    the role is shown in the choice's line): strings as text, the rest as JSON."""
+    delta = choice.delta
+    if delta is None:
+        return []
+    out: list[tuple[str, Any, bool]] = []
+    for f in SHAPES["ChoiceDelta"].fields:
+        value = getattr(delta, f.key)
+        if value is None or f.key == "role":
+            continue
+        if type(value) is str:
+            out.append((f.key, value, True))
+        else:
+            out.append((f.key, _plain_json(value), False))
+    return out
+
+
+def _chunk_choice_extras(choice: ChunkChoice) -> dict[str, Any]:
+    """The choice's vendor fields, then its delta's (``delta.<name>`` when named alike)."""
+    extras: dict[str, Any] = dict(choice.extra)
+    if choice.delta is not None:
+        for name, value in choice.delta.extra.items():
+            extras[name if name not in extras else f"delta.{name}"] = value
+    return extras
+
+
+def _chunk_extras(chunk: ChatCompletionChunk) -> dict[str, Any]:
+    """The chunk's object fields other than choices and usage (``moderation``), then its vendor
+    fields (``extra.<name>`` when named alike)."""
+    skip = ("choices", "usage")
+    extras = {
+        f.key: _plain_json(value)
+        for f in SHAPES["ChatCompletionChunk"].fields
+        if f.type in ("dict", "object", "objects")
+        and f.key not in skip
+        and (value := getattr(chunk, f.key)) is not None
+    }
+    for name, value in chunk.extra.items():
+        extras[name if name not in extras else f"extra.{name}"] = value
+    return extras
+
+
+def _usage_header(usage: Usage) -> list[tuple[str, str]]:
+    """The usage's top-level counts that were sent, for its header line."""
+    return [
+        (f.key, _scalar(value))
+        for f in SHAPES["Usage"].fields
+        if f.type == "int" and (value := getattr(usage, f.key)) is not None
+    ]
+
+
+# An error's attributes that are shown by the display's own code, or not at all (``args``).
+_ERROR_OWN = frozenset(("reason", "partial", "chunks", "error", "events", "args"))
+
+
+def _error_rows(exc: ChunkstreamError) -> list[tuple[str, str]]:
+    """Where the error happened (``chunk_index``, ``byte_offset``, ``path``, those known), then
+    the attributes its class adds (``field``/``held``/``got``, ``held_back``, ``limit``/
+    ``size``/``skipped``, ...), each as short JSON."""
+    rows: list[tuple[str, str]] = []
+    where = ("chunk_index", "byte_offset", "path")
+    for name in where:
+        value = getattr(exc, name, None)
+        if value is not None:
+            rows.append((name, _scalar(value)))
+    for name, value in vars(exc).items():
+        if name in where or name in _ERROR_OWN or name.startswith("_"):
+            continue
+        if name == "skipped" and type(value) is list:
+            rows.append((name, _scalar(value[:MAX_FIELD_NAMES])))
+            if len(value) > MAX_FIELD_NAMES:
+                rows.append(("", f"… and {len(value) - MAX_FIELD_NAMES} more offsets"))
+            continue
+        rows.append((name, _scalar(value)))
+    events = getattr(exc, "events", None)
+    if events:
+        rows.append(("events", f"{len(events)} completed in the same read (see .events)"))
+    return rows
+
+
+def _cause(exc: BaseException) -> str | None:
+    """The exception this one was raised from (a dropped connection), in one short line."""
+    cause = exc.__cause__
+    if cause is None:
+        return None
+    name = type(cause).__module__ + "." + type(cause).__qualname__
+    name = name.removeprefix("builtins.")
+    try:
+        text = str(cause)
+    except Exception:  # a hand-made exception whose __str__ fails: its type is enough
+        text = ""
+    return _short(f"{name}: {text}" if text else name)
+
+
+def _partial_summary(c: ChatCompletion) -> str:
+    """What a partial completion holds, in a few words."""
+    parts = [_plural(len(c.choices), "choice")]
+    length = sum(len(ch.message.content or "") for ch in c.choices)
+    if length:
+        parts.append(f"{_plural(length, 'character')} of content")
+    calls = sum(len(ch.message.tool_calls or ()) for ch in c.choices)
+    if calls:
+        parts.append(_plural(calls, "tool call"))
+    return ", ".join(parts)
 
 
 def _plural(n: int, word: str) -> str:
@@ -401,51 +546,115 @@ class _Out(list):  # type: ignore[type-arg]
 # HTML
 
 
+class _Html:
+    """The HTML pieces every display is made of, writing into one :class:`_Out` (so that the
+    caps count everything shown). Every value is escaped here."""
+
+    def __init__(self, out: _Out) -> None:
+        from html import escape
+
+        self.out = out
+        self.escape = escape
+
+    def code(self, text: str) -> str:  # callers pass short values (see _short)
+        return f"<code>{self.escape(text)}</code>"
+
+    def note(self, text: str | None) -> str:
+        return "" if text is None else f"<div><i>{self.escape(text)}</i></div>"
+
+    def pre(self, text: str, where: str, *, box: bool = False) -> str:
+        if self.out.full:
+            return self.note(_value_not_shown(where))
+        shown, cut = _cut(text, MAX_VALUE_CHARS, where)
+        cls = ' class="cs-box"' if box else ""
+        return f"<pre{cls}>{self.escape(shown)}</pre>{self.note(cut)}"
+
+    def label(self, text: str) -> str:
+        return f"<div><b>{self.escape(text)}</b></div>"
+
+    @staticmethod
+    def details(summary: str, body: str, *, open_: bool = False) -> str:
+        attr = " open" if open_ else ""
+        return f"<details{attr}><summary>{summary}</summary>{body}</details>"
+
+    def json_box(self, value: Any, where: str) -> str:
+        if self.out.full:
+            return self.note(_value_not_shown(where))
+        shown, cut = _json_block(value, where)
+        return f'<pre class="cs-box">{self.escape(shown)}</pre>{self.note(cut)}'
+
+    def extras_block(self, extras: dict[str, Any], where: str) -> str:
+        summary = f"other fields: {self.escape(_names(extras))}"
+        return self.details(summary, self.json_box(extras, where))
+
+    def rows(self, rows: list[tuple[str, str]]) -> str:
+        """A two-column table of ``(name, value)`` rows (both short), up to the total cap."""
+        escape = self.escape
+        cells = []
+        size = self.out.size
+        for n, (k, v) in enumerate(rows):
+            if size > MAX_TOTAL_CHARS:
+                left = escape(_not_shown(len(rows) - n, "row"))
+                cells.append(f"<tr><td><i>{left}</i></td></tr>")
+                break
+            cell = f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>"
+            cells.append(cell)
+            size += len(cell)
+        return f"<table>{''.join(cells)}</table>"
+
+    def usage(self, usage: Usage, where: str) -> None:
+        usage_rows, left = _usage_rows(usage)
+        self.out.add(f"<div><b>usage</b></div>{self.rows(usage_rows)}")
+        if left:
+            self.out.add(self.note(f"… {_plural(left, 'row')} more (see {where})"))
+
+    def logprobs(self, logprobs: AssembledLogprobs | ChoiceLogprobs) -> None:
+        out, code, escape = self.out, self.code, self.escape
+        summary, rows, left_out = _logprob_lines(logprobs)
+        table = []
+        size = 0
+        for tok, lp, top in rows:
+            if out.size + size > MAX_TOTAL_CHARS:
+                break
+            row = f"<tr><td>{code(tok)}</td><td>{escape(lp)}</td><td>{escape(top)}</td></tr>"
+            table.append(row)
+            size += len(row)
+        left_out += len(rows) - len(table)
+        body = ""
+        if table:
+            body = (
+                "<table><tr><th>token</th><th>logprob</th><th>top_logprobs</th></tr>"
+                f"{''.join(table)}</table>"
+            )
+        if left_out:
+            body += f"<div><i>… {left_out} more (see .logprobs)</i></div>"
+        out.add(self.details(f"logprobs: {escape(summary)}", body))
+
+    def head(self, title: str, first: str | None, items: list[tuple[str, str]]) -> None:
+        """The header line: the class's name, its first value (an id) and labelled values."""
+        line = [f"<b>{self.escape(title)}</b>"]
+        if first is not None:
+            line.append(self.code(_short(first)))
+        for name, value in items:
+            line.append(f"{self.escape(name)} {self.code(value)}")
+        self.out.add(f"<div>{' · '.join(line)}</div>")
+
+
+def _open(out: _Out) -> _Html:
+    out.add('<div class="chunkstream-completion">')
+    out.add(_CSS)
+    return _Html(out)
+
+
 def completion_html(c: ChatCompletion) -> str:
     """The completion as an HTML fragment for notebooks: every choice with its role, text,
     reasoning (collapsed), tool calls (arguments pretty-printed), finish reason and logprobs;
     usage, the provider's error and the warnings. Every value is escaped; what is shown is
     capped (MAX_VALUE_CHARS, MAX_SHORT_CHARS, MAX_TOTAL_CHARS) and every cut says so."""
-    from html import escape
-
-    def code(text: str) -> str:  # callers pass short values (see _short)
-        return f"<code>{escape(text)}</code>"
-
-    def note(text: str | None) -> str:
-        return "" if text is None else f"<div><i>{escape(text)}</i></div>"
-
-    def pre(text: str, where: str, *, box: bool = False) -> str:
-        if out.full:
-            return note(_value_not_shown(where))
-        shown, cut = _cut(text, MAX_VALUE_CHARS, where)
-        cls = ' class="cs-box"' if box else ""
-        return f"<pre{cls}>{escape(shown)}</pre>{note(cut)}"
-
-    def label(text: str) -> str:
-        return f"<div><b>{escape(text)}</b></div>"
-
-    def details(summary: str, body: str, *, open_: bool = False) -> str:
-        attr = " open" if open_ else ""
-        return f"<details{attr}><summary>{summary}</summary>{body}</details>"
-
-    def json_box(value: Any, where: str) -> str:
-        if out.full:
-            return note(_value_not_shown(where))
-        shown, cut = _json_block(value, where)
-        return f'<pre class="cs-box">{escape(shown)}</pre>{note(cut)}'
-
-    def extras_block(extras: dict[str, Any], where: str) -> str:
-        return details(f"other fields: {escape(_names(extras))}", json_box(extras, where))
-
     out = _Out()
-    out.add('<div class="chunkstream-completion">')
-    out.add(_CSS)
-    head = ["<b>ChatCompletion</b>"]
-    if c.id is not None:
-        head.append(code(_short(c.id)))
-    for name, value in _header(c):
-        head.append(f"{escape(name)} {code(value)}")
-    out.add(f"<div>{' · '.join(head)}</div>")
+    h = _open(out)
+    escape, code, note, pre, label, details = h.escape, h.code, h.note, h.pre, h.label, h.details
+    h.head("ChatCompletion", c.id, _header(c))
 
     if not c.choices:
         out.add("<div><i>no choices</i></div>")
@@ -487,39 +696,17 @@ def completion_html(c: ChatCompletion) -> str:
         if not _texts(choice) and not calls:
             out.add("<div><i>no content</i></div>")
         if choice.logprobs is not None and not out.full:
-            summary, rows, left_out = _logprob_lines(choice.logprobs)
-            table = []
-            size = 0
-            for tok, lp, top in rows:
-                if out.size + size > MAX_TOTAL_CHARS:
-                    break
-                row = f"<tr><td>{code(tok)}</td><td>{escape(lp)}</td><td>{escape(top)}</td></tr>"
-                table.append(row)
-                size += len(row)
-            left_out += len(rows) - len(table)
-            body = ""
-            if table:
-                body = (
-                    "<table><tr><th>token</th><th>logprob</th><th>top_logprobs</th></tr>"
-                    f"{''.join(table)}</table>"
-                )
-            if left_out:
-                body += f"<div><i>… {left_out} more (see .logprobs)</i></div>"
-            out.add(details(f"logprobs: {escape(summary)}", body))
+            h.logprobs(choice.logprobs)
         extras = _extras(choice)
         if extras and not out.full:
-            out.add(extras_block(extras, f"{at}.extra and {at}.message"))
+            out.add(h.extras_block(extras, f"{at}.extra and {at}.message"))
         out.add("</div>")
 
     if c.usage is not None:
-        usage_rows, left = _usage_rows(c.usage)
-        usage = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in usage_rows)
-        out.add(f"<div><b>usage</b></div><table>{usage}</table>")
-        if left:
-            out.add(note(f"… {_plural(left, 'row')} more (see .usage)"))
+        h.usage(c.usage, ".usage")
     if c.error is not None:
         out.add(f"<div><b>provider error:</b> {escape(_short(error_text(c.error)))}</div>")
-        out.add(json_box(c.error, ".error"))
+        out.add(h.json_box(c.error, ".error"))
     if c.warnings:
         items = []
         for n, w in enumerate(c.warnings):
@@ -535,7 +722,95 @@ def completion_html(c: ChatCompletion) -> str:
         out.add(details(summary, f"<ul>{''.join(items)}</ul>", open_=True))
     extras = _completion_extras(c)
     if extras:
-        out.add(extras_block(extras, ".extra"))
+        out.add(h.extras_block(extras, ".extra"))
+    out.add("</div>")
+    return "".join(out)
+
+
+def chunk_html(chunk: ChatCompletionChunk) -> str:
+    """One chunk as an HTML fragment: its header fields, each choice's delta field by field
+    (the schema's order: text fields as text, the others as JSON, as sent: a fragment of
+    arguments is not JSON yet), its finish reason and logprobs; usage; other fields. Escaped
+    and capped like :func:`completion_html`."""
+    out = _Out()
+    h = _open(out)
+    h.head("ChatCompletionChunk", chunk.id, _chunk_header(chunk))
+    choices = chunk.choices or ()
+    if not choices:
+        out.add("<div><i>no choices</i></div>")
+    for number, choice in enumerate(choices):
+        if out.full:
+            out.add(h.note(_not_shown(len(choices) - number, "choice")))
+            break
+        at = f".choices[{number}]"
+        finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
+        role = choice.delta.role if choice.delta is not None else None
+        line = [f"<b>choice {choice.index}</b>"]
+        if role is not None:
+            line.append(f"role {h.code(_short(role))}")
+        line.append(f"finish_reason {h.code(finish)}")
+        out.add(f'<div class="cs-choice"><div>{" · ".join(line)}</div>')
+        fields = _delta_fields(choice)
+        for name, value, as_text in fields:
+            out.add(h.label(name))
+            where = f"{at}.delta.{name}"
+            if as_text:
+                out.add(h.pre(value, where) if value else "<div><i>empty</i></div>")
+            else:
+                out.add(h.json_box(value, where))
+        if not fields:
+            out.add("<div><i>empty delta</i></div>")
+        if choice.logprobs is not None and not out.full:
+            h.logprobs(choice.logprobs)
+        extras = _chunk_choice_extras(choice)
+        if extras and not out.full:
+            out.add(h.extras_block(extras, f"{at}.extra and {at}.delta.extra"))
+        out.add("</div>")
+    if chunk.usage is not None:
+        h.usage(chunk.usage, ".usage")
+    extras = _chunk_extras(chunk)
+    if extras:
+        out.add(h.extras_block(extras, ".extra"))
+    out.add("</div>")
+    return "".join(out)
+
+
+def usage_html(usage: Usage) -> str:
+    """A usage object as an HTML fragment: its counts as a table of dotted keys, in the order
+    they were sent (vendor fields included)."""
+    out = _Out()
+    h = _open(out)
+    h.head("Usage", None, _usage_header(usage))
+    usage_rows, left = _usage_rows(usage)
+    out.add(h.rows(usage_rows))
+    if left:
+        out.add(h.note(f"… {_plural(left, 'row')} more (see the object)"))
+    out.add("</div>")
+    return "".join(out)
+
+
+def error_html(exc: ChunkstreamError) -> str:
+    """An error as an HTML fragment: its type and message, where it happened (chunk, byte,
+    JSON path), its own attributes, the provider's payload (``UpstreamError``), what caused
+    it, and the partial completion folded (shown by :func:`completion_html`)."""
+    out = _Out()
+    h = _open(out)
+    h.head(type(exc).__name__, None, [])
+    out.add(h.pre(exc.reason, "str(exc)"))
+    out.add(h.rows(_error_rows(exc)))
+    if isinstance(exc, UpstreamError):
+        out.add(f"<div><b>provider error:</b> {h.escape(_short(error_text(exc.error)))}</div>")
+        out.add(h.json_box(exc.error, ".error"))
+    cause = _cause(exc)
+    if cause is not None:
+        out.add(f"<div><b>caused by:</b> {h.escape(cause)}</div>")
+    if exc.chunks:
+        out.add(h.note(f"{_plural(len(exc.chunks), 'chunk')} completed before it (see .chunks)"))
+    if exc.partial is None:
+        out.add("<div><i>no partial completion</i></div>")
+    else:
+        summary = f"partial completion: {h.escape(_partial_summary(exc.partial))}"
+        out.add(h.details(summary, completion_html(exc.partial)))
     out.add("</div>")
     return "".join(out)
 
@@ -585,44 +860,104 @@ def _md_cell(markup: str) -> str:
     return markup.replace("|", "\\|")
 
 
+class _Md:
+    """The Markdown pieces every display is made of, writing into one :class:`_Out`."""
+
+    def __init__(self, out: _Out) -> None:
+        self.out = out
+
+    @staticmethod
+    def code(text: str) -> str:  # callers pass short values (see _short)
+        return _md_code(text)
+
+    def note(self, text: str) -> None:
+        self.out.add(f"*{_md_text(text)}*")
+
+    def fence(self, text: str, where: str, info: str = "") -> None:
+        if self.out.full:
+            self.note(_value_not_shown(where))
+            return
+        shown, cut = _cut(text, MAX_VALUE_CHARS, where)
+        self.out.add(_md_fence(shown, info))
+        if cut is not None:
+            self.note(cut)
+
+    def json_fence(self, value: Any, where: str) -> None:
+        if self.out.full:
+            self.note(_value_not_shown(where))
+            return
+        shown, cut = _json_block(value, where)
+        self.out.add(_md_fence(shown, "json"))
+        if cut is not None:
+            self.note(cut)
+
+    def extras(self, extras: dict[str, Any], where: str) -> None:
+        self.out.add(f"**other fields**: {_md_text(_names(extras))}")
+        self.json_fence(extras, where)
+
+    def table(self, title: str, rows: list[tuple[str, str]]) -> None:
+        """A GFM table of ``(name, value)`` rows (both short, as code spans), up to the cap."""
+        table = [f"| {_md_cell(_md_text(title))} | |", "|---|---|"]
+        size = self.out.size
+        for n, (key, value) in enumerate(rows):
+            if size > MAX_TOTAL_CHARS:
+                table.append(f"| *{_md_cell(_md_text(_not_shown(len(rows) - n, 'row')))}* | |")
+                break
+            line = f"| {_md_cell(_md_code(key))} | {_md_cell(_md_code(value))} |"
+            table.append(line)
+            size += len(line)
+        self.out.add("\n".join(table))
+
+    def usage(self, usage: Usage, where: str) -> None:
+        usage_rows, left = _usage_rows(usage)
+        self.table("usage", usage_rows)
+        if left:
+            self.note(f"… {_plural(left, 'row')} more (see {where})")
+
+    def logprobs(self, logprobs: AssembledLogprobs | ChoiceLogprobs) -> None:
+        out = self.out
+        summary, rows, left_out = _logprob_lines(logprobs)
+        out.add(f"**logprobs**: {_md_text(summary)}")
+        if rows:
+            width = min(max(len(tok) for tok, _, _ in rows), 40)
+            lp_lines = []
+            size = 0
+            for tok, lp, top in rows:
+                if out.size + size > MAX_TOTAL_CHARS:
+                    break
+                lp_line = f"{tok.ljust(width)}  {lp}  {top}".rstrip()
+                lp_lines.append(lp_line)
+                size += len(lp_line)
+            left_out += len(rows) - len(lp_lines)
+            if left_out:
+                lp_lines.append(f"… {left_out} more (see .logprobs)")
+            out.add(_md_fence("\n".join(lp_lines)))
+
+    def head(self, title: str, first: str | None, items: list[tuple[str, str]]) -> None:
+        line = [f"**{_md_text(title)}**"]
+        if first is not None:
+            line.append(self.code(_short(first)))
+        for name, value in items:
+            line.append(f"{_md_text(name)} {self.code(value)}")
+        self.out.add(" · ".join(line))
+
+    def done(self) -> str:
+        return "\n\n".join(self.out) + "\n"
+
+
 def completion_markdown(c: ChatCompletion) -> str:
     """The completion as Markdown: the same information as :func:`completion_html`, with model
     text in fenced code blocks that nothing inside can close, capped the same way."""
     out = _Out()
-
-    def code(text: str) -> str:  # callers pass short values (see _short)
-        return _md_code(text)
-
-    def fence(text: str, where: str, info: str = "") -> None:
-        if out.full:
-            out.add(f"*{_md_text(_value_not_shown(where))}*")
-            return
-        shown, cut = _cut(text, MAX_VALUE_CHARS, where)
-        out.add(_md_fence(shown, info))
-        if cut is not None:
-            out.add(f"*{_md_text(cut)}*")
-
-    def json_fence(value: Any, where: str) -> None:
-        if out.full:
-            out.add(f"*{_md_text(_value_not_shown(where))}*")
-            return
-        shown, cut = _json_block(value, where)
-        out.add(_md_fence(shown, "json"))
-        if cut is not None:
-            out.add(f"*{_md_text(cut)}*")
-
-    head = ["**ChatCompletion**"]
-    if c.id is not None:
-        head.append(code(_short(c.id)))
-    for name, value in _header(c):
-        head.append(f"{_md_text(name)} {code(value)}")
-    out.add(" · ".join(head))
+    md = _Md(out)
+    code, fence = md.code, md.fence
+    md.head("ChatCompletion", c.id, _header(c))
 
     if not c.choices:
         out.add("*no choices*")
     for number, choice in enumerate(c.choices):
         if out.full:
-            out.add(f"*{_md_text(_not_shown(len(c.choices) - number, 'choice'))}*")
+            md.note(_not_shown(len(c.choices) - number, "choice"))
             break
         m = choice.message
         at = f".choices[{choice.index}]"
@@ -641,7 +976,7 @@ def completion_markdown(c: ChatCompletion) -> str:
         calls = _calls(choice)
         for n, (title, function, call_id, call_type, where) in enumerate(calls):
             if out.full:
-                out.add(f"*{_md_text(_not_shown(len(calls) - n, 'tool call'))}*")
+                md.note(_not_shown(len(calls) - n, "tool call"))
                 break
             name = code(_short(function.name)) if function.name is not None else "*no name*"
             line = [f"**{_md_text(title)}**", name]
@@ -656,42 +991,20 @@ def completion_markdown(c: ChatCompletion) -> str:
             if shown:
                 out.add(_md_fence(shown, "json" if why is None else ""))
             if cut is not None:
-                out.add(f"*{_md_text(cut)}*")
+                md.note(cut)
         if not _texts(choice) and not calls:
             out.add("*no content*")
         if choice.logprobs is not None and not out.full:
-            summary, rows, left_out = _logprob_lines(choice.logprobs)
-            out.add(f"**logprobs**: {_md_text(summary)}")
-            if rows:
-                width = min(max(len(tok) for tok, _, _ in rows), 40)
-                lp_lines = []
-                size = 0
-                for tok, lp, top in rows:
-                    if out.size + size > MAX_TOTAL_CHARS:
-                        break
-                    lp_line = f"{tok.ljust(width)}  {lp}  {top}".rstrip()
-                    lp_lines.append(lp_line)
-                    size += len(lp_line)
-                left_out += len(rows) - len(lp_lines)
-                if left_out:
-                    lp_lines.append(f"… {left_out} more (see .logprobs)")
-                out.add(_md_fence("\n".join(lp_lines)))
+            md.logprobs(choice.logprobs)
         extras = _extras(choice)
         if extras and not out.full:
-            out.add(f"**other fields**: {_md_text(_names(extras))}")
-            json_fence(extras, f"{at}.extra and {at}.message")
+            md.extras(extras, f"{at}.extra and {at}.message")
 
     if c.usage is not None:
-        usage_rows, left = _usage_rows(c.usage)
-        table = ["| usage | |", "|---|---|"]
-        for key, value in usage_rows:
-            table.append(f"| {_md_cell(_md_code(key))} | {_md_cell(_md_code(value))} |")
-        out.add("\n".join(table))
-        if left:
-            out.add(f"*… {_plural(left, 'row')} more (see .usage)*")
+        md.usage(c.usage, ".usage")
     if c.error is not None:
         out.add(f"**provider error:** {_md_text(_short(error_text(c.error)))}")
-        json_fence(c.error, ".error")
+        md.json_fence(c.error, ".error")
     if c.warnings:
         out.add(f"**{_plural(len(c.warnings), 'warning')}**")
         items = []
@@ -706,6 +1019,87 @@ def completion_markdown(c: ChatCompletion) -> str:
         out.add("\n".join(items))
     extras = _completion_extras(c)
     if extras:
-        out.add(f"**other fields**: {_md_text(_names(extras))}")
-        json_fence(extras, ".extra")
-    return "\n\n".join(out) + "\n"
+        md.extras(extras, ".extra")
+    return md.done()
+
+
+def chunk_markdown(chunk: ChatCompletionChunk) -> str:
+    """One chunk as Markdown: the same information as :func:`chunk_html`."""
+    out = _Out()
+    md = _Md(out)
+    md.head("ChatCompletionChunk", chunk.id, _chunk_header(chunk))
+    choices = chunk.choices or ()
+    if not choices:
+        out.add("*no choices*")
+    for number, choice in enumerate(choices):
+        if out.full:
+            md.note(_not_shown(len(choices) - number, "choice"))
+            break
+        at = f".choices[{number}]"
+        finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
+        role = choice.delta.role if choice.delta is not None else None
+        line = [f"**choice {choice.index}**"]
+        if role is not None:
+            line.append(f"role {md.code(_short(role))}")
+        line.append(f"finish\\_reason {md.code(finish)}")
+        out.add(" · ".join(line))
+        fields = _delta_fields(choice)
+        for name, value, as_text in fields:
+            out.add(f"**{_md_text(name)}**")
+            where = f"{at}.delta.{name}"
+            if not as_text:
+                md.json_fence(value, where)
+            elif value:
+                md.fence(value, where)
+            else:
+                out.add("*empty*")
+        if not fields:
+            out.add("*empty delta*")
+        if choice.logprobs is not None and not out.full:
+            md.logprobs(choice.logprobs)
+        extras = _chunk_choice_extras(choice)
+        if extras and not out.full:
+            md.extras(extras, f"{at}.extra and {at}.delta.extra")
+    if chunk.usage is not None:
+        md.usage(chunk.usage, ".usage")
+    extras = _chunk_extras(chunk)
+    if extras:
+        md.extras(extras, ".extra")
+    return md.done()
+
+
+def usage_markdown(usage: Usage) -> str:
+    """A usage object as Markdown: the same information as :func:`usage_html`."""
+    out = _Out()
+    md = _Md(out)
+    md.head("Usage", None, _usage_header(usage))
+    usage_rows, left = _usage_rows(usage)
+    md.table("usage", usage_rows)
+    if left:
+        md.note(f"… {_plural(left, 'row')} more (see the object)")
+    return md.done()
+
+
+def error_markdown(exc: ChunkstreamError) -> str:
+    """An error as Markdown: the same information as :func:`error_html`; the partial
+    completion follows under its own heading line (Markdown has nothing to fold with)."""
+    out = _Out()
+    md = _Md(out)
+    md.head(type(exc).__name__, None, [])
+    md.fence(exc.reason, "str(exc)")
+    rows = _error_rows(exc)
+    if rows:
+        md.table("where", rows)
+    if isinstance(exc, UpstreamError):
+        out.add(f"**provider error:** {_md_text(_short(error_text(exc.error)))}")
+        md.json_fence(exc.error, ".error")
+    cause = _cause(exc)
+    if cause is not None:
+        out.add(f"**caused by:** {_md_text(cause)}")
+    if exc.chunks:
+        md.note(f"{_plural(len(exc.chunks), 'chunk')} completed before it (see .chunks)")
+    if exc.partial is None:
+        out.add("*no partial completion*")
+        return md.done()
+    out.add(f"**partial completion**: {_md_text(_partial_summary(exc.partial))}")
+    return md.done() + "\n" + completion_markdown(exc.partial)

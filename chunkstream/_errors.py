@@ -143,6 +143,18 @@ class ChunkstreamError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore, (type(self), dict(self.__dict__)))
 
+    # Jupyter's rich display of an error kept in a variable (``_display``, imported only when a
+    # notebook asks): type, message, where, the provider's payload, the partial completion.
+    def _repr_html_(self) -> str:
+        from ._display import error_html
+
+        return error_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from ._display import error_markdown
+
+        return error_markdown(self)
+
 
 class SSEError(ChunkstreamError, ValueError):
     """A limit of the Server-Sent Events decoder was broken (``max_event_bytes``).

@@ -309,7 +309,8 @@ class _ChunkModel(_Model):
 
 
 class _ChunkRoot(_ChunkModel):
-    """What ``ChatCompletionChunk`` adds: its ``from_dict`` is :func:`build_chunk`."""
+    """What ``ChatCompletionChunk`` adds: its ``from_dict`` is :func:`build_chunk`, and
+    Jupyter's rich display (see ``_display``, imported only when a notebook asks)."""
 
     __slots__ = ()
 
@@ -317,6 +318,32 @@ class _ChunkRoot(_ChunkModel):
     def from_dict(cls, obj: Any) -> ChatCompletionChunk:
         """Validate ``obj`` (see :func:`validate_chunk`) and build the chunk."""
         return build_chunk(obj)
+
+    def _repr_html_(self) -> str:
+        from ._display import chunk_html
+
+        return chunk_html(self)  # type: ignore[arg-type]
+
+    def _repr_markdown_(self) -> str:
+        from ._display import chunk_markdown
+
+        return chunk_markdown(self)  # type: ignore[arg-type]
+
+
+class _UsageDisplay(_ChunkModel):
+    """What ``Usage`` adds: Jupyter's rich display (see ``_display``)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from ._display import usage_html
+
+        return usage_html(self)  # type: ignore[arg-type]
+
+    def _repr_markdown_(self) -> str:
+        from ._display import usage_markdown
+
+        return usage_markdown(self)  # type: ignore[arg-type]
 
 
 A = TypeVar("A", bound="_AssembledModel")
@@ -969,7 +996,7 @@ class CompletionTokensDetails(_ChunkModel):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Usage(_ChunkModel):
+class Usage(_UsageDisplay):
     """Token usage, as the provider reported it (vendor keys such as ``queue_time`` in
     ``extra``).
     """

@@ -292,6 +292,7 @@ CHUNK_SHAPES = (
         "Token usage, as the provider reported it (vendor keys such as ``queue_time`` in\n"
         "``extra``).",
         path=".usage",
+        base="_UsageDisplay",
     ),
     Shape(
         "ChatCompletionChunk",
