@@ -278,8 +278,8 @@ class _Model:
 class _ChunkModel(_Model):
     """The chunk side: ``from_dict`` validates a decoded JSON object and builds the value.
 
-    Only these classes have ``from_dict``; the assembled classes are built by the accumulator
-    (or by hand) and have nothing to validate. Each class's ``_build`` (its generated checking
+    (The assembled classes' ``from_dict`` loads what their ``to_dict`` wrote: see
+    :class:`_AssembledModel`.) Each class's ``_build`` (its generated checking
     builder: one pass that checks each value's type and builds, raising ``Invalid`` on the
     first bad one) and ``_validate`` (its generated validator, which names the problem and its
     path) are set below the classes; both come from the same table.
