@@ -186,7 +186,8 @@ class SSEError(ChunkstreamError, ValueError):
 
 class ChunkError(ChunkstreamError, ValueError):
     """An event's data is not JSON, or not a valid ``chat.completion.chunk``; or a body is not an
-    event stream at all."""
+    event stream at all; or an object given to a class's ``from_dict`` does not fit it
+    (``path`` names the value)."""
 
 
 class InconsistentStreamError(ChunkstreamError, ValueError):

@@ -2,8 +2,9 @@
 urllib, urllib3/requests, a path, a binary file, bytes) pass ``mypy --strict``; wrong ones (an
 int, a text file, an async iterable to a sync function, ...) fail with the expected errors.
 
-The scripts are ``tests/typing/sources_ok.py`` and ``tests/typing/sources_bad.py``; each line of
-the bad one that must fail says so in a comment: ``# error: <code> <text in the message>``.
+The scripts are ``tests/typecheck/sources_ok.py`` and ``tests/typecheck/sources_bad.py``; each
+line of the bad one that must fail says so in a comment: ``# error: <code> <text in the
+message>``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TYPING = ROOT / "tests" / "typing"
+TYPING = ROOT / "tests" / "typecheck"
 
 api = pytest.importorskip("mypy.api", reason="mypy is not installed (it is in the test extra)")
 for _client in ("httpx", "aiohttp", "urllib3"):
