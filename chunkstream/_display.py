@@ -525,13 +525,14 @@ def _value_not_shown(where: str) -> str:
 
 
 class _Out(list):  # type: ignore[type-arg]
-    """The pieces of a rendering, and how many characters they hold so far."""
+    """The pieces of a rendering, and how many characters they hold so far (counted from
+    ``size``: what the display they are part of showed before them)."""
 
     __slots__ = ("size",)
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = 0) -> None:
         super().__init__()
-        self.size = 0
+        self.size = size
 
     def add(self, piece: str) -> None:
         self.append(piece)
@@ -646,12 +647,14 @@ def _open(out: _Out) -> _Html:
     return _Html(out)
 
 
-def completion_html(c: ChatCompletion) -> str:
+def completion_html(c: ChatCompletion, shown_before: int = 0) -> str:
     """The completion as an HTML fragment for notebooks: every choice with its role, text,
     reasoning (collapsed), tool calls (arguments pretty-printed), finish reason and logprobs;
     usage, the provider's error and the warnings. Every value is escaped; what is shown is
-    capped (MAX_VALUE_CHARS, MAX_SHORT_CHARS, MAX_TOTAL_CHARS) and every cut says so."""
-    out = _Out()
+    capped (MAX_VALUE_CHARS, MAX_SHORT_CHARS, MAX_TOTAL_CHARS) and every cut says so.
+    ``shown_before``: what the display it is part of (an error's) has shown already, counted
+    against MAX_TOTAL_CHARS."""
+    out = _Out(shown_before)
     h = _open(out)
     escape, code, note, pre, label, details = h.escape, h.code, h.note, h.pre, h.label, h.details
     h.head("ChatCompletion", c.id, _header(c))
@@ -810,7 +813,7 @@ def error_html(exc: ChunkstreamError) -> str:
         out.add("<div><i>no partial completion</i></div>")
     else:
         summary = f"partial completion: {h.escape(_partial_summary(exc.partial))}"
-        out.add(h.details(summary, completion_html(exc.partial)))
+        out.add(h.details(summary, completion_html(exc.partial, out.size)))
     out.add("</div>")
     return "".join(out)
 
@@ -945,10 +948,10 @@ class _Md:
         return "\n\n".join(self.out) + "\n"
 
 
-def completion_markdown(c: ChatCompletion) -> str:
+def completion_markdown(c: ChatCompletion, shown_before: int = 0) -> str:
     """The completion as Markdown: the same information as :func:`completion_html`, with model
     text in fenced code blocks that nothing inside can close, capped the same way."""
-    out = _Out()
+    out = _Out(shown_before)
     md = _Md(out)
     code, fence = md.code, md.fence
     md.head("ChatCompletion", c.id, _header(c))
@@ -1102,4 +1105,4 @@ def error_markdown(exc: ChunkstreamError) -> str:
         out.add("*no partial completion*")
         return md.done()
     out.add(f"**partial completion**: {_md_text(_partial_summary(exc.partial))}")
-    return md.done() + "\n" + completion_markdown(exc.partial)
+    return md.done() + "\n" + completion_markdown(exc.partial, out.size)

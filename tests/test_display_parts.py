@@ -34,6 +34,8 @@ from chunkstream._display import (
     MAX_TOTAL_CHARS,
     chunk_html,
     chunk_markdown,
+    completion_html,
+    completion_markdown,
     error_html,
     error_markdown,
     usage_html,
@@ -486,3 +488,20 @@ def test_errors_with_their_display_still_pickle_whole() -> None:
     again = pickle.loads(pickle.dumps(info.value))
     assert error_html(again) == error_html(info.value)
     assert isinstance(again, ChunkstreamError)
+
+
+def test_an_errors_display_counts_its_own_part_against_the_partials_cap() -> None:
+    choices = tuple(Choice(index=i, message=Message(content=str(i) * 90_000)) for i in range(30))
+    partial = ChatCompletion(choices=choices)
+    exc = UpstreamError("r" * 150_000, error={"message": "m" * 150_000}, partial=partial)
+    page, md = error_html(exc), error_markdown(exc)
+
+    def shown(text: str, marker: str) -> int:
+        return sum(1 for i in range(30) if marker.format(i=i) in text)
+
+    alone_html = shown(completion_html(partial), "<b>choice {i}</b>")
+    alone_md = shown(completion_markdown(partial), "**choice {i}**")
+    # the error shows about 200,000 characters of its own first: fewer choices fit after it
+    assert 0 < shown(page, "<b>choice {i}</b>") < alone_html
+    assert 0 < shown(md, "**choice {i}**") < alone_md
+    assert len(page) < 2_000_000 and len(md) < 2_000_000
