@@ -234,3 +234,16 @@ def test_dask_brings_errors_back_with_partial(captures: Path, tmp_path: Path) ->
         assert [chunk_index, byte_offset] == [error["chunk_index"], error["byte_offset"]]
         assert partial == theirs.get("partial")
     assert sum(line[5] is not None for line in lines) > 20
+
+
+def test_spark_recipe_is_python_and_its_hand_check_ships_what_it_imports() -> None:
+    """Spark is checked by hand (see the module's docstring): the script is valid Python with a
+    main guard, and the README's spark-submit line ships both modules the executors import."""
+    script = RECIPES["rebuild_spark.py"]
+    compile(script, "rebuild_spark.py", "exec")
+    assert 'if __name__ == "__main__":' in script
+    assert "from capture_jobs import rebuild" in script
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Logs at scale\n") : text.index("## Performance\n")]
+    command = re.search(r"\$ spark-submit (.*?) rebuild_spark\.py", section, flags=re.S)
+    assert command and "--py-files chunkstream.zip,capture_jobs.py" in command[1]
