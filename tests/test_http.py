@@ -15,6 +15,7 @@ import struct
 import sys
 import threading
 import time
+import types
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.request import urlopen
 
 import pytest
+from extras import need
 
 import chunkstream
 
@@ -48,6 +50,10 @@ class _Handler(BaseHTTPRequestHandler):
     body, then closes; ``/reset-<n>/...`` sends n bytes of a close-delimited body, then resets
     the connection. ``/gzip/...`` sends it whole with ``Content-Encoding: gzip`` (chunked) to a
     client that accepts gzip (identity to one that does not, such as urllib).
+    ``/live-<framing>-<token>/...`` (framing ``chunked`` or ``close``) sends the events up to
+    and including the first with content, then waits until the client opens the gate
+    ``GATES[token]`` (at most its ``wait`` seconds) before it sends the rest, and records whether
+    the gate was opened in time.
     GET or POST (the request body is read and ignored), any path after the name."""
 
     protocol_version = "HTTP/1.1"
@@ -72,6 +78,10 @@ class _Handler(BaseHTTPRequestHandler):
         rng = random.Random(name)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
+        live = re.fullmatch(r"live-(chunked|close)-(\w+)", mode)
+        if live:
+            self._send_live(live[1] == "chunked", GATES[live[2]], body, rng)
+            return
         if mode in ("close-hang", "long") or mode.startswith("reset-"):
             self._send_unchunked(mode, body, rng)
             return
@@ -120,6 +130,32 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
             self.connection.close()  # now: the server's shutdown(SHUT_WR) would send a FIN first
 
+    def _send_live(self, chunked: bool, gate: Gate, body: bytes, rng: random.Random) -> None:
+        self.send_header(
+            "Transfer-Encoding" if chunked else "Connection", "chunked" if chunked else "close"
+        )
+        self.end_headers()
+
+        def send(part: bytes) -> None:
+            i = 0
+            while i < len(part):
+                j = min(len(part), i + rng.randint(1, 97))
+                piece = part[i:j]
+                self.wfile.write(
+                    f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece
+                )
+                self.wfile.flush()
+                i = j
+
+        first = first_content_end(body)
+        send(body[:first])
+        gate.waited = gate.opened.wait(gate.wait)  # the client saw the first content, in time?
+        send(body[first:])
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        self.close_connection = True
+
     def _hold(self) -> None:
         """Keep the connection open until the client closes its end (at most 30 s)."""
         self.connection.settimeout(30)
@@ -129,6 +165,30 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class Gate:
+    """What a ``/live-...`` request waits on: the client opens it when it has seen the first
+    content; the server waits ``wait`` seconds at most and sets ``waited`` to whether it was
+    opened in time (``None`` until then)."""
+
+    def __init__(self, wait: float) -> None:
+        self.opened = threading.Event()
+        self.wait = wait
+        self.waited: bool | None = None
+
+
+GATES: dict[str, Gate] = {}
+
+
+def first_content_end(body: bytes) -> int:
+    """The end of the event block that holds the first non-empty ``"content"`` (found in the
+    raw bytes, not by chunkstream): what a live client has seen before the rest is sent."""
+    found = re.search(rb'"content": ?"[^"]', body)
+    assert found, "a live fixture needs content"
+    end = re.compile(rb"\r\n\r\n|\n\n|\r\r").search(body, found.end())
+    assert end
+    return end.end()
 
 
 class _Server(ThreadingHTTPServer):
@@ -332,7 +392,7 @@ def check_strict_fault(exc: BaseException) -> None:
 def test_readme_httpx_sync_live_display(
     server: str, mode: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("httpx")
+    need("httpx")
     ns = names(server, mode)
     run_recipe("httpx", ns)
     check_lenient(ns["completion"], mode, HTTPX_FAULTS)
@@ -343,7 +403,7 @@ def test_readme_httpx_sync_live_display(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_readme_httpx_async(server: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
-    httpx = pytest.importorskip("httpx")
+    httpx = need("httpx")
     ns = names(server, mode)
     exec(RECIPES["httpx_async"], ns)
 
@@ -362,7 +422,7 @@ def test_readme_httpx_async(server: str, mode: str, capsys: pytest.CaptureFixtur
 
 @pytest.mark.parametrize("mode", MODES)
 def test_readme_requests(server: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("requests")
+    need("requests")
     ns = names(server, mode)
     run_recipe("requests", ns)
     faults = {
@@ -389,7 +449,7 @@ def test_readme_urllib(server: str, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_readme_aiohttp_strict(server: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
-    aiohttp = pytest.importorskip("aiohttp")
+    aiohttp = need("aiohttp")
     ns = names(server, mode)
     exec(RECIPES["aiohttp"], ns)
 
@@ -433,7 +493,7 @@ def test_readme_aiohttp_strict(server: str, mode: str, capsys: pytest.CaptureFix
 
 @pytest.mark.parametrize("mode", MODES)
 def test_readme_openai_sdk_raw(server: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("openai")
+    need("openai")
     ns = names(server, mode)
     run_recipe("openai", ns)  # the sync part runs; `ask` is defined
     printed = capsys.readouterr().out
@@ -459,3 +519,222 @@ def test_readme_openai_sdk_raw(server: str, mode: str, capsys: pytest.CaptureFix
         run_async(ns["ask"](aclient()))
     assert re.fullmatch(fault, f"{type(info.value).__module__}.{type(info.value).__name__}")
     check_strict_fault(info.value)
+
+
+# -- live: each recipe shows (or hands chunkstream) what has arrived, not 64 KiB blocks ----------
+#
+# The server sends the events up to the first with content, then waits (LIVE_WAIT at most) for
+# the client to have seen it before it sends the rest. A client that waits for more bytes than
+# arrived (read(65536), a buffered iterator) sees nothing until the wait runs out: the server
+# then finds its gate shut, and the test fails.
+#
+# What "seen" means depends on the recipe. Where the recipe shows content as it comes (the
+# httpx live display's redraw(), print_as_it_comes()'s print), the gate opens when that content
+# is shown. assemble() and aassemble() return only at the end of the stream, so nothing of the
+# content can be seen before the rest is sent; for those the gate opens when the reads
+# chunkstream has taken from the recipe's source hold the whole first content event. The
+# recipe's `chunkstream` is then one whose assemble/aassemble hand chunkstream the source
+# through a watch that counts the bytes of each read as chunkstream takes it, and changes
+# nothing else: a file stays a file (read1 where it has read1), an iterator an iterator. That
+# is the liveness such a recipe can have (chunkstream's incremental parsing of those reads is
+# the same code Assembler and the iterators run, and is tested with them).
+
+LIVE_WAIT = 10.0  # seconds: generous; a non-live recipe costs this much, then fails
+FRAMINGS = ["chunked", "close"]  # chunked transfer encoding; a body ended by closing
+
+
+def live_mode(framing: str, wait: float = LIVE_WAIT) -> tuple[str, Gate]:
+    token = f"g{len(GATES)}"
+    gate = GATES[token] = Gate(wait)
+    return f"live-{framing}-{token}", gate
+
+
+def live_url(server: str, mode: str) -> str:
+    return f"{server}/{mode}/{NAME}/chat/completions"
+
+
+class _WatchedFile:
+    """A file that hands each read to ``saw`` on its way out; only the read methods the
+    source has (chunkstream picks read1() when there is one)."""
+
+    def __init__(self, f: Any, saw: Any) -> None:
+        if callable(getattr(f, "read1", None)):
+
+            def read1(*args: Any) -> Any:
+                return saw(f.read1(*args))
+
+            self.read1 = read1
+
+        def read(*args: Any) -> Any:
+            return saw(f.read(*args))
+
+        self.read = read
+
+
+def watching(gate: Gate) -> Any:
+    """chunkstream, as a recipe sees it, with assemble()/aassemble() watching the source."""
+    seen = 0
+    first = first_content_end((FIXTURES / f"{NAME}.sse").read_bytes())
+
+    def saw(read: Any) -> Any:
+        nonlocal seen
+        seen += len(read)
+        if seen >= first:
+            gate.opened.set()
+        return read
+
+    def watched(source: Any) -> Any:
+        if callable(getattr(source, "read1", None)) or callable(getattr(source, "read", None)):
+            return _WatchedFile(source, saw)
+        if hasattr(source, "__aiter__"):
+
+            async def areads() -> AsyncIterator[Any]:
+                async for read in source:
+                    yield saw(read)
+
+            return areads()
+
+        def reads() -> Iterator[Any]:
+            for read in source:
+                yield saw(read)
+
+        return reads()
+
+    def assemble(source: Any, **kw: Any) -> chunkstream.ChatCompletion:
+        return chunkstream.assemble(watched(source), **kw)
+
+    async def aassemble(source: Any, **kw: Any) -> chunkstream.ChatCompletion:
+        return await chunkstream.aassemble(watched(source), **kw)
+
+    names = {name: getattr(chunkstream, name) for name in chunkstream.__all__}
+    names.update(assemble=assemble, aassemble=aassemble)
+    return types.SimpleNamespace(**names)
+
+
+def live_names(server: str, framing: str) -> tuple[dict[str, Any], Gate]:
+    """The shared names, pointed at a live request; the recipe's chunkstream watched."""
+    mode, gate = live_mode(framing)
+    ns = names(server, mode)
+    ns["TIMEOUT"] = LIVE_WAIT * 3  # the gate, not the read timeout, decides
+    ns["chunkstream"] = watching(gate)
+    return ns, gate
+
+
+def check_live(gate: Gate, completion: chunkstream.ChatCompletion) -> None:
+    assert gate.waited is True, (
+        f"the server waited {gate.wait} s after the first content; the client had not seen it"
+    )
+    assert completion.to_dict() == expected(NAME)
+    assert completion.warnings == ()
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_readme_httpx_sync_redraws_as_content_arrives(server: str, framing: str) -> None:
+    need("httpx")
+    ns, gate = live_names(server, framing)
+    ns["chunkstream"] = chunkstream  # this recipe shows the content itself: watch redraw()
+
+    def redraw(text: str) -> None:
+        ns["drawn"].append(text)
+        if text:
+            gate.opened.set()
+
+    ns["redraw"] = redraw
+    run_recipe("httpx", ns)
+    check_live(gate, ns["completion"])
+    # The first content alone: drawn before the rest was sent.
+    assert next(text for text in ns["drawn"] if text) == "Hello"
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_readme_httpx_async_prints_as_content_arrives(server: str, framing: str) -> None:
+    httpx = need("httpx")
+    ns, gate = live_names(server, framing)
+    ns["chunkstream"] = chunkstream  # this recipe shows the content itself: watch print()
+    exec(RECIPES["httpx_async"], ns)
+    printed: list[str] = []
+
+    def watched_print(*args: Any, **kw: Any) -> None:
+        printed.append(" ".join(map(str, args)) + kw.get("end", "\n"))
+        if kw.get("end") == "" and args and args[0]:
+            gate.opened.set()
+
+    ns["print"] = watched_print
+
+    async def run() -> None:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=ns["TIMEOUT"])) as client:
+            await ns["print_as_it_comes"](client)
+
+    run_async(run())
+    assert gate.waited is True, f"the server waited {gate.wait} s; nothing was printed"
+    assert next(text for text in printed if text) == "Hello"  # alone: before the rest was sent
+    assert "".join(printed) == expected(NAME)["choices"][0]["message"]["content"]
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_readme_httpx_async_aassemble_reads_as_bytes_arrive(server: str, framing: str) -> None:
+    httpx = need("httpx")
+    ns, gate = live_names(server, framing)
+    exec(RECIPES["httpx_async"], ns)
+
+    async def run() -> chunkstream.ChatCompletion:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=ns["TIMEOUT"])) as client:
+            completion: chunkstream.ChatCompletion = await ns["ask"](client)
+            return completion
+
+    check_live(gate, run_async(run()))
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_readme_requests_reads_as_bytes_arrive(server: str, framing: str) -> None:
+    need("requests")
+    ns, gate = live_names(server, framing)
+    run_recipe("requests", ns)
+    check_live(gate, ns["completion"])
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_readme_urllib_reads_as_bytes_arrive(server: str, framing: str) -> None:
+    ns, gate = live_names(server, framing)
+    run_recipe("urllib", ns)
+    check_live(gate, ns["completion"])
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_readme_aiohttp_reads_as_bytes_arrive(server: str, framing: str) -> None:
+    aiohttp = need("aiohttp")
+    ns, gate = live_names(server, framing)
+    exec(RECIPES["aiohttp"], ns)
+
+    async def run() -> chunkstream.ChatCompletion:
+        async with aiohttp.ClientSession() as session:
+            completion: chunkstream.ChatCompletion = await ns["ask"](session)
+            return completion
+
+    check_live(gate, run_async(run()))
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_readme_openai_sdk_raw_reads_as_bytes_arrive(server: str, framing: str) -> None:
+    need("openai")
+    ns, gate = live_names(server, framing)
+    run_recipe("openai", ns)  # the sync part
+    check_live(gate, ns["completion"])
+    # The async part, on a request of its own.
+    mode, agate = live_mode(framing)
+    ns["chunkstream"] = watching(agate)
+    base_url = live_url(server, mode).removesuffix("/chat/completions")
+    aclient = ns["AsyncOpenAI"](base_url=base_url, api_key="k", timeout=ns["TIMEOUT"])
+    check_live(agate, run_async(ns["ask"](aclient)))
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_reader_of_64_kib_blocks_is_caught(server: str, framing: str) -> None:
+    """The check above can fail: read(65536) waits for 64 KiB (or the end), so the first
+    content never reaches chunkstream while the server waits (a short wait here)."""
+    mode, gate = live_mode(framing, wait=1.0)
+    watched = watching(gate)
+    with urlopen(live_url(server, mode)) as response:
+        completion = watched.assemble(iter(lambda: response.read(65536), b""))
+    assert gate.waited is False
+    assert completion.to_dict() == expected(NAME)  # whole, once the server gave up waiting

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from extras import need
 
 import chunkstream
 from chunkstream import Assembler, StreamWarning, TruncatedStreamError, truncation_of
@@ -130,7 +131,7 @@ def test_bugs_and_base_exceptions_are_no_transport_faults(exc: BaseException) ->
 
 
 def test_real_httpx_exceptions() -> None:
-    httpx = pytest.importorskip("httpx")
+    httpx = need("httpx")
     request = httpx.Request("GET", "http://example.invalid")
     for exc in (
         httpx.RemoteProtocolError("peer closed connection", request=request),
@@ -153,7 +154,7 @@ def test_real_httpx2_exceptions() -> None:
 
 
 def test_real_requests_exceptions() -> None:
-    requests = pytest.importorskip("requests")
+    requests = need("requests")
     assert _is_transport_fault(requests.exceptions.ChunkedEncodingError("ended prematurely"))
     assert _is_transport_fault(requests.exceptions.ConnectionError("reset"))
     assert _is_transport_fault(requests.exceptions.ReadTimeout("timed out"))
@@ -162,14 +163,14 @@ def test_real_requests_exceptions() -> None:
 
 
 def test_real_aiohttp_exceptions() -> None:
-    aiohttp = pytest.importorskip("aiohttp")
+    aiohttp = need("aiohttp")
     assert _is_transport_fault(aiohttp.ClientPayloadError("Response payload is not completed"))
     assert _is_transport_fault(aiohttp.ServerDisconnectedError())
     assert _is_transport_fault(aiohttp.ClientConnectionError())
 
 
 def test_real_urllib3_exceptions() -> None:
-    urllib3 = pytest.importorskip("urllib3")
+    urllib3 = need("urllib3")
     assert _is_transport_fault(urllib3.exceptions.ProtocolError("Connection broken"))
     assert _is_transport_fault(urllib3.exceptions.IncompleteRead(10, 20))
     assert _is_transport_fault(urllib3.exceptions.ReadTimeoutError(None, "/", "read timed out"))
