@@ -24,12 +24,17 @@ import argparse
 import base64
 import binascii
 import bisect
+import bz2
 import fnmatch
+import gzip
+import io
 import json
+import lzma
 import os
 import re
 import sys
 import time
+import zlib
 from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -204,6 +209,116 @@ class _Reader:
             if not block:
                 return
             yield block
+
+
+# Compressed inputs are told by their first bytes, never by their names: gzip (RFC 1952:
+# ID1 ID2 and CM 8, deflate), bzip2 ("BZh" and the block size, 1-9) and xz (the six bytes of the
+# .xz stream header magic). One layer is decompressed.
+_GZIP, _BZIP2, _XZ = b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00"
+_SUFFIXES = (".gz", ".bz2", ".xz")  # --glob also matches a name without one of these
+
+
+def _may_grow_into_magic(head: bytes) -> bool:
+    """Whether more bytes could make ``head`` the start of a compressed input."""
+    return (
+        (len(head) < 3 and _GZIP.startswith(head))
+        or (len(head) < 4 and _BZIP2.startswith(head[:3]))
+        or (len(head) < 6 and _XZ.startswith(head))
+    )
+
+
+def _compression(reader: _Reader) -> str | None:
+    """The compression of the input ("gzip", "bzip2", "xz") or None, from its first bytes,
+    which are put back. Reads only while the bytes so far may still start a magic number, so
+    a plain input is asked for no more than it gave (a live capture is not kept waiting)."""
+    head = b""
+    while _may_grow_into_magic(head):
+        block = reader.read()
+        if not block:
+            break
+        head += block
+    reader.unread(head)
+    if head.startswith(_GZIP):
+        return "gzip"
+    if head.startswith(_BZIP2) and len(head) > 3 and 0x31 <= head[3] <= 0x39:
+        return "bzip2"
+    if head.startswith(_XZ):
+        return "xz"
+    return None
+
+
+class CompressedDataError(OSError):
+    """A compressed input that cannot be decompressed (corrupt, or cut short): a read of the
+    input that failed, with where it failed. Its class name is the reported error type."""
+
+
+class _Compressed(io.RawIOBase):
+    """The compressed bytes, from the input's reader, for the stdlib's decompressing file
+    objects. Counts what it handed over; a read of the input that fails is kept in
+    ``failed`` (it is the input's fault, not the data's)."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self._reader = reader
+        self._held = b""
+        self.consumed = 0
+        self.failed: OSError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._held
+        if not data:
+            try:
+                data = self._reader.read()
+            except OSError as exc:
+                self.failed = exc
+                raise
+        n = min(len(b), len(data))
+        b[:n] = data[:n]
+        self._held = data[n:]
+        self.consumed += n
+        return n
+
+
+class _Decompressed:
+    """The decompressed bytes of an input, read as they are needed: the stdlib's gzip, bz2 and
+    lzma file objects, each read1() giving at most the size asked for (they decompress with
+    a bound on the output), so a small file that decompresses to gigabytes is read in pieces
+    like any large input and every limit on plain input (--max-event-bytes, the lines of
+    JSON Lines, --max-record-bytes) bounds it the same. Concatenated streams (gzip members,
+    bzip2 and xz streams) are read one after the other, as the stdlib reads them. Corrupt or
+    cut data is a CompressedDataError naming where it was found."""
+
+    def __init__(self, reader: _Reader, kind: str) -> None:
+        self.kind = kind
+        self._raw = _Compressed(reader)
+        self._f: IO[bytes]
+        if kind == "gzip":
+            self._f = gzip.GzipFile(fileobj=self._raw, mode="rb")
+        elif kind == "bzip2":
+            self._f = bz2.BZ2File(self._raw)
+        else:
+            self._f = lzma.LZMAFile(self._raw, format=lzma.FORMAT_XZ)
+        self.produced = 0
+
+    def read1(self, size: int) -> bytes:
+        try:
+            block = self._f.read1(size)  # type: ignore[attr-defined]
+        except EOFError:
+            raise self._error("ends before the end of its compressed stream: the file is cut")
+        except (OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
+            if exc is self._raw.failed:
+                raise
+            raise self._error(f"is corrupt ({exc})") from None
+        self.produced += len(block)
+        return bytes(block)
+
+    def _error(self, what: str) -> CompressedDataError:
+        return CompressedDataError(
+            f"the {self.kind} data {what}, after {self.produced} bytes of decompressed data "
+            f"(compressed bytes read: {self._raw.consumed})"
+        )
 
 
 # After the opening brace: the start of {"log": ...} (a HAR), or a prefix of it that the next
@@ -600,9 +715,17 @@ class _Inputs:
         for root, dirs, files in os.walk(top):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
-                if not name.startswith(".") and fnmatch.fnmatch(name, self.glob):
+                if not name.startswith(".") and self._matches(name):
                     found.append(os.path.join(root, name))
         return found
+
+    def _matches(self, name: str) -> bool:
+        """--glob matches a file's name, or its name without .gz, .bz2 or .xz (so '*.sse'
+        picks x.sse.gz too). Whether a file is compressed is told by its bytes, not its name."""
+        if fnmatch.fnmatch(name, self.glob):
+            return True
+        stem, suffix = os.path.splitext(name)
+        return suffix in _SUFFIXES and fnmatch.fnmatch(stem, self.glob)
 
     def streams(self, name: str, path: str | None) -> Generator[_Capture | _Unreadable, None, None]:
         if path is not None and os.path.isdir(path):
@@ -617,6 +740,9 @@ class _Inputs:
         fmt = self.format
         try:
             reader = _Reader(f)
+            compression = _compression(reader)
+            if compression is not None:
+                reader = _Reader(_Decompressed(reader, compression))  # type: ignore[arg-type]
             if fmt is None:
                 fmt = _sniff(reader, self.max_event_bytes)
             if fmt == "records":
