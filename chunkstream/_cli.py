@@ -294,20 +294,23 @@ class _Decompressed:
     def __init__(self, reader: _Reader, kind: str) -> None:
         self.kind = kind
         self._raw = _Compressed(reader)
-        self._f: IO[bytes]
+        raw: Any = self._raw
+        # Each has read1(size), giving at most size bytes; none closes the input it reads.
+        self._f: Any
         if kind == "gzip":
-            self._f = gzip.GzipFile(fileobj=self._raw, mode="rb")
+            self._f = gzip.GzipFile(fileobj=raw, mode="rb")
         elif kind == "bzip2":
-            self._f = bz2.BZ2File(self._raw)
+            self._f = bz2.BZ2File(raw)
         else:
-            self._f = lzma.LZMAFile(self._raw, format=lzma.FORMAT_XZ)
+            self._f = lzma.LZMAFile(raw, format=lzma.FORMAT_XZ)  # noqa: SIM115
         self.produced = 0
 
     def read1(self, size: int) -> bytes:
         try:
-            block = self._f.read1(size)  # type: ignore[attr-defined]
+            block = self._f.read1(size)
         except EOFError:
-            raise self._error("ends before the end of its compressed stream: the file is cut")
+            cut = "ends before the end of its compressed stream: the file is cut"
+            raise self._error(cut) from None
         except (OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
             if exc is self._raw.failed:
                 raise
@@ -788,7 +791,8 @@ class _ChunkLog(_Body):
         self.eof = False
         self._open: dict[str | None, _Group] = {}  # by key; None: lines before any key
         self.live: dict[_Group, None] = {}  # not yet released, in order of first appearance
-        self._ended: dict[str, list[Any]] = {}  # key -> [line, ended by [DONE], told]
+        # Ended keys -> [line, why: "done", "room" or "failed", told]: a later line is told.
+        self._ended: dict[str, list[Any]] = {}
         self._prev: _Group | None = None  # the group of the line before
         self._first: _Group | None = None
         self._window: list[_LogLine] | None = None
@@ -808,7 +812,11 @@ class _ChunkLog(_Body):
         return self._name, self._named
 
     def release(self, group: _Group) -> None:
+        """The group's result is out: a group that failed before its end is closed (its
+        later lines are not read, as the rest of a stream that failed is not)."""
         self.live.pop(group, None)
+        if group.open:
+            self._close(group, 0, "failed")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -871,15 +879,15 @@ class _ChunkLog(_Body):
         group.cut = None
         self._prev = group
         if item.done:
-            self._close(group, item.lineno, True)
+            self._close(group, item.lineno, "done")
             self._prev = None
 
-    def _close(self, group: _Group, lineno: int, done: bool) -> None:
+    def _close(self, group: _Group, lineno: int, why: str) -> None:
         group.open = False
         if self._open.get(group.key) is group:
             del self._open[group.key]
         if group.key is not None:
-            self._ended[group.key] = [lineno, done, False]
+            self._ended[group.key] = [lineno, why, False]
             while len(self._ended) > _ENDED_KEPT * self._max_open:
                 del self._ended[next(iter(self._ended))]
 
@@ -900,7 +908,7 @@ class _ChunkLog(_Body):
                 )
                 group.body.notes.append(self._note(lineno, offset, why, "split"))
         group.body.end(offset, lineno)
-        self._close(group, lineno, False)
+        self._close(group, lineno, "room")
         yield group, None
 
     def _note(self, lineno: int, offset: int, why: str, kind: str = "limit") -> StreamWarning:
@@ -967,7 +975,11 @@ class _ChunkLog(_Body):
             return
         key = item.key
         if key is None:
-            group = prev if prev is not None and prev.open else None
+            if prev is not None and not prev.open:  # a line of a stream that has ended
+                if prev.key is not None:
+                    self._late(item, prev.key)
+                return
+            group = prev
             if group is None:
                 group = self._open.get(None) or self._new(None)
             elif len(self._open) > 1:
@@ -978,8 +990,10 @@ class _ChunkLog(_Body):
                 group.body.notes.append(self._note(item.lineno, item.offset, why, "group"))
             yield from self._feed(group, item)
             return
-        group = self._open.get(key)  # type: ignore[assignment]
-        if group is None:
+        found = self._open.get(key)
+        if found is not None:
+            group = found
+        else:
             if key in self._ended:
                 self._late(item, key)
                 return
@@ -1003,13 +1017,13 @@ class _ChunkLog(_Body):
         yield from self._feed(group, item)
 
     def _late(self, item: _LogLine, key: str) -> None:
-        entry = self._ended[key]
-        if entry[2]:
+        entry = self._ended.get(key)
+        if entry is None or entry[2] or entry[1] == "failed":
             return
         entry[2] = True
-        lineno, done = entry[0], entry[1]
+        lineno, why = entry[0], entry[1]
         source = f"{self._name}@{key}"
-        if done:
+        if why == "done":
             message = (
                 f"line {item.lineno}: a line of {self.field} {key!r} after the [DONE] that ended "
                 f"its stream on line {lineno}: not read, nor any later line of it"
@@ -1331,7 +1345,6 @@ class _Streams:
             report.stats.bytes += capture.body.nbytes
             if self.count:
                 report.stats.chunks += stream.chunks()
-
 
     def _log(self, log: _ChunkLog) -> None:
         """A chunk log: an _Assembly per open group, fed as its lines come; the results are
