@@ -87,6 +87,18 @@ inputs:
              the non-blank lines (0-based) and their byte offset is the line's in the file.
              A line longer than --max-event-bytes is never held: it is skipped like an
              event over the limit (a warning, or an error unless --lenient).
+             A log of several streams (a gateway's) is split by each line's id, or by
+             --group-by PATH (a dotted path in the line), each stream assembled on its own
+             and named FILE@ID, written in order of first appearance once it ends. A line
+             without the field, or a bare [DONE] line, belongs to the stream of the line
+             before it. By id, a file stays one stream (as a single response always was)
+             until an id comes back after another one, or a new id follows a finished
+             stream: a new id while the stream before it is unfinished may be one response
+             whose provider changes its id (Groq, Avian), so up to 1,000 lines are held until
+             the earlier id comes back (split) or not (one stream, a "split" warning).
+             --max-open-streams N bounds the streams open at once: past it, the first to
+             begin is ended (a "limit" warning when unfinished); a later line of it is an
+             error. --chunks reads a chunk log as one stream; the log is read to its end.
     records  JSON Lines of records holding a whole SSE body in a string field named with
              --field (dotted path, e.g. response.body); chosen by --field. One stream per
              record, named FILE:LINE (1-based line number). A record that is not JSON, or
@@ -97,6 +109,12 @@ inputs:
              where N indexes log.entries (0-based); base64 bodies are decoded. A HAR with no
              such entry, or an entry without content.text, is a failed input. A HAR is
              one JSON document, parsed whole: one over --max-record-bytes is not read.
+
+compressed inputs:
+  gzip, bzip2 and xz inputs (told by their first bytes, not their names; one layer) are
+  decompressed as they are read, a bounded piece at a time, under the same limits; in
+  directories, --glob matches a name with or without .gz, .bz2 or .xz. Byte offsets count
+  decompressed bytes. Corrupt or cut data is a failed input of type CompressedDataError.
 
 output:
   One input holding one stream (sse or chunks): the assembled completion as JSON (2-space
@@ -141,6 +159,7 @@ examples:
   chunkstream --lenient --stats logs/ > completions.jsonl
   chunkstream --field response.body gateway.jsonl | jq -c '.completion.usage'
   chunkstream session.har
+  chunkstream --group-by request_id --stats gateway-chunks.jsonl.gz > completions.jsonl
 """
 
 
