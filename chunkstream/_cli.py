@@ -722,43 +722,20 @@ class _LogLine:
     size: int
     key: str | None
     done: bool
-    chunk: Any  # the parsed line (what decides whether its stream is finished)
 
 
 class _Group:
     """One stream of a chunk log: its body (the events the library reads, and the map back
-    to the file's lines) and its capture, and what its lines said of its end: the choices
-    seen and those with a finish_reason (or an error object)."""
+    to the file's lines) and its capture."""
 
     def __init__(self, key: str | None, body: _ChunkLines, capture: _Capture) -> None:
         self.key = key
         self.body = body
         self.capture = capture
-        self.seen: set[int] = set()
-        self.finished: set[int] = set()
-        self.failed = False
         self.open = True
         # (line, key): a stream that began on that line while this one was unfinished;
         # cleared when this one goes on (then they interleave).
         self.cut: tuple[int, str] | None = None
-
-    def see(self, chunk: Any) -> None:
-        if type(chunk) is not dict:
-            return
-        if chunk.get("error") is not None:
-            self.failed = True
-        choices = chunk.get("choices")
-        for c in choices if type(choices) is list else ():
-            if type(c) is dict and type(c.get("index", 0)) is int:
-                index = c.get("index", 0)
-                self.seen.add(index)
-                if c.get("finish_reason"):
-                    self.finished.add(index)
-
-    @property
-    def complete(self) -> bool:
-        """Every choice seen has its finish_reason (or the provider sent an error)."""
-        return self.failed or (bool(self.seen) and self.seen <= self.finished)
 
 
 class _ChunkLog(_Body):
@@ -818,6 +795,20 @@ class _ChunkLog(_Body):
         self._held = 0
         # Late lines, for the stream part to report: (source, warning) or (source, error).
         self.messages: list[tuple[str, StreamWarning | _InputError]] = []
+        # Whether a group's stream is finished (every choice has its finish_reason, or it
+        # ended): the stream part says, from the group's Assembler.
+        self.finished: Callable[[_Group], bool] = lambda group: False
+        # The field's value read without parsing the line when the line starts with it (a
+        # chunk's first key is "id"), as a string without escapes; else the line is parsed.
+        self._fast = (
+            re.compile(
+                rb'[ \t]*\{[ \t]*"'
+                + re.escape(self._path[0].encode())
+                + rb'"[ \t]*:[ \t]*"([^"\\]*)"'
+            )
+            if len(self._path) == 1 and '"' not in self._path[0] and "\\" not in self._path[0]
+            else None
+        )
 
     # -- names -----------------------------------------------------------------------------
 
@@ -846,6 +837,21 @@ class _ChunkLog(_Body):
             item = self._classify(lineno, offset, line, size)
             if item is None:
                 continue
+            group = self._prev
+            if (  # the everyday line: one more of the stream of the line before it
+                group is not None
+                and item.key is not None
+                and item.key == group.key
+                and not item.done
+                and line is not None
+                and self._window is None
+                and group.open
+            ):
+                event = group.body.event(lineno, offset, line, size)
+                if event is not None:
+                    group.cut = None
+                    yield group, event  # type: ignore[misc]
+                continue
             if self.state == "split":
                 yield from self._route(item)
             elif self.state == "one":
@@ -863,19 +869,28 @@ class _ChunkLog(_Body):
 
     def _classify(self, lineno: int, offset: int, line: bytes | None, size: int) -> _LogLine | None:
         if line is None:
-            return _LogLine(lineno, offset, None, size, None, False, None)
+            return _LogLine(lineno, offset, None, size, None, False)
         data = line[3:] if offset == 0 and line.startswith(_BOM) else line
         data = data.strip(_JSON_WS)
         if not data:
             return None
         if b"[DONE]" in data and is_done_data(data.replace(b"\r", b" ").decode("utf-8", "replace")):
-            return _LogLine(lineno, offset, line, size, None, True, None)
+            return _LogLine(lineno, offset, line, size, None, True)
+        if self.state == "one":  # every line goes to the one stream: its key is not needed
+            return _LogLine(lineno, offset, line, size, None, False)
+        m = self._fast.match(data) if self._fast is not None else None
+        if m is not None:
+            try:
+                key = _group_key(m.group(1).decode())
+            except UnicodeDecodeError:
+                key = None
+            return _LogLine(lineno, offset, line, size, key, False)
         try:
-            chunk = json.loads(data)
+            chunk = json.loads(data.decode())  # an event stream is UTF-8
         except (ValueError, RecursionError):
-            chunk = None  # not JSON: its stream's library says so
+            chunk = None  # not JSON (or not UTF-8): its stream's library says so
         key = _group_key(_lookup(chunk, self._path))
-        return _LogLine(lineno, offset, line, size, key, False, chunk)
+        return _LogLine(lineno, offset, line, size, key, False)
 
     def _new(self, key: str | None) -> _Group:
         body = _ChunkLines((), self._limit)
@@ -894,7 +909,6 @@ class _ChunkLog(_Body):
                 yield group, piece
         elif event is not None:
             yield group, event  # type: ignore[misc]
-        group.see(item.chunk)
         group.cut = None
         self._prev = group
         if item.done:
@@ -914,7 +928,7 @@ class _ChunkLog(_Body):
         self, group: _Group, offset: int, lineno: int, why: str | None
     ) -> Iterator[tuple[_Group, bytes | None]]:
         """A group's input ends here (the end of the file, or to make room)."""
-        if not group.complete:
+        if not self.finished(group):
             if why is not None:
                 group.body.notes.append(self._note(lineno, offset, why))
             if group.cut is not None and self.field == "id":
@@ -942,7 +956,7 @@ class _ChunkLog(_Body):
         if item.key is None or item.key == first.key or item.done:
             if first.open:
                 yield from self._feed(first, item)
-        elif not first.open or first.complete:
+        elif not first.open or self.finished(first):
             self.state = "split"  # a new response after the first one ended
             yield from self._route(item)
         else:
@@ -1031,7 +1045,7 @@ class _ChunkLog(_Body):
                     )
                     yield from self._end(oldest, item.offset, item.lineno, why)
                 group = self._new(key)
-            if prev is not None and prev is not group and prev.open and not prev.complete:
+            if prev is not None and prev is not group and prev.open and not self.finished(prev):
                 prev.cut = (item.lineno, key)
         yield from self._feed(group, item)
 
@@ -1372,6 +1386,16 @@ class _Streams:
         streams: dict[_Group, _Assembly] = {}
         order: deque[_Group] = deque()  # not yet reported, in order of first appearance
 
+        def finished(group: _Group) -> bool:
+            """Every choice of the group's stream has its finish_reason, or it is over."""
+            stream = streams.get(group)
+            if stream is None or stream.outcome is not None:
+                return True
+            choices = stream.assembler.snapshot().choices
+            return bool(choices) and all(c.finish_reason is not None for c in choices)
+
+        log.finished = finished
+
         def flush() -> None:
             for source, message in log.messages:
                 if isinstance(message, StreamWarning):
@@ -1402,8 +1426,8 @@ class _Streams:
                         order.append(group)
                     if read is None:
                         stream.close()
-                    else:
-                        stream.feed(read)
+                    elif not stream.feed(read) and not log.messages:
+                        continue  # nothing new to write
                     flush()
             except OSError as exc:  # reading the file failed: every open stream ends with it
                 log.eof = True
