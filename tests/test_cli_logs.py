@@ -656,3 +656,145 @@ def test_a_decompression_bomb_is_bounded_by_the_event_limit(tmp_path: Path) -> N
     assert rc == 1
     assert "event exceeds max_event_bytes (1000)" in err
     assert peak < 4_000_000, peak
+
+
+def test_the_id_is_found_wherever_it_is_in_the_line(run: Run, tmp_path: Path) -> None:
+    # The id is read by a pattern when it is the line's first key, else the line is parsed:
+    # both give the same streams.
+    a, b, want_a, want_b = two_streams()
+    mixed = [o for pair in zip(a, b, strict=True) for o in pair]
+    results = []
+    for first in (True, False):
+        lines = [
+            o if first else {**{k: v for k, v in o.items() if k != "id"}, "id": o["id"]}
+            for o in mixed
+        ]
+        assert (next(iter(lines[0])) == "id") is first  # premise
+        path = tmp_path / f"log{first}.jsonl"
+        path.write_bytes(lines_of(lines))
+        rc, out, err = run("--stats", path)
+        assert rc == 0
+        results.append([(o["source"][len(str(path)) :], o["completion"]) for o in jsonl(out)])
+        stats = json.loads(err.split("chunkstream: stats: ", 1)[1])
+        assert (stats["streams"], stats["ok"], stats["chunks"]) == (2, 2, len(mixed))
+        assert stats["bytes"] == path.stat().st_size
+    assert results[0] == results[1] == [(f"@{A}", want_a), ("@chatcmpl-B", want_b)]
+
+
+def test_an_id_that_changes_on_every_line_of_a_long_response_stays_one_stream(
+    run: Run, tmp_path: Path
+) -> None:
+    # 3,000 chunks of one response, each with an id of its own: past the 1,000 lines held to
+    # decide, the file is read as one stream; the content is whole.
+    base = {"object": "chat.completion.chunk", "created": 1, "model": "m"}
+    lines: list[Any] = [
+        {
+            **base,
+            "id": "c0",
+            "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
+            ],
+        }
+    ]
+    lines += [
+        {
+            **base,
+            "id": f"c{i}",
+            "choices": [{"index": 0, "delta": {"content": f"{i} "}, "finish_reason": None}],
+        }
+        for i in range(1, 3000)
+    ]
+    lines.append(
+        {**base, "id": "c3000", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    )
+    path = tmp_path / "ids.jsonl"
+    path.write_bytes(lines_of(lines))
+    rc, out, _ = run("--lenient", "--jsonl", path)
+    assert rc == 0
+    [line] = jsonl(out)
+    assert line["source"] == str(path)
+    got = line["completion"]
+    assert (got["id"], got["choices"][0]["finish_reason"]) == ("c0", "stop")
+    assert got["choices"][0]["message"]["content"] == "".join(f"{i} " for i in range(1, 3000))
+    kinds = [w["kind"] for w in line["warnings"]]
+    assert kinds.count("split") == 1
+
+
+class FailingReads(io.RawIOBase):
+    """A stdin whose reads fail (EIO) after ``good`` bytes."""
+
+    def __init__(self, data: bytes, good: int) -> None:
+        self.data = data[:good]
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, n: int = -1) -> bytes:
+        if self.pos >= len(self.data):
+            raise OSError(5, "Input/output error")
+        block = self.data[self.pos : self.pos + 100]
+        self.pos += len(block)
+        return block
+
+    read = read1
+
+
+def test_a_read_that_fails_mid_log_ends_every_open_stream(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, want_a, _ = two_streams()
+    # A whole (with its [DONE]), then B cut by the failing read.
+    data = lines_of([*a, "[DONE]", *b])
+
+    class Failing:
+        buffer = FailingReads(data, len(lines_of([*a, "[DONE]", *b[:3]])))
+
+    monkeypatch.setattr(sys, "stdin", Failing())
+    rc = main(["-"])
+    out, err = capsysbinary.readouterr()
+    assert rc == 1
+    first, second = jsonl(out)
+    assert (first["source"], first["completion"]) == (f"<stdin>@{A}", want_a)
+    assert second["source"] == "<stdin>@chatcmpl-B"
+    assert second["error"] == {
+        "type": "OSError",
+        "message": "cannot read '<stdin>@chatcmpl-B': Input/output error",
+        "chunk_index": None,
+        "byte_offset": None,
+    }
+    assert err.decode() == (
+        "chunkstream: error: <stdin>@chatcmpl-B: cannot read '<stdin>@chatcmpl-B': "
+        "Input/output error\n"
+    )
+
+
+def test_a_line_over_the_limit_in_a_log_is_skipped_in_the_stream_of_the_line_before_it(
+    run: Run, tmp_path: Path
+) -> None:
+    a, b, want_a, want_b = two_streams()
+    mixed: list[Any] = [o for pair in zip(a, b, strict=True) for o in pair]
+    at = mixed.index(b[1]) + 1
+    mixed.insert(at, '{"choices": "' + "x" * 5000 + '"}')
+    data = lines_of(mixed)
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(data)
+    where = f"{path}@chatcmpl-B: line {at + 1}"
+    # Its id is not read (the line is not held): it is taken for the line before it's stream.
+    guess = (
+        f"chunkstream: warning: {where}: no id: taken to belong to the stream of the line "
+        f"before it ('chatcmpl-B'), one of 2 streams open (byte {offsets(data)[at]})\n"
+    )
+    rc, out, err = run("--lenient", "--max-event-bytes", 1000, path)
+    assert rc == 0
+    assert [o["completion"] for o in jsonl(out)] == [want_a, want_b]
+    assert err == (
+        f"chunkstream: warning: {where}: event exceeds max_event_bytes (1000); skipped it "
+        f"(byte {offsets(data)[at]})\n" + guess
+    )
+    rc, out, err = run("--max-event-bytes", 1000, path)
+    assert rc == 1
+    assert err == guess + (
+        f"chunkstream: error: {where}: event exceeds max_event_bytes (1000): the line is "
+        f"{len(data.splitlines()[at])} bytes (byte {offsets(data)[at]})\n"
+    )
