@@ -2374,7 +2374,7 @@ def _parser() -> argparse.ArgumentParser:
         "--group-by",
         metavar="PATH",
         help="chunks: split a log of several streams by this field of each line (dotted "
-        "path; default: id, see below)",
+        "path; default: id, see below); applies to the inputs read as chunks",
     )
     p.add_argument(
         "--jsonl", action="store_true", help="JSON Lines with sources even for a single input"
