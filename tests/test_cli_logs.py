@@ -5,6 +5,7 @@ and compressed inputs (gzip, bzip2, xz). Expected values come from the fixtures'
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
@@ -798,3 +799,94 @@ def test_a_line_over_the_limit_in_a_log_is_skipped_in_the_stream_of_the_line_bef
         f"chunkstream: error: {where}: event exceeds max_event_bytes (1000): the line is "
         f"{len(data.splitlines()[at])} bytes (byte {offsets(data)[at]})\n"
     )
+
+
+def one_stream_and_log(args: list[str], data: bytes) -> list[tuple[int, bytes, str]]:
+    """The output of the one-stream chunk-lines reader and of the log reader (which splits)
+    on the same bytes, through the same stream and report parts."""
+    from chunkstream import _cli
+
+    results = []
+    for split in (False, True):
+        ns = _cli._parser().parse_args([*args, "x.jsonl"])
+        out, err = io.BytesIO(), io.StringIO()
+        report = _cli._Report(ns, out, err, False)
+        streams = _cli._Streams(ns, report)
+        limit = ns.max_event_bytes or None
+        body: Any
+        if split:
+            body = _cli._ChunkLog("x.jsonl", [data], limit, None, 1000, False)
+        else:
+            body = _cli._ChunkLines([data], limit)
+        streams.process(_cli._Capture("x.jsonl", body, False))
+        report.end()
+        results.append((report.status(), out.getvalue(), err.getvalue()))
+    return results
+
+
+@pytest.mark.parametrize("args", [[], ["--lenient"], ["--text"], ["--stats", "-q"]])
+def test_a_log_of_one_stream_reads_as_the_one_stream_reader_does(args: list[str]) -> None:
+    # Every fixture and corpus stream whose events are single data lines, as a chunk log
+    # (with [DONE] or without, whole or cut, with a line that is not JSON): the log reader,
+    # which splits by id, gives exactly what the one-stream reader gives (output, messages,
+    # status).
+    files = sorted(FIXTURES.glob("*.sse")) + sorted(CORPUS.glob("*/*.sse"))
+    tried = 0
+    for name in files:
+        text = name.read_text(encoding="utf-8")
+        blocks = [b for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+        if not all(b.startswith("data: ") and "\n" not in b.strip() for b in blocks):
+            continue
+        datas = [b.strip()[6:] for b in blocks]
+        ids = set()
+        for d in datas:
+            # a chunk that is not JSON (or not an object) has no id here: the stream says so
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                ids.add(json.loads(d).get("id"))
+        if len(ids - {None, ""}) > 1:
+            continue  # several ids: not one stream by id
+        tried += 1
+        variants = [datas, [d for d in datas if d != "[DONE]"], datas[: len(datas) // 2]]
+        variants.append([*datas[:2], "not json", *datas[2:]])
+        for lines in variants:
+            data = ("\n".join(lines) + "\n").encode()
+            one, log = one_stream_and_log(args, data)
+            assert log == one, (name, lines)
+    assert tried > 20
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_any_interleaving_of_streams_gives_each_its_own_completion(run: Run, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    names = [
+        "openai-text-usage",
+        "openai-refusal",
+        "openai-parallel-tool-calls",
+        "openai-logprobs",
+        "openai-n2-interleaved",
+        "deepseek-reasoning",
+    ]
+    picked = rng.sample(names, 4)
+    queues: dict[str, list[list[str]]] = {}
+    for name in picked:
+        objs = chunks(name)
+        ids = {o.get("id") for o in objs}
+        assert len(ids) == 1 and "" not in ids, name  # premise: one id, in every chunk
+        units = [[json.dumps(o)] for o in objs]
+        if rng.random() < 0.5:  # a bare [DONE] ends the stream of the line before it
+            units[-1].append("[DONE]")
+        queues[name] = units
+    lines: list[str] = []
+    first_seen: list[str] = []
+    while any(queues.values()):
+        name = rng.choice([n for n in picked if queues[n]])
+        lines += queues[name].pop(0)
+        if name not in first_seen:
+            first_seen.append(name)
+    data = ("\n".join(lines) + "\n").encode()
+    size = rng.choice([1, 3, 64, 1 << 20])
+    rc, out, err = run("--max-open-streams", 4, "-", stdin=data, size=size)
+    assert (rc, err) == (0, ""), err
+    assert [o["completion"] for o in jsonl(out)] == [expected(n) for n in first_seen]
