@@ -603,6 +603,12 @@ def test_a_cut_compressed_file_is_a_located_error_or_lenient_what_arrived(
     produced = int(err[len(prefix) :].split(" ", 1)[0])
     assert 0 <= produced <= len(body)
     assert err.endswith(f"bytes of decompressed data (compressed bytes read: {kept})\n")
+    rc, out, _ = run("--jsonl", path)
+    [line] = jsonl(out)
+    assert (rc, line["error"]["type"]) == (1, "CompressedDataError")
+    assert "chunkstream: error: " + str(path) + ": " + line["error"]["message"] == err[:-1].replace(
+        "chunkstream: error: ", f"chunkstream: error: {path}: ", 1
+    )
     rc, out, err = run("--lenient", "--jsonl", path)
     [line] = jsonl(out)
     if kind == "bz2":  # one bzip2 block holds the whole file: none of it comes before its end
