@@ -24,13 +24,19 @@ import argparse
 import base64
 import binascii
 import bisect
+import bz2
 import fnmatch
+import gzip
+import io
 import json
+import lzma
 import os
 import re
 import sys
 import time
+import zlib
 from array import array
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, NoReturn
@@ -81,6 +87,18 @@ inputs:
              the non-blank lines (0-based) and their byte offset is the line's in the file.
              A line longer than --max-event-bytes is never held: it is skipped like an
              event over the limit (a warning, or an error unless --lenient).
+             A log of several streams (a gateway's) is split by each line's id, or by
+             --group-by PATH (a dotted path in the line), each stream assembled on its own
+             and named FILE@ID, written in order of first appearance once it ends. A line
+             without the field, or a bare [DONE] line, belongs to the stream of the line
+             before it. By id, a file stays one stream (as a single response always was)
+             until an id comes back after another one, or a new id follows a finished
+             stream: a new id while the stream before it is unfinished may be one response
+             whose provider changes its id (Groq, Avian), so up to 1,000 lines are held until
+             the earlier id comes back (split) or not (one stream, a "split" warning).
+             --max-open-streams N bounds the streams open at once: past it, the first to
+             begin is ended (a "limit" warning when unfinished); a later line of it is an
+             error. --chunks reads a chunk log as one stream; the log is read to its end.
     records  JSON Lines of records holding a whole SSE body in a string field named with
              --field (dotted path, e.g. response.body); chosen by --field. One stream per
              record, named FILE:LINE (1-based line number). A record that is not JSON, or
@@ -91,6 +109,12 @@ inputs:
              where N indexes log.entries (0-based); base64 bodies are decoded. A HAR with no
              such entry, or an entry without content.text, is a failed input. A HAR is
              one JSON document, parsed whole: one over --max-record-bytes is not read.
+
+compressed inputs:
+  gzip, bzip2 and xz inputs (told by their first bytes, not their names; one layer) are
+  decompressed as they are read, a bounded piece at a time, under the same limits; in
+  directories, --glob matches a name with or without .gz, .bz2 or .xz. Byte offsets count
+  decompressed bytes. Corrupt or cut data is a failed input of type CompressedDataError.
 
 output:
   One input holding one stream (sse or chunks): the assembled completion as JSON (2-space
@@ -135,6 +159,7 @@ examples:
   chunkstream --lenient --stats logs/ > completions.jsonl
   chunkstream --field response.body gateway.jsonl | jq -c '.completion.usage'
   chunkstream session.har
+  chunkstream --group-by request_id --stats gateway-chunks.jsonl.gz > completions.jsonl
 """
 
 
@@ -204,6 +229,119 @@ class _Reader:
             if not block:
                 return
             yield block
+
+
+# Compressed inputs are told by their first bytes, never by their names: gzip (RFC 1952:
+# ID1 ID2 and CM 8, deflate), bzip2 ("BZh" and the block size, 1-9) and xz (the six bytes of the
+# .xz stream header magic). One layer is decompressed.
+_GZIP, _BZIP2, _XZ = b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00"
+_SUFFIXES = (".gz", ".bz2", ".xz")  # --glob also matches a name without one of these
+
+
+def _may_grow_into_magic(head: bytes) -> bool:
+    """Whether more bytes could make ``head`` the start of a compressed input."""
+    return (
+        (len(head) < 3 and _GZIP.startswith(head))
+        or (len(head) < 4 and _BZIP2.startswith(head[:3]))
+        or (len(head) < 6 and _XZ.startswith(head))
+    )
+
+
+def _compression(reader: _Reader) -> str | None:
+    """The compression of the input ("gzip", "bzip2", "xz") or None, from its first bytes,
+    which are put back. Reads only while the bytes so far may still start a magic number, so
+    a plain input is asked for no more than it gave (a live capture is not kept waiting)."""
+    head = b""
+    while _may_grow_into_magic(head):
+        block = reader.read()
+        if not block:
+            break
+        head += block
+    reader.unread(head)
+    if head.startswith(_GZIP):
+        return "gzip"
+    if head.startswith(_BZIP2) and len(head) > 3 and 0x31 <= head[3] <= 0x39:
+        return "bzip2"
+    if head.startswith(_XZ):
+        return "xz"
+    return None
+
+
+class CompressedDataError(OSError):
+    """A compressed input that cannot be decompressed (corrupt, or cut short): a read of the
+    input that failed, with where it failed. Its class name is the reported error type."""
+
+
+class _Compressed(io.RawIOBase):
+    """The compressed bytes, from the input's reader, for the stdlib's decompressing file
+    objects. Counts what it handed over; a read of the input that fails is kept in
+    ``failed`` (it is the input's fault, not the data's)."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self._reader = reader
+        self._held = b""
+        self.consumed = 0
+        self.failed: OSError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._held
+        if not data:
+            try:
+                data = self._reader.read()
+            except OSError as exc:
+                self.failed = exc
+                raise
+        n = min(len(b), len(data))
+        b[:n] = data[:n]
+        self._held = data[n:]
+        self.consumed += n
+        return n
+
+
+class _Decompressed:
+    """The decompressed bytes of an input, read as they are needed: the stdlib's gzip, bz2 and
+    lzma file objects, each read1() giving at most the size asked for (they decompress with
+    a bound on the output), so a small file that decompresses to gigabytes is read in pieces
+    like any large input and every limit on plain input (--max-event-bytes, the lines of
+    JSON Lines, --max-record-bytes) bounds it the same. Concatenated streams (gzip members,
+    bzip2 and xz streams) are read one after the other, as the stdlib reads them. Corrupt or
+    cut data is a CompressedDataError naming where it was found."""
+
+    def __init__(self, reader: _Reader, kind: str) -> None:
+        self.kind = kind
+        self._raw = _Compressed(reader)
+        raw: Any = self._raw
+        # Each has read1(size), giving at most size bytes; none closes the input it reads.
+        self._f: Any
+        if kind == "gzip":
+            self._f = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif kind == "bzip2":
+            self._f = bz2.BZ2File(raw)
+        else:
+            self._f = lzma.LZMAFile(raw, format=lzma.FORMAT_XZ)  # noqa: SIM115
+        self.produced = 0
+
+    def read1(self, size: int) -> bytes:
+        try:
+            block = self._f.read1(size)
+        except EOFError:
+            cut = "ends before the end of its compressed stream: the file is cut"
+            raise self._error(cut) from None
+        except (OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
+            if exc is self._raw.failed:
+                raise
+            raise self._error(f"is corrupt ({exc})") from None
+        self.produced += len(block)
+        return bytes(block)
+
+    def _error(self, what: str) -> CompressedDataError:
+        return CompressedDataError(
+            f"the {self.kind} data {what}, after {self.produced} bytes of decompressed data "
+            f"(compressed bytes read: {self._raw.consumed})"
+        )
 
 
 # After the opening brace: the start of {"log": ...} (a HAR), or a prefix of it that the next
@@ -334,6 +472,7 @@ class _Body:
         self._blocks = blocks
         self.nbytes = 0
         self.pause: Callable[[int], None] | None = None
+        self.notes: list[StreamWarning] = []  # the input's own warnings about this stream
 
     def reads(self) -> Iterator[bytes]:
         blocks = iter(self._blocks)
@@ -353,6 +492,18 @@ class _Body:
 
     def warning(self, w: StreamWarning) -> StreamWarning:
         return w
+
+
+def _filler(size: int) -> Iterator[bytes]:
+    """The event that stands for a line over the limit: "data: " and ``size`` bytes, one byte
+    over it, so that the library skips it and says so as it does for an event stream."""
+    yield b"data: "
+    left = size
+    while left > 0:
+        piece = _FILLER if left >= len(_FILLER) else _FILLER[:left]
+        left -= len(piece)
+        yield piece
+    yield b"\n\n"
 
 
 class _ChunkLines(_Body):
@@ -389,75 +540,85 @@ class _ChunkLines(_Body):
         self._where: dict[int, tuple[int, int]] = {}  # event offset -> (file offset, line)
         self._over: dict[int, int] = {}  # event offset of a filler event -> the line's size
         self._chunks = 0
+        self._synthetic = 0  # the offset of the next event in the stream the library reads
+        self._done = False
+        self._prev: tuple[int, int, int] | None = None  # the last chunk's event offset,
+        # file offset, line
 
     def reads(self) -> Iterator[bytes]:
-        limit = self._limit
-        synthetic = 0
-        done = False
-        prev: tuple[int, int, int] | None = None  # the last chunk's event offset, offset, line
-        runs = self._c0
         last = None  # the last line's number
-        for lineno, offset, line, size in _lines(super().reads(), limit):
+        for lineno, offset, line, size in _lines(super().reads(), self._limit):
             last = lineno
-            if line is None:  # longer than the limit: filler the library skips
-                assert limit is not None
-                if not done:
-                    self._where[synthetic] = (offset, lineno)
-                    self._over[synthetic] = size
-                prev = None
-                yield b"data: "
-                left = filler = max(limit - 5, 0)  # "data: " and these: one byte over
-                while left > 0:
-                    piece = _FILLER if left >= len(_FILLER) else _FILLER[:left]
-                    left -= len(piece)
-                    yield piece
-                yield b"\n\n"
-                synthetic += 8 + filler
+            event = self.event(lineno, offset, line, size)
+            if event is None:
                 continue
-            if offset == 0 and line.startswith(_BOM):
-                line, offset = line[3:], 3
-            data = line.strip(_JSON_WS)
-            if not data:
-                continue
-            # A CR can only be JSON whitespace (a raw one is invalid inside a string); in an
-            # event stream it would end the line.
-            event = b"data: " + data.replace(b"\r", b" ") + b"\n\n"
-            if done:  # the library reads on only to count what it ignores
-                synthetic += len(event)
-                yield event
-                continue
-            # [DONE] by the stream layer's rule, applied to the data the library is handed.
-            is_done = b"[DONE]" in data and is_done_data(event[6:-2].decode("utf-8", "replace"))
-            if is_done or (limit is not None and len(event) - 2 > limit):
-                # [DONE], or an event the library skips for its size ("data: " and the data
-                # over the limit): not a chunk, located by its event offset alone.
-                done = is_done
-                self._where[synthetic] = (offset, lineno)
-                prev = None
+            if type(event) is int:
+                yield from _filler(event)
             else:
-                c = self._chunks
-                self._chunks = c + 1
-                if prev is not None and len(runs) and self._g[-1] < 0:
-                    self._k[-1] = (offset - prev[1]) - (synthetic - prev[0])
-                    self._g[-1] = lineno - prev[2]
-                elif (
-                    prev is None
-                    or (offset - prev[1]) - (synthetic - prev[0]) != self._k[-1]
-                    or lineno - prev[2] != self._g[-1]
-                ):
-                    runs.append(c)
-                    self._s0.append(synthetic)
-                    self._f0.append(offset)
-                    self._l0.append(lineno)
-                    self._k.append(0)
-                    self._g.append(-1)
-                prev = (synthetic, offset, lineno)
-            synthetic += len(event)
-            yield event
+                yield event  # type: ignore[misc]
         if last is not None:
-            # The end of the input ("stream ended before [DONE]" is located there): the end
-            # of the file, on its last line.
-            self._where.setdefault(synthetic, (self.nbytes, last))
+            self.end(self.nbytes, last)
+
+    def event(self, lineno: int, offset: int, line: bytes | None, size: int) -> bytes | int | None:
+        """The event for one line of the input: its bytes, None for a blank line, or for a
+        line longer than the limit (``line`` None) the size of the filler that stands for
+        it (see :func:`_filler`). Keeps the map from the event back to the line."""
+        limit = self._limit
+        synthetic = self._synthetic
+        if line is None:  # longer than the limit: filler the library skips
+            assert limit is not None
+            if not self._done:
+                self._where[synthetic] = (offset, lineno)
+                self._over[synthetic] = size
+            self._prev = None
+            filler = max(limit - 5, 0)  # "data: " and these: one byte over
+            self._synthetic = synthetic + 8 + filler
+            return filler
+        if offset == 0 and line.startswith(_BOM):
+            line, offset = line[3:], 3
+        data = line.strip(_JSON_WS)
+        if not data:
+            return None
+        # A CR can only be JSON whitespace (a raw one is invalid inside a string); in an
+        # event stream it would end the line.
+        event = b"data: " + data.replace(b"\r", b" ") + b"\n\n"
+        self._synthetic = synthetic + len(event)
+        if self._done:  # the library reads on only to count what it ignores
+            return event
+        # [DONE] by the stream layer's rule, applied to the data the library is handed.
+        is_done = b"[DONE]" in data and is_done_data(event[6:-2].decode("utf-8", "replace"))
+        if is_done or (limit is not None and len(event) - 2 > limit):
+            # [DONE], or an event the library skips for its size ("data: " and the data
+            # over the limit): not a chunk, located by its event offset alone.
+            self._done = is_done
+            self._where[synthetic] = (offset, lineno)
+            self._prev = None
+            return event
+        runs = self._c0
+        prev = self._prev
+        c = self._chunks
+        self._chunks = c + 1
+        if prev is not None and len(runs) and self._g[-1] < 0:
+            self._k[-1] = (offset - prev[1]) - (synthetic - prev[0])
+            self._g[-1] = lineno - prev[2]
+        elif (
+            prev is None
+            or (offset - prev[1]) - (synthetic - prev[0]) != self._k[-1]
+            or lineno - prev[2] != self._g[-1]
+        ):
+            runs.append(c)
+            self._s0.append(synthetic)
+            self._f0.append(offset)
+            self._l0.append(lineno)
+            self._k.append(0)
+            self._g.append(-1)
+        self._prev = (synthetic, offset, lineno)
+        return event
+
+    def end(self, offset: int, lineno: int) -> None:
+        """The input ended ("stream ended before [DONE]" is located there): for a file, its
+        end, on its last line."""
+        self._where.setdefault(self._synthetic, (offset, lineno))
 
     def _place(
         self, chunk_index: int | None, byte_offset: int | None
@@ -533,6 +694,384 @@ def _kind(value: Any) -> str:
     return names.get(type(value), "a number" if type(value) is float else type(value).__name__)
 
 
+# A chunk log split by id (the default) cannot tell a second response that begins while the
+# first is unfinished (streams that interleave) from one response whose provider changed its
+# id (Groq's compound models send a new id with every chunk; Avian changes it after the first)
+# until the first id comes back or does not: the lines in between are held, up to these.
+_WINDOW_LINES = 1000
+_WINDOW_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_OPEN_STREAMS = 1000
+_ENDED_KEPT = 4  # ended keys remembered (late lines are told), per stream that may be open
+
+
+def _group_key(value: Any) -> str | None:
+    """A line's group: a non-blank string, or a whole number written as JSON; else None (the
+    line has none: Azure's first chunk has id "", an error object has none)."""
+    if type(value) is str:
+        return value if value.strip() else None
+    if type(value) is int:
+        return str(value)
+    return None
+
+
+@dataclass
+class _LogLine:
+    lineno: int
+    offset: int
+    line: bytes | None  # None: longer than --max-event-bytes, not held
+    size: int
+    key: str | None
+    done: bool
+
+
+class _Group:
+    """One stream of a chunk log: its body (the events the library reads, and the map back
+    to the file's lines) and its capture."""
+
+    def __init__(self, key: str | None, body: _ChunkLines, capture: _Capture) -> None:
+        self.key = key
+        self.body = body
+        self.capture = capture
+        self.open = True
+        # (line, key): a stream that began on that line while this one was unfinished;
+        # cleared when this one goes on (then they interleave).
+        self.cut: tuple[int, str] | None = None
+
+
+class _ChunkLog(_Body):
+    """JSON Lines of chunk objects that may hold several streams (a gateway's log), split into
+    streams by a field of each line: ``id`` by default, or --group-by's dotted path. Each
+    stream is a :class:`_ChunkLines` of its own, fed line by line: ``steps()`` gives
+    (group, event bytes) to feed, and (group, None) when a group's input ends. The stream
+    part holds an Assembler per open group and reports the results in order of first
+    appearance; it calls ``release`` once a group's result is out.
+
+    The rules (README, "What a log holds"):
+
+    - a line without the field (or blank) belongs to the stream of the line before it; lines
+      before the first that has one, to the first stream;
+    - a bare [DONE] line ends the stream of the line before it; a later line of a stream that
+      ended so is not read (a warning, once);
+    - by id, the file is read as one stream (exactly as a single response was) until it shows
+      it holds several: an id comes back after another one (streams interleave), or a new id
+      begins after the stream before it finished (every choice has its finish_reason, or
+      [DONE]). A new id that begins while the stream before it is unfinished holds the lines
+      that follow (up to _WINDOW_LINES, _WINDOW_BYTES) until the earlier id comes back (the
+      streams interleave: the file is split) or not (one response whose provider changed
+      its id: the file stays one stream, as before). With --group-by, the file is split from
+      the first line;
+    - at most ``max_open`` streams are open or waiting for their turn to be written: past it,
+      the stream that began first is ended where the line that needs room is (a warning when
+      it was unfinished); a later line of it is an error, once.
+    """
+
+    sse = False
+
+    def __init__(
+        self,
+        name: str,
+        blocks: Iterable[bytes],
+        max_event_bytes: int | None,
+        group_by: str | None,
+        max_open: int,
+        named: bool,
+    ) -> None:
+        super().__init__(blocks)
+        self._name = name
+        self._limit = max_event_bytes
+        self.field = group_by or "id"
+        self._path = self.field.split(".")
+        self._max_open = max_open
+        self._named = named
+        self.state = "split" if group_by else "undecided"  # then "one" or "split"
+        self.eof = False
+        self._open: dict[str | None, _Group] = {}  # by key; None: lines before any key
+        self.live: dict[_Group, None] = {}  # not yet released, in order of first appearance
+        # Ended keys -> [line, why: "done", "room" or "failed", told]: a later line is told.
+        self._ended: dict[str, list[Any]] = {}
+        self._prev: _Group | None = None  # the group of the line before
+        self._first: _Group | None = None
+        self._window: list[_LogLine] | None = None
+        self._held = 0
+        # Late lines, for the stream part to report: (source, warning) or (source, error).
+        self.messages: list[tuple[str, StreamWarning | _InputError]] = []
+        # Whether a group's stream is finished (every choice has its finish_reason, or it
+        # ended): the stream part says, from the group's Assembler.
+        self.finished: Callable[[_Group], bool] = lambda group: False
+        # The field's value read without parsing the line when the line starts with it (a
+        # chunk's first key is "id"), as a string without escapes; else the line is parsed.
+        self._fast = (
+            re.compile(
+                rb'[ \t]*\{[ \t]*"'
+                + re.escape(self._path[0].encode())
+                + rb'"[ \t]*:[ \t]*"([^"\\]*)"'
+            )
+            if len(self._path) == 1 and '"' not in self._path[0] and "\\" not in self._path[0]
+            else None
+        )
+
+    # -- names -----------------------------------------------------------------------------
+
+    def decided(self) -> bool:
+        """Whether the streams' names are known: FILE@KEY once split, FILE when not."""
+        return self.state != "undecided" or self.eof
+
+    def name(self, group: _Group) -> tuple[str, bool]:
+        if self.state == "split":
+            return f"{self._name}@{group.key or ''}", True
+        return self._name, self._named
+
+    def release(self, group: _Group) -> None:
+        """The group's result is out: a group that failed before its end is closed (its
+        later lines are not read, as the rest of a stream that failed is not)."""
+        self.live.pop(group, None)
+        if group.open:
+            self._close(group, 0, "failed")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def steps(self) -> Iterator[tuple[_Group, bytes | None]]:
+        last = 0
+        for lineno, offset, line, size in _lines(super().reads(), self._limit):
+            last = lineno
+            item = self._classify(lineno, offset, line, size)
+            if item is None:
+                continue
+            group = self._prev
+            if (  # the everyday line: one more of the stream of the line before it
+                group is not None
+                and item.key is not None
+                and item.key == group.key
+                and not item.done
+                and line is not None
+                and self._window is None
+                and group.open
+            ):
+                event = group.body.event(lineno, offset, line, size)
+                if event is not None:
+                    group.cut = None
+                    yield group, event  # type: ignore[misc]
+                continue
+            if self.state == "split":
+                yield from self._route(item)
+            elif self.state == "one":
+                yield from self._one(item)
+            elif self._window is not None:
+                yield from self._hold(item)
+            else:
+                yield from self._single(item)
+        if self._window is not None:
+            yield from self._resolve(split=False)
+        self.eof = True
+        for group in list(self.live):
+            if group.open:
+                yield from self._end(group, self.nbytes, last, None)
+
+    def _classify(self, lineno: int, offset: int, line: bytes | None, size: int) -> _LogLine | None:
+        if line is None:
+            return _LogLine(lineno, offset, None, size, None, False)
+        data = line[3:] if offset == 0 and line.startswith(_BOM) else line
+        data = data.strip(_JSON_WS)
+        if not data:
+            return None
+        if b"[DONE]" in data and is_done_data(data.replace(b"\r", b" ").decode("utf-8", "replace")):
+            return _LogLine(lineno, offset, line, size, None, True)
+        if self.state == "one":  # every line goes to the one stream: its key is not needed
+            return _LogLine(lineno, offset, line, size, None, False)
+        m = self._fast.match(data) if self._fast is not None else None
+        if m is not None:
+            try:
+                key = _group_key(m.group(1).decode())
+            except UnicodeDecodeError:
+                key = None
+            return _LogLine(lineno, offset, line, size, key, False)
+        try:
+            chunk = json.loads(data.decode())  # an event stream is UTF-8
+        except (ValueError, RecursionError):
+            chunk = None  # not JSON (or not UTF-8): its stream's library says so
+        key = _group_key(_lookup(chunk, self._path))
+        return _LogLine(lineno, offset, line, size, key, False)
+
+    def _new(self, key: str | None) -> _Group:
+        body = _ChunkLines((), self._limit)
+        group = _Group(key, body, _Capture(self._name, body, self._named))
+        if key is not None or None not in self._open:
+            self._open[key] = group
+        self.live[group] = None
+        if self._first is None:
+            self._first = group
+        return group
+
+    def _feed(self, group: _Group, item: _LogLine) -> Iterator[tuple[_Group, bytes | None]]:
+        event = group.body.event(item.lineno, item.offset, item.line, item.size)
+        if type(event) is int:
+            for piece in _filler(event):
+                yield group, piece
+        elif event is not None:
+            yield group, event  # type: ignore[misc]
+        group.cut = None
+        self._prev = group
+        if item.done:
+            self._close(group, item.lineno, "done")
+            self._prev = None
+
+    def _close(self, group: _Group, lineno: int, why: str) -> None:
+        group.open = False
+        if self._open.get(group.key) is group:
+            del self._open[group.key]
+        if group.key is not None:
+            self._ended[group.key] = [lineno, why, False]
+            while len(self._ended) > _ENDED_KEPT * self._max_open:
+                del self._ended[next(iter(self._ended))]
+
+    def _end(
+        self, group: _Group, offset: int, lineno: int, why: str | None
+    ) -> Iterator[tuple[_Group, bytes | None]]:
+        """A group's input ends here (the end of the file, or to make room)."""
+        if not self.finished(group):
+            if why is not None:
+                group.body.notes.append(self._note(lineno, offset, why))
+            if group.cut is not None and self.field == "id":
+                at, key = group.cut
+                why = (
+                    f"this stream stops unfinished where {self.field} {key!r} begins (line {at}) "
+                    "and never goes on: if its provider changes the id within one response, "
+                    "the split by id cut it (group the log by a field of the request with "
+                    "--group-by)"
+                )
+                group.body.notes.append(self._note(lineno, offset, why, "split"))
+        group.body.end(offset, lineno)
+        self._close(group, lineno, "room")
+        yield group, None
+
+    def _note(self, lineno: int, offset: int, why: str, kind: str = "limit") -> StreamWarning:
+        return StreamWarning(kind=kind, message=f"line {lineno}: {why}", byte_offset=offset)
+
+    # -- undecided: one stream so far ------------------------------------------------------
+
+    def _single(self, item: _LogLine) -> Iterator[tuple[_Group, bytes | None]]:
+        first = self._first or self._new(item.key)
+        if first.key is None and item.key is not None and first.open:
+            first.key = item.key
+        if item.key is None or item.key == first.key or item.done:
+            if first.open:
+                yield from self._feed(first, item)
+        elif not first.open or self.finished(first):
+            self.state = "split"  # a new response after the first one ended
+            yield from self._route(item)
+        else:
+            self._window = []
+            yield from self._hold(item)
+
+    def _hold(self, item: _LogLine) -> Iterator[tuple[_Group, bytes | None]]:
+        assert self._window is not None and self._first is not None
+        self._window.append(item)
+        self._held += item.size
+        if item.key is not None and item.key == self._first.key:
+            yield from self._resolve(split=True)
+        elif len(self._window) >= _WINDOW_LINES or self._held > _WINDOW_BYTES:
+            yield from self._resolve(split=False)
+
+    def _resolve(self, split: bool) -> Iterator[tuple[_Group, bytes | None]]:
+        held, self._window, self._held = self._window or [], None, 0
+        first = self._first
+        assert first is not None
+        if split:
+            self.state = "split"
+            for item in held:
+                yield from self._route(item)
+            return
+        self.state = "one"
+        new = held[0]
+        why = (
+            f"{self.field} {new.key!r} begins while the stream of {first.key!r} is unfinished, "
+            f"and {first.key!r} does not come back: read as one stream (a provider that "
+            "changes the id within one response)"
+        )
+        first.body.notes.append(self._note(new.lineno, new.offset, why, "split"))
+        for item in held:
+            yield from self._one(item)
+
+    def _one(self, item: _LogLine) -> Iterator[tuple[_Group, bytes | None]]:
+        first = self._first
+        assert first is not None
+        if first.open:
+            yield from self._feed(first, item)
+
+    # -- split -----------------------------------------------------------------------------
+
+    def _route(self, item: _LogLine) -> Iterator[tuple[_Group, bytes | None]]:
+        prev = self._prev
+        if item.done:
+            if prev is not None and prev.open:  # else: its stream has ended already
+                yield from self._feed(prev, item)
+            return
+        key = item.key
+        if key is None:
+            if prev is not None and not prev.open:  # a line of a stream that has ended
+                if prev.key is not None:
+                    self._late(item, prev.key)
+                return
+            group = prev
+            if group is None:
+                group = self._open.get(None) or self._new(None)
+            elif len(self._open) > 1:
+                why = (
+                    f"no {self.field}: taken to belong to the stream of the line before it "
+                    f"({group.key!r}), one of {len(self._open)} streams open"
+                )
+                group.body.notes.append(self._note(item.lineno, item.offset, why, "group"))
+            yield from self._feed(group, item)
+            return
+        found = self._open.get(key)
+        if found is not None:
+            group = found
+        else:
+            if key in self._ended:
+                self._late(item, key)
+                return
+            pending = self._open.pop(None, None)
+            if pending is not None:
+                pending.key = key
+                self._open[key] = group = pending
+            else:
+                while len(self.live) >= self._max_open:
+                    oldest = next((g for g in self.live if g.open), None)
+                    if oldest is None:
+                        break
+                    why = (
+                        f"more than {self._max_open} streams open at once "
+                        "(--max-open-streams): the one that began first ends here, unfinished"
+                    )
+                    yield from self._end(oldest, item.offset, item.lineno, why)
+                group = self._new(key)
+            if prev is not None and prev is not group and prev.open and not self.finished(prev):
+                prev.cut = (item.lineno, key)
+        yield from self._feed(group, item)
+
+    def _late(self, item: _LogLine, key: str) -> None:
+        entry = self._ended.get(key)
+        if entry is None or entry[2] or entry[1] == "failed":
+            return
+        entry[2] = True
+        lineno, why = entry[0], entry[1]
+        source = f"{self._name}@{key}"
+        if why == "done":
+            message = (
+                f"line {item.lineno}: a line of {self.field} {key!r} after the [DONE] that ended "
+                f"its stream on line {lineno}: not read, nor any later line of it"
+            )
+            warning = StreamWarning(kind="ignored", message=message, byte_offset=item.offset)
+            self.messages.append((source, warning))
+        else:
+            message = (
+                f"line {item.lineno}: a line of {self.field} {key!r} after its stream was ended "
+                f"on line {lineno} to keep at most {self._max_open} streams open "
+                "(--max-open-streams): not read, nor any later line of it"
+            )
+            self.messages.append((source, _InputError(message)))
+
+
 def _is_event_stream(response: dict[str, Any]) -> bool:
     """A HAR response is an event stream when its content.mimeType (or else its Content-Type
     header) is text/event-stream, parameters ignored."""
@@ -584,6 +1123,11 @@ class _Inputs:
         self.max_record_bytes: int | None = args.max_record_bytes or None
         self.stdin = stdin
         self.named = bool(args.jsonl) or len(args.files) > 1  # JSON Lines with sources
+        # Chunk logs are split into streams where the results are completions; --chunks and
+        # --events read each as one stream.
+        self.split = not (args.chunks or args.events)
+        self.group_by: str | None = args.group_by
+        self.max_open_streams: int = args.max_open_streams or DEFAULT_MAX_OPEN_STREAMS
         self.files: list[tuple[str, str | None]] = []
         for arg in args.files:
             if arg == "-":
@@ -600,9 +1144,17 @@ class _Inputs:
         for root, dirs, files in os.walk(top):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
-                if not name.startswith(".") and fnmatch.fnmatch(name, self.glob):
+                if not name.startswith(".") and self._matches(name):
                     found.append(os.path.join(root, name))
         return found
+
+    def _matches(self, name: str) -> bool:
+        """--glob matches a file's name, or its name without .gz, .bz2 or .xz (so '*.sse'
+        picks x.sse.gz too). Whether a file is compressed is told by its bytes, not its name."""
+        if fnmatch.fnmatch(name, self.glob):
+            return True
+        stem, suffix = os.path.splitext(name)
+        return suffix in _SUFFIXES and fnmatch.fnmatch(stem, self.glob)
 
     def streams(self, name: str, path: str | None) -> Generator[_Capture | _Unreadable, None, None]:
         if path is not None and os.path.isdir(path):
@@ -617,12 +1169,25 @@ class _Inputs:
         fmt = self.format
         try:
             reader = _Reader(f)
+            compression = _compression(reader)
+            if compression is not None:
+                reader = _Reader(_Decompressed(reader, compression))  # type: ignore[arg-type]
             if fmt is None:
                 fmt = _sniff(reader, self.max_event_bytes)
             if fmt == "records":
                 yield from self._records(name, reader)
             elif fmt == "har":
                 yield from self._har(name, reader)
+            elif fmt == "chunks" and self.split:
+                log = _ChunkLog(
+                    name,
+                    reader.blocks(),
+                    self.max_event_bytes,
+                    self.group_by,
+                    self.max_open_streams,
+                    self.named,
+                )
+                yield _Capture(name, log, self.named)
             elif fmt == "chunks":
                 yield _Capture(name, _ChunkLines(reader.blocks(), self.max_event_bytes), self.named)
             else:
@@ -791,6 +1356,9 @@ class _Streams:
         self.count = bool(args.stats)
 
     def process(self, capture: _Capture) -> None:
+        if isinstance(capture.body, _ChunkLog):
+            self._log(capture.body)
+            return
         report = self.report
         mode = report.mode
         stream: _Assembly | _EventList | _ChunkList
@@ -810,6 +1378,64 @@ class _Streams:
             report.stats.bytes += capture.body.nbytes
             if self.count:
                 report.stats.chunks += stream.chunks()
+
+    def _log(self, log: _ChunkLog) -> None:
+        """A chunk log: an _Assembly per open group, fed as its lines come; the results are
+        reported in order of first appearance, once the streams' names are known."""
+        report = self.report
+        streams: dict[_Group, _Assembly] = {}
+        order: deque[_Group] = deque()  # not yet reported, in order of first appearance
+
+        def finished(group: _Group) -> bool:
+            """Every choice of the group's stream has its finish_reason, or it is over."""
+            stream = streams.get(group)
+            if stream is None or stream.outcome is not None:
+                return True
+            choices = stream.assembler.snapshot().choices
+            return bool(choices) and all(c.finish_reason is not None for c in choices)
+
+        log.finished = finished
+
+        def flush() -> None:
+            for source, message in log.messages:
+                if isinstance(message, StreamWarning):
+                    report.warn(source, [message], True)
+                else:
+                    report.failed(source, message)
+            log.messages.clear()
+            while order and log.decided():
+                group = order[0]
+                stream = streams[group]
+                if stream.outcome is None:
+                    return
+                group.capture.source, group.capture.named = log.name(group)
+                report.begin(group.capture)
+                stream.emit()
+                if self.count:
+                    report.stats.chunks += stream.chunks()
+                del streams[group]
+                order.popleft()
+                log.release(group)
+
+        try:
+            try:
+                for group, read in log.steps():
+                    stream = streams.get(group)
+                    if stream is None:
+                        stream = streams[group] = _Assembly(self, group.capture)
+                        order.append(group)
+                    if read is None:
+                        stream.close()
+                    elif not stream.feed(read) and not log.messages:
+                        continue  # nothing new to write
+                    flush()
+            except OSError as exc:  # reading the file failed: every open stream ends with it
+                log.eof = True
+                for stream in streams.values():
+                    stream.abort(exc)
+            flush()
+        finally:
+            report.stats.bytes += log.nbytes
 
 
 class _Assembly:
@@ -831,6 +1457,7 @@ class _Assembly:
         self.max_event_bytes = streams.max_event_bytes
         self.probe: ChunkDecoder | None = None  # finds the live choice (see _first_choice)
         self.probing = self.text is not None
+        self.outcome: Callable[[], None] | None = None  # reports the result, once known
 
     def chunks(self) -> int:
         if self.counter is None:
@@ -839,6 +1466,7 @@ class _Assembly:
         return self.counter.count
 
     def run(self) -> None:
+        """Reads the capture's body to its end (or the stream's), then reports the result."""
         body = self.capture.body
         text = self.text
         if text is not None:
@@ -850,44 +1478,103 @@ class _Assembly:
 
             body.pause = pause
         try:
-            completion = self._assemble()
-        except ChunkstreamError as exc:
-            body.relocate(exc)
-            partial = exc.partial if isinstance(exc.partial, ChatCompletion) else None
-            if text is not None:
-                text.finish(partial)
-            warnings = [body.warning(w) for w in partial.warnings] if partial else []
-            self.report.failed(self.capture.source, exc, self.capture.named, warnings, partial)
-            return
-        except OSError:
-            if text is not None:
-                text.finish(None)
-            raise
+            reads = body.reads()
+            while self.outcome is None:
+                try:
+                    read = next(reads, None)
+                except OSError as exc:
+                    self.abort(exc)
+                    break
+                if read is None:
+                    self.close()
+                else:
+                    self.feed(read)
         finally:
             body.pause = None
-        if text is not None:
-            text.finish(completion)
-        self.report.completion(self.capture, completion)
+        self.emit()
 
-    def _assemble(self) -> ChatCompletion:
+    # One stream, pushed read by read (run() above, or a chunk log's groups): feed() until it
+    # returns True, else close() at the end of the input or abort() when reading it failed.
+    # The result is kept in ``outcome`` until emit() reports it (a chunk log writes its
+    # streams in order of first appearance).
+
+    def feed(self, read: bytes) -> bool:
+        """One read of the stream; True once the stream is over (its result is known)."""
+        if self.outcome is not None:
+            return True
         assembler = self.assembler
-        counter = self.counter
-        text = self.text
-        reads = self.capture.body.reads()
-        while True:
-            try:
-                read = next(reads, None)
-            except OSError as exc:
-                return self._source_failed(exc)
-            if read is None:
-                return assembler.close()
-            if counter is not None:
-                counter.feed(read)
-            if text is not None and self.probing:
-                self._first_choice(read, text)
+        try:
+            if self.counter is not None:
+                self.counter.feed(read)
+            if self.text is not None and self.probing:
+                self._first_choice(read, self.text)
             assembler.feed(read)
             if assembler.done:
-                return assembler.close()
+                self._completed(assembler.close())
+        except ChunkstreamError as exc:
+            self._failed(exc)
+        return self.outcome is not None
+
+    def close(self) -> None:
+        """The input ended."""
+        if self.outcome is None:
+            try:
+                self._completed(self.assembler.close())
+            except ChunkstreamError as exc:
+                self._failed(exc)
+
+    def abort(self, exc: OSError) -> None:
+        """Reading the input failed: assemble()'s rule for a transport fault. The completion
+        when the stream was complete, or lenient (with a "truncated" warning naming the fault);
+        strict otherwise, the read error itself (a failed input)."""
+        if self.outcome is not None:
+            return
+        try:
+            completion = self.assembler.abort(exc)
+        except ChunkstreamError as err:
+            if not self.strict:
+                self._failed(err)
+                return
+            self.outcome = lambda: self._unreadable(exc)
+            return
+        self._completed(completion)
+
+    def emit(self) -> None:
+        """Reports the result (once it is known)."""
+        outcome, self.outcome = self.outcome, None
+        if outcome is not None:
+            outcome()
+
+    def _completed(self, completion: ChatCompletion) -> None:
+        def report() -> None:
+            if self.text is not None:
+                self.text.finish(completion)
+            self.report.completion(self.capture, completion)
+
+        self.outcome = report
+
+    def _failed(self, exc: ChunkstreamError) -> None:
+        body = self.capture.body
+        body.relocate(exc)
+        partial = exc.partial if isinstance(exc.partial, ChatCompletion) else None
+        warnings = [body.warning(w) for w in partial.warnings] if partial else []
+        warnings += body.notes
+
+        def report() -> None:
+            if self.text is not None:
+                self.text.finish(partial)
+            capture = self.capture
+            self.report.failed(capture.source, exc, capture.named, warnings, partial)
+
+        self.outcome = report
+
+    def _unreadable(self, exc: OSError) -> None:
+        if self.text is not None:
+            self.text.finish(None)
+        self.report.out.flush()
+        capture = self.capture
+        error = _InputError.reading(capture.source, exc)
+        self.report.failed(capture.source, error, capture.named, self.capture.body.notes)
 
     def _first_choice(self, read: bytes, text: _LiveText) -> None:
         """Which choice arrives first (the live one, for --text): one chunk may bring several,
@@ -1524,7 +2211,7 @@ class _Report:
 
     def completion(self, capture: _Capture, completion: ChatCompletion) -> None:
         source, named = capture.source, capture.named
-        warnings = [capture.body.warning(w) for w in completion.warnings]
+        warnings = [capture.body.warning(w) for w in completion.warnings] + capture.body.notes
         if self.mode == "completion":
             changed: list[tuple[str, str]] = []
             if named:
@@ -1626,6 +2313,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number >= 1, got 0")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse's usage errors quote arguments as given: shown escaped, on one line."""
 
@@ -1677,6 +2371,12 @@ def _parser() -> argparse.ArgumentParser:
         "--field", metavar="PATH", help="records: the dotted path of the field holding the SSE body"
     )
     p.add_argument(
+        "--group-by",
+        metavar="PATH",
+        help="chunks: split a log of several streams by this field of each line (dotted "
+        "path; default: id, see below); applies to the inputs read as chunks",
+    )
+    p.add_argument(
         "--jsonl", action="store_true", help="JSON Lines with sources even for a single input"
     )
     p.add_argument(
@@ -1715,6 +2415,14 @@ def _parser() -> argparse.ArgumentParser:
         help="the most one record line (records) or one HAR file may hold; 0 = no limit "
         f"(default: {DEFAULT_MAX_RECORD_BYTES})",
     )
+    p.add_argument(
+        "--max-open-streams",
+        type=_positive,
+        default=DEFAULT_MAX_OPEN_STREAMS,
+        metavar="N",
+        help="chunks: the most streams of one log assembled at once (default: "
+        f"{DEFAULT_MAX_OPEN_STREAMS})",
+    )
     p.add_argument("-V", "--version", action="version", version=f"chunkstream {__version__}")
     return p
 
@@ -1731,6 +2439,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--field reads records; it does not apply to --format {args.format}")
         if args.field is not None and "" in args.field.split("."):
             parser.error(f"--field expects a dotted path like response.body, got {args.field!r}")
+        if args.group_by is not None:
+            if "" in args.group_by.split("."):
+                parser.error(f"--group-by expects a dotted path like id, got {args.group_by!r}")
+            if args.format not in (None, "chunks") or args.field is not None:
+                parser.error("--group-by splits JSON Lines of chunks (--format chunks)")
+            if args.chunks or args.events:
+                parser.error("--group-by does not apply to --chunks or --events")
         if args.files.count("-") > 1:
             parser.error("stdin (-) can be read only once")
         if args.jsonl and (args.text or args.quiet):

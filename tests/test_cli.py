@@ -503,7 +503,9 @@ def test_a_chunk_line_that_is_not_a_chunk_names_line_and_path(tmp_path: Path) ->
 
 
 def test_an_inconsistent_chunk_line_is_located_by_line(tmp_path: Path) -> None:
+    # One stream (--group-by names a field every line shares): the library's id rule applies.
     lines = chunk_jsonl("openai-text-usage").decode().splitlines()
+    lines = [json.dumps({"request": 1, **json.loads(line)}) for line in lines]
     other = json.loads(lines[3])
     held = other["id"]
     other["id"] = "chatcmpl-other"
@@ -511,11 +513,37 @@ def test_an_inconsistent_chunk_line_is_located_by_line(tmp_path: Path) -> None:
     path = tmp_path / "two.jsonl"
     path.write_bytes(("\n".join(lines) + "\n").encode())
     offset = sum(len(line) + 1 for line in lines[:3])
-    proc = inproc(path)
+    proc = inproc("--group-by", "request", path)
     assert proc.returncode == 1
     assert proc.stderr.decode() == (
-        f"chunkstream: error: line 4: expected id '{held}' (as in chunk 0) at .id, got str "
-        f"'chatcmpl-other' (chunk 3, byte {offset})\n"
+        f"chunkstream: error: {path}@1: line 4: expected id '{held}' (as in chunk 0) at .id, "
+        f"got str 'chatcmpl-other' (chunk 3, byte {offset})\n"
+    )
+
+
+def test_a_line_of_another_id_inside_a_stream_is_a_stream_of_its_own(tmp_path: Path) -> None:
+    # Split by id (the default), an id that comes back after another one means the streams
+    # interleave: the odd line is a stream of its own (it never finishes: it fails), and the
+    # rest assembles without it, each named FILE@ID.
+    lines = chunk_jsonl("openai-text-usage").decode().splitlines()
+    other = json.loads(lines[3])
+    held = other["id"]
+    other["id"] = "chatcmpl-other"
+    lines[3] = json.dumps(other)
+    path = tmp_path / "two.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    proc = inproc(path)
+    assert proc.returncode == 1
+    first, second = jsonl(proc.stdout)
+    assert (first["source"], second["source"]) == (f"{path}@{held}", f"{path}@chatcmpl-other")
+    kept = [json.loads(line) for i, line in enumerate(lines) if i != 3]
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in kept if c["choices"])
+    assert first["completion"]["choices"][0]["message"]["content"] == text
+    assert first["warnings"] == []
+    size = path.stat().st_size
+    assert proc.stderr.decode() == (
+        f"chunkstream: error: {path}@chatcmpl-other: line {len(lines)}: stream ended before "
+        f"[DONE] with choice(s) 0 unfinished (no finish_reason) (chunk 1, byte {size})\n"
     )
 
 
