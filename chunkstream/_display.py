@@ -357,7 +357,12 @@ def _extras(choice: Choice) -> dict[str, Any]:
 
 def _names(extras: dict[str, Any]) -> str:
     """The first MAX_FIELD_NAMES names of ``extras``, and how many more there are."""
-    names = [_short(k) for k, _ in zip(extras, range(MAX_FIELD_NAMES), strict=False)]
+    # A name that is no str (an object built by hand, or from_dict given a dict that no JSON
+    # text decodes to) is shown by its repr.
+    names = [
+        _short(k if type(k) is str else _safe_repr(k))
+        for k, _ in zip(extras, range(MAX_FIELD_NAMES), strict=False)
+    ]
     more = len(extras) - len(names)
     return ", ".join(names) + (f" and {more} more" if more else "")
 
@@ -524,6 +529,16 @@ def _value_not_shown(where: str) -> str:
     return f"… not shown (display limit: {MAX_TOTAL_CHARS} characters; all in {where})"
 
 
+def _encodable(text: str) -> str:
+    """``text`` with each surrogate code point (half of a pair that a chunk carried alone, as
+    ``"\\ud83d"``: the pair is made whole only when the chunks are assembled) as U+FFFD. UTF-8
+    has no encoding for one, so a display holding one could be neither sent to the notebook's
+    front end nor saved in its ``.ipynb``."""
+    import re
+
+    return re.sub("[\ud800-\udfff]", "\ufffd", text)
+
+
 class _Out(list):  # type: ignore[type-arg]
     """The pieces of a rendering, and how many characters they hold so far (counted from
     ``size``: what the display they are part of showed before them)."""
@@ -535,6 +550,8 @@ class _Out(list):  # type: ignore[type-arg]
         self.size = size
 
     def add(self, piece: str) -> None:
+        if not piece.isascii():
+            piece = _encodable(piece)
         self.append(piece)
         self.size += len(piece)
 
