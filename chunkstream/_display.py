@@ -244,6 +244,14 @@ def _usage_rows(usage: Usage) -> tuple[list[tuple[str, str]], int]:
     return rows, left
 
 
+def _int(number: int) -> str:
+    """An int in one short line; one past ``sys.get_int_max_str_digits()`` has no ``str()``."""
+    try:
+        return _short(str(number))
+    except ValueError:
+        return "(a very large int)"
+
+
 def _created(created: int | None) -> str | None:
     if created is None:
         return None
@@ -252,7 +260,7 @@ def _created(created: int | None) -> str | None:
     try:
         when = datetime.datetime.fromtimestamp(created, tz=datetime.timezone.utc)
     except (OverflowError, OSError, ValueError, TypeError):
-        return _short(str(created)) if created < 10**MAX_SHORT_CHARS else "(a very large int)"
+        return _int(created)
     return f"{created} ({when:%Y-%m-%d %H:%M:%S} UTC)"
 
 
@@ -320,12 +328,12 @@ def _reasonings(choice: Choice) -> list[tuple[str, str]]:
     return _arrived(choice, _REASONING_FIELDS)
 
 
-def _calls(choice: Choice) -> list[tuple[str, FunctionCall, str | None, str | None, str]]:
+def _calls(choice: Choice, at: str) -> list[tuple[str, FunctionCall, str | None, str | None, str]]:
     """``(label, function, id, type, where)`` for each tool call, then the legacy
-    ``function_call``; ``where`` names the arguments' attribute path."""
+    ``function_call``; ``where`` names the arguments' attribute path (``at``: the choice's)."""
     m = choice.message
     out: list[tuple[str, FunctionCall, str | None, str | None, str]] = []
-    at = f".choices[{choice.index}].message"
+    at = f"{at}.message"
     for i, call in enumerate(m.tool_calls or ()):
         where = f"{at}.tool_calls[{i}].function.arguments"
         out.append((f"tool call {i}", call.function, call.id, call.type, where))
@@ -683,11 +691,11 @@ def completion_html(c: ChatCompletion, shown_before: int = 0) -> str:
             out.add(note(_not_shown(len(c.choices) - number, "choice")))
             break
         m = choice.message
-        at = f".choices[{choice.index}]"
+        at = f".choices[{number}]"  # its place in c.choices, which is not its index if gaps
         finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         out.add('<div class="cs-choice">')
         out.add(
-            f"<div><b>choice {choice.index}</b> · role {code(_short(m.role))}"
+            f"<div><b>choice {_int(choice.index)}</b> · role {code(_short(m.role))}"
             f" · finish_reason {code(finish)}</div>"
         )
         for name, text in _reasonings(choice):
@@ -696,7 +704,7 @@ def completion_html(c: ChatCompletion, shown_before: int = 0) -> str:
         for name, text in _texts(choice):
             out.add(label(name))
             out.add(pre(text, f"{at}.message.{name}") if text else "<div><i>empty</i></div>")
-        calls = _calls(choice)
+        calls = _calls(choice, at)
         for n, (title, function, call_id, call_type, where) in enumerate(calls):
             if out.full:
                 out.add(note(_not_shown(len(calls) - n, "tool call")))
@@ -765,7 +773,7 @@ def chunk_html(chunk: ChatCompletionChunk) -> str:
         at = f".choices[{number}]"
         finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         role = choice.delta.role if choice.delta is not None else None
-        line = [f"<b>choice {choice.index}</b>"]
+        line = [f"<b>choice {_int(choice.index)}</b>"]
         if role is not None:
             line.append(f"role {h.code(_short(role))}")
         line.append(f"finish_reason {h.code(finish)}")
@@ -980,10 +988,10 @@ def completion_markdown(c: ChatCompletion, shown_before: int = 0) -> str:
             md.note(_not_shown(len(c.choices) - number, "choice"))
             break
         m = choice.message
-        at = f".choices[{choice.index}]"
+        at = f".choices[{number}]"  # its place in c.choices, which is not its index if gaps
         finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         role = code(_short(m.role))
-        out.add(f"**choice {choice.index}** · role {role} · finish\\_reason {code(finish)}")
+        out.add(f"**choice {_int(choice.index)}** · role {role} · finish\\_reason {code(finish)}")
         for name, text in _reasonings(choice):
             out.add(f"**{_md_text(name)}** ({_plural(len(text), 'character')})")
             fence(text, f"{at}.message.{name}")
@@ -993,7 +1001,7 @@ def completion_markdown(c: ChatCompletion, shown_before: int = 0) -> str:
                 fence(text, f"{at}.message.{name}")
             else:
                 out.add("*empty*")
-        calls = _calls(choice)
+        calls = _calls(choice, at)
         for n, (title, function, call_id, call_type, where) in enumerate(calls):
             if out.full:
                 md.note(_not_shown(len(calls) - n, "tool call"))
@@ -1058,7 +1066,7 @@ def chunk_markdown(chunk: ChatCompletionChunk) -> str:
         at = f".choices[{number}]"
         finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         role = choice.delta.role if choice.delta is not None else None
-        line = [f"**choice {choice.index}**"]
+        line = [f"**choice {_int(choice.index)}**"]
         if role is not None:
             line.append(f"role {md.code(_short(role))}")
         line.append(f"finish\\_reason {md.code(finish)}")

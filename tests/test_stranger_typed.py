@@ -516,3 +516,51 @@ def test_hostile_text_is_escaped_and_capped_in_every_display(text: str) -> None:
             elif fence is not None and ticks >= fence and not line.strip("`"):
                 fence = None
         assert fence is None
+
+
+def test_an_int_too_long_for_str_is_shown_not_raised() -> None:
+    """Hole (fixed): ``from_dict`` takes any int (a dict built in Python, or JSON decoded with
+    a raised ``sys.set_int_max_str_digits``), but the display formatted a choice's ``index``
+    (and a negative ``created``) with ``str()``, which raises ``ValueError`` past 4300 digits."""
+    big = 10**5000
+    completion = ChatCompletion.from_dict(
+        {"choices": [{"index": big, "message": {"content": "x"}}], "created": big}
+    )
+    chunk = ChatCompletionChunk.from_dict({**_CHUNK, "created": -big, "choices": [{"index": big}]})
+    error = InconsistentStreamError("x", field="created", held=big, got=-big, partial=completion)
+    for obj in (completion, chunk, error):
+        for text in _displays(obj):
+            assert "(a very large int)" in text
+            assert len(text) < 20_000
+
+
+def test_a_cut_names_the_choices_place_not_its_index() -> None:
+    """Hole (fixed): the completion's display said where a cut value is whole as
+    ``.choices[<index>]``; ``completion.choices`` is a tuple in index order, so with a single
+    choice of index 5 the note sent the reader to ``.choices[5]``, an ``IndexError``. (The
+    chunk's display already named the place.)"""
+    arguments = "{" * 200_000
+    chunk = {
+        **_CHUNK,
+        "choices": [
+            {
+                "index": 5,
+                "delta": {
+                    "content": "x" * 150_000,
+                    "tool_calls": [
+                        {"index": 0, "id": "c", "function": {"name": "f", "arguments": arguments}}
+                    ],
+                },
+                "finish_reason": "stop",
+            }
+        ],
+    }
+    body = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n"
+    completion = chunkstream.assemble(body)
+    assert completion.choices[0].index == 5
+    for text in _displays(completion):
+        text = text.replace("\\", "")  # Markdown's escapes
+        assert "choice 5" in text
+        assert "(all in .choices[0].message.content)" in text
+        assert "(all in .choices[0].message.tool_calls[0].function.arguments)" in text
+        assert ".choices[5]" not in text
