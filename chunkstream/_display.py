@@ -244,6 +244,14 @@ def _usage_rows(usage: Usage) -> tuple[list[tuple[str, str]], int]:
     return rows, left
 
 
+def _int(number: int) -> str:
+    """An int in one short line; one past ``sys.get_int_max_str_digits()`` has no ``str()``."""
+    try:
+        return _short(str(number))
+    except ValueError:
+        return "(a very large int)"
+
+
 def _created(created: int | None) -> str | None:
     if created is None:
         return None
@@ -252,7 +260,7 @@ def _created(created: int | None) -> str | None:
     try:
         when = datetime.datetime.fromtimestamp(created, tz=datetime.timezone.utc)
     except (OverflowError, OSError, ValueError, TypeError):
-        return _short(str(created)) if created < 10**MAX_SHORT_CHARS else "(a very large int)"
+        return _int(created)
     return f"{created} ({when:%Y-%m-%d %H:%M:%S} UTC)"
 
 
@@ -320,12 +328,12 @@ def _reasonings(choice: Choice) -> list[tuple[str, str]]:
     return _arrived(choice, _REASONING_FIELDS)
 
 
-def _calls(choice: Choice) -> list[tuple[str, FunctionCall, str | None, str | None, str]]:
+def _calls(choice: Choice, at: str) -> list[tuple[str, FunctionCall, str | None, str | None, str]]:
     """``(label, function, id, type, where)`` for each tool call, then the legacy
-    ``function_call``; ``where`` names the arguments' attribute path."""
+    ``function_call``; ``where`` names the arguments' attribute path (``at``: the choice's)."""
     m = choice.message
     out: list[tuple[str, FunctionCall, str | None, str | None, str]] = []
-    at = f".choices[{choice.index}].message"
+    at = f"{at}.message"
     for i, call in enumerate(m.tool_calls or ()):
         where = f"{at}.tool_calls[{i}].function.arguments"
         out.append((f"tool call {i}", call.function, call.id, call.type, where))
@@ -357,7 +365,12 @@ def _extras(choice: Choice) -> dict[str, Any]:
 
 def _names(extras: dict[str, Any]) -> str:
     """The first MAX_FIELD_NAMES names of ``extras``, and how many more there are."""
-    names = [_short(k) for k, _ in zip(extras, range(MAX_FIELD_NAMES), strict=False)]
+    # A name that is no str (an object built by hand, or from_dict given a dict that no JSON
+    # text decodes to) is shown by its repr.
+    names = [
+        _short(k if type(k) is str else _safe_repr(k))
+        for k, _ in zip(extras, range(MAX_FIELD_NAMES), strict=False)
+    ]
     more = len(extras) - len(names)
     return ", ".join(names) + (f" and {more} more" if more else "")
 
@@ -524,6 +537,16 @@ def _value_not_shown(where: str) -> str:
     return f"… not shown (display limit: {MAX_TOTAL_CHARS} characters; all in {where})"
 
 
+def _encodable(text: str) -> str:
+    """``text`` with each surrogate code point (half of a pair that a chunk carried alone, as
+    ``"\\ud83d"``: the pair is made whole only when the chunks are assembled) as U+FFFD. UTF-8
+    has no encoding for one, so a display holding one could be neither sent to the notebook's
+    front end nor saved in its ``.ipynb``."""
+    import re
+
+    return re.sub("[\ud800-\udfff]", "\ufffd", text)
+
+
 class _Out(list):  # type: ignore[type-arg]
     """The pieces of a rendering, and how many characters they hold so far (counted from
     ``size``: what the display they are part of showed before them)."""
@@ -535,6 +558,8 @@ class _Out(list):  # type: ignore[type-arg]
         self.size = size
 
     def add(self, piece: str) -> None:
+        if not piece.isascii():
+            piece = _encodable(piece)
         self.append(piece)
         self.size += len(piece)
 
@@ -666,11 +691,11 @@ def completion_html(c: ChatCompletion, shown_before: int = 0) -> str:
             out.add(note(_not_shown(len(c.choices) - number, "choice")))
             break
         m = choice.message
-        at = f".choices[{choice.index}]"
+        at = f".choices[{number}]"  # its place in c.choices, which is not its index if gaps
         finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         out.add('<div class="cs-choice">')
         out.add(
-            f"<div><b>choice {choice.index}</b> · role {code(_short(m.role))}"
+            f"<div><b>choice {_int(choice.index)}</b> · role {code(_short(m.role))}"
             f" · finish_reason {code(finish)}</div>"
         )
         for name, text in _reasonings(choice):
@@ -679,7 +704,7 @@ def completion_html(c: ChatCompletion, shown_before: int = 0) -> str:
         for name, text in _texts(choice):
             out.add(label(name))
             out.add(pre(text, f"{at}.message.{name}") if text else "<div><i>empty</i></div>")
-        calls = _calls(choice)
+        calls = _calls(choice, at)
         for n, (title, function, call_id, call_type, where) in enumerate(calls):
             if out.full:
                 out.add(note(_not_shown(len(calls) - n, "tool call")))
@@ -748,7 +773,7 @@ def chunk_html(chunk: ChatCompletionChunk) -> str:
         at = f".choices[{number}]"
         finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         role = choice.delta.role if choice.delta is not None else None
-        line = [f"<b>choice {choice.index}</b>"]
+        line = [f"<b>choice {_int(choice.index)}</b>"]
         if role is not None:
             line.append(f"role {h.code(_short(role))}")
         line.append(f"finish_reason {h.code(finish)}")
@@ -963,10 +988,10 @@ def completion_markdown(c: ChatCompletion, shown_before: int = 0) -> str:
             md.note(_not_shown(len(c.choices) - number, "choice"))
             break
         m = choice.message
-        at = f".choices[{choice.index}]"
+        at = f".choices[{number}]"  # its place in c.choices, which is not its index if gaps
         finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         role = code(_short(m.role))
-        out.add(f"**choice {choice.index}** · role {role} · finish\\_reason {code(finish)}")
+        out.add(f"**choice {_int(choice.index)}** · role {role} · finish\\_reason {code(finish)}")
         for name, text in _reasonings(choice):
             out.add(f"**{_md_text(name)}** ({_plural(len(text), 'character')})")
             fence(text, f"{at}.message.{name}")
@@ -976,7 +1001,7 @@ def completion_markdown(c: ChatCompletion, shown_before: int = 0) -> str:
                 fence(text, f"{at}.message.{name}")
             else:
                 out.add("*empty*")
-        calls = _calls(choice)
+        calls = _calls(choice, at)
         for n, (title, function, call_id, call_type, where) in enumerate(calls):
             if out.full:
                 md.note(_not_shown(len(calls) - n, "tool call"))
@@ -1041,7 +1066,7 @@ def chunk_markdown(chunk: ChatCompletionChunk) -> str:
         at = f".choices[{number}]"
         finish = "null" if choice.finish_reason is None else _short(choice.finish_reason)
         role = choice.delta.role if choice.delta is not None else None
-        line = [f"**choice {choice.index}**"]
+        line = [f"**choice {_int(choice.index)}**"]
         if role is not None:
             line.append(f"role {md.code(_short(role))}")
         line.append(f"finish\\_reason {md.code(finish)}")

@@ -183,8 +183,8 @@ def _cut(text: str, limit: int) -> str:
 def _short(value: Any, limit: int = 64) -> str:
     try:
         return _cut(repr(value), limit)
-    except ValueError:  # an int past sys.get_int_max_str_digits() has no repr
-        return shown(value)
+    except (ValueError, RecursionError):  # an int past sys.get_int_max_str_digits() has no
+        return shown(value)  # repr, nor a value nested deeper than the recursion limit
 
 
 #: Where ``to_dict`` puts the vendor fields (``extra``) named like a key the object writes
@@ -412,8 +412,20 @@ def _load_extra(obj: dict[str, Any], keys: tuple[str, ...], path: str) -> dict[s
     extra = {k: v for k, v in obj.items() if k not in keys and k != VENDOR_KEY}
     if VENDOR_KEY in obj:
         moved = obj[VENDOR_KEY]
+        where = f"{path}.{VENDOR_KEY}"
         if type(moved) is not dict:
-            raise _fail("object", f"{path}.{VENDOR_KEY}", moved)
+            raise _fail("object", where, moved)
+        if not moved:  # to_dict never writes it empty: loading it would drop it
+            raise _fail("a non-empty object (to_dict writes none empty)", where, moved)
+        for key in moved:
+            # to_dict moves only the object's own names there: any other came from elsewhere,
+            # and putting it back beside its namesake (or in its place) would lose one of them.
+            if key not in keys and key != VENDOR_KEY:
+                raise ChunkError(
+                    f"expected only fields named like a key of the object at {where} (to_dict "
+                    f"moves nothing else there), got the key {shown(key)}",
+                    path=where,
+                )
         extra.update(moved)
     return extra
 

@@ -1308,8 +1308,10 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
         # It stops reading at [DONE]: how many events after it shared the last read depends on
         # where the reads were cut, so they are not counted (as in assemble()).
         self.decoder._report_after_done = False
-        self._wrap = wrap_source_errors
-        self._chunks = self._run(reads)
+        # The generator is given the decoder, not self: a generator holding self, held by self,
+        # is a cycle that only the garbage collector frees, so a loop left by `break` (or an
+        # iterator dropped) kept a file opened from a path open until it ran.
+        self._chunks = self._run(self.decoder, reads, wrap_source_errors)
 
     @property
     def warnings(self) -> list[StreamWarning]:
@@ -1332,8 +1334,10 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
         """Stop early (closes the inner generator; the reads are not consumed further)."""
         self._chunks.close()
 
-    def _run(self, reads: Any) -> Generator[ChatCompletionChunk, None, None]:
-        decoder = self.decoder
+    @staticmethod
+    def _run(
+        decoder: ChunkDecoder, reads: Any, wrap: bool
+    ) -> Generator[ChatCompletionChunk, None, None]:
         items = _items(reads)
         inside = False  # in chunkstream's own code: an exception raised now is not the source's
         try:
@@ -1360,7 +1364,7 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
             _release(items)
         chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
         yield from error.chunks if chunks is None else chunks
-        if _source_failed(failed, chunks, error, decoder.strict, self._wrap):
+        if _source_failed(failed, chunks, error, decoder.strict, wrap):
             return
         raise failed
 
@@ -1380,8 +1384,7 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
             strict, max_event_bytes=max_event_bytes, max_warnings=max_warnings
         )
         self.decoder._report_after_done = False  # as in ChunkIterator
-        self._wrap = wrap_source_errors
-        self._chunks = self._run(reads)
+        self._chunks = self._run(self.decoder, reads, wrap_source_errors)  # as in ChunkIterator
 
     @property
     def warnings(self) -> list[StreamWarning]:
@@ -1400,8 +1403,10 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
     async def aclose(self) -> None:
         await self._chunks.aclose()
 
-    async def _run(self, reads: Any) -> AsyncGenerator[ChatCompletionChunk, None]:
-        decoder = self.decoder
+    @staticmethod
+    async def _run(
+        decoder: ChunkDecoder, reads: Any, wrap: bool
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
         _check_async(reads)
         inside = False  # as in ChunkIterator
         try:
@@ -1426,7 +1431,7 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
         chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
         for chunk in error.chunks if chunks is None else chunks:
             yield chunk
-        if _source_failed(failed, chunks, error, decoder.strict, self._wrap):
+        if _source_failed(failed, chunks, error, decoder.strict, wrap):
             return
         raise failed
 
