@@ -508,10 +508,10 @@ def _load_field(f: Field, var: str) -> str:
     at = f'f"{{path}}.{f.key}"'
     load = convert.replace("{at}", at)
     out = [f'v = get("{f.key}", _MISSING)']
-    if not optional and not bad and load and f.default != "":  # a model, loaded when there
+    if not optional and not bad and load and f.default != "" and not f.required:  # a model
         out.append(f"{var} = {_default_code(f)} if v is _MISSING else {load}")
         return "\n".join(out)
-    if f.default == "":  # no default: the key must be there
+    if f.default == "" or f.required:  # the JSON form always has the key: it must be there
         out.append(f'if v is _MISSING:\n    raise _fail("{expected}", {at}, v)')
     else:
         out.append(f"if v is _MISSING:\n    v = {_default_code(f)}")
@@ -524,6 +524,9 @@ def _load_field(f: Field, var: str) -> str:
     elif core != "Any":
         if bad:
             out.append(f'elif {_cond(bad)}:\n    raise _fail("{expected}", {at}, v)')
+        if f.const:  # the JSON form's one value ("object")
+            want = f.default.replace('"', '\\"')
+            out.append(f'elif v != {f.default}:\n    raise _fail("{want}", {at}, v)')
         if load:
             out.append(f"else:\n    v = {load}")
     out.append(f"{var} = v")
@@ -687,12 +690,16 @@ def check_table() -> list[str]:
                     bad(f"emit must be always, set or never, not {f.emit!r}")
                 if f.display and f.display not in _schema.DISPLAY_RULES:
                     bad(f"no display rule {f.display!r} (DISPLAY_RULES)")
+                if f.const and (f.type != "str" or not f.default.startswith('"')):
+                    bad("const is only for a str field whose default is its one value")
                 if f.emit != "never":
                     try:
                         _load_kind(f.type.removesuffix(" | None"))
                     except (ValueError, KeyError):
                         bad(f"from_dict cannot load the type {f.type!r} (see _load_kind)")
                 continue
+            if f.const:
+                bad("const is only for the assembled side")
             if f.type not in _TYPES:
                 bad(f"no JSON type {f.type!r} (TYPES: {', '.join(_TYPES)})")
             elif f.type in ("object", "objects"):

@@ -2984,6 +2984,8 @@ def _load_chat_completion(obj: Any, path: str) -> ChatCompletion:
         v = "chat.completion"
     elif type(v) is not str:
         raise _fail("str", f"{path}.object", v)
+    elif v != "chat.completion":
+        raise _fail("\"chat.completion\"", f"{path}.object", v)
     a1 = v
     v = get("created", _MISSING)
     if v is _MISSING:
@@ -3011,7 +3013,7 @@ def _load_chat_completion(obj: Any, path: str) -> ChatCompletion:
     a5 = v
     v = get("choices", _MISSING)
     if v is _MISSING:
-        v = ()
+        raise _fail("list", f"{path}.choices", v)
     elif type(v) is not list:
         raise _fail("list", f"{path}.choices", v)
     else:

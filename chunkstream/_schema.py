@@ -102,7 +102,12 @@ class Field(NamedTuple):
     key: str
     type: str  # chunk side: one of TYPES; assembled side: the Python annotation
     of: str = ""  # object/objects: the shape held
-    required: bool = False  # chunk side: must be present and not null (a choice's index)
+    # chunk side: must be present and not null (a choice's index); assembled side: the JSON form
+    # (to_dict) always carries it, so from_dict refuses an object without it
+    required: bool = False
+    # assembled side: the default is the only value the JSON form has (``object``): from_dict
+    # refuses another (a chunk's ``chat.completion.chunk``)
+    const: bool = False
     merge: str = ""  # chunk side: one of MERGE_RULES ("" for shapes kept whole)
     into: str = ""  # chunk side: the assembled field it merges into, when not ``key``
     late: bool = False  # a non-empty value after the choice finished is a late delta
@@ -416,12 +421,12 @@ ASSEMBLED_SHAPES = (
         "ChatCompletion",
         (
             _f("id", "str | None"),
-            _f("object", "str", default='"chat.completion"'),
+            _f("object", "str", default='"chat.completion"', const=True),
             _f("created", "int | None"),
             _f("model", "str | None"),
             _f("system_fingerprint", "str | None"),
             _f("service_tier", "str | None"),
-            _f("choices", "tuple[Choice, ...]", default="()"),
+            _f("choices", "tuple[Choice, ...]", default="()", required=True),
             _f("usage", "Usage | None"),
             _f(
                 "moderation",

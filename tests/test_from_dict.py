@@ -219,7 +219,7 @@ def completions(draw: st.DrawFn) -> ChatCompletion:
         )
     return ChatCompletion(
         id=draw(TEXT),
-        object=draw(st.sampled_from(["chat.completion", "x"])),
+        object="chat.completion",  # the one value from_dict loads (another is refused: below)
         created=draw(st.none() | st.integers()),
         model=draw(TEXT),
         system_fingerprint=draw(TEXT),
@@ -284,7 +284,7 @@ def test_missing_keys_take_the_defaults_and_warnings_are_not_part_of_the_json_fo
         id=None, type="function", function=FunctionCall(name=None, arguments="")
     )
     # a "warnings" key is no field of the JSON form: a vendor field like any other
-    loaded = ChatCompletion.from_dict({"warnings": [{"kind": "truncated"}]})
+    loaded = ChatCompletion.from_dict({"choices": [], "warnings": [{"kind": "truncated"}]})
     assert loaded.warnings == ()
     assert loaded.extra == {"warnings": [{"kind": "truncated"}]}
 
@@ -294,7 +294,7 @@ def test_every_assembled_class_has_from_dict() -> None:
     assert f == FunctionCall(name="f", arguments="{}")
     assert Message.from_dict({"content": "x"}).content == "x"
     assert Choice.from_dict({"index": 0}).message == Message()
-    assert isinstance(ChatCompletion.from_dict({}), ChatCompletion)
+    assert isinstance(ChatCompletion.from_dict({"choices": []}), ChatCompletion)
 
 
 @pytest.mark.parametrize(
@@ -302,10 +302,24 @@ def test_every_assembled_class_has_from_dict() -> None:
     [
         (5, ".", "expected an object (ChatCompletion), got int 5"),
         ([], ".", "expected an object (ChatCompletion), got list []"),
-        ({"id": 7}, ".id", "expected str or null at .id, got int 7"),
-        ({"object": None}, ".object", "expected str at .object, got null"),
-        ({"created": True}, ".created", "expected int or null at .created, got bool True"),
-        ({"created": 1.5}, ".created", "expected int or null at .created, got float 1.5"),
+        ({"choices": [], "id": 7}, ".id", "expected str or null at .id, got int 7"),
+        ({"choices": [], "object": None}, ".object", "expected str at .object, got null"),
+        (
+            {"choices": [], "object": "chat.completion.chunk"},
+            ".object",
+            "expected \"chat.completion\" at .object, got str 'chat.completion.chunk'",
+        ),
+        ({}, ".choices", "expected list at .choices, got nothing (the key is missing)"),
+        (
+            {"choices": [], "created": True},
+            ".created",
+            "expected int or null at .created, got bool True",
+        ),
+        (
+            {"choices": [], "created": 1.5},
+            ".created",
+            "expected int or null at .created, got float 1.5",
+        ),
         ({"choices": None}, ".choices", "expected list at .choices, got null"),
         ({"choices": {}}, ".choices", "expected list at .choices, got object {}"),
         ({"choices": [1]}, ".choices[0]", "expected an object (Choice) at .choices[0], got int 1"),
@@ -354,19 +368,23 @@ def test_every_assembled_class_has_from_dict() -> None:
             "expected number or null at .choices[0].logprobs.content[0].logprob, got str 'x'",
         ),
         (
-            {"usage": {"completion_tokens_details": {"reasoning_tokens": "9"}}},
+            {"choices": [], "usage": {"completion_tokens_details": {"reasoning_tokens": "9"}}},
             ".usage.completion_tokens_details.reasoning_tokens",
             "expected int or null at .usage.completion_tokens_details.reasoning_tokens, "
             "got str '9'",
         ),
-        ({"usage": []}, ".usage", "expected an object (Usage) at .usage, got list []"),
         (
-            {"moderation": "ok"},
+            {"choices": [], "usage": []},
+            ".usage",
+            "expected an object (Usage) at .usage, got list []",
+        ),
+        (
+            {"choices": [], "moderation": "ok"},
             ".moderation",
             "expected object or null at .moderation, got str 'ok'",
         ),
         (
-            {"chunkstream_vendor": [1]},
+            {"choices": [], "chunkstream_vendor": [1]},
             ".chunkstream_vendor",
             "expected object at .chunkstream_vendor, got list [1]",
         ),

@@ -635,6 +635,7 @@ def _python(repo: Path, code: str) -> subprocess.CompletedProcess[str]:
 
 AUDIO_LAST = '            _f("expires_at", "int", merge="once"),\n'
 CITATION_LAST = '            _f("title", "str"),\n'
+FUNCTION_LAST = '            _f("arguments", "str", default=\'""\', lazy=True),\n'
 PROMPT_DETAILS_LAST = '            _f("text_tokens", "int"),\n        ),\n        "``usage.prompt'
 
 
@@ -763,6 +764,14 @@ BROKEN_TABLES = [
         '_f("n", "index", required=True),',
         "ChoiceDeltaAudio",
         "n",
+    ),
+    ("const on the chunk side", AUDIO_LAST, '_f("v", "str", const=True),', "ChoiceDeltaAudio", "v"),
+    (
+        "const without a str default",
+        FUNCTION_LAST,
+        '_f("kind", "str | None", const=True),',
+        "FunctionCall",
+        "kind",
     ),
     (
         "unknown merge rule",
