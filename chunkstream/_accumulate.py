@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ._errors import (
@@ -1053,6 +1054,58 @@ class _Choice(_Fields):
 
 _CHOICE = _Spec("ChunkChoice", "Choice")
 _tool_calls = _RULES["tool_calls"] = _Message.tool_calls
+
+
+def _plan_fields(
+    f: _Fields, obj: dict[str, Any], path: tuple[Any, ...], holes: list[tuple[tuple[Any, ...], Any]]
+) -> bool:
+    """:meth:`Accumulator._plan` for one object merged by :meth:`_Fields.merge` (a delta, a tool
+    call, a function, audio): its strings of rule "append" (and "content" given a string) and
+    its vendor strings (a delta's fallback appends them) are holes; anything else must merge
+    to nothing when sent again."""
+    rules: dict[str, Any] = f.rules
+    vendor_strings = f.spec.delta
+    labels = f.spec.labels
+    for key, v in obj.items():
+        rule = rules.get(key, _fallback)
+        if rule is _fallback:
+            if v is None or key in labels or not vendor_strings:
+                continue  # a null never overwrites, a label is set, the level rule sets
+            t = type(v)
+            if t is str:  # the delta rule appends a vendor string
+                holes.append(((*path, key), partial(f.extra.add, key)))
+            elif t is list or t is dict:
+                return False  # extended, merged into
+        elif v is None or rule is None:
+            continue
+        elif rule is _append or (rule is _content and type(v) is str):
+            holes.append(((*path, key), f.texts[key].append))
+        elif rule is _set_once:
+            if v:
+                held = f.held.get(key)
+                if held is None or v != held.value:
+                    return False
+        elif rule is _object:
+            sub = f.held.get(key)
+            if sub is None or not _plan_fields(sub, v, (*path, key), holes):
+                return False
+        elif rule is _tool_calls:
+            assert isinstance(f, _Message)
+            for i, call in enumerate(v):
+                index = call.get("index")
+                tool = f.tools.get(index) if type(index) is int else None
+                if tool is None:
+                    return False  # routed by id or to the last call: not planned
+                call_id = call.get("id") or None
+                if call_id and tool.id != call_id:
+                    return False
+                if not _plan_fields(tool, call, (*path, key, i), holes):
+                    return False
+        else:
+            return False  # extend, name, list content, ...: merged again, they would act
+    return True
+
+
 _DELTA = _Spec("ChoiceDelta", "Message")
 _CHOICE_ORDER = tuple((key, rule) for key, rule in _CHOICE.rules.items() if rule is not None)
 _TOOL = _Spec("ToolCallDelta", "ToolCall")
@@ -1165,6 +1218,14 @@ _ARGUMENTS_APPENDED = (
 )
 # What _take compares with the last chunk it took: every top-level field but the choices.
 _SIG_KEYS = _TOP_ONCE_KEYS + _TOP_STR + _TOP_NULL
+# The top-level strings that are per-chunk data, merged into nothing ("chunk_only"): a
+# template's holes (_plan) as well as the appended strings.
+_TOP_CHUNK_ONLY = frozenset(
+    f.key for f in _TOP_FIELDS if f.merge == "chunk_only" and f.type == "str"
+)
+# Top-level keys with a rule of their own that a template is not learned over: the provider's
+# error, and Groq's usage (checked as usage, with a warning of its own).
+_TOP_NOT_PLANNED = frozenset(("error", "x_groq"))
 _COMPLETION = SHAPES["ChatCompletion"]
 _COMPLETION_POS = {f.key: i for i, f in enumerate(_COMPLETION.fields)}
 _COMPLETION_DEFAULTS = tuple(_default(f) for f in _COMPLETION.fields)
@@ -1210,6 +1271,7 @@ class Accumulator(KeepsWarnings):
         self._next = 0  # the number the next chunk fed without one will get
         self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
         self._sig: tuple[list[str], int, list[Any]] | None = None  # see _take
+        self._shape: tuple[int, int, int] = (0, 0, 0)  # see _plan
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
         self._usage_built: tuple[Any, Usage] | None = None
         self._groq_usage: dict[str, Any] | None = None
@@ -1452,6 +1514,86 @@ class Accumulator(KeepsWarnings):
         if choices:
             self._merge_choices(choices)
         return True
+
+    def _plan(self, obj: dict[str, Any]) -> tuple[list[tuple[tuple[Any, ...], Any]], bool] | None:
+        """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
+        :meth:`_merge`, unchanged by either): ``(holes, quiet)``, or ``None`` when none can be
+        learned from it.
+
+        ``holes``: for each string of the chunk that a later chunk of the same text but for
+        its strings may send differently, its path in the chunk and what its merge does with
+        it (the sink a string is handed to: the appended list of its field, the vendor rule's
+        ``add``, or ``None`` for a string merged into nothing). A plan exists only when merging
+        this chunk again, but for its holes' strings, would change nothing: every other value
+        is null, blank or the value held by a set-once rule, a choice-level or top-level vendor
+        value (the level rule: the last wins, objects merged key by key, so a repeat is a
+        no-op), or a delta's vendor number, bool or label; every choice is held and not
+        finished, every tool call goes by its index to the call held there (its id blank or
+        that call's). Then the chunk's merge is its holes' sinks applied to its strings, in the
+        order of the text (:meth:`_take_same`), by the same rules as the merge itself.
+
+        ``quiet``: nothing but appends and first values changed since the last plan (no choice
+        or tool call opened, no warning): the plans of other templates still hold."""
+        warnings = self._warnings
+        shape = (
+            len(self._choices),
+            self._tool_seq,
+            len(warnings.kept) + sum(warnings.dropped.values()),
+        )
+        quiet = shape == self._shape
+        self._shape = shape
+        get = obj.get
+        for key, held in self._top:
+            v = get(key)
+            if v and v != held.value:  # as _merge compares: merged again, it would act
+                return None
+        holes: list[tuple[tuple[Any, ...], Any]] = []
+        for key, v in obj.items():
+            if key == "choices":
+                if v:
+                    for position, c in enumerate(v):
+                        if not self._plan_choice(c, ("choices", position), holes):
+                            return None
+            elif key in _TOP_CHUNK_ONLY:
+                if type(v) is str:
+                    holes.append(((key,), None))
+            elif key in _TOP_NOT_PLANNED:
+                return None
+        return holes, quiet
+
+    def _plan_choice(
+        self, c: dict[str, Any], path: tuple[Any, ...], holes: list[tuple[tuple[Any, ...], Any]]
+    ) -> bool:
+        st = self._choices.get(c["index"])
+        if st is None or st.finished():
+            return False
+        choice_rules = _CHOICE.rules
+        for key, v in c.items():
+            rule = choice_rules.get(key, _fallback)
+            if rule is _fallback or rule is None or v is None:
+                continue  # the level rule (vendor keys): a repeat is a no-op; the index
+            if rule is _delta:
+                if v and not _plan_fields(st.message, v, (*path, key), holes):
+                    return False
+            elif rule is _set_once:
+                if v:  # a finish_reason: the choice finished (refused above)
+                    return False
+            else:
+                return False
+        return True
+
+    def _take_same(
+        self, sinks: tuple[Any, ...], values: list[str], chunk_index: int, byte_offset: int | None
+    ) -> None:
+        """Merge a chunk that is a planned one (:meth:`_plan`) with other strings at its holes:
+        each string to its hole's sink."""
+        self._n = chunk_index
+        self._off = byte_offset
+        self._next = chunk_index + 1
+        self.chunks += 1
+        for sink, v in zip(sinks, values, strict=True):
+            if sink is not None:
+                sink(v)
 
     def _plain_top(self, sig: list[Any]) -> bool:
         """Whether a chunk's top-level fields (``sig``: their values, ``_SIG_KEYS``) merge to

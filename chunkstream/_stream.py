@@ -48,6 +48,7 @@ from ._models import (
     validate_chunk,
 )
 from ._sse import DEFAULT_MAX_EVENT_BYTES, Note, RawEvent, SSEDecoder
+from ._template import Template, learn
 
 __all__ = [
     "Assembler",
@@ -79,6 +80,18 @@ _BOM = b"\xef\xbb\xbf"
 # Data it does not take whole (leading or trailing whitespace, errors) goes to json.loads.
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _UNPARSED: Any = object()
+
+#: The template path (``_template``): an event whose data is the text of a recent chunk with
+#: other strings in the places its consumer planned is merged from those strings alone, without
+#: parsing it again. On by default; read when a stream starts (a ``_Core`` is made), so a test
+#: or the fuzz harness turns it off for the streams it runs next (``_stream.TEMPLATES =
+#: False``) and compares: both ways give the same result, warnings and errors.
+TEMPLATES = True
+# Templates kept at a time (one per choice of a stream that interleaves them: n > 1).
+_MAX_TEMPLATES = 8
+# Back off: after this many tries to learn, a stream whose tries are more than half its chunks
+# (nothing repeats: logprobs, usage in every chunk) learns no more.
+_LEARN_GRACE = 16
 
 
 def is_done_data(data: str) -> bool:
@@ -188,6 +201,23 @@ class _Consumer(Protocol):
         """Take a chunk that passed ``validate_chunk`` (or ``check_chunk``)."""
         ...
 
+    def _plan(
+        self, obj: dict[str, Any], /
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool] | None:
+        """For a chunk just taken (by ``_take_fast`` or ``_take_chunk``, valid, no repair, no
+        ``error``): ``(holes, quiet)`` for a template, or ``None``. ``holes``: ``(path,
+        payload)`` for each string a later chunk of the same text but for those strings may
+        change, such that taking that chunk is ``_take_same`` with the payloads and the new
+        strings; ``quiet``: the plans of the other templates still hold."""
+        ...
+
+    def _take_same(
+        self, payloads: tuple[Any, ...], values: list[str], n: int, offset: int, /
+    ) -> None:
+        """Take a chunk that matched a template: its strings at the holes, in text order, with
+        the payloads of its plan."""
+        ...
+
     def _warn(
         self,
         kind: str,
@@ -247,6 +277,11 @@ class _Core:
         self.unread_at: tuple[int, int] | None = None
         self.unread_api: str | None = None
         self._rest = b""  # the windows of a big read after an oversized event (strict)
+        # The template path (TEMPLATES): the templates that hold, and how often a chunk's plan
+        # was asked for (to back off when learning does not pay).
+        self._templates: list[Template] = []
+        self._learning = TEMPLATES
+        self._tries = 0
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -320,10 +355,25 @@ class _Core:
         # or declines; anything declined or unusual goes the long way (_event), which gives
         # the same result with the exact messages. [DONE] is not JSON: the scan fails on it
         # and _event knows it (is_done_data), so no length guard is needed here.
+        # A template matched first (see TEMPLATES): the chunk is the planned one with new
+        # strings, taken from those alone; any miss goes the full way, and learns again.
         scan = _scan_once
         fast = self.consumer._take_fast
+        templates = self._templates
         for etype, text, _id, _retry, offset in events:
             if etype == "message" and not self.done:
+                if templates:
+                    for template in templates:
+                        values = template.match(text)
+                        if values is not None:
+                            n = self.count
+                            self.count = n + 1
+                            self.consumer._take_same(template.payloads, values, n, offset)
+                            break
+                    else:
+                        values = None
+                    if values is not None:
+                        continue
                 try:
                     obj, end = scan(text, 0)
                 except (StopIteration, ValueError, RecursionError):
@@ -333,11 +383,36 @@ class _Core:
                     n = self.count
                     if fast(obj, n, offset, text):
                         self.count = n + 1
+                        if self._learning:
+                            self._learn(text, obj, True)
                         continue
                 if end == len(text):
                     self._event(etype, text, offset, obj)
                     continue
             self._event(etype, text, offset)
+
+    def _learn(self, text: str, obj: dict[str, Any], keep: bool) -> None:
+        """A template from a chunk just taken (``text``, parsed: ``obj``), if its consumer
+        plans one; the other templates are kept when ``keep`` and the plan says they still
+        hold, else dropped."""
+        templates = self._templates
+        self._tries = tries = self._tries + 1
+        if tries > _LEARN_GRACE and tries * 2 > self.count:
+            self._learning = False  # nothing repeats here: learning would not pay
+            templates.clear()
+            return
+        plan = self.consumer._plan(obj)
+        if plan is None:
+            templates.clear()
+            return
+        holes, quiet = plan
+        if not (keep and quiet):
+            templates.clear()
+        template = learn(text, obj, holes)
+        if template is not None:
+            if len(templates) >= _MAX_TEMPLATES:
+                del templates[0]
+            templates.append(template)
 
     def _oversized(self, exc: SSEError) -> None:
         """Events broke max_event_bytes. The other events of the same read come with the
@@ -552,6 +627,8 @@ class _Core:
 
     def _event(self, etype: str, data: str, offset: int, parsed: Any = _UNPARSED) -> None:
         """One event, every rule applied. ``parsed``: its data already decoded as JSON."""
+        if self._templates:
+            self._templates.clear()  # what the consumer did with it is not planned
         if self.done:
             self.after_done += 1  # "[DONE]" ends the stream: nothing after it is used
             return
@@ -598,10 +675,12 @@ class _Core:
         elif _whole_completion(obj):
             self._bad(ChunkError(_WHOLE_COMPLETION), n, offset)
             return
+        repaired = False
         try:
             if type(obj) is not dict or not check_chunk(obj):
                 validate_chunk(obj)
         except ChunkError as exc:
+            repaired = True
             if self.strict or not self._repair(obj, n, offset):
                 exc.locate(n, offset)
                 if type(obj) is dict and obj.get("error") is not None:
@@ -614,6 +693,14 @@ class _Core:
             self._upstream(obj, n, offset)
             return
         self.consumer._take_chunk(obj, n, offset)
+        if (
+            self._learning
+            and not repaired
+            and parsed is not _UNPARSED
+            and etype == "message"
+            and obj.get("error") is None
+        ):
+            self._learn(data, obj, False)
 
     def _unread(
         self, kind: str, what: str, api: str | None, n: int, offset: int, data: str
@@ -935,6 +1022,12 @@ class ChunkDecoder(KeepsWarnings):
                 byte_offset=offset,
             )
         self._out.append(ChatCompletionChunk._build(obj))
+
+    def _plan(self, obj: dict[str, Any]) -> None:
+        return None  # no template path for typed chunks (yet): each is parsed and built
+
+    def _take_same(self, payloads: tuple[Any, ...], values: list[str], n: int, offset: int) -> None:
+        raise AssertionError("ChunkDecoder plans no template")  # pragma: no cover
 
     def _warn(self, kind: str, message: str, **where: Any) -> None:
         self._warnings.add(kind, message, **where)
@@ -1377,7 +1470,15 @@ class _Merger:
     Accumulator's bound methods, not wrappers around them: ``_take_fast`` runs once per
     chunk, and a wrapper would add a call to each."""
 
-    __slots__ = ("_partial", "_pending", "_take_chunk", "_take_fast", "_warn")
+    __slots__ = (
+        "_partial",
+        "_pending",
+        "_plan",
+        "_take_chunk",
+        "_take_fast",
+        "_take_same",
+        "_warn",
+    )
 
     _raise_upstream = False  # a provider's error is merged: the Accumulator decides
     _report_after_done = False  # reading stops at [DONE] (feed() ignores what comes after)
@@ -1385,6 +1486,8 @@ class _Merger:
     def __init__(self, acc: Accumulator) -> None:
         self._take_fast = acc._take
         self._take_chunk = acc._merge
+        self._plan = acc._plan
+        self._take_same = acc._take_same
         self._warn = acc.warn
         self._partial = acc.snapshot
         self._pending = acc.pending_choices
