@@ -465,6 +465,11 @@ class _Once:
     def build(self, final: bool) -> Any:
         return self.built
 
+    def repeats(self, v: Any, acc: Accumulator) -> bool:
+        """Whether putting the non-blank ``v`` changes nothing and says nothing (the template
+        path's plans: :meth:`Accumulator._plan`): it is the value held."""
+        return bool(v == self.value)
+
 
 class _Same(_Once):
     """Rule "same" (id, model): a different later value is inconsistent (it names the chunk
@@ -487,11 +492,17 @@ class _Created(_Same):
     __slots__ = ()
 
     def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
-        held = self.value
-        tolerance = acc.created_tolerance
-        if not held < v <= held + tolerance:
-            expected = f"created within 0..{tolerance} s after {_short(held)}"
+        if not self.forward(v, acc):
+            expected = f"created within 0..{acc.created_tolerance} s after {_short(self.value)}"
             self.conflict(v, acc, field, path, expected)
+
+    def forward(self, v: Any, acc: Accumulator) -> bool:
+        """Whether ``v`` moved forward within the tolerance (then it changes nothing)."""
+        held = self.value
+        return bool(held < v <= held + acc.created_tolerance)
+
+    def repeats(self, v: Any, acc: Accumulator) -> bool:
+        return v == self.value or (self.value is not None and self.forward(v, acc))
 
 
 class _First(_Once):
@@ -1057,7 +1068,11 @@ _tool_calls = _RULES["tool_calls"] = _Message.tool_calls
 
 
 def _plan_fields(
-    f: _Fields, obj: dict[str, Any], path: tuple[Any, ...], holes: list[tuple[tuple[Any, ...], Any]]
+    f: _Fields,
+    obj: dict[str, Any],
+    path: tuple[Any, ...],
+    holes: list[tuple[tuple[Any, ...], Any]],
+    acc: Accumulator,
 ) -> bool:
     """:meth:`Accumulator._plan` for one object merged by :meth:`_Fields.merge` (a delta, a tool
     call, a function, audio): its strings of rule "append" (and "content" given a string) and
@@ -1069,12 +1084,12 @@ def _plan_fields(
     for key, v in obj.items():
         rule = rules.get(key, _fallback)
         if rule is _fallback:
-            if v is None or key in labels or not vendor_strings:
-                continue  # a null never overwrites, a label is set, the level rule sets
+            if v is None or key in labels:
+                continue  # a null never overwrites, a label is set
             t = type(v)
-            if t is str:  # the delta rule appends a vendor string
+            if t is str:  # appended (the delta rule) or set (the level rule) by the fallback
                 holes.append(((*path, key), partial(f.extra.add, key)))
-            elif t is list or t is dict:
+            elif vendor_strings and (t is list or t is dict):
                 return False  # extended, merged into
         elif v is None or rule is None:
             continue
@@ -1083,11 +1098,11 @@ def _plan_fields(
         elif rule is _set_once:
             if v:
                 held = f.held.get(key)
-                if held is None or v != held.value:
+                if held is None or not held.repeats(v, acc):
                     return False
         elif rule is _object:
             sub = f.held.get(key)
-            if sub is None or not _plan_fields(sub, v, (*path, key), holes):
+            if sub is None or not _plan_fields(sub, v, (*path, key), holes, acc):
                 return False
         elif rule is _tool_calls:
             assert isinstance(f, _Message)
@@ -1099,7 +1114,7 @@ def _plan_fields(
                 call_id = call.get("id") or None
                 if call_id and tool.id != call_id:
                     return False
-                if not _plan_fields(tool, call, (*path, key, i), holes):
+                if not _plan_fields(tool, call, (*path, key, i), holes, acc):
                     return False
         else:
             return False  # extend, name, list content, ...: merged again, they would act
@@ -1522,15 +1537,17 @@ class Accumulator(KeepsWarnings):
 
         ``holes``: for each string of the chunk that a later chunk of the same text but for
         its strings may send differently, its path in the chunk and what its merge does with
-        it (the sink a string is handed to: the appended list of its field, the vendor rule's
-        ``add``, or ``None`` for a string merged into nothing). A plan exists only when merging
-        this chunk again, but for its holes' strings, would change nothing: every other value
-        is null, blank or the value held by a set-once rule, a choice-level or top-level vendor
-        value (the level rule: the last wins, objects merged key by key, so a repeat is a
-        no-op), or a delta's vendor number, bool or label; every choice is held and not
-        finished, every tool call goes by its index to the call held there (its id blank or
-        that call's). Then the chunk's merge is its holes' sinks applied to its strings, in the
-        order of the text (:meth:`_take_same`), by the same rules as the merge itself.
+        it (the sink a string is handed to: the appended list of its field, the fallback's
+        ``add`` for a vendor string, or ``None`` for a string merged into nothing). A plan
+        exists only when merging this chunk again, but for its holes' strings, would change
+        nothing and say nothing: every other value is null, blank, a value a set-once rule
+        takes as a repeat (``repeats``: the value held; a ``created`` moved forward within the
+        tolerance), a vendor value that is not a string at the top or choice level (the level
+        rule: the last wins, objects merged key by key, so a repeat is a no-op), or a delta's
+        vendor number, bool or label; every choice is held and not finished, every tool call
+        goes by its index to the call held there (its id blank or that call's). Then the
+        chunk's merge is its holes' sinks applied to its strings, in the order of the text
+        (:meth:`_take_same`), by the same rules as the merge itself.
 
         ``quiet``: nothing but appends and first values changed since the last plan (no choice
         or tool call opened, no warning): the plans of other templates still hold."""
@@ -1545,7 +1562,7 @@ class Accumulator(KeepsWarnings):
         get = obj.get
         for key, held in self._top:
             v = get(key)
-            if v and v != held.value:  # as _merge compares: merged again, it would act
+            if v and not held.repeats(v, self):  # merged again, it would act
                 return None
         holes: list[tuple[tuple[Any, ...], Any]] = []
         for key, v in obj.items():
@@ -1559,6 +1576,8 @@ class Accumulator(KeepsWarnings):
                     holes.append(((key,), None))
             elif key in _TOP_NOT_PLANNED:
                 return None
+            elif type(v) is str and key not in _TOP_KEYS:  # the level fallback sets it
+                holes.append(((key,), partial(self._extra.add, key)))
         return holes, quiet
 
     def _plan_choice(
@@ -1570,10 +1589,16 @@ class Accumulator(KeepsWarnings):
         choice_rules = _CHOICE.rules
         for key, v in c.items():
             rule = choice_rules.get(key, _fallback)
-            if rule is _fallback or rule is None or v is None:
-                continue  # the level rule (vendor keys): a repeat is a no-op; the index
+            if rule is _fallback:
+                # The level rule: the last value wins (objects merged key by key), so a
+                # repeat is a no-op; a string is a hole, given to the same rule.
+                if type(v) is str:
+                    holes.append(((*path, key), partial(st.extra.add, key)))
+                continue
+            if rule is None or v is None:
+                continue  # the index
             if rule is _delta:
-                if v and not _plan_fields(st.message, v, (*path, key), holes):
+                if v and not _plan_fields(st.message, v, (*path, key), holes, self):
                     return False
             elif rule is _set_once:
                 if v:  # a finish_reason: the choice finished (refused above)

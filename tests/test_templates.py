@@ -227,6 +227,8 @@ ADVERSARIAL = {
     "id changes": compact(chunk({"content": "x"}, id="chatcmpl-other")),
     "model changes": compact(chunk({"content": "x"}, model="m-2")),
     "created moves back": compact(chunk({"content": "x"}, created=1)),
+    "created moves forward": compact(chunk({"content": "x"}, created=1_700_000_001)),
+    "created jumps past the tolerance": compact(chunk({"content": "x"}, created=1_800_000_000)),
     "created as a float": compact(chunk({"content": "x"}, created=1_700_000_000.0)),
     "role changes": compact(chunk({"role": "user", "content": "x"})),
     "finish in the content chunk": compact(chunk({"content": "x"}, "stop")),
@@ -390,6 +392,18 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
     opened = chunk({"role": "assistant", "content": ""})
     holes, _ = plan_of(opened, chunk({"content": "x"}))
     assert [path for path, _ in holes] == [CONTENT]
+    # created a second later (within created_tolerance: silently kept the first).
+    holes, _ = plan_of(opened, chunk({"content": "x"}, created=1_700_000_001))
+    assert [path for path, _ in holes] == [CONTENT]
+    # Vendor strings at every level are holes, handed to the fallback.
+    holes, _ = plan_of(opened, {**chunk({"content": "x"}, p="pad"), "choices": [
+        {"index": 0, "delta": {"content": "x", "x_d": "d"}, "text": "t"}]})  # fmt: skip
+    assert [path for path, _ in holes] == [
+        ("choices", 0, "delta", "content"),
+        ("choices", 0, "delta", "x_d"),
+        ("choices", 0, "text"),
+        ("p",),
+    ]
     # The role held: a repeat of it is a no-op.
     holes, _ = plan_of(opened, chunk({"role": "assistant", "content": "x"}))
     assert [path for path, _ in holes] == [CONTENT]
@@ -397,6 +411,7 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
         chunk({"role": "user", "content": "x"}),  # a different role warned: it would again
         chunk({"content": "x"}, "stop"),  # finished
         chunk({"content": "x"}, model="other"),
+        chunk({"content": "x"}, created=1_800_000_000),  # past the tolerance: it warned
         chunk({"content": "x"}, error={"message": "boom"}),
         chunk({"annotations": [{"type": "url_citation"}]}),  # extended again
         chunk({"x_list": [1]}),  # a delta's vendor list: extended again
