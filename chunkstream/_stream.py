@@ -89,8 +89,9 @@ _UNPARSED: Any = object()
 TEMPLATES = True
 # Templates kept at a time (one per choice of a stream that interleaves them: n > 1).
 _MAX_TEMPLATES = 8
-# Back off: after this many tries to learn, a stream whose tries are more than half its chunks
-# (nothing repeats: logprobs, usage in every chunk) learns no more.
+# Back off (see _Core._learn): after this many templates learned, a stream that learned one for
+# more than every other chunk (nothing repeats: usage that changes in every chunk) learns no
+# more.
 _LEARN_GRACE = 16
 
 
@@ -281,7 +282,10 @@ class _Core:
         # was asked for (to back off when learning does not pay).
         self._templates: list[Template] = []
         self._learning = TEMPLATES
-        self._tries = 0
+        self._tries = 0  # templates learned
+        self._shape: list[Any] | None = None  # the holes' paths of the last plan (see _learn)
+        self._wait = 0  # chunks not to plan for (see _learn)
+        self._backoff = 1
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -394,25 +398,42 @@ class _Core:
     def _learn(self, text: str, obj: dict[str, Any], keep: bool) -> None:
         """A template from a chunk just taken (``text``, parsed: ``obj``), if its consumer
         plans one; the other templates are kept when ``keep`` and the plan says they still
-        hold, else dropped."""
+        hold, else dropped. Backs off when learning does not pay: after n chunks in a row that
+        plan nothing, the next 2**(n-1) - 1 (at most 63) chunks that go the full way are not
+        asked for a plan; after ``_LEARN_GRACE`` templates, a stream that learned one for more than
+        every other chunk (each missed at once: nothing repeats) learns no more."""
         templates = self._templates
-        self._tries = tries = self._tries + 1
-        if tries > _LEARN_GRACE and tries * 2 > self.count:
-            self._learning = False  # nothing repeats here: learning would not pay
+        if self._wait:
+            self._wait -= 1
             templates.clear()
             return
         plan = self.consumer._plan(obj)
         if plan is None:
             templates.clear()
+            self._wait = self._backoff - 1
+            self._backoff = min(self._backoff * 2, 64)
             return
+        self._backoff = 1
         holes, quiet = plan
         if not (keep and quiet):
             templates.clear()
+        if not self._tries:
+            # The first template of a stream is learned from the second of two chunks planned
+            # alike (the same holes): the first chunk (a role) is seldom what the next repeats.
+            shape = [path for path, _ in holes]
+            if shape != self._shape:
+                self._shape = shape
+                return
+        self._tries = tries = self._tries + 1
+        if tries > _LEARN_GRACE and tries * 2 > self.count:
+            self._learning = False  # nothing repeats here: learning would not pay
+            templates.clear()
+            return
         template = learn(text, obj, holes)
         if template is not None:
             if len(templates) >= _MAX_TEMPLATES:
-                del templates[0]
-            templates.append(template)
+                templates.pop()
+            templates.insert(0, template)  # the newest first: the likeliest to match next
 
     def _oversized(self, exc: SSEError) -> None:
         """Events broke max_event_bytes. The other events of the same read come with the

@@ -120,6 +120,7 @@ def learn(
 
 
 def _skip(text: str, at: int) -> int:
+    """The index of the first character from ``at`` that is not JSON whitespace."""
     while text[at] in _WS:
         at += 1
     return at
@@ -130,7 +131,8 @@ def _walk(
 ) -> int | None:
     """Walk the JSON value at ``text[at]`` (no whitespace before it) whose parse is ``value``:
     record the span inside the quotes of each hole of ``tree`` (a :class:`_Hole`: this value
-    is one), skip the rest with the scanner. The index after the value, or ``None``."""
+    is one), skip the rest with the scanner. The index after the value, or ``None``. (Each
+    whitespace test is inline before a call to ``_skip``: compact JSON has none.)"""
     if type(tree) is _Hole:
         if type(value) is not str or text[at] != '"':
             return None
@@ -139,21 +141,27 @@ def _walk(
             return None
         spans.append((at + 1, end - 1, tree.i))
         return end
+    ws = _WS
     if type(value) is dict:
         if text[at] != "{":
             return None
         seen: set[Any] = set()
-        at = _skip(text, at + 1)
+        at += 1
+        if text[at] in ws:
+            at = _skip(text, at)
         if text[at] == "}":
             return at + 1 if not tree else None
         while True:
             if text[at] != '"':
                 return None
             key, at = _scanstring(text, at + 1, True)
-            at = _skip(text, at)
+            if text[at] in ws:
+                at = _skip(text, at)
             if text[at] != ":":
                 return None
-            at = _skip(text, at + 1)
+            at += 1
+            if text[at] in ws:
+                at = _skip(text, at)
             if key in tree:
                 if key in seen:
                     return None  # a key on a hole's path twice in one object
@@ -164,9 +172,12 @@ def _walk(
                 at = got
             else:
                 _, at = _scan_once(text, at)
-            at = _skip(text, at)
+            if text[at] in ws:
+                at = _skip(text, at)
             if text[at] == ",":
-                at = _skip(text, at + 1)
+                at += 1
+                if text[at] in ws:
+                    at = _skip(text, at)
                 continue
             if text[at] != "}":
                 return None
@@ -174,7 +185,9 @@ def _walk(
     if type(value) is list:
         if text[at] != "[":
             return None
-        at = _skip(text, at + 1)
+        at += 1
+        if text[at] in ws:
+            at = _skip(text, at)
         if text[at] == "]":
             return at + 1 if not tree else None
         i = 0
@@ -189,9 +202,12 @@ def _walk(
             else:
                 _, at = _scan_once(text, at)
             i += 1
-            at = _skip(text, at)
+            if text[at] in ws:
+                at = _skip(text, at)
             if text[at] == ",":
-                at = _skip(text, at + 1)
+                at += 1
+                if text[at] in ws:
+                    at = _skip(text, at)
                 continue
             if text[at] != "]":
                 return None

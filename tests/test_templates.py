@@ -167,6 +167,30 @@ def test_the_template_path_takes_most_recorded_chunks() -> None:
     assert matched > count / 2, (matched, count)
 
 
+def test_a_stream_that_plans_nothing_is_seldom_asked_for_a_plan() -> None:
+    # Logprobs in every chunk (extended, never a hole): no plan; asked ever more seldom.
+    from benchmarks.streams import make_stream
+
+    body = make_stream("logprobs", 400)
+    with fuzz.templates(True):
+        asm = chunkstream.Assembler(strict=False)
+    consumer: Any = asm._core.consumer
+    plan = consumer._plan
+    asked = 0
+
+    def spy(obj: Any) -> Any:
+        nonlocal asked
+        asked += 1
+        return plan(obj)
+
+    consumer._plan = spy
+    asm.feed(body)
+    assert asked < 40, asked
+    with fuzz.templates(False):
+        off = chunkstream.assemble(body, strict=False)
+    assert asm.close().to_dict() == off.to_dict()
+
+
 def test_a_stream_where_nothing_repeats_backs_off() -> None:
     # Usage that changes in every chunk: no template matches, so the stream stops learning.
     events = [
