@@ -1530,10 +1530,12 @@ class Accumulator(KeepsWarnings):
             self._merge_choices(choices)
         return True
 
-    def _plan(self, obj: dict[str, Any]) -> tuple[list[tuple[tuple[Any, ...], Any]], bool] | None:
+    def _plan(
+        self, obj: dict[str, Any]
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, None] | None:
         """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
-        :meth:`_merge`, unchanged by either): ``(holes, quiet)``, or ``None`` when none can be
-        learned from it.
+        :meth:`_merge`, unchanged by either): ``(holes, quiet, None)``, or ``None`` when none
+        can be learned from it.
 
         ``holes``: for each string of the chunk that a later chunk of the same text but for
         its strings may send differently, its path in the chunk and what its merge does with
@@ -1578,7 +1580,7 @@ class Accumulator(KeepsWarnings):
                 return None
             elif type(v) is str and key not in _TOP_KEYS:  # the level fallback sets it
                 holes.append(((key,), partial(self._extra.add, key)))
-        return holes, quiet
+        return holes, quiet, None
 
     def _plan_choice(
         self, c: dict[str, Any], path: tuple[Any, ...], holes: list[tuple[tuple[Any, ...], Any]]
@@ -1608,7 +1610,12 @@ class Accumulator(KeepsWarnings):
         return True
 
     def _take_same(
-        self, sinks: tuple[Any, ...], values: list[str], chunk_index: int, byte_offset: int | None
+        self,
+        whole: None,
+        sinks: tuple[Any, ...],
+        values: list[str],
+        chunk_index: int,
+        byte_offset: int | None,
     ) -> None:
         """Merge a chunk that is a planned one (:meth:`_plan`) with other strings at its holes:
         each string to its hole's sink."""

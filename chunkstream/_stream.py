@@ -41,9 +41,14 @@ from ._models import (
     NESTS,
     ChatCompletion,
     ChatCompletionChunk,
+    ChoiceDelta,
+    ChunkChoice,
+    FunctionDelta,
     Invalid,
+    ToolCallDelta,
     build_chunk_fast,
     check_chunk,
+    copy_chunk,
     too_deep,
     validate_chunk,
 )
@@ -87,6 +92,9 @@ _UNPARSED: Any = object()
 #: or the fuzz harness turns it off for the streams it runs next (``_stream.TEMPLATES =
 #: False``) and compares: both ways give the same result, warnings and errors.
 TEMPLATES = True
+# Top-level keys whose strings decide how an event is read (another API's event: _data_api;
+# the provider's error): a plan with a hole there learns nothing.
+_READ_BY = frozenset(("type", "candidates", "error"))
 # Templates kept at a time (one per choice of a stream that interleaves them: n > 1).
 _MAX_TEMPLATES = 8
 # Back off (see _Core._learn): after this many templates learned, a stream that learned one for
@@ -204,19 +212,19 @@ class _Consumer(Protocol):
 
     def _plan(
         self, obj: dict[str, Any], /
-    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool] | None:
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, Any] | None:
         """For a chunk just taken (by ``_take_fast`` or ``_take_chunk``, valid, no repair, no
-        ``error``): ``(holes, quiet)`` for a template, or ``None``. ``holes``: ``(path,
+        ``error``): ``(holes, quiet, whole)`` for a template, or ``None``. ``holes``: ``(path,
         payload)`` for each string a later chunk of the same text but for those strings may
-        change, such that taking that chunk is ``_take_same`` with the payloads and the new
-        strings; ``quiet``: the plans of the other templates still hold."""
+        change, such that taking that chunk is ``_take_same`` with ``whole``, the payloads and
+        the new strings; ``quiet``: the plans of the other templates still hold."""
         ...
 
     def _take_same(
-        self, payloads: tuple[Any, ...], values: list[str], n: int, offset: int, /
+        self, whole: Any, payloads: tuple[Any, ...], values: list[str], n: int, offset: int, /
     ) -> None:
         """Take a chunk that matched a template: its strings at the holes, in text order, with
-        the payloads of its plan."""
+        the payloads of its plan (and the plan's ``whole``)."""
         ...
 
     def _warn(
@@ -372,7 +380,9 @@ class _Core:
                         if values is not None:
                             n = self.count
                             self.count = n + 1
-                            self.consumer._take_same(template.payloads, values, n, offset)
+                            self.consumer._take_same(
+                                template.plan, template.payloads, values, n, offset
+                            )
                             break
                     else:
                         values = None
@@ -414,9 +424,12 @@ class _Core:
             self._backoff = min(self._backoff * 2, 64)
             return
         self._backoff = 1
-        holes, quiet = plan
+        holes, quiet, whole = plan
         if not (keep and quiet):
             templates.clear()
+        for path, _ in holes:
+            if len(path) == 1 and path[0] in _READ_BY:
+                return  # a string that decides how an event is read (_data_api) is no hole
         if not self._tries:
             # The first template of a stream is learned from the second of two chunks planned
             # alike (the same holes): the first chunk (a role) is seldom what the next repeats.
@@ -429,7 +442,7 @@ class _Core:
             self._learning = False  # nothing repeats here: learning would not pay
             templates.clear()
             return
-        template = learn(text, obj, holes)
+        template = learn(text, obj, holes, whole)
         if template is not None:
             if len(templates) >= _MAX_TEMPLATES:
                 templates.pop()
@@ -922,6 +935,35 @@ class _Finishes:
         return sorted(self.unfinished) if self.seen else None
 
 
+# The strings of a typed chunk that are holes (ChunkDecoder._plan), by level: these fields,
+# and every vendor key (in ``extra``).
+_TOP_HOLES = ("obfuscation",)
+_DELTA_HOLES = ("content", "refusal", "reasoning_content", "reasoning")
+_TOP_KEYS = frozenset(ChatCompletionChunk._keys)
+_CHOICE_KEYS = frozenset(ChunkChoice._keys)
+_DELTA_KEYS = frozenset(ChoiceDelta._keys)
+_TOOL_KEYS = frozenset(ToolCallDelta._keys)
+_FUNCTION_KEYS = frozenset(FunctionDelta._keys)
+_set = object.__setattr__
+
+
+def _typed_holes(
+    obj: dict[str, Any],
+    fields: tuple[str, ...],
+    known: frozenset[str],
+    where: tuple[Any, ...],
+    holes: list[tuple[tuple[Any, ...], Any]],
+) -> None:
+    """The holes of one object of a typed chunk (see ``ChunkDecoder._plan``): its string
+    ``fields`` and its vendor strings; each ``(path, (steps, name, vendor))``."""
+    for key, v in obj.items():
+        if type(v) is str:
+            if key in fields:
+                holes.append(((*where, key), (where, key, False)))
+            elif key not in known:
+                holes.append(((*where, key), (where, key, True)))
+
+
 class ChunkDecoder(KeepsWarnings):
     """Bytes -> ``ChatCompletionChunk`` objects, incrementally (sans-IO).
 
@@ -1044,11 +1086,53 @@ class ChunkDecoder(KeepsWarnings):
             )
         self._out.append(ChatCompletionChunk._build(obj))
 
-    def _plan(self, obj: dict[str, Any]) -> None:
-        return None  # no template path for typed chunks (yet): each is parsed and built
+    def _plan(
+        self, obj: dict[str, Any]
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, Any] | None:
+        """The template plan for the chunk just built (``_out[-1]``, from ``obj``): its holes
+        are the strings of its deltas (their fields, their tool calls' function arguments,
+        their vendor keys), of the choices' and the top level's vendor keys and
+        ``obfuscation``;
+        ``whole``, a copy of the chunk, which a match copies again (``copy_chunk``) and fills
+        with its strings. Only for a chunk that changes nothing in ``_finishes``: each choice
+        open and not finishing. The plans of the other templates always hold."""
+        chunk = self._out[-1]
+        choices = chunk.choices
+        if choices:
+            unfinished = self._finishes.unfinished
+            for c in choices:
+                if c.finish_reason or c.index not in unfinished:
+                    return None
+        holes: list[tuple[tuple[Any, ...], Any]] = []
+        _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), holes)
+        for i, c in enumerate(obj.get("choices") or ()):
+            _typed_holes(c, (), _CHOICE_KEYS, ("choices", i), holes)
+            delta = c.get("delta")
+            if type(delta) is dict:
+                where = ("choices", i, "delta")
+                _typed_holes(delta, _DELTA_HOLES, _DELTA_KEYS, where, holes)
+                for j, call in enumerate(delta.get("tool_calls") or ()):
+                    _typed_holes(call, (), _TOOL_KEYS, (*where, "tool_calls", j), holes)
+                    fn = call.get("function")
+                    if type(fn) is dict:
+                        at = (*where, "tool_calls", j, "function")
+                        _typed_holes(fn, ("arguments",), _FUNCTION_KEYS, at, holes)
+        return holes, True, copy_chunk(chunk)
 
-    def _take_same(self, payloads: tuple[Any, ...], values: list[str], n: int, offset: int) -> None:
-        raise AssertionError("ChunkDecoder plans no template")  # pragma: no cover
+    def _take_same(
+        self, whole: Any, payloads: tuple[Any, ...], values: list[str], n: int, offset: int
+    ) -> None:
+        """A chunk that matched a template: a copy of the learned one with the new strings."""
+        chunk = copy_chunk(whole)
+        for (steps, name, vendor), v in zip(payloads, values, strict=True):
+            owner: Any = chunk
+            for step in steps:
+                owner = owner[step] if type(step) is int else getattr(owner, step)
+            if vendor:
+                owner.extra[name] = v
+            else:
+                _set(owner, name, v)  # a frozen field of the fresh copy, set before anyone sees it
+        self._out.append(chunk)
 
     def _warn(self, kind: str, message: str, **where: Any) -> None:
         self._warnings.add(kind, message, **where)

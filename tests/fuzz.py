@@ -782,9 +782,9 @@ def run_assembler(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]
 
     same = consumer._take_same
 
-    def same_spy(payloads: Any, values: list[str], n: int, offset: int) -> None:
+    def same_spy(whole: Any, payloads: Any, values: list[str], n: int, offset: int) -> None:
         merged.add(n)  # a chunk that matched a template (_stream.TEMPLATES)
-        same(payloads, values, n, offset)
+        same(whole, payloads, values, n, offset)
 
     consumer._take_chunk, consumer._take_fast = sink_spy, fast_spy
     consumer._take_same = same_spy

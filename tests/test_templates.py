@@ -148,6 +148,24 @@ def count_matches(body: bytes) -> tuple[int, int]:
     return matched, asm._core.count
 
 
+def count_typed_matches(body: bytes) -> tuple[int, int]:
+    """(chunks rebuilt from a template, chunks) for ``iter_chunks``."""
+    with fuzz.templates(True):
+        it = chunkstream.iter_chunks(body, strict=False)
+    decoder: Any = it.decoder
+    taken = decoder._take_same
+    matched = 0
+
+    def spy(*args: Any) -> None:
+        nonlocal matched
+        matched += 1
+        taken(*args)
+
+    decoder._take_same = spy
+    count = sum(1 for _ in it)
+    return matched, count
+
+
 def test_the_template_path_takes_the_bulk_of_everyday_streams() -> None:
     # Guard that the tests above compare something: without matches they prove nothing.
     from benchmarks.streams import make_stream
@@ -155,6 +173,47 @@ def test_the_template_path_takes_the_bulk_of_everyday_streams() -> None:
     for kind in ("text", "tools", "n4"):
         matched, count = count_matches(make_stream(kind, 400))
         assert matched > count * 0.9, (kind, matched, count)
+        matched, count = count_typed_matches(make_stream(kind, 400))
+        assert matched > count * 0.9, ("iter_chunks", kind, matched, count)
+
+
+def test_typed_chunks_rebuilt_from_a_template_share_no_dict() -> None:
+    # Vendor values that are objects, content parts: each chunk has its own, and what a
+    # reader does to one chunk's dicts changes no chunk that comes after it.
+    delta = {"content": "a", "x_meta": {"k": [1]}, "x_note": "n"}
+    events = [compact(chunk({"role": "assistant", "content": ""}))]
+    events += [compact(chunk(delta, x_top={"t": {"u": 1}})) for _ in range(6)]
+    events += [compact(chunk({}, "stop")), "[DONE]"]
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    matched, _ = count_typed_matches(body)
+    assert matched >= 3
+    with fuzz.templates(False):
+        expected = [c.to_dict() for c in chunkstream.iter_chunks(body)]
+    got = []
+    for c in chunkstream.iter_chunks(body):
+        got.append(json.loads(json.dumps(c.to_dict())))  # (to_dict shares the chunk's dicts)
+        # The reader edits everything mutable it was handed.
+        c.extra.clear()
+        for choice in c.choices or ():
+            if choice.delta is not None:
+                meta = choice.delta.extra.get("x_meta")
+                if meta is not None:
+                    meta["k"].append(2)
+                choice.delta.extra["x_note"] = "edited"
+    assert got == expected
+    chunks = list(chunkstream.iter_chunks(body))
+    metas = [c.choices[0].delta.extra["x_meta"] for c in chunks[1:7]]
+    assert len({id(m) for m in metas}) == 6 and len({id(m["k"]) for m in metas}) == 6
+    assert len({id(c.extra) for c in chunks}) == len(chunks)
+
+
+def test_typed_content_parts_are_not_shared_either() -> None:
+    parts = [{"type": "text", "text": "a"}]
+    events = [compact(chunk({"content": parts}, p="x")) for _ in range(5)]
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    chunks = list(chunkstream.iter_chunks(body, strict=False))
+    ids = {id(c.choices[0].delta.content[0]) for c in chunks}
+    assert len(ids) == len(chunks)
 
 
 @pytest.mark.skipif(not RECORDED, reason="the shared corpus is not here (CHUNKSTREAM_CORPUS)")
@@ -263,6 +322,20 @@ ADVERSARIAL = {
     "not JSON at all": "{",
     "a second hole's place": compact(chunk({"content": "x", "reasoning_content": "r"})),
 }
+
+
+def test_another_apis_event_type_is_never_a_hole() -> None:
+    # Data without choices whose "type" is not another API's is read as a chunk; the same
+    # text with another API's type is that API's event (strict: an error; lenient: skipped).
+    # A template learned from the first must not take the second.
+    plain = '{"id":"chatcmpl-s1","type":"@@","usage":null}'
+    events = [plain.replace("@@", t) for t in ("ping", "pong", "response.created", "pang")]
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    check_body(body, random.Random(0))
+    with pytest.raises(chunkstream.ChunkError, match="OpenAI Responses API"):
+        chunkstream.assemble(body)
+    with pytest.raises(chunkstream.ChunkError, match="OpenAI Responses API"):
+        list(chunkstream.iter_chunks(body))
 
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
@@ -414,13 +487,13 @@ def plan_of(*objs: dict[str, Any]) -> Any:
 
 def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
     opened = chunk({"role": "assistant", "content": ""})
-    holes, _ = plan_of(opened, chunk({"content": "x"}))
+    holes, _, _ = plan_of(opened, chunk({"content": "x"}))
     assert [path for path, _ in holes] == [CONTENT]
     # created a second later (within created_tolerance: silently kept the first).
-    holes, _ = plan_of(opened, chunk({"content": "x"}, created=1_700_000_001))
+    holes, _, _ = plan_of(opened, chunk({"content": "x"}, created=1_700_000_001))
     assert [path for path, _ in holes] == [CONTENT]
     # Vendor strings at every level are holes, handed to the fallback.
-    holes, _ = plan_of(opened, {**chunk({"content": "x"}, p="pad"), "choices": [
+    holes, _, _ = plan_of(opened, {**chunk({"content": "x"}, p="pad"), "choices": [
         {"index": 0, "delta": {"content": "x", "x_d": "d"}, "text": "t"}]})  # fmt: skip
     assert [path for path, _ in holes] == [
         ("choices", 0, "delta", "content"),
@@ -429,7 +502,7 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
         ("p",),
     ]
     # The role held: a repeat of it is a no-op.
-    holes, _ = plan_of(opened, chunk({"role": "assistant", "content": "x"}))
+    holes, _, _ = plan_of(opened, chunk({"role": "assistant", "content": "x"}))
     assert [path for path, _ in holes] == [CONTENT]
     for last in (
         chunk({"role": "user", "content": "x"}),  # a different role warned: it would again
