@@ -935,10 +935,12 @@ class _Finishes:
         return sorted(self.unfinished) if self.seen else None
 
 
-# The strings of a typed chunk that are holes (ChunkDecoder._plan), by level: these fields,
-# and every vendor key (in ``extra``).
+# The strings of a typed chunk that are holes (ChunkDecoder._plan): in a delta and a tool
+# call's function, every string (a valid chunk holds a string only where its field takes one,
+# as it is); elsewhere the vendor keys' (in ``extra``) and these fields'. Speed only: a string
+# that is no hole is a literal, and a chunk where it differs is parsed (the result is the same).
 _TOP_HOLES = ("obfuscation",)
-_DELTA_HOLES = ("content", "refusal", "reasoning_content", "reasoning")
+_ANY = ("*",)
 _TOP_KEYS = frozenset(ChatCompletionChunk._keys)
 _CHOICE_KEYS = frozenset(ChunkChoice._keys)
 _DELTA_KEYS = frozenset(ChoiceDelta._keys)
@@ -956,12 +958,13 @@ def _typed_holes(
 ) -> None:
     """The holes of one object of a typed chunk (see ``ChunkDecoder._plan``): its string
     ``fields`` and its vendor strings; each ``(path, (steps, name, vendor))``."""
+    every = fields is _ANY
     for key, v in obj.items():
         if type(v) is str:
-            if key in fields:
-                holes.append(((*where, key), (where, key, False)))
-            elif key not in known:
+            if key not in known:
                 holes.append(((*where, key), (where, key, True)))
+            elif every or key in fields:
+                holes.append(((*where, key), (where, key, False)))
 
 
 class ChunkDecoder(KeepsWarnings):
@@ -1090,9 +1093,8 @@ class ChunkDecoder(KeepsWarnings):
         self, obj: dict[str, Any]
     ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, Any] | None:
         """The template plan for the chunk just built (``_out[-1]``, from ``obj``): its holes
-        are the strings of its deltas (their fields, their tool calls' function arguments,
-        their vendor keys), of the choices' and the top level's vendor keys and
-        ``obfuscation``;
+        are the strings of its deltas and their tool calls' functions, the vendor strings of
+        every level and ``obfuscation`` (``_TOP_HOLES``);
         ``whole``, a copy of the chunk, which a match copies again (``copy_chunk``) and fills
         with its strings. Only for a chunk that changes nothing in ``_finishes``: each choice
         open and not finishing. The plans of the other templates always hold."""
@@ -1103,6 +1105,8 @@ class ChunkDecoder(KeepsWarnings):
             for c in choices:
                 if c.finish_reason or c.index not in unfinished:
                     return None
+                if c.logprobs is not None:
+                    return None  # a token and its alternatives: never the same text again
         holes: list[tuple[tuple[Any, ...], Any]] = []
         _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), holes)
         for i, c in enumerate(obj.get("choices") or ()):
@@ -1110,13 +1114,13 @@ class ChunkDecoder(KeepsWarnings):
             delta = c.get("delta")
             if type(delta) is dict:
                 where = ("choices", i, "delta")
-                _typed_holes(delta, _DELTA_HOLES, _DELTA_KEYS, where, holes)
+                _typed_holes(delta, _ANY, _DELTA_KEYS, where, holes)
                 for j, call in enumerate(delta.get("tool_calls") or ()):
                     _typed_holes(call, (), _TOOL_KEYS, (*where, "tool_calls", j), holes)
                     fn = call.get("function")
                     if type(fn) is dict:
                         at = (*where, "tool_calls", j, "function")
-                        _typed_holes(fn, ("arguments",), _FUNCTION_KEYS, at, holes)
+                        _typed_holes(fn, _ANY, _FUNCTION_KEYS, at, holes)
         return holes, True, copy_chunk(chunk)
 
     def _take_same(
