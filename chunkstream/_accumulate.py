@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ._errors import (
@@ -464,6 +465,11 @@ class _Once:
     def build(self, final: bool) -> Any:
         return self.built
 
+    def repeats(self, v: Any, acc: Accumulator) -> bool:
+        """Whether putting the non-blank ``v`` changes nothing and says nothing (the template
+        path's plans: :meth:`Accumulator._plan`): it is the value held."""
+        return bool(v == self.value)
+
 
 class _Same(_Once):
     """Rule "same" (id, model): a different later value is inconsistent (it names the chunk
@@ -486,11 +492,17 @@ class _Created(_Same):
     __slots__ = ()
 
     def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
-        held = self.value
-        tolerance = acc.created_tolerance
-        if not held < v <= held + tolerance:
-            expected = f"created within 0..{tolerance} s after {_short(held)}"
+        if not self.forward(v, acc):
+            expected = f"created within 0..{acc.created_tolerance} s after {_short(self.value)}"
             self.conflict(v, acc, field, path, expected)
+
+    def forward(self, v: Any, acc: Accumulator) -> bool:
+        """Whether ``v`` moved forward within the tolerance (then it changes nothing)."""
+        held = self.value
+        return bool(held < v <= held + acc.created_tolerance)
+
+    def repeats(self, v: Any, acc: Accumulator) -> bool:
+        return v == self.value or (self.value is not None and self.forward(v, acc))
 
 
 class _First(_Once):
@@ -1053,6 +1065,62 @@ class _Choice(_Fields):
 
 _CHOICE = _Spec("ChunkChoice", "Choice")
 _tool_calls = _RULES["tool_calls"] = _Message.tool_calls
+
+
+def _plan_fields(
+    f: _Fields,
+    obj: dict[str, Any],
+    path: tuple[Any, ...],
+    holes: list[tuple[tuple[Any, ...], Any]],
+    acc: Accumulator,
+) -> bool:
+    """:meth:`Accumulator._plan` for one object merged by :meth:`_Fields.merge` (a delta, a tool
+    call, a function, audio): its strings of rule "append" (and "content" given a string) and
+    its vendor strings (a delta's fallback appends them) are holes; anything else must merge
+    to nothing when sent again."""
+    rules: dict[str, Any] = f.rules
+    vendor_strings = f.spec.delta
+    labels = f.spec.labels
+    for key, v in obj.items():
+        rule = rules.get(key, _fallback)
+        if rule is _fallback:
+            if v is None or key in labels:
+                continue  # a null never overwrites, a label is set
+            t = type(v)
+            if t is str:  # appended (the delta rule) or set (the level rule) by the fallback
+                holes.append(((*path, key), partial(f.extra.add, key)))
+            elif vendor_strings and (t is list or t is dict):
+                return False  # extended, merged into
+        elif v is None or rule is None:
+            continue
+        elif rule is _append or (rule is _content and type(v) is str):
+            holes.append(((*path, key), f.texts[key].append))
+        elif rule is _set_once:
+            if v:
+                held = f.held.get(key)
+                if held is None or not held.repeats(v, acc):
+                    return False
+        elif rule is _object:
+            sub = f.held.get(key)
+            if sub is None or not _plan_fields(sub, v, (*path, key), holes, acc):
+                return False
+        elif rule is _tool_calls:
+            assert isinstance(f, _Message)
+            for i, call in enumerate(v):
+                index = call.get("index")
+                tool = f.tools.get(index) if type(index) is int else None
+                if tool is None:
+                    return False  # routed by id or to the last call: not planned
+                call_id = call.get("id") or None
+                if call_id and tool.id != call_id:
+                    return False
+                if not _plan_fields(tool, call, (*path, key, i), holes, acc):
+                    return False
+        else:
+            return False  # extend, name, list content, ...: merged again, they would act
+    return True
+
+
 _DELTA = _Spec("ChoiceDelta", "Message")
 _CHOICE_ORDER = tuple((key, rule) for key, rule in _CHOICE.rules.items() if rule is not None)
 _TOOL = _Spec("ToolCallDelta", "ToolCall")
@@ -1165,6 +1233,14 @@ _ARGUMENTS_APPENDED = (
 )
 # What _take compares with the last chunk it took: every top-level field but the choices.
 _SIG_KEYS = _TOP_ONCE_KEYS + _TOP_STR + _TOP_NULL
+# The top-level strings that are per-chunk data, merged into nothing ("chunk_only"): a
+# template's holes (_plan) as well as the appended strings.
+_TOP_CHUNK_ONLY = frozenset(
+    f.key for f in _TOP_FIELDS if f.merge == "chunk_only" and f.type == "str"
+)
+# Top-level keys with a rule of their own that a template is not learned over: the provider's
+# error, and Groq's usage (checked as usage, with a warning of its own).
+_TOP_NOT_PLANNED = frozenset(("error", "x_groq"))
 _COMPLETION = SHAPES["ChatCompletion"]
 _COMPLETION_POS = {f.key: i for i, f in enumerate(_COMPLETION.fields)}
 _COMPLETION_DEFAULTS = tuple(_default(f) for f in _COMPLETION.fields)
@@ -1210,6 +1286,7 @@ class Accumulator(KeepsWarnings):
         self._next = 0  # the number the next chunk fed without one will get
         self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
         self._sig: tuple[list[str], int, list[Any]] | None = None  # see _take
+        self._shape: tuple[int, int, int] = (0, 0, 0)  # see _plan
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
         self._usage_built: tuple[Any, Usage] | None = None
         self._groq_usage: dict[str, Any] | None = None
@@ -1452,6 +1529,103 @@ class Accumulator(KeepsWarnings):
         if choices:
             self._merge_choices(choices)
         return True
+
+    def _plan(
+        self, obj: dict[str, Any]
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, None] | None:
+        """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
+        :meth:`_merge`, unchanged by either): ``(holes, quiet, None)``, or ``None`` when none
+        can be learned from it.
+
+        ``holes``: for each string of the chunk that a later chunk of the same text but for
+        its strings may send differently, its path in the chunk and what its merge does with
+        it (the sink a string is handed to: the appended list of its field, the fallback's
+        ``add`` for a vendor string, or ``None`` for a string merged into nothing). A plan
+        exists only when merging this chunk again, but for its holes' strings, would change
+        nothing and say nothing: every other value is null, blank, a value a set-once rule
+        takes as a repeat (``repeats``: the value held; a ``created`` moved forward within the
+        tolerance), a vendor value that is not a string at the top or choice level (the level
+        rule: the last wins, objects merged key by key, so a repeat is a no-op), or a delta's
+        vendor number, bool or label; every choice is held and not finished, every tool call
+        goes by its index to the call held there (its id blank or that call's). Then the
+        chunk's merge is its holes' sinks applied to its strings, in the order of the text
+        (:meth:`_take_same`), by the same rules as the merge itself.
+
+        ``quiet``: nothing but appends and first values changed since the last plan (no choice
+        or tool call opened, no warning): the plans of other templates still hold."""
+        warnings = self._warnings
+        shape = (
+            len(self._choices),
+            self._tool_seq,
+            len(warnings.kept) + sum(warnings.dropped.values()),
+        )
+        quiet = shape == self._shape
+        self._shape = shape
+        get = obj.get
+        for key, held in self._top:
+            v = get(key)
+            if v and not held.repeats(v, self):  # merged again, it would act
+                return None
+        holes: list[tuple[tuple[Any, ...], Any]] = []
+        for key, v in obj.items():
+            if key == "choices":
+                if v:
+                    for position, c in enumerate(v):
+                        if not self._plan_choice(c, ("choices", position), holes):
+                            return None
+            elif key in _TOP_CHUNK_ONLY:
+                if type(v) is str:
+                    holes.append(((key,), None))
+            elif key in _TOP_NOT_PLANNED:
+                return None
+            elif type(v) is str and key not in _TOP_KEYS:  # the level fallback sets it
+                holes.append(((key,), partial(self._extra.add, key)))
+        return holes, quiet, None
+
+    def _plan_choice(
+        self, c: dict[str, Any], path: tuple[Any, ...], holes: list[tuple[tuple[Any, ...], Any]]
+    ) -> bool:
+        st = self._choices.get(c["index"])
+        if st is None or st.finished():
+            return False
+        choice_rules = _CHOICE.rules
+        for key, v in c.items():
+            rule = choice_rules.get(key, _fallback)
+            if rule is _fallback:
+                # The level rule: the last value wins (objects merged key by key), so a
+                # repeat is a no-op; a string is a hole, given to the same rule.
+                if type(v) is str:
+                    holes.append(((*path, key), partial(st.extra.add, key)))
+                continue
+            if rule is None or v is None:
+                continue  # the index
+            if rule is _delta:
+                if v and not _plan_fields(st.message, v, (*path, key), holes, self):
+                    return False
+            elif rule is _set_once:
+                if v:  # a finish_reason: the choice finished (refused above)
+                    return False
+            else:
+                return False
+        return True
+
+    def _take_same(
+        self,
+        whole: None,
+        sinks: tuple[Any, ...],
+        values: list[str],
+        chunk_index: int,
+        byte_offset: int | None,
+    ) -> None:
+        """Merge a chunk that is a planned one (:meth:`_plan`) with other strings at its holes:
+        each string to its hole's sink."""
+        self._n = chunk_index
+        self._off = byte_offset
+        self._next = chunk_index + 1
+        self.chunks += 1
+        for sink, v in zip(sinks, values, strict=True):
+            if sink is not None:
+                sink(v)
 
     def _plain_top(self, sig: list[Any]) -> bool:
         """Whether a chunk's top-level fields (``sig``: their values, ``_SIG_KEYS``) merge to

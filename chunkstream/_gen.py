@@ -367,6 +367,55 @@ def _validator(shape: Shape) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# The chunk side's copiers (the template path: a typed chunk rebuilt from a learned one).
+
+
+def _copier(shape: Shape) -> str:
+    """``_copy_<shape>(src)``: a new instance equal to ``src`` that shares only immutable
+    values with it (strings, numbers, tuples of them); objects are copied by their own copier,
+    ``extra``, dict-typed fields and content parts deeply (``_deep``), so that what one chunk's
+    reader does to its dicts reaches no other chunk."""
+    name, s = shape.name, snake(shape.name)
+    out = [f"def _copy_{s}(src: Any) -> {name}:\n"]
+    out.append(f"    self: Any = _new(_W_{name})\n")
+    for f in shape.fields:
+        if f.type == "object":
+            out.append(f"    v = src.{f.key}\n")
+            out.append(f"    self.{f.key} = v if v is None else _copy_{snake(f.of)}(v)\n")
+        elif f.type == "objects":
+            copy = f"_copy_{snake(f.of)}"
+            out.append(f"    v = src.{f.key}\n    if v is not None:\n")
+            out.append(f"        v = ({copy}(v[0]),) if len(v) == 1 else tuple(map({copy}, v))\n")
+            out.append(f"    self.{f.key} = v\n")
+        elif f.type == "content":
+            out.append(f"    v = src.{f.key}\n")
+            out.append(f"    self.{f.key} = tuple(map(_deep, v)) if type(v) is tuple else v\n")
+        elif f.type == "dict":
+            out.append(f"    v = src.{f.key}\n")
+            out.append(f"    self.{f.key} = v if v is None else _deep(v)\n")
+        else:  # a string, a number, a tuple of ints: immutable
+            out.append(f"    self.{f.key} = src.{f.key}\n")
+    out.append("    extra = src.extra\n")
+    out.append("    self.extra = _deep(extra) if extra else {}\n")
+    out.append("    self._absent = src._absent\n")
+    out.append(f"    self.__class__ = {name}\n")
+    out.append("    return self  # type: ignore[no-any-return]\n")
+    return "".join(out)
+
+
+_DEEP = """\
+def _deep(value: Any) -> Any:
+    \"\"\"A copy of a JSON value that shares no dict or list with it.\"\"\"
+    t = type(value)
+    if t is dict:
+        return {k: _deep(v) for k, v in value.items()}
+    if t is list:
+        return [_deep(v) for v in value]
+    return value
+"""
+
+
+# ---------------------------------------------------------------------------------------------
 # The assembled side.
 
 
@@ -595,6 +644,11 @@ def generate() -> str:
             line = f"_set_builder(\n    {shape.name},\n    _build_{s},\n    _check_{s},\n)\n"
         parts.append(line)
     parts.append("\n\n")
+    parts.append("# The copiers (the template path rebuilds a typed chunk from a learned one).\n")
+    parts.append(_DEEP + "\n\n")
+    for shape in CHUNK_SHAPES:
+        parts.append(_copier(shape) + "\n\n")
+    parts.append("copy_chunk = _copy_chat_completion_chunk\n\n\n")
     for shape in ASSEMBLED_SHAPES:
         parts.append(_assembled_class(shape) + "\n\n")
     for shape in ASSEMBLED_SHAPES:

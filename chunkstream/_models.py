@@ -2390,6 +2390,238 @@ _set_builder(Usage, _build_usage, _check_usage)
 _set_builder(ChatCompletionChunk, _build_chat_completion_chunk, _check_chat_completion_chunk)
 
 
+# The copiers (the template path rebuilds a typed chunk from a learned one).
+def _deep(value: Any) -> Any:
+    """A copy of a JSON value that shares no dict or list with it."""
+    t = type(value)
+    if t is dict:
+        return {k: _deep(v) for k, v in value.items()}
+    if t is list:
+        return [_deep(v) for v in value]
+    return value
+
+
+def _copy_top_logprob(src: Any) -> TopLogprob:
+    self: Any = _new(_W_TopLogprob)
+    self.token = src.token
+    self.logprob = src.logprob
+    self.bytes = src.bytes
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = TopLogprob
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_token_logprob(src: Any) -> TokenLogprob:
+    self: Any = _new(_W_TokenLogprob)
+    self.token = src.token
+    self.logprob = src.logprob
+    self.bytes = src.bytes
+    v = src.top_logprobs
+    if v is not None:
+        v = (_copy_top_logprob(v[0]),) if len(v) == 1 else tuple(map(_copy_top_logprob, v))
+    self.top_logprobs = v
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = TokenLogprob
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_choice_logprobs(src: Any) -> ChoiceLogprobs:
+    self: Any = _new(_W_ChoiceLogprobs)
+    v = src.content
+    if v is not None:
+        v = (_copy_token_logprob(v[0]),) if len(v) == 1 else tuple(map(_copy_token_logprob, v))
+    self.content = v
+    v = src.refusal
+    if v is not None:
+        v = (_copy_token_logprob(v[0]),) if len(v) == 1 else tuple(map(_copy_token_logprob, v))
+    self.refusal = v
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = ChoiceLogprobs
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_function_delta(src: Any) -> FunctionDelta:
+    self: Any = _new(_W_FunctionDelta)
+    self.name = src.name
+    self.arguments = src.arguments
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = FunctionDelta
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_tool_call_delta(src: Any) -> ToolCallDelta:
+    self: Any = _new(_W_ToolCallDelta)
+    self.index = src.index
+    self.id = src.id
+    self.type = src.type
+    v = src.function
+    self.function = v if v is None else _copy_function_delta(v)
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = ToolCallDelta
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_choice_delta_audio(src: Any) -> ChoiceDeltaAudio:
+    self: Any = _new(_W_ChoiceDeltaAudio)
+    self.id = src.id
+    self.data = src.data
+    self.transcript = src.transcript
+    self.expires_at = src.expires_at
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = ChoiceDeltaAudio
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_url_citation(src: Any) -> URLCitation:
+    self: Any = _new(_W_URLCitation)
+    self.start_index = src.start_index
+    self.end_index = src.end_index
+    self.url = src.url
+    self.title = src.title
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = URLCitation
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_annotation(src: Any) -> Annotation:
+    self: Any = _new(_W_Annotation)
+    self.type = src.type
+    v = src.url_citation
+    self.url_citation = v if v is None else _copy_url_citation(v)
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = Annotation
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_choice_delta(src: Any) -> ChoiceDelta:
+    self: Any = _new(_W_ChoiceDelta)
+    self.role = src.role
+    v = src.content
+    self.content = tuple(map(_deep, v)) if type(v) is tuple else v
+    self.refusal = src.refusal
+    v = src.tool_calls
+    if v is not None:
+        v = (_copy_tool_call_delta(v[0]),) if len(v) == 1 else tuple(map(_copy_tool_call_delta, v))
+    self.tool_calls = v
+    v = src.function_call
+    self.function_call = v if v is None else _copy_function_delta(v)
+    self.reasoning_content = src.reasoning_content
+    self.reasoning = src.reasoning
+    v = src.audio
+    self.audio = v if v is None else _copy_choice_delta_audio(v)
+    v = src.annotations
+    if v is not None:
+        v = (_copy_annotation(v[0]),) if len(v) == 1 else tuple(map(_copy_annotation, v))
+    self.annotations = v
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = ChoiceDelta
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_chunk_choice(src: Any) -> ChunkChoice:
+    self: Any = _new(_W_ChunkChoice)
+    self.index = src.index
+    v = src.delta
+    self.delta = v if v is None else _copy_choice_delta(v)
+    self.finish_reason = src.finish_reason
+    v = src.logprobs
+    self.logprobs = v if v is None else _copy_choice_logprobs(v)
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = ChunkChoice
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_prompt_tokens_details(src: Any) -> PromptTokensDetails:
+    self: Any = _new(_W_PromptTokensDetails)
+    self.cached_tokens = src.cached_tokens
+    self.audio_tokens = src.audio_tokens
+    self.cache_write_tokens = src.cache_write_tokens
+    self.image_tokens = src.image_tokens
+    self.text_tokens = src.text_tokens
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = PromptTokensDetails
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_completion_tokens_details(src: Any) -> CompletionTokensDetails:
+    self: Any = _new(_W_CompletionTokensDetails)
+    self.reasoning_tokens = src.reasoning_tokens
+    self.audio_tokens = src.audio_tokens
+    self.accepted_prediction_tokens = src.accepted_prediction_tokens
+    self.rejected_prediction_tokens = src.rejected_prediction_tokens
+    self.text_tokens = src.text_tokens
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = CompletionTokensDetails
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_usage(src: Any) -> Usage:
+    self: Any = _new(_W_Usage)
+    self.prompt_tokens = src.prompt_tokens
+    self.completion_tokens = src.completion_tokens
+    self.total_tokens = src.total_tokens
+    v = src.prompt_tokens_details
+    self.prompt_tokens_details = v if v is None else _copy_prompt_tokens_details(v)
+    v = src.completion_tokens_details
+    self.completion_tokens_details = v if v is None else _copy_completion_tokens_details(v)
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = Usage
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_chat_completion_chunk(src: Any) -> ChatCompletionChunk:
+    self: Any = _new(_W_ChatCompletionChunk)
+    self.id = src.id
+    self.object = src.object
+    self.created = src.created
+    self.model = src.model
+    self.system_fingerprint = src.system_fingerprint
+    self.service_tier = src.service_tier
+    v = src.choices
+    if v is not None:
+        v = (_copy_chunk_choice(v[0]),) if len(v) == 1 else tuple(map(_copy_chunk_choice, v))
+    self.choices = v
+    v = src.usage
+    self.usage = v if v is None else _copy_usage(v)
+    self.obfuscation = src.obfuscation
+    v = src.moderation
+    self.moderation = v if v is None else _deep(v)
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = ChatCompletionChunk
+    return self  # type: ignore[no-any-return]
+
+
+copy_chunk = _copy_chat_completion_chunk
+
+
 @_lazy("arguments", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FunctionCall(_AssembledModel):

@@ -41,13 +41,19 @@ from ._models import (
     NESTS,
     ChatCompletion,
     ChatCompletionChunk,
+    ChoiceDelta,
+    ChunkChoice,
+    FunctionDelta,
     Invalid,
+    ToolCallDelta,
     build_chunk_fast,
     check_chunk,
+    copy_chunk,
     too_deep,
     validate_chunk,
 )
 from ._sse import DEFAULT_MAX_EVENT_BYTES, Note, RawEvent, SSEDecoder
+from ._template import Template, learn
 
 __all__ = [
     "Assembler",
@@ -81,6 +87,22 @@ _BOM = b"\xef\xbb\xbf"
 # Data it does not take whole (leading or trailing whitespace, errors) goes to json.loads.
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _UNPARSED: Any = object()
+
+#: The template path (``_template``): an event whose data is the text of a recent chunk with
+#: other strings in the places its consumer planned is merged from those strings alone, without
+#: parsing it again. On by default; read when a stream starts (a ``_Core`` is made), so a test
+#: or the fuzz harness turns it off for the streams it runs next (``_stream.TEMPLATES =
+#: False``) and compares: both ways give the same result, warnings and errors.
+TEMPLATES = True
+# Top-level keys whose strings decide how an event is read (another API's event: _data_api;
+# the provider's error): a plan with a hole there learns nothing.
+_READ_BY = frozenset(("type", "candidates", "error"))
+# Templates kept at a time (one per choice of a stream that interleaves them: n > 1).
+_MAX_TEMPLATES = 8
+# Back off (see _Core._learn): after this many templates learned, a stream that learned one for
+# more than every other chunk (nothing repeats: usage that changes in every chunk) learns no
+# more.
+_LEARN_GRACE = 16
 
 
 def is_done_data(data: str) -> bool:
@@ -190,6 +212,23 @@ class _Consumer(Protocol):
         """Take a chunk that passed ``validate_chunk`` (or ``check_chunk``)."""
         ...
 
+    def _plan(
+        self, obj: dict[str, Any], /
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, Any] | None:
+        """For a chunk just taken (by ``_take_fast`` or ``_take_chunk``, valid, no repair, no
+        ``error``): ``(holes, quiet, whole)`` for a template, or ``None``. ``holes``: ``(path,
+        payload)`` for each string a later chunk of the same text but for those strings may
+        change, such that taking that chunk is ``_take_same`` with ``whole``, the payloads and
+        the new strings; ``quiet``: the plans of the other templates still hold."""
+        ...
+
+    def _take_same(
+        self, whole: Any, payloads: tuple[Any, ...], values: list[str], n: int, offset: int, /
+    ) -> None:
+        """Take a chunk that matched a template: its strings at the holes, in text order, with
+        the payloads of its plan (and the plan's ``whole``)."""
+        ...
+
     def _warn(
         self,
         kind: str,
@@ -249,6 +288,14 @@ class _Core:
         self.unread_at: tuple[int, int] | None = None
         self.unread_api: str | None = None
         self._rest = b""  # the windows of a big read after an oversized event (strict)
+        # The template path (TEMPLATES): the templates that hold, and how often a chunk's plan
+        # was asked for (to back off when learning does not pay).
+        self._templates: list[Template] = []
+        self._learning = TEMPLATES
+        self._tries = 0  # templates learned
+        self._shape: list[Any] | None = None  # the holes' paths of the last plan (see _learn)
+        self._wait = 0  # chunks not to plan for (see _learn)
+        self._backoff = 1
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -322,10 +369,27 @@ class _Core:
         # or declines; anything declined or unusual goes the long way (_event), which gives
         # the same result with the exact messages. [DONE] is not JSON: the scan fails on it
         # and _event knows it (is_done_data), so no length guard is needed here.
+        # A template matched first (see TEMPLATES): the chunk is the planned one with new
+        # strings, taken from those alone; any miss goes the full way, and learns again.
         scan = _scan_once
         fast = self.consumer._take_fast
+        templates = self._templates
         for etype, text, _id, _retry, offset in events:
             if etype == "message" and not self.done:
+                if templates:
+                    for template in templates:
+                        values = template.match(text)
+                        if values is not None:
+                            n = self.count
+                            self.count = n + 1
+                            self.consumer._take_same(
+                                template.plan, template.payloads, values, n, offset
+                            )
+                            break
+                    else:
+                        values = None
+                    if values is not None:
+                        continue
                 try:
                     obj, end = scan(text, 0)
                 except (StopIteration, ValueError, RecursionError):
@@ -335,11 +399,56 @@ class _Core:
                     n = self.count
                     if fast(obj, n, offset, text):
                         self.count = n + 1
+                        if self._learning:
+                            self._learn(text, obj, True)
                         continue
                 if end == len(text):
                     self._event(etype, text, offset, obj)
                     continue
             self._event(etype, text, offset)
+
+    def _learn(self, text: str, obj: dict[str, Any], keep: bool) -> None:
+        """A template from a chunk just taken (``text``, parsed: ``obj``), if its consumer
+        plans one; the other templates are kept when ``keep`` and the plan says they still
+        hold, else dropped. Backs off when learning does not pay: after n chunks in a row that
+        plan nothing, the next 2**(n-1) - 1 (at most 63) chunks that go the full way are not
+        asked for a plan; after ``_LEARN_GRACE`` templates, a stream that learned one for more than
+        every other chunk (each missed at once: nothing repeats) learns no more."""
+        templates = self._templates
+        if self._wait:
+            self._wait -= 1
+            templates.clear()
+            return
+        plan = self.consumer._plan(obj)
+        if plan is None:
+            templates.clear()
+            self._wait = self._backoff - 1
+            self._backoff = min(self._backoff * 2, 64)
+            return
+        self._backoff = 1
+        holes, quiet, whole = plan
+        if not (keep and quiet):
+            templates.clear()
+        for path, _ in holes:
+            if len(path) == 1 and path[0] in _READ_BY:
+                return  # a string that decides how an event is read (_data_api) is no hole
+        if not self._tries:
+            # The first template of a stream is learned from the second of two chunks planned
+            # alike (the same holes): the first chunk (a role) is seldom what the next repeats.
+            shape = [path for path, _ in holes]
+            if shape != self._shape:
+                self._shape = shape
+                return
+        self._tries = tries = self._tries + 1
+        if tries > _LEARN_GRACE and tries * 2 > self.count:
+            self._learning = False  # nothing repeats here: learning would not pay
+            templates.clear()
+            return
+        template = learn(text, obj, holes, whole)
+        if template is not None:
+            if len(templates) >= _MAX_TEMPLATES:
+                templates.pop()
+            templates.insert(0, template)  # the newest first: the likeliest to match next
 
     def _oversized(self, exc: SSEError) -> None:
         """Events broke max_event_bytes. The other events of the same read come with the
@@ -554,6 +663,8 @@ class _Core:
 
     def _event(self, etype: str, data: str, offset: int, parsed: Any = _UNPARSED) -> None:
         """One event, every rule applied. ``parsed``: its data already decoded as JSON."""
+        if self._templates:
+            self._templates.clear()  # what the consumer did with it is not planned
         if self.done:
             self.after_done += 1  # "[DONE]" ends the stream: nothing after it is used
             return
@@ -600,10 +711,12 @@ class _Core:
         elif _whole_completion(obj):
             self._bad(ChunkError(_WHOLE_COMPLETION), n, offset)
             return
+        repaired = False
         try:
             if type(obj) is not dict or not check_chunk(obj):
                 validate_chunk(obj)
         except ChunkError as exc:
+            repaired = True
             if self.strict or not self._repair(obj, n, offset):
                 exc.locate(n, offset)
                 if type(obj) is dict and obj.get("error") is not None:
@@ -616,6 +729,14 @@ class _Core:
             self._upstream(obj, n, offset)
             return
         self.consumer._take_chunk(obj, n, offset)
+        if (
+            self._learning
+            and not repaired
+            and parsed is not _UNPARSED
+            and etype == "message"
+            and obj.get("error") is None
+        ):
+            self._learn(data, obj, False)
 
     def _unread(
         self, kind: str, what: str, api: str | None, n: int, offset: int, data: str
@@ -816,6 +937,38 @@ class _Finishes:
         return sorted(self.unfinished) if self.seen else None
 
 
+# The strings of a typed chunk that are holes (ChunkDecoder._plan): in a delta and a tool
+# call's function, every string (a valid chunk holds a string only where its field takes one,
+# as it is); elsewhere the vendor keys' (in ``extra``) and these fields'. Speed only: a string
+# that is no hole is a literal, and a chunk where it differs is parsed (the result is the same).
+_TOP_HOLES = ("obfuscation",)
+_ANY = ("*",)
+_TOP_KEYS = frozenset(ChatCompletionChunk._keys)
+_CHOICE_KEYS = frozenset(ChunkChoice._keys)
+_DELTA_KEYS = frozenset(ChoiceDelta._keys)
+_TOOL_KEYS = frozenset(ToolCallDelta._keys)
+_FUNCTION_KEYS = frozenset(FunctionDelta._keys)
+_set = object.__setattr__
+
+
+def _typed_holes(
+    obj: dict[str, Any],
+    fields: tuple[str, ...],
+    known: frozenset[str],
+    where: tuple[Any, ...],
+    holes: list[tuple[tuple[Any, ...], Any]],
+) -> None:
+    """The holes of one object of a typed chunk (see ``ChunkDecoder._plan``): its string
+    ``fields`` and its vendor strings; each ``(path, (steps, name, vendor))``."""
+    every = fields is _ANY
+    for key, v in obj.items():
+        if type(v) is str:
+            if key not in known:
+                holes.append(((*where, key), (where, key, True)))
+            elif every or key in fields:
+                holes.append(((*where, key), (where, key, False)))
+
+
 class ChunkDecoder(KeepsWarnings):
     """Bytes -> ``ChatCompletionChunk`` objects, incrementally (sans-IO).
 
@@ -937,6 +1090,55 @@ class ChunkDecoder(KeepsWarnings):
                 byte_offset=offset,
             )
         self._out.append(ChatCompletionChunk._build(obj))
+
+    def _plan(
+        self, obj: dict[str, Any]
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, Any] | None:
+        """The template plan for the chunk just built (``_out[-1]``, from ``obj``): its holes
+        are the strings of its deltas and their tool calls' functions, the vendor strings of
+        every level and ``obfuscation`` (``_TOP_HOLES``);
+        ``whole``, a copy of the chunk, which a match copies again (``copy_chunk``) and fills
+        with its strings. Only for a chunk that changes nothing in ``_finishes``: each choice
+        open and not finishing. The plans of the other templates always hold."""
+        chunk = self._out[-1]
+        choices = chunk.choices
+        if choices:
+            unfinished = self._finishes.unfinished
+            for c in choices:
+                if c.finish_reason or c.index not in unfinished:
+                    return None
+                if c.logprobs is not None:
+                    return None  # a token and its alternatives: never the same text again
+        holes: list[tuple[tuple[Any, ...], Any]] = []
+        _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), holes)
+        for i, c in enumerate(obj.get("choices") or ()):
+            _typed_holes(c, (), _CHOICE_KEYS, ("choices", i), holes)
+            delta = c.get("delta")
+            if type(delta) is dict:
+                where = ("choices", i, "delta")
+                _typed_holes(delta, _ANY, _DELTA_KEYS, where, holes)
+                for j, call in enumerate(delta.get("tool_calls") or ()):
+                    _typed_holes(call, (), _TOOL_KEYS, (*where, "tool_calls", j), holes)
+                    fn = call.get("function")
+                    if type(fn) is dict:
+                        at = (*where, "tool_calls", j, "function")
+                        _typed_holes(fn, _ANY, _FUNCTION_KEYS, at, holes)
+        return holes, True, copy_chunk(chunk)
+
+    def _take_same(
+        self, whole: Any, payloads: tuple[Any, ...], values: list[str], n: int, offset: int
+    ) -> None:
+        """A chunk that matched a template: a copy of the learned one with the new strings."""
+        chunk = copy_chunk(whole)
+        for (steps, name, vendor), v in zip(payloads, values, strict=True):
+            owner: Any = chunk
+            for step in steps:
+                owner = owner[step] if type(step) is int else getattr(owner, step)
+            if vendor:
+                owner.extra[name] = v
+            else:
+                _set(owner, name, v)  # a frozen field of the fresh copy, set before anyone sees it
+        self._out.append(chunk)
 
     def _warn(self, kind: str, message: str, **where: Any) -> None:
         self._warnings.add(kind, message, **where)
@@ -1494,7 +1696,15 @@ class _Merger:
     Accumulator's bound methods, not wrappers around them: ``_take_fast`` runs once per
     chunk, and a wrapper would add a call to each."""
 
-    __slots__ = ("_partial", "_pending", "_take_chunk", "_take_fast", "_warn")
+    __slots__ = (
+        "_partial",
+        "_pending",
+        "_plan",
+        "_take_chunk",
+        "_take_fast",
+        "_take_same",
+        "_warn",
+    )
 
     _raise_upstream = False  # a provider's error is merged: the Accumulator decides
     _report_after_done = False  # reading stops at [DONE] (feed() ignores what comes after)
@@ -1502,6 +1712,8 @@ class _Merger:
     def __init__(self, acc: Accumulator) -> None:
         self._take_fast = acc._take
         self._take_chunk = acc._merge
+        self._plan = acc._plan
+        self._take_same = acc._take_same
         self._warn = acc.warn
         self._partial = acc.snapshot
         self._pending = acc.pending_choices

@@ -9,6 +9,7 @@ Run it from the repository root::
     python tests/fuzz.py --target assemble -max_total_time=300
     python tests/fuzz.py -max_total_time=300  # the three targets in turn
     python tests/fuzz.py --target assemble crash-1a2b...   # replay one input
+    python tests/fuzz.py --target assemble --templates=off -max_total_time=300
 
 Everything after the options goes to libFuzzer (``-runs=``, ``-jobs=``, corpus directories, a
 crash file to replay). The seed corpus is the project's fixtures and the recorded streams of
@@ -37,7 +38,8 @@ with hypothesis in the normal test run.
   to 3, ``max_warnings`` 0 to 3; the ``models`` target's Accumulator too): only
   ``ChunkstreamError`` escapes, lenient mode raises only for a body that is no event stream,
   every strict error carries ``partial``, every result is equal whatever the cuts and
-  whichever path, every chunk number is merged or warned about (or counted past
+  whichever path (the template path on and off too: ``--templates=off`` runs the target with
+  it off and compares with it on), every chunk number is merged or warned about (or counted past
   ``max_warnings``), bytes held back at the end are reported, lenient ``iter_chunks`` fed
   to an ``Accumulator`` gives the completion ``assemble`` gives.
 
@@ -547,6 +549,17 @@ def _no_scan(text: str, at: int) -> Any:
 
 
 @contextlib.contextmanager
+def templates(on: bool) -> Iterator[None]:
+    """The template path (``_stream.TEMPLATES``) on or off for the streams started inside."""
+    saved = _stream.TEMPLATES
+    _stream.TEMPLATES = on
+    try:
+        yield
+    finally:
+        _stream.TEMPLATES = saved
+
+
+@contextlib.contextmanager
 def general_paths() -> Iterator[None]:
     saved: list[tuple[Any, str, Any]] = []
 
@@ -559,6 +572,7 @@ def general_paths() -> Iterator[None]:
     patch(_models, "_ok_chat_completion_chunk", lambda obj: False)
     patch(_stream, "check_chunk", lambda obj: False)
     patch(_stream, "_scan_once", _no_scan)
+    patch(_stream, "TEMPLATES", False)
     patch(_sse.SSEDecoder, "_blocks", _lines_only)
     for cls, build in GENERIC.items():
         patch(cls, "_build", staticmethod(build))
@@ -766,7 +780,14 @@ def run_assembler(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]
             merged.add(n)
         return taken
 
+    same = consumer._take_same
+
+    def same_spy(whole: Any, payloads: Any, values: list[str], n: int, offset: int) -> None:
+        merged.add(n)  # a chunk that matched a template (_stream.TEMPLATES)
+        same(whole, payloads, values, n, offset)
+
     consumer._take_chunk, consumer._take_fast = sink_spy, fast_spy
+    consumer._take_same = same_spy
     # Events of a type chunkstream does not read (event: foo) are skipped and counted in one
     # warning at the end ("skipped N event(s) of types ..."): that warning accounts for their
     # numbers, not an invalid_chunk warning each.
@@ -882,6 +903,16 @@ def check_assemble(data: bytes, limits: Limits | None = None) -> None:
             slow_chunks = run_iter_chunks([data], strict, limits)
         assert same(slow, whole), ("fast and general paths differ (assemble)", slow, whole)
         assert same(slow_chunks, chunks), ("fast and general paths differ (iter_chunks)",)
+        # The template path on and off (whichever the run has): the same, whole and cut.
+        with templates(not _stream.TEMPLATES):
+            flipped = run_assemble([data], strict, limits)
+            flipped_cut = run_assemble(others[0] if others else [data], strict, limits)
+            flipped_asm = run_assembler(others[-1] if others else [data], strict, limits)
+            flipped_chunks = run_iter_chunks([data], strict, limits)
+        assert same(flipped, whole), ("templates on and off differ (assemble)", flipped, whole)
+        assert same(flipped_cut, whole), ("templates on and off differ (cut)", flipped_cut)
+        assert same(flipped_asm, whole), ("templates on and off differ (Assembler)", flipped_asm)
+        assert same(flipped_chunks, chunks), ("templates on and off differ (iter_chunks)",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1243,13 +1274,18 @@ def hypothesis_run(target: str, flags: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    target, rest = "all", []
+    target, rest, own = "all", [], []
     args = iter(argv)
     for arg in args:
         if arg == "--target":
             target = next(args, "")
         elif arg.startswith("--target="):
             target = arg.split("=", 1)[1]
+        elif arg in ("--templates=on", "--templates=off"):
+            # The template path's setting for the runs a target compares with it flipped
+            # (the assemble target checks both ways on every input).
+            _stream.TEMPLATES = arg.endswith("=on")
+            own.append(arg)
         else:
             rest.append(arg)
     if target == "all":
@@ -1258,7 +1294,7 @@ def main(argv: list[str]) -> int:
         worst = 0
         for name in TARGETS:
             print(f"fuzz.py: target {name}", file=sys.stderr, flush=True)
-            proc = subprocess.run([sys.executable, __file__, "--target", name, *rest])
+            proc = subprocess.run([sys.executable, __file__, "--target", name, *own, *rest])
             worst = worst or proc.returncode
         return worst
     if target not in CHECKS:

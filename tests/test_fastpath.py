@@ -61,6 +61,7 @@ def general(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chunkstream.ChunkDecoder, "_take_fast", never)
     monkeypatch.setattr(_models, "_ok_chat_completion_chunk", lambda obj: False)
     monkeypatch.setattr(chunkstream._stream, "check_chunk", lambda obj: False)
+    monkeypatch.setattr(chunkstream._stream, "TEMPLATES", False)
 
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: f"{p.parent.name}/{p.name}")

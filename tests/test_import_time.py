@@ -26,6 +26,7 @@ CORE = {
     "chunkstream._schema",
     "chunkstream._sse",
     "chunkstream._stream",
+    "chunkstream._template",
 }
 # What the layers import from the standard library at module level: ``json`` (the stream layer),
 # ``dataclasses`` (models, errors, SSE events), ``typing`` and ``collections.abc`` (annotations

@@ -39,9 +39,12 @@ ALLOWED = {
     # Chunks -> one completion, the merge rules (from the schema table): knows nothing of
     # bytes, SSE or JSON text.
     "_accumulate": {"_errors", "_models", "_schema"},
+    # JSON text matched against a learned text with holes (the template path): knows JSON text
+    # only, nothing of chunks, SSE or streams.
+    "_template": set(),
     # Events -> JSON -> chunks, [DONE], truncation, the entry points: the only layer that
     # knows them all.
-    "_stream": {"_errors", "_models", "_accumulate", "_sse"},
+    "_stream": {"_errors", "_models", "_accumulate", "_sse", "_template"},
     # The command line: the public API (`from . import ...`), and from the stream layer its
     # package-internal rule for the [DONE] marker (is_done_data), so the two cannot disagree.
     "_cli": {"", "_stream"},

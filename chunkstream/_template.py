@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: MIT
+"""Templates: an event's JSON text matched against the text of an earlier event, so that a chunk
+that is the last one with new strings is not parsed again. Knows JSON text and nothing of
+chunks, SSE or streams: the stream layer says which strings may change (the holes, by their
+paths in the parsed object, which its consumer chose) and what a match is used for.
+
+A template is the learned text cut at its holes: ``literals[0]``, a hole, ``literals[1]``, a
+hole, ..., ``literals[-1]``. Each hole is the inside of a JSON string (the literal before it
+ends with its opening quote, the one after begins with its closing quote). A text matches when
+it starts with the first literal, each hole is one complete JSON string as ``json`` decodes it
+(``json.decoder.scanstring``, strict: the function ``json.loads`` itself uses, so escapes, lone
+surrogates and control characters are read exactly as there), each later literal follows its
+hole byte for byte, and nothing follows the last. Such a text is the learned one with other
+string values in the same places: ``json.loads`` gives the same object with the new strings at
+the holes' paths (a JSON string token replaced by another leaves every other token where it
+was).
+
+Learning is exact or nothing: the holes are found by walking the text with the same scanner,
+guided by the paths (never by searching for a key: a key can repeat at another depth, inside a
+string, or twice in one object); a path that meets a key twice in one object, a value that is
+not a string, or a decoded string that is not the parsed object's value, learns nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import json.decoder
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["Template", "learn"]
+
+# The C functions behind json.loads (the pure-Python ones where the C accelerator is missing).
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_WS = " \t\n\r"  # JSON's whitespace
+
+Path = tuple[Any, ...]  # keys (str) and list positions (int) from the top of the object
+
+
+class Template:
+    """A learned text cut at its holes, with what the stream layer keeps with each hole
+    (``payloads``, in the order of the holes in the text: what its consumer does with the
+    string a match finds there) and with the whole (``plan``)."""
+
+    __slots__ = ("first", "literals", "payloads", "plan")
+
+    def __init__(self, literals: list[str], payloads: tuple[Any, ...], plan: Any) -> None:
+        self.first = literals[0]
+        self.literals = tuple(literals[1:])
+        self.payloads = payloads
+        self.plan = plan
+
+    def match(self, text: str) -> list[str] | None:
+        """The decoded strings at the holes if ``text`` is the learned text with other strings
+        there (see the module's docstring), else ``None``."""
+        first = self.first
+        if not text.startswith(first):
+            return None
+        at = len(first)
+        values = []
+        scan = _scanstring
+        try:
+            for literal in self.literals:
+                value, end = scan(text, at, True)
+                end -= 1  # the closing quote, where the literal starts
+                if not text.startswith(literal, end):
+                    return None
+                values.append(value)
+                at = end + len(literal)
+        except ValueError:  # not one complete JSON string: the full parse says what it is
+            return None
+        if at != len(text):
+            return None
+        return values
+
+
+class _Hole:
+    """A leaf of the paths' tree: the hole of ``holes[i]``."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+
+def learn(
+    text: str, obj: Any, holes: Sequence[tuple[Path, Any]], plan: Any = None
+) -> Template | None:
+    """A template of ``text`` (whose parse is ``obj``) with a hole at each path of ``holes``
+    (``(path, payload)``: the path of a string value in ``obj``), or ``None`` when the holes
+    cannot be placed for certain. The payloads are kept in the order of their holes in the
+    text, and ``plan`` with the whole."""
+    tree: dict[Any, Any] = {}
+    for i, (path, _) in enumerate(holes):
+        if not path:
+            return None
+        node: Any = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if type(node) is not dict:
+                return None  # a path through a hole
+        if path[-1] in node:
+            return None  # the same path twice, or a hole on another's path
+        node[path[-1]] = _Hole(i)
+    spans: list[tuple[int, int, int]] = []
+    try:
+        end = _walk(text, 0, obj, tree, spans)
+    except (ValueError, IndexError, KeyError, TypeError, RecursionError, StopIteration):
+        return None
+    if end is None or end != len(text) or len(spans) != len(holes):
+        return None
+    literals = []
+    at = 0
+    for start, stop, _ in spans:  # in text order
+        literals.append(text[at:start])
+        at = stop
+    literals.append(text[at:])
+    return Template(literals, tuple(holes[i][1] for _, _, i in spans), plan)
+
+
+def _skip(text: str, at: int) -> int:
+    """The index of the first character from ``at`` that is not JSON whitespace."""
+    while text[at] in _WS:
+        at += 1
+    return at
+
+
+def _walk(
+    text: str, at: int, value: Any, tree: Any, spans: list[tuple[int, int, int]]
+) -> int | None:
+    """Walk the JSON value at ``text[at]`` (no whitespace before it) whose parse is ``value``:
+    record the span inside the quotes of each hole of ``tree`` (a :class:`_Hole`: this value
+    is one), skip the rest with the scanner. The index after the value, or ``None``. (Each
+    whitespace test is inline before a call to ``_skip``: compact JSON has none.)"""
+    if type(tree) is _Hole:
+        if type(value) is not str or text[at] != '"':
+            return None
+        decoded, end = _scanstring(text, at + 1, True)
+        if decoded != value:
+            return None
+        spans.append((at + 1, end - 1, tree.i))
+        return end
+    ws = _WS
+    if type(value) is dict:
+        if text[at] != "{":
+            return None
+        seen: set[Any] = set()
+        at += 1
+        if text[at] in ws:
+            at = _skip(text, at)
+        if text[at] == "}":
+            return at + 1 if not tree else None
+        while True:
+            if text[at] != '"':
+                return None
+            key, at = _scanstring(text, at + 1, True)
+            if text[at] in ws:
+                at = _skip(text, at)
+            if text[at] != ":":
+                return None
+            at += 1
+            if text[at] in ws:
+                at = _skip(text, at)
+            if key in tree:
+                if key in seen:
+                    return None  # a key on a hole's path twice in one object
+                seen.add(key)
+                got = _walk(text, at, value[key], tree[key], spans)
+                if got is None:
+                    return None
+                at = got
+            else:
+                _, at = _scan_once(text, at)
+            if text[at] in ws:
+                at = _skip(text, at)
+            if text[at] == ",":
+                at += 1
+                if text[at] in ws:
+                    at = _skip(text, at)
+                continue
+            if text[at] != "}":
+                return None
+            return at + 1 if len(seen) == len(tree) else None
+    if type(value) is list:
+        if text[at] != "[":
+            return None
+        at += 1
+        if text[at] in ws:
+            at = _skip(text, at)
+        if text[at] == "]":
+            return at + 1 if not tree else None
+        i = 0
+        found = 0
+        while True:
+            if i in tree:
+                got = _walk(text, at, value[i], tree[i], spans)
+                if got is None:
+                    return None
+                at = got
+                found += 1
+            else:
+                _, at = _scan_once(text, at)
+            i += 1
+            if text[at] in ws:
+                at = _skip(text, at)
+            if text[at] == ",":
+                at += 1
+                if text[at] in ws:
+                    at = _skip(text, at)
+                continue
+            if text[at] != "]":
+                return None
+            return at + 1 if found == len(tree) and i == len(value) else None
+    return None

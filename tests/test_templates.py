@@ -1,0 +1,532 @@
+"""The template path (``chunkstream._template``, switched by ``_stream.TEMPLATES``) gives exactly
+what the full parse gives.
+
+An event whose data is a recent chunk's text with other strings at the planned places is merged
+from those strings alone. Here the path is switched on and off and everything compared: the
+completion (``to_dict()``), every warning (``repr``: kind, message, chunk_index, byte_offset,
+path, field), the error raised (type, message, location, ``partial``), and for ``iter_chunks``
+the ``repr`` and ``to_dict()`` of every chunk and its warnings; on every fixture, every corpus
+stream (``CHUNKSTREAM_CORPUS``), generated streams and adversarial ones, whole, in reads of 1, 2
+and 3 bytes and at random cuts, and ``Assembler`` fed one event per read with a snapshot after
+each. The matcher itself is tested on texts built to fool it. ``tests/fuzz.py``'s assemble
+target compares the two ways on every input it is given too (``fuzz.templates``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import fuzz
+import pytest
+from helpers import chunk, compact, reads_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import chunkstream
+from chunkstream import _accumulate, _stream
+from chunkstream._template import learn
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or ROOT.parent / "shared" / "corpus")
+FIXTURES = sorted((ROOT / "fixtures").glob("*.sse"))
+RECORDED = sorted(CORPUS.glob("*/*.sse")) if CORPUS.is_dir() else []
+
+
+# -- what is compared ----------------------------------------------------------------------------
+
+
+def assembled(reads: list[bytes], strict: bool, **limits: Any) -> Any:
+    try:
+        c = chunkstream.assemble(reads, strict=strict, **limits)
+    except chunkstream.ChunkstreamError as exc:
+        partial = exc.partial.to_dict() if exc.partial is not None else None
+        return ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset,
+                exc.path, partial)  # fmt: skip
+    return ("ok", c.to_dict(), [repr(w) for w in c.warnings])
+
+
+def chunked(reads: list[bytes], strict: bool) -> Any:
+    it = chunkstream.iter_chunks(reads, strict=strict)
+    got: list[Any] = []
+    try:
+        for c in it:
+            got.append((repr(c), c.to_dict()))
+    except chunkstream.ChunkstreamError as exc:
+        got.extend((repr(c), c.to_dict()) for c in exc.chunks)
+        return ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset, got,
+                [repr(w) for w in it.warnings])  # fmt: skip
+    return ("ok", got, [repr(w) for w in it.warnings])
+
+
+def live(reads: list[bytes], strict: bool) -> Any:
+    """``Assembler`` fed read by read, a snapshot after each."""
+    asm = chunkstream.Assembler(strict=strict)
+    snaps = []
+    try:
+        for read in reads:
+            asm.feed(read)
+            snaps.append(asm.snapshot().to_dict())
+        c = asm.close()
+    except chunkstream.ChunkstreamError as exc:
+        partial = exc.partial.to_dict() if exc.partial is not None else None
+        return ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset,
+                partial, snaps)  # fmt: skip
+    return ("ok", c.to_dict(), [repr(w) for w in c.warnings], snaps)
+
+
+def events_of(body: bytes) -> list[bytes]:
+    """The body cut after each blank line (one event per read, as live clients deliver)."""
+    out, at = [], 0
+    while True:
+        end = body.find(b"\n\n", at)
+        if end < 0:
+            break
+        out.append(body[at : end + 2])
+        at = end + 2
+    if at < len(body):
+        out.append(body[at:])
+    return out
+
+
+def both_ways(run: Any, reads: list[bytes], strict: bool) -> tuple[Any, Any]:
+    with fuzz.templates(True):
+        on = run(reads, strict)
+    with fuzz.templates(False):
+        off = run(reads, strict)
+    return on, off
+
+
+def check_body(body: bytes, rng: random.Random, tiny: tuple[int, ...] = (1, 2, 3)) -> None:
+    cuts = fuzz.cut(body, sorted(rng.sample(range(1, len(body)), min(8, max(0, len(body) - 1)))))
+    for strict in (True, False):
+        for reads in ([body], cuts, *(reads_of(body, n) for n in tiny)):
+            on, off = both_ways(assembled, reads, strict)
+            assert on == off, (strict, len(reads))
+        on, off = both_ways(chunked, [body], strict)
+        assert on == off
+        on, off = both_ways(live, events_of(body), strict)
+        assert on == off
+
+
+# -- every fixture and recorded stream -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_templates_on_and_off_agree_on_the_fixtures(path: Path) -> None:
+    check_body(path.read_bytes(), random.Random(path.name))
+
+
+@pytest.mark.skipif(not RECORDED, reason="the shared corpus is not here (CHUNKSTREAM_CORPUS)")
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_templates_on_and_off_agree_on_the_corpus(path: Path) -> None:
+    rng = random.Random(path.name)
+    # One tiny read size per stream (1, 2 or 3 bytes, by the stream): all three on every
+    # recording would make this the slowest test of the suite.
+    check_body(path.read_bytes(), rng, tiny=(rng.choice((1, 2, 3)),))
+
+
+def count_matches(body: bytes) -> tuple[int, int]:
+    """(chunks taken by a template match, chunk numbers handed out) for ``assemble``."""
+    with fuzz.templates(True):  # read when the stream starts
+        asm = chunkstream.Assembler(strict=False)
+    consumer: Any = asm._core.consumer
+    taken = consumer._take_same
+    matched = 0
+
+    def spy(*args: Any) -> None:
+        nonlocal matched
+        matched += 1
+        taken(*args)
+
+    consumer._take_same = spy
+    asm.feed(body)
+    asm.close()
+    return matched, asm._core.count
+
+
+def count_typed_matches(body: bytes) -> tuple[int, int]:
+    """(chunks rebuilt from a template, chunks) for ``iter_chunks``."""
+    with fuzz.templates(True):
+        it = chunkstream.iter_chunks(body, strict=False)
+    decoder: Any = it.decoder
+    taken = decoder._take_same
+    matched = 0
+
+    def spy(*args: Any) -> None:
+        nonlocal matched
+        matched += 1
+        taken(*args)
+
+    decoder._take_same = spy
+    count = sum(1 for _ in it)
+    return matched, count
+
+
+def test_the_template_path_takes_the_bulk_of_everyday_streams() -> None:
+    # Guard that the tests above compare something: without matches they prove nothing.
+    from benchmarks.streams import make_stream
+
+    for kind in ("text", "tools", "n4"):
+        matched, count = count_matches(make_stream(kind, 400))
+        assert matched > count * 0.9, (kind, matched, count)
+        matched, count = count_typed_matches(make_stream(kind, 400))
+        assert matched > count * 0.9, ("iter_chunks", kind, matched, count)
+
+
+def test_typed_chunks_rebuilt_from_a_template_share_no_dict() -> None:
+    # Vendor values that are objects, content parts: each chunk has its own, and what a
+    # reader does to one chunk's dicts changes no chunk that comes after it.
+    delta = {"content": "a", "x_meta": {"k": [1]}, "x_note": "n"}
+    events = [compact(chunk({"role": "assistant", "content": ""}))]
+    events += [compact(chunk(delta, x_top={"t": {"u": 1}})) for _ in range(6)]
+    events += [compact(chunk({}, "stop")), "[DONE]"]
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    matched, _ = count_typed_matches(body)
+    assert matched >= 3
+    with fuzz.templates(False):
+        expected = [c.to_dict() for c in chunkstream.iter_chunks(body)]
+    got = []
+    for c in chunkstream.iter_chunks(body):
+        got.append(json.loads(json.dumps(c.to_dict())))  # (to_dict shares the chunk's dicts)
+        # The reader edits everything mutable it was handed.
+        c.extra.clear()
+        for choice in c.choices or ():
+            if choice.delta is not None:
+                meta = choice.delta.extra.get("x_meta")
+                if meta is not None:
+                    meta["k"].append(2)
+                choice.delta.extra["x_note"] = "edited"
+    assert got == expected
+    chunks = list(chunkstream.iter_chunks(body))
+    metas = [c.choices[0].delta.extra["x_meta"] for c in chunks[1:7]]
+    assert len({id(m) for m in metas}) == 6 and len({id(m["k"]) for m in metas}) == 6
+    assert len({id(c.extra) for c in chunks}) == len(chunks)
+
+
+def test_typed_content_parts_are_not_shared_either() -> None:
+    parts = [{"type": "text", "text": "a"}]
+    events = [compact(chunk({"content": parts}, p="x")) for _ in range(5)]
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    chunks = list(chunkstream.iter_chunks(body, strict=False))
+    ids = {id(c.choices[0].delta.content[0]) for c in chunks}
+    assert len(ids) == len(chunks)
+
+
+@pytest.mark.skipif(not RECORDED, reason="the shared corpus is not here (CHUNKSTREAM_CORPUS)")
+def test_the_template_path_takes_most_recorded_chunks() -> None:
+    matched = count = 0
+    for path in RECORDED:
+        m, n = count_matches(path.read_bytes())
+        matched += m
+        count += n
+    assert matched > count / 2, (matched, count)
+
+
+def test_a_stream_that_plans_nothing_is_seldom_asked_for_a_plan() -> None:
+    # Logprobs in every chunk (extended, never a hole): no plan; asked ever more seldom.
+    from benchmarks.streams import make_stream
+
+    body = make_stream("logprobs", 400)
+    with fuzz.templates(True):
+        asm = chunkstream.Assembler(strict=False)
+    consumer: Any = asm._core.consumer
+    plan = consumer._plan
+    asked = 0
+
+    def spy(obj: Any) -> Any:
+        nonlocal asked
+        asked += 1
+        return plan(obj)
+
+    consumer._plan = spy
+    asm.feed(body)
+    assert asked < 40, asked
+    with fuzz.templates(False):
+        off = chunkstream.assemble(body, strict=False)
+    assert asm.close().to_dict() == off.to_dict()
+
+
+def test_a_stream_where_nothing_repeats_backs_off() -> None:
+    # Usage that changes in every chunk: no template matches, so the stream stops learning.
+    events = [
+        "data: " + compact(chunk({"content": f"w{i}"}, usage={"completion_tokens": i}))
+        for i in range(100)
+    ]
+    body = ("\n\n".join(events) + "\n\n").encode()
+    asm = chunkstream.Assembler(strict=False)
+    asm.feed(body)
+    assert not asm._core._learning
+    assert asm._core._tries <= _stream._LEARN_GRACE + 1
+    with fuzz.templates(False):
+        off = chunkstream.assemble(body, strict=False)
+    assert asm.close().to_dict() == off.to_dict()
+
+
+# -- adversarial streams ---------------------------------------------------------------------------
+
+OPEN = chunk({"role": "assistant", "content": ""})
+STOP = chunk({}, "stop")
+
+
+def stream(*texts: str, done: bool = True) -> bytes:
+    """An SSE body: the opening chunk, a first content chunk (so that a template is learned),
+    ``texts`` as they are (each an event's data), the finish and [DONE]."""
+    first = compact(chunk({"content": "Hi"}))
+    events = [compact(OPEN), first, *texts, compact(STOP)]
+    if done:
+        events.append("[DONE]")
+    return "".join(f"data: {e}\n\n" for e in events).encode("utf-8", "surrogatepass")
+
+
+def content(s: str) -> str:
+    """The everyday content chunk with ``s`` as its content's JSON text (inside the quotes)."""
+    return compact(chunk({"content": "@@"})).replace("@@", s)
+
+
+ADVERSARIAL = {
+    "quote-comma-key": content(r"a\",\"content\":\"b"),
+    "escaped quote and backslash": content(r"\"\\"),
+    "escaped unicode": content(r"\u00e9\u4e2d\ud83d\ude00"),
+    "lone high surrogate": content(r"\ud83d"),
+    "lone low surrogate": content(r"\ude00"),
+    "raw control character": content("a\x01b"),
+    "invalid escape": content(r"\x41"),
+    "unterminated": compact(chunk({"content": "x"}))[:-10],
+    "injected unescaped key": content('a","content":"b'),
+    "duplicate key": content('a","content":"b'),
+    "number where a string was": compact(chunk({"content": 5})),
+    "null where a string was": compact(chunk({"content": None})),
+    "object where a string was": compact(chunk({"content": {"a": "b"}})),
+    "whitespace after a colon": content("x").replace('"content":', '"content": '),
+    "whitespace at the end": content("x") + " ",
+    "trailing garbage": content("x") + "x",
+    "an extra key": compact(chunk({"content": "x", "x_vendor": "v"})),
+    "an extra top-level key": compact(chunk({"content": "x"}, x_top="t")),
+    "same key at another depth": compact(chunk({"content": "x"}, content="top")),
+    "id changes": compact(chunk({"content": "x"}, id="chatcmpl-other")),
+    "model changes": compact(chunk({"content": "x"}, model="m-2")),
+    "created moves back": compact(chunk({"content": "x"}, created=1)),
+    "created moves forward": compact(chunk({"content": "x"}, created=1_700_000_001)),
+    "created jumps past the tolerance": compact(chunk({"content": "x"}, created=1_800_000_000)),
+    "created as a float": compact(chunk({"content": "x"}, created=1_700_000_000.0)),
+    "role changes": compact(chunk({"role": "user", "content": "x"})),
+    "finish in the content chunk": compact(chunk({"content": "x"}, "stop")),
+    "index changes": compact(chunk({"content": "x"}, index=1)),
+    "index as a string": compact(chunk({"content": "x"})).replace('"index":0', '"index":"0"'),
+    "error key": compact(chunk({"content": "x"}, error={"message": "boom"})),
+    "DONE inside the content": content("[DONE]"),
+    "not JSON at all": "{",
+    "a second hole's place": compact(chunk({"content": "x", "reasoning_content": "r"})),
+}
+
+
+def test_another_apis_event_type_is_never_a_hole() -> None:
+    # Data without choices whose "type" is not another API's is read as a chunk; the same
+    # text with another API's type is that API's event (strict: an error; lenient: skipped).
+    # A template learned from the first must not take the second.
+    plain = '{"id":"chatcmpl-s1","type":"@@","usage":null}'
+    events = [plain.replace("@@", t) for t in ("ping", "pong", "response.created", "pang")]
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    check_body(body, random.Random(0))
+    with pytest.raises(chunkstream.ChunkError, match="OpenAI Responses API"):
+        chunkstream.assemble(body)
+    with pytest.raises(chunkstream.ChunkError, match="OpenAI Responses API"):
+        list(chunkstream.iter_chunks(body))
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_templates_on_and_off_agree_on_adversarial_chunks(name: str) -> None:
+    text = ADVERSARIAL[name]
+    # The odd chunk after a learned template, twice, between everyday chunks (so that it is
+    # matched against the template the chunk before it taught, and the one after it is too).
+    again = content("more")
+    body = stream(text, again, text, again)
+    check_body(body, random.Random(name))
+
+
+def test_an_id_that_changes_raises_exactly_as_the_full_parse_does() -> None:
+    body = stream(content("x"), ADVERSARIAL["id changes"])
+    on, off = both_ways(assembled, [body], True)
+    assert on == off
+    assert on[1] == "InconsistentStreamError"
+    assert on[3] == 3  # the chunk that changed the id (0: role, 1: Hi, 2: x)
+    assert "id" in on[2] and "chatcmpl-other" in on[2]
+
+
+def tool_chunk(call: dict[str, Any]) -> str:
+    return compact(chunk({"tool_calls": [call]}))
+
+
+@pytest.mark.parametrize("limit", [1, 1024])
+def test_a_tool_call_whose_id_changed_is_another_call_whichever_path(limit: int) -> None:
+    # Call "a" at index 0, then fragments at index 0 with id "b": another call at that index
+    # (a warning), refused over max_tool_calls=1 each time; the fragments by index alone that
+    # follow go to the call the index holds then ("b", or "a" when "b" was refused), never
+    # to one a template learned before the change.
+    first = tool_chunk({"index": 0, "id": "a", "type": "function", "function": {"name": "f"}})
+    args = tool_chunk({"index": 0, "function": {"arguments": "{}"}})
+    other = tool_chunk({"index": 0, "id": "b", "function": {"arguments": "x"}})
+    body = stream(first, args, args, other, other, args, args)
+    for strict in (True, False):
+        for reads in ([body], reads_of(body, 1)):
+            with fuzz.templates(True):
+                on = assembled(reads, strict, max_tool_calls=limit)
+            with fuzz.templates(False):
+                off = assembled(reads, strict, max_tool_calls=limit)
+            assert on == off
+    assert on[0] == "ok"
+    calls = on[1]["choices"][0]["message"]["tool_calls"]
+    if limit == 1:
+        assert [w for w in on[2] if "max_tool_calls" in w]
+        assert [c["function"]["arguments"] for c in calls] == ["{}{}{}{}"]
+    else:
+        assert [c["function"]["arguments"] for c in calls] == ["{}{}", "xx{}{}"]
+
+
+def test_strings_that_look_like_json_are_taken_as_the_strings_they_are() -> None:
+    body = stream(
+        ADVERSARIAL["quote-comma-key"],
+        ADVERSARIAL["escaped quote and backslash"],
+        ADVERSARIAL["escaped unicode"],
+    )
+    matched, _ = count_matches(body)
+    assert matched == 3  # each was matched, not parsed
+    got = chunkstream.assemble(body).choices[0].message.content
+    assert got == 'Hia","content":"b"\\é中😀'
+
+
+def test_a_surrogate_pair_split_between_matched_chunks_is_mended() -> None:
+    body = stream(content(r"\ud83d"), content(r"\ude00"))
+    matched, _ = count_matches(body)
+    assert matched == 2
+    assert chunkstream.assemble(body).choices[0].message.content == "Hi😀"
+
+
+# -- the matcher ---------------------------------------------------------------------------------
+
+
+def learned(text: str, *paths: tuple[Any, ...]) -> Any:
+    return learn(text, json.loads(text), [(p, i) for i, p in enumerate(paths)])
+
+
+CONTENT = ("choices", 0, "delta", "content")
+
+
+def test_a_template_matches_its_text_with_other_strings_only() -> None:
+    text = content("Hi")
+    t = learned(text, CONTENT)
+    assert t is not None
+    assert t.match(text) == ["Hi"]
+    assert t.match(content(r"a\"b\\\u00e9")) == ['a"b\\é']
+    assert t.match(content(r"\ud800")) == ["\ud800"]
+    for miss in (
+        content('a","content":"b'),  # the string ends at the first quote: the rest differs
+        content("a\x00"),  # a raw control character: not JSON (strict, as json.loads)
+        content(r"\x"),  # an invalid escape
+        content("x") + " ",  # something after the last literal
+        content("x")[:-1],  # a literal cut short
+        compact(chunk({"content": 5})),
+        compact(chunk({"content": None})),
+        content("x").replace('"content":', '"content": '),
+        compact(chunk({"content": "x"}, id="other")),
+    ):
+        assert t.match(miss) is None, miss
+
+
+def test_holes_are_placed_by_the_parse_not_by_a_text_search() -> None:
+    # The hole's key appears earlier in the text: at the top level, and inside a string.
+    text = compact({"content": "top", "note": '"content":"', **chunk({"content": "deep"})})
+    t = learned(text, CONTENT)
+    assert t is not None
+    assert t.match(text.replace('"deep"', '"new"')) == ["new"]
+    assert t.match(text.replace('"top"', '"new"')) is None  # not a hole: a literal
+
+
+def test_nothing_is_learned_when_in_doubt() -> None:
+    dup = '{"choices":[{"index":0,"delta":{"content":"a","content":"b"}}]}'
+    assert learned(dup, CONTENT) is None  # the key on the hole's path twice
+    assert learned(compact(chunk({"content": 5})), CONTENT) is None  # not a string
+    assert learned(compact(chunk({"content": None})), CONTENT) is None
+    assert learned(compact(chunk({"content": "x"})), ("choices", 1, "delta", "content")) is None
+    assert learned(compact(chunk({"content": "x"})), CONTENT, CONTENT) is None  # twice
+    assert learned(compact(chunk({"content": "x"})), ()) is None
+    # A path through a hole.
+    assert learned(compact(chunk({"content": "x"})), CONTENT, (*CONTENT, "deeper")) is None
+
+
+def test_holes_keep_the_order_of_the_text() -> None:
+    text = compact(chunk({"reasoning_content": "r", "content": "c"}, obfuscation="o"))
+    reasoning = ("choices", 0, "delta", "reasoning_content")
+    t = learn(text, json.loads(text), [(CONTENT, "c"), (("obfuscation",), "o"), (reasoning, "r")])
+    assert t is not None
+    assert t.payloads == ("r", "c", "o")
+    assert t.match(text) == ["r", "c", "o"]
+
+
+def test_a_duplicate_key_off_the_path_is_a_literal() -> None:
+    text = '{"id":"a","id":"a","choices":[{"index":0,"delta":{"content":"x"}}]}'
+    t = learned(text, CONTENT)
+    assert t is not None
+    assert t.match(text.replace('"x"', '"y"')) == ["y"]
+    assert t.match(text.replace('"id":"a","id":"a"', '"id":"a","id":"b"')) is None
+
+
+# -- the plan ------------------------------------------------------------------------------------
+
+
+def plan_of(*objs: dict[str, Any]) -> Any:
+    acc = _accumulate.Accumulator(strict=False)
+    for n, obj in enumerate(objs):
+        acc._merge(obj, n, None)
+    return acc._plan(objs[-1])
+
+
+def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
+    opened = chunk({"role": "assistant", "content": ""})
+    holes, _, _ = plan_of(opened, chunk({"content": "x"}))
+    assert [path for path, _ in holes] == [CONTENT]
+    # created a second later (within created_tolerance: silently kept the first).
+    holes, _, _ = plan_of(opened, chunk({"content": "x"}, created=1_700_000_001))
+    assert [path for path, _ in holes] == [CONTENT]
+    # Vendor strings at every level are holes, handed to the fallback.
+    holes, _, _ = plan_of(opened, {**chunk({"content": "x"}, p="pad"), "choices": [
+        {"index": 0, "delta": {"content": "x", "x_d": "d"}, "text": "t"}]})  # fmt: skip
+    assert [path for path, _ in holes] == [
+        ("choices", 0, "delta", "content"),
+        ("choices", 0, "delta", "x_d"),
+        ("choices", 0, "text"),
+        ("p",),
+    ]
+    # The role held: a repeat of it is a no-op.
+    holes, _, _ = plan_of(opened, chunk({"role": "assistant", "content": "x"}))
+    assert [path for path, _ in holes] == [CONTENT]
+    for last in (
+        chunk({"role": "user", "content": "x"}),  # a different role warned: it would again
+        chunk({"content": "x"}, "stop"),  # finished
+        chunk({"content": "x"}, model="other"),
+        chunk({"content": "x"}, created=1_800_000_000),  # past the tolerance: it warned
+        chunk({"content": "x"}, error={"message": "boom"}),
+        chunk({"annotations": [{"type": "url_citation"}]}),  # extended again
+        chunk({"x_list": [1]}),  # a delta's vendor list: extended again
+        chunk({"content": [{"type": "text", "text": "a"}]}),  # content parts
+        chunk({"tool_calls": [{"function": {"arguments": "a"}}]}),  # no index: routed
+    ):
+        assert plan_of(opened, last) is None, last
+
+
+@given(st.lists(st.sampled_from(sorted(ADVERSARIAL)), max_size=8), st.integers(0, 2**32 - 1))
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+def test_templates_on_and_off_agree_on_mixed_adversarial_streams(
+    names: list[str], seed: int
+) -> None:
+    rng = random.Random(seed)
+    texts = []
+    for name in names:
+        texts.append(ADVERSARIAL[name])
+        texts.extend(content(rng.choice(["a", "", r"\"", "é"])) for _ in range(rng.randint(0, 2)))
+    body = stream(*texts, done=rng.random() < 0.7)
+    check_body(body, rng, tiny=(rng.choice((1, 2, 3)),))
