@@ -516,7 +516,15 @@ class _Core:
             self._report_unread()
         if self.consumer._report_after_done and self.after_done:
             self.consumer._warn("ignored", f"{self.after_done} event(s) after [DONE] were ignored")
-        if not self.sse.events_dispatched and (held is None or held.event is None):
+        # A [DONE] data line makes the body an event stream, whether it ended the input as
+        # its line arrived or only here (a whole read of "x\ndata: [DONE]\ndata:" was refused
+        # as no event stream, where 1-byte reads saw the [DONE] first: found by the fuzz
+        # harness).
+        if (
+            not self.done
+            and not self.sse.events_dispatched
+            and (held is None or held.event is None)
+        ):
             self._not_sse()
         pending = self.consumer._pending()
         untracked = self.consumer._untracked()

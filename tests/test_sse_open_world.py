@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from helpers import BANG, DONE, HELLO, STOP, chunk, compact, data, reads_of, repr_cut, traced
 
+import chunkstream
 from chunkstream import (
     ChunkDecoder,
     ChunkError,
@@ -450,3 +451,26 @@ def test_a_stray_data_line_before_the_done_line_of_its_block_is_lost_data_whatev
         )
         [w] = assemble(iter(reads), strict=False).warnings
         assert (w.kind, w.byte_offset) == ("ignored", 0)
+
+
+@pytest.mark.parametrize("body", [b"[DONE]\ndata:[DONE]\ndata:", b"x\ndata: [DONE]\ndata: {"])
+@pytest.mark.parametrize("size", [1, 2, 3, 0])
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_done_line_makes_the_body_an_event_stream_whatever_the_reads(
+    body: bytes, size: int, strict: bool
+) -> None:
+    """A first line that is no field, then a ``[DONE]`` data line in an unfinished block: the
+    whole body in one read was refused as "expected an event stream", where 1-byte reads saw
+    the [DONE] line first and returned the empty completion (found by the fuzz harness)."""
+    reads = [body] if size == 0 else [body[i : i + size] for i in range(0, len(body), size)]
+    completion = chunkstream.assemble(reads, strict=strict)
+    assert (completion.choices, completion.warnings) == ((), ())
+    assert list(chunkstream.iter_chunks(reads, strict=strict)) == []
+
+
+def test_a_body_with_no_field_and_no_done_line_is_still_no_event_stream() -> None:
+    with pytest.raises(chunkstream.ChunkError) as info:
+        chunkstream.assemble([b"x\ndat"])
+    assert str(info.value) == (
+        "expected an event stream (lines like 'data: {...}'), got bytes b'x\\ndat' (byte 0)"
+    )
