@@ -29,12 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or ROOT.parent / "shared" / "corpus")
 
-# Runs one command and prints the peak RSS (KiB on Linux) of its largest process.
+# Runs one command; prints the peak RSS (KiB on Linux) of its largest process and the CPU
+# seconds (user + system) of all its processes.
 _WRAPPER = """\
 import resource, subprocess, sys
 rc = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "wb"), stderr=subprocess.PIPE)
 sys.stderr.buffer.write(rc.stderr)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc.returncode)
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(use.ru_maxrss, use.ru_utime + use.ru_stime, rc.returncode)
 """
 
 
@@ -64,8 +66,9 @@ def make_batch(top: Path, count: int) -> int:
     return total
 
 
-def run_once(batch: Path, jobs: int, out: Path) -> tuple[float, int, str, str]:
-    """One run: wall seconds, peak RSS (KiB), the stdout's digest, the --stats line."""
+def run_once(batch: Path, jobs: int, out: Path) -> tuple[float, int, float, str, str]:
+    """One run: wall seconds, peak RSS (KiB), CPU seconds, the stdout's digest, the --stats
+    line."""
     command = [
         sys.executable,
         "-m",
@@ -85,10 +88,10 @@ def run_once(batch: Path, jobs: int, out: Path) -> tuple[float, int, str, str]:
         check=False,
     )
     seconds = time.perf_counter() - start
-    rss = int(proc.stdout.split()[0])
+    rss, cpu = int(proc.stdout.split()[0]), float(proc.stdout.split()[1])
     stats = [ln for ln in proc.stderr.decode().splitlines() if ln.startswith("chunkstream: stats:")]
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    return seconds, rss, digest, stats[-1] if stats else ""
+    return seconds, rss, cpu, digest, stats[-1] if stats else ""
 
 
 def main() -> int:
@@ -112,25 +115,25 @@ def main() -> int:
         size = make_batch(batch, args.files)
         print(f"batch: {args.files} captures, {size / 1e6:.1f} MB ({len(sources())} sources)")
         print()
-        print("| -j | best of | seconds | streams/s | MB/s | peak RSS MiB | x serial |")
-        print("|---|---|---|---|---|---|---|")
+        print("| -j | best of | seconds | CPU s | streams/s | MB/s | peak RSS MiB | x serial |")
+        print("|---|---|---|---|---|---|---|---|")
         serial: tuple[str, str, float] | None = None
         for j in jobs:
-            best: tuple[float, int] | None = None
+            best: tuple[float, int, float] | None = None
             wrong = ""
             for _ in range(args.repeat):
-                seconds, rss, digest, stats = run_once(batch, j, work / "out.jsonl")
+                seconds, rss, cpu, digest, stats = run_once(batch, j, work / "out.jsonl")
                 if serial is None:
                     serial = (digest, stats, 0.0)
                 elif (digest, stats) != serial[:2]:
                     wrong = "output differs from -j 1"
-                best = (seconds, rss) if best is None or seconds < best[0] else best
+                best = (seconds, rss, cpu) if best is None or seconds < best[0] else best
             assert best is not None and serial is not None
             if j == jobs[0]:
                 serial = (serial[0], serial[1], best[0])
             ratio = serial[2] / best[0] if serial[2] else 0.0
             print(
-                f"| {j} | {args.repeat} | {best[0]:.2f} | {args.files / best[0]:,.0f} "
+                f"| {j} | {args.repeat} | {best[0]:.2f} | {best[2]:.2f} | {args.files / best[0]:,.0f} "
                 f"| {size / 1e6 / best[0]:.1f} | {best[1] / 1024:.0f} | {ratio:.2f} |"
                 + (f" **{wrong}**" if wrong else "")
             )

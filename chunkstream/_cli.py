@@ -120,10 +120,25 @@ output:
   --text and --quiet they go to stderr only. Control characters in them (from a provider's
   message or a file name) are escaped: \\n, \\x1b, \\u2028; so are they in the "==> SOURCE <=="
   lines. --text writes the content itself as it is.
-  --stats ends with one line on stderr: chunkstream: stats: {"streams", "ok", "failed",
-  "chunks", "bytes", "errors": {type: n}, "warnings": {kind: n}, "usage": {"streams",
-  "prompt_tokens", "completion_tokens", "total_tokens"}} (tokens summed from each completed
-  stream's usage; bytes are the stream bytes read, which stops at [DONE]).
+  --stats ends with a summary on stderr, a table for people; with --json one line for
+  programs: chunkstream: stats: {"streams", "ok", "failed", "chunks", "bytes",
+  "finish_reasons": {reason: n}, "models": {model: n}, "providers": {provider: n},
+  "errors": {type: n}, "warnings": {kind: n}, "usage": {"streams", "prompt_tokens",
+  "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens"}}, most frequent
+  first. Bytes are the stream bytes read (reading stops at [DONE]). Finish reasons (per
+  choice; "null" for a choice without one), models, providers (the "provider" field
+  OpenRouter sends in each chunk) and usage come from each stream that assembled: --events
+  and --chunks assemble none (--chunks still sums usage).
+
+parallel (-j N):
+  -j N assembles the inputs in N worker processes (-j 0: one per usable core); the output
+  is the serial run's, byte for byte and in input order (stdout, stderr, --stats, the exit
+  status). The unit of work is one input file: a single big file runs in one process, as
+  without -j. Each file's output is written once the file is done (--text is live only for
+  stdin). stdin, and inputs that are not regular files (FIFOs, /dev/fd/N), are read by the
+  main process at their turn. Memory stays bounded: a few files per worker are in flight,
+  and a file whose output would hold over 8 MiB is done by the main process, streaming.
+  Ctrl-C stops the workers and exits with 130.
 
 exit status:
   0 every input succeeded, 1 an input failed (or could not be read), 2 usage error,
@@ -134,6 +149,7 @@ examples:
   curl -sN ... | tee capture.sse | chunkstream --text -
   tail -f -n +1 capture.sse | chunkstream --text -
   chunkstream --lenient --stats logs/ > completions.jsonl
+  chunkstream -j 0 -q --stats --json logs/
   chunkstream --field response.body gateway.jsonl | jq -c '.completion.usage'
   chunkstream session.har
 """
@@ -1754,8 +1770,8 @@ def _run(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int = 1) -> 
 # containers) works in a worker as it does here: the worker gets a copy of this _Inputs.
 #
 # Bounded: at most 2 tasks per worker are in flight, and a task's tape holds at most
-# _TAPE_BYTES; a task that would hold more stops at the file that went over, and this process
-# does that file and the rest of the task itself, streaming, as the serial run does. stdin and
+# _TAPE_BYTES; a task that would hold more stops at the file that went over and is sent again
+# from there; a file over it alone is done by this process, streaming, as the serial run does. stdin and
 # anything that is not a regular file (a FIFO, /dev/fd/N) are read by this process too, at
 # their turn.
 
@@ -1799,7 +1815,7 @@ class _TapeOut:
         self.tape = tape
 
     def write(self, data: bytes) -> int:
-        self.tape.add(_OUT, bytes(data))
+        self.tape.add(_OUT, data if type(data) is bytes else bytes(data))
         return len(data)
 
     def flush(self) -> None:
@@ -1845,25 +1861,24 @@ def _worker_start(inputs: _Inputs, args: argparse.Namespace) -> None:
 
 def _work(files: list[tuple[str, str | None]]) -> tuple[list[list[tuple[int, Any]]], _Stats]:
     """A task: each file's tape, in order, and the files' stats; fewer tapes than ``files``
-    when the output went over _TAPE_BYTES (that file and the rest are the main process's,
-    and are not in the stats)."""
+    when the output went over _TAPE_BYTES (that file and the rest are left to the main
+    process, and are not in the stats: the files before it are run again, rarely, so that
+    the common case keeps one _Stats per task)."""
     assert _worker is not None
     inputs, streams, report = _worker
     tape = report.tape
     tape.size = 0
+    report.stats = _Stats()
     tapes: list[list[tuple[int, Any]]] = []
-    total = _Stats()
     for name, path in files:
-        report.stats = _Stats()
         report.out.at_line_start = True
         try:
             _one_input(inputs, streams, report, name, path)
         except _TooBig:
             tape.take()
-            break
+            return _work(files[: len(tapes)]) if tapes else ([], _Stats())
         tapes.append(tape.take())
-        total.merge(report.stats)
-    return tapes, total
+    return tapes, report.stats
 
 
 def _plan(
@@ -1932,6 +1947,29 @@ def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> N
     running = 0
     pool: ProcessPoolExecutor | None = None
     mask = hasattr(signal, "pthread_sigmask")
+
+    def submit(files: list[tuple[str, str | None]]) -> Future[Any]:
+        nonlocal pool, running
+        if pool is None:
+            proto = copy.copy(inputs)  # what the workers need: no stdin, no list of files
+            proto.stdin = None  # type: ignore[assignment]
+            proto.files = []
+            pool = ProcessPoolExecutor(jobs, _pool_context(), _worker_start, (proto, streams.args))
+        # Workers start at a submit: SIGINT is blocked meanwhile, so that they inherit it
+        # blocked (fork, spawn) and ignore it before they unblock it (_worker_start).
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else None
+        try:
+            future = pool.submit(_work, files)
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        running += 1
+        return future
+
+    def here(name: str, path: str | None) -> None:
+        _one_input(inputs, streams, report, name, path)
+        report.file_done()
+
     finished = False
     try:
         while True:
@@ -1939,32 +1977,12 @@ def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> N
                 item = next(plan, None)
                 if item is None:
                     break
-                future = None
-                if isinstance(item, list):
-                    if pool is None:
-                        proto = copy.copy(inputs)  # what the workers need: no stdin, no list
-                        proto.stdin = None  # type: ignore[assignment]
-                        proto.files = []
-                        pool = ProcessPoolExecutor(
-                            jobs, _pool_context(), _worker_start, (proto, streams.args)
-                        )
-                    # Workers start at a submit: SIGINT blocked meanwhile, they inherit that
-                    # (fork, spawn) and ignore it before they unblock it (_worker_start).
-                    if mask:
-                        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-                    try:
-                        future = pool.submit(_work, item)
-                    finally:
-                        if mask:
-                            signal.pthread_sigmask(signal.SIG_SETMASK, old)
-                    running += 1
-                ahead.append((item, future))
+                ahead.append((item, submit(item) if isinstance(item, list) else None))
             if not ahead:
                 break
             item, future = ahead.popleft()
             if future is None:
-                _one_input(inputs, streams, report, *item)
-                report.file_done()
+                here(*item)
                 continue
             tapes, stats = future.result()
             running -= 1
@@ -1974,9 +1992,12 @@ def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> N
             for entries in tapes:
                 _play(report, entries)
                 report.file_done()
-            for name, path in item[len(tapes) :]:  # over _TAPE_BYTES: done here
-                _one_input(inputs, streams, report, name, path)
-                report.file_done()
+            report.out.flush()
+            rest = item[len(tapes) :]  # the output went over _TAPE_BYTES at rest[0]
+            if rest and not tapes:  # over it alone: this process does it, streaming
+                here(*rest.pop(0))
+            if rest:  # the others go back to the workers, first in line
+                ahead.appendleft((rest, submit(rest)))
         finished = True
     finally:
         if pool is not None:
@@ -1993,15 +2014,17 @@ def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> N
 
 
 def _play(report: _Report, entries: list[tuple[int, Any]]) -> None:
-    """A worker's tape, written through this process's report."""
+    """A worker's tape, written through this process's report. stdout is flushed before
+    stderr is written (they may be one terminal or file: the serial run's order), and after
+    each task (see _pooled)."""
     for kind, data in entries:
         if kind == _OUT:
             report.out.write(data)
         elif kind == _ERR:
+            report.out.flush()
             report.write_err(data)
         else:
             report.header(data)
-    report.out.flush()
 
 
 # =============================================================================================
@@ -2105,8 +2128,8 @@ def _parser() -> argparse.ArgumentParser:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="show a progress line on stderr (default: when stderr is a terminal "
-        "and stdout is not)",
+        help="show a progress line on stderr: counts, rate, ETA (default: when stderr is a "
+        "terminal and stdout is not)",
     )
     p.add_argument(
         "--created-tolerance",
