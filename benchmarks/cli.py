@@ -133,7 +133,8 @@ def main() -> int:
                 serial = (serial[0], serial[1], best[0])
             ratio = serial[2] / best[0] if serial[2] else 0.0
             print(
-                f"| {j} | {args.repeat} | {best[0]:.2f} | {best[2]:.2f} | {args.files / best[0]:,.0f} "
+                f"| {j} | {args.repeat} | {best[0]:.2f} | {best[2]:.2f} "
+                f"| {args.files / best[0]:,.0f} "
                 f"| {size / 1e6 / best[0]:.1f} | {best[1] / 1024:.0f} | {ratio:.2f} |"
                 + (f" **{wrong}**" if wrong else "")
             )

@@ -1771,9 +1771,9 @@ def _run(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int = 1) -> 
 #
 # Bounded: at most 2 tasks per worker are in flight, and a task's tape holds at most
 # _TAPE_BYTES; a task that would hold more stops at the file that went over and is sent again
-# from there; a file over it alone is done by this process, streaming, as the serial run does. stdin and
-# anything that is not a regular file (a FIFO, /dev/fd/N) are read by this process too, at
-# their turn.
+# from there; a file over it alone is done by this process, streaming, as the serial run
+# does. stdin and anything that is not a regular file (a FIFO, /dev/fd/N) are read by this
+# process too, at their turn.
 
 _TAPE_BYTES = 8 * 1024 * 1024  # the most one task's output may hold in memory
 _TASK_FILES = 64  # the most files in one task (fewer when the batch is small: see _plan)
@@ -1937,9 +1937,11 @@ def _pool_context() -> Any:
 
 def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> None:
     import copy
+    import itertools
     import signal
     from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     plan = _plan(inputs.files, jobs)
     window = 2 * jobs  # tasks in flight: one being worked on and one waiting, per worker
@@ -1971,33 +1973,52 @@ def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> N
         report.file_done()
 
     finished = False
+    current = None  # the task whose result is awaited
     try:
-        while True:
-            while running < window:
-                item = next(plan, None)
-                if item is None:
+        try:
+            while True:
+                while running < window:
+                    item = next(plan, None)
+                    if item is None:
+                        break
+                    ahead.append((item, None))
+                    if isinstance(item, list):
+                        ahead[-1] = (item, submit(item))
+                if not ahead:
                     break
-                ahead.append((item, submit(item) if isinstance(item, list) else None))
-            if not ahead:
-                break
-            item, future = ahead.popleft()
-            if future is None:
-                here(*item)
-                continue
-            tapes, stats = future.result()
-            running -= 1
-            # The task's counts first, as the serial run counts a failed stream before it
-            # writes it: the status after a closed stdout includes the task being written.
-            report.stats.merge(stats)
-            for entries in tapes:
-                _play(report, entries)
-                report.file_done()
-            report.out.flush()
-            rest = item[len(tapes) :]  # the output went over _TAPE_BYTES at rest[0]
-            if rest and not tapes:  # over it alone: this process does it, streaming
-                here(*rest.pop(0))
-            if rest:  # the others go back to the workers, first in line
-                ahead.appendleft((rest, submit(rest)))
+                item, future = ahead.popleft()
+                if future is None:
+                    here(*item)
+                    continue
+                current = item
+                tapes, stats = future.result()
+                current = None
+                running -= 1
+                # The task's counts first, as the serial run counts a failed stream before it
+                # writes it: the status after a closed stdout includes the task being written.
+                report.stats.merge(stats)
+                for entries in tapes:
+                    _play(report, entries)
+                    report.file_done()
+                report.out.flush()
+                rest = item[len(tapes) :]  # the output went over _TAPE_BYTES at rest[0]
+                if rest and not tapes:  # over it alone: this process does it, streaming
+                    here(*rest.pop(0))
+                if rest:  # the others go back to the workers, first in line
+                    ahead.appendleft((rest, None))
+                    ahead[0] = (rest, submit(rest))
+        except BrokenProcessPool:
+            # A worker was killed (out of memory, a signal): its tasks are lost, nothing of
+            # them was written. This process goes on alone from the first file not written.
+            report.say(
+                "chunkstream: warning: a worker process ended abruptly; the files not yet "
+                "written are read by the main process"
+            )
+            left = ([current] if current is not None else []) + [i for i, _ in ahead]
+            ahead.clear()
+            for item in itertools.chain(left, plan):
+                for name, path in item if isinstance(item, list) else [item]:
+                    here(name, path)
         finished = True
     finally:
         if pool is not None:

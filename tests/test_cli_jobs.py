@@ -452,8 +452,40 @@ def test_stats_table_is_aligned_and_escapes_names_from_the_input() -> None:
     # The longest label, two spaces, the widest value: every value ends in that column.
     width = len("  usage (streams with usage)") + 2 + len("12,345,678")
     assert len(table) == len(rows)
-    for line, (label, value) in zip(table, rows):
+    for line, (label, value) in zip(table, rows, strict=True):
         if value:
             assert line == label + " " * (width - len(label) - len(value)) + value
         else:
             assert line == label
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_worker_killed_loses_nothing(tmp_path: Path) -> None:
+    # The main process reads stdin first; meanwhile a worker is killed (as the kernel's
+    # out-of-memory killer would). The run goes on in the main process: the serial output,
+    # one warning line more, no traceback.
+    files = [*batch(tmp_path / "b")[1:2], "-"][::-1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chunkstream", "--jsonl", "-j", "2", *files],
+        cwd=ROOT,
+        env=ENV,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        workers = children(proc.pid)
+    assert len(workers) == 2, workers
+    os.kill(workers[0], signal.SIGKILL)
+    out, err = proc.communicate(STDIN, timeout=120)
+    serial = cli("--jsonl", *files, stdin=STDIN)
+    assert (proc.returncode, out) == (serial.returncode, serial.stdout)
+    warning = (
+        b"chunkstream: warning: a worker process ended abruptly; the files not yet written "
+        b"are read by the main process\n"
+    )
+    assert err.count(warning) == 1
+    assert err.replace(warning, b"") == serial.stderr
