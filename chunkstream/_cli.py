@@ -1746,7 +1746,9 @@ def _run(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int = 1) -> 
     """Every input, in order (with ``jobs`` > 1, in worker processes: see :func:`_pooled`)."""
     report.files_total = len(inputs.files)
     try:
-        if jobs > 1 and len(inputs.files) > 1:
+        # No more workers than files (ProcessPoolExecutor takes at most 61 on Windows).
+        jobs = min(jobs, len(inputs.files), 61 if sys.platform == "win32" else jobs)
+        if jobs > 1:
             _pooled(inputs, streams, report, jobs)
         else:
             for name, path in inputs.files:
