@@ -63,6 +63,15 @@ def batch(top: Path) -> list[str]:
     (top / "cut.sse").write_bytes(body[: len(body) // 2])
     lines = [ln[6:] for ln in body.decode().split("\n") if ln.startswith("data: {")]
     (top / "chunks.jsonl").write_text("\n".join(lines) + "\n")
+    # HAR files: several streams per file, failures between them (stdout and stderr
+    # interleaved within one file).
+    bodies = [body.decode(), (FIXTURES / "inband-error.sse").read_text(), body.decode()[:900]]
+    for i in range(3):
+        entries = [
+            {"response": {"content": {"mimeType": "text/event-stream", "text": t}}}
+            for t in bodies[i:] + bodies[:i]
+        ]
+        (top / f"session-{i}.har").write_text(json.dumps({"log": {"entries": entries}}))
     (top / "empty-dir").mkdir()
     return [str(top / "a"), str(top), "-", str(top / "missing.sse"), str(top / "empty-dir")]
 
@@ -489,3 +498,50 @@ def test_a_worker_killed_loses_nothing(tmp_path: Path) -> None:
     )
     assert err.count(warning) == 1
     assert err.replace(warning, b"") == serial.stderr
+
+
+def test_help_says_what_runs_in_parallel() -> None:
+    text = " ".join(cli("--help").stdout.decode().split())
+    for words in (
+        "-j N assembles the inputs in N worker processes (-j 0: one per usable core)",
+        "The unit of work is one input file: a single big file runs in one process",
+        "stdin, and inputs that are not regular files (FIFOs, /dev/fd/N), are read by the "
+        "main process",
+        "--stats as one JSON line",
+    ):
+        assert words in text, words
+
+
+def test_at_most_two_tasks_per_worker_are_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    # Memory stays bounded: the results not yet written are at most 2 tasks per worker, each
+    # under _TAPE_BYTES, whatever the batch's size.
+    import concurrent.futures
+
+    for i in range(400):
+        shutil.copy(FIXTURES / "openai-text-usage.sse", tmp_path / f"{i:03d}.sse")
+    counts = {"out": 0, "most": 0, "tasks": 0}
+
+    class Counted(concurrent.futures.ProcessPoolExecutor):
+        def submit(self, *a: Any, **kw: Any) -> Any:
+            future = super().submit(*a, **kw)
+            counts["out"] += 1
+            counts["tasks"] += 1
+            counts["most"] = max(counts["most"], counts["out"])
+            result = future.result
+
+            def taken(timeout: float | None = None) -> Any:
+                counts["out"] -= 1
+                return result(timeout)
+
+            future.result = taken  # type: ignore[method-assign]
+            return future
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Counted)
+    monkeypatch.chdir(ROOT)
+    assert _cli.main(["-q", "--stats", "--json", "-j", "2", str(tmp_path)]) == 0
+    err = capsysbinary.readouterr().err.decode()
+    assert json.loads(err.split("chunkstream: stats: ")[1])["ok"] == 400
+    assert counts["tasks"] > 8  # premise: more tasks than the window
+    assert counts["most"] == 4
