@@ -2025,14 +2025,20 @@ def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> N
     finally:
         if pool is not None:
             if not finished:  # interrupted, or the reader went away: stop the workers now
+                # A task in flight is not waited for (it may be a large input): the workers
+                # are ended. CPython keeps them in _processes and the thread that joins them
+                # in _executor_manager_thread (3.8-3.14; 3.14 also has terminate_workers()),
+                # and shutdown() drops both: they are taken first.
+                processes = list((getattr(pool, "_processes", None) or {}).values())
+                manager = getattr(pool, "_executor_manager_thread", None)
                 for _, future in ahead:
                     if future is not None:
                         future.cancel()
                 pool.shutdown(wait=False, cancel_futures=True)
-                # A task in flight is not waited for (it may be a large input): the workers
-                # are ended (CPython keeps them in _processes; the pool then joins them).
-                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                for process in processes:
                     process.terminate()
+                if manager is not None:
+                    manager.join()
             pool.shutdown(wait=True)
 
 

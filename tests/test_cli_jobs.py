@@ -545,3 +545,41 @@ def test_at_most_two_tasks_per_worker_are_in_flight(
     assert json.loads(err.split("chunkstream: stats: ")[1])["ok"] == 400
     assert counts["tasks"] > 8  # premise: more tasks than the window
     assert counts["most"] == 4
+
+
+def _stuck_work(files: Any) -> Any:
+    """A task that never ends in time (a worker's _work, patched in by the test below)."""
+    time.sleep(120)
+    return [], _Stats()
+
+
+def test_ctrl_c_does_not_wait_for_the_tasks_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    # Workers forked from this process run _stuck_work; SIGINT comes from a timer (no
+    # thread, so that the workers are forked). The run ends with 130 long before the
+    # workers' two minutes, and leaves no worker.
+    import multiprocessing
+
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        pytest.skip("needs the fork start method")
+    for name in ("a.sse", "b.sse"):
+        shutil.copy(FIXTURES / "openai-text-usage.sse", tmp_path / name)
+    monkeypatch.setattr(_cli, "_work", _stuck_work)
+    monkeypatch.chdir(ROOT)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    start = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        rc = _cli.main(["-q", "-j", "2", str(tmp_path)])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert rc == 130
+    assert time.monotonic() - start < 60  # the tasks take 120 s: they were not waited for
+    assert multiprocessing.active_children() == []
+    assert capsysbinary.readouterr() == (b"", b"")
