@@ -1789,7 +1789,9 @@ class _TooBig(BaseException):
 
 class _Tape:
     """What a run would have written, in order: stdout bytes, stderr text and --text headers
-    (written by the main process, which knows whether a header comes first)."""
+    (written by the main process, which knows whether a header comes first). Pieces are
+    kept as written and joined once per file (joining as they come would copy the output
+    over and over)."""
 
     def __init__(self) -> None:
         self.entries: list[tuple[int, Any]] = []
@@ -1799,15 +1801,24 @@ class _Tape:
         self.size += len(data)
         if self.size > _TAPE_BYTES:
             raise _TooBig
-        entries = self.entries
-        if entries and entries[-1][0] == kind != _HEAD:
-            entries[-1] = (kind, entries[-1][1] + data)
-        else:
-            entries.append((kind, data))
+        self.entries.append((kind, data))
 
     def take(self) -> list[tuple[int, Any]]:
+        """The file's entries, each run of stdout or stderr pieces joined into one."""
         entries, self.entries = self.entries, []
-        return entries
+        out: list[tuple[int, Any]] = []
+        start = 0
+        for i in range(1, len(entries) + 1):
+            kind = entries[start][0]
+            if i < len(entries) and entries[i][0] == kind != _HEAD:
+                continue
+            if i - start == 1:
+                out.append(entries[start])
+            else:
+                pieces = [data for _, data in entries[start:i]]
+                out.append((kind, (b"" if kind == _OUT else "").join(pieces)))
+            start = i
+        return out
 
 
 class _TapeOut:
@@ -2026,17 +2037,27 @@ def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> N
         if pool is not None:
             if not finished:  # interrupted, or the reader went away: stop the workers now
                 # A task in flight is not waited for (it may be a large input): the workers
-                # are ended. CPython keeps them in _processes and the thread that joins them
-                # in _executor_manager_thread (3.8-3.14; 3.14 also has terminate_workers()),
-                # and shutdown() drops both: they are taken first.
+                # are ended. CPython keeps them in _processes, the thread that joins them in
+                # _executor_manager_thread and the results' pipe in _result_queue (3.8-3.14;
+                # 3.14 also has terminate_workers()); shutdown() drops all three, so they are
+                # taken first. A worker ended while it was sending a result leaves half a
+                # message in the pipe, which the pool's thread would wait on for ever: once
+                # the workers are gone, this process closes its own end for writing, so that
+                # the thread reads the end of the pipe instead.
                 processes = list((getattr(pool, "_processes", None) or {}).values())
                 manager = getattr(pool, "_executor_manager_thread", None)
+                results = getattr(pool, "_result_queue", None)
                 for _, future in ahead:
                     if future is not None:
                         future.cancel()
                 pool.shutdown(wait=False, cancel_futures=True)
                 for process in processes:
                     process.terminate()
+                for process in processes:
+                    process.join()
+                writer = getattr(results, "_writer", None)
+                if writer is not None:
+                    writer.close()
                 if manager is not None:
                     manager.join()
             pool.shutdown(wait=True)

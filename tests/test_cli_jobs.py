@@ -583,3 +583,26 @@ def test_ctrl_c_does_not_wait_for_the_tasks_in_flight(
     assert time.monotonic() - start < 60  # the tasks take 120 s: they were not waited for
     assert multiprocessing.active_children() == []
     assert capsysbinary.readouterr() == (b"", b"")
+
+
+def test_a_tape_keeps_the_order_and_joins_runs_of_one_stream() -> None:
+    tape = _cli._Tape()
+    for kind, data in [
+        (_cli._OUT, b"a"),
+        (_cli._OUT, b"b"),
+        (_cli._ERR, "w1\n"),
+        (_cli._ERR, "w2\n"),
+        (_cli._HEAD, "s1"),
+        (_cli._HEAD, "s2"),
+        (_cli._OUT, b"c"),
+    ]:
+        tape.add(kind, data)
+    assert tape.take() == [
+        (_cli._OUT, b"ab"),
+        (_cli._ERR, "w1\nw2\n"),
+        (_cli._HEAD, "s1"),
+        (_cli._HEAD, "s2"),
+        (_cli._OUT, b"c"),
+    ]
+    assert tape.take() == []
+    assert tape.size == 2 + 6 + 4 + 1  # counted over the task, not reset by take()
