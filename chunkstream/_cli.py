@@ -16,6 +16,9 @@ Three parts, each with its own section below:
   :class:`_ChunkList` (--chunks).
 - Reporting (:class:`_Report`): JSON output, --text (:class:`_LiveText`), progress, --stats,
   warning and error lines on stderr, the exit status.
+
+One input goes through all three in :func:`_one_input`; ``-j N`` runs it in worker processes
+and plays their output back in input order (:func:`_pooled`, after :func:`_run`).
 """
 
 from __future__ import annotations
@@ -1765,7 +1768,8 @@ def _run(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int = 1) -> 
 #
 # The unit of work is one input file (a batch of a few small ones per task, see _plan): a
 # worker runs the same per-input code as the serial run (_one_input) on (name, path), with a
-# _Report whose stdout and stderr are a _Tape, and hands back each file's tape and _Stats.
+# _Report whose stdout and stderr are a _Tape, and hands back each file's tape and the task's
+# _Stats.
 # This process merges the stats (_Stats.merge) and plays the tapes back through its own
 # report, in input order, so stdout, stderr (and their order on one terminal), the --stats
 # counts and the exit status are those of the serial run. Whatever _Inputs reads (formats,
