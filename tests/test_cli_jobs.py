@@ -606,3 +606,25 @@ def test_a_tape_keeps_the_order_and_joins_runs_of_one_stream() -> None:
     ]
     assert tape.take() == []
     assert tape.size == 2 + 6 + 4 + 1  # counted over the task, not reset by take()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_read_by_the_main_process(tmp_path: Path) -> None:
+    # A FIFO is not a regular file: read by the main process at its turn (a worker would get
+    # nothing from it with another start method, and could not be waited on).
+    fifo = tmp_path / "live.sse"
+    os.mkfifo(fifo)
+    body = (FIXTURES / "openai-text-usage.sse").read_bytes()
+    writer = threading.Thread(target=fifo.write_bytes, args=(body,))
+    writer.start()
+    try:
+        files = ["fixtures/openai-refusal.sse", str(fifo), "fixtures/openai-text-usage.sse"]
+        proc = cli("-j", "2", "--text", *files)
+    finally:
+        writer.join(timeout=60)
+    assert proc.returncode == 0
+    assert proc.stdout.decode() == (
+        "==> fixtures/openai-refusal.sse <==\n\n"
+        f"==> {fifo} <==\nHello! How can I help today?\n\n"
+        "==> fixtures/openai-text-usage.sse <==\nHello! How can I help today?\n"
+    )
