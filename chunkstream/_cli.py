@@ -16,6 +16,9 @@ Three parts, each with its own section below:
   :class:`_ChunkList` (--chunks).
 - Reporting (:class:`_Report`): JSON output, --text (:class:`_LiveText`), progress, --stats,
   warning and error lines on stderr, the exit status.
+
+One input goes through all three in :func:`_one_input`; ``-j N`` runs it in worker processes
+and plays their output back in input order (:func:`_pooled`, after :func:`_run`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import gzip
 import io
 import json
 import lzma
+import math
 import os
 import re
 import sys
@@ -143,10 +147,25 @@ output:
   --text and --quiet they go to stderr only. Control characters in them (from a provider's
   message or a file name) are escaped: \\n, \\x1b, \\u2028; so are they in the "==> SOURCE <=="
   lines. --text writes the content itself as it is.
-  --stats ends with one line on stderr: chunkstream: stats: {"streams", "ok", "failed",
-  "chunks", "bytes", "errors": {type: n}, "warnings": {kind: n}, "usage": {"streams",
-  "prompt_tokens", "completion_tokens", "total_tokens"}} (tokens summed from each completed
-  stream's usage; bytes are the stream bytes read, which stops at [DONE]).
+  --stats ends with a summary on stderr, a table for people; with --json one line for
+  programs: chunkstream: stats: {"streams", "ok", "failed", "chunks", "bytes",
+  "finish_reasons": {reason: n}, "models": {model: n}, "providers": {provider: n},
+  "errors": {type: n}, "warnings": {kind: n}, "usage": {"streams", "prompt_tokens",
+  "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens"}}, most frequent
+  first. Bytes are the stream bytes read (reading stops at [DONE]). Finish reasons (per
+  choice; "null" for a choice without one), models, providers (the "provider" field
+  OpenRouter sends in each chunk) and usage come from each stream that assembled: --events
+  and --chunks assemble none (--chunks still sums usage).
+
+parallel (-j N):
+  -j N assembles the inputs in N worker processes (-j 0: one per usable core); the output
+  is the serial run's, byte for byte and in input order (stdout, stderr, --stats, the exit
+  status). The unit of work is one input file: a single big file runs in one process, as
+  without -j. Each file's output is written once the file is done (--text is live only for
+  stdin). stdin, and inputs that are not regular files (FIFOs, /dev/fd/N), are read by the
+  main process at their turn. Memory stays bounded: a few files per worker are in flight,
+  and a file whose output would hold over 8 MiB is done by the main process, streaming.
+  Ctrl-C stops the workers and exits with 130.
 
 exit status:
   0 every input succeeded, 1 an input failed (or could not be read), 2 usage error,
@@ -157,6 +176,7 @@ examples:
   curl -sN ... | tee capture.sse | chunkstream --text -
   tail -f -n +1 capture.sse | chunkstream --text -
   chunkstream --lenient --stats logs/ > completions.jsonl
+  chunkstream -j 0 -q --stats --json logs/
   chunkstream --field response.body gateway.jsonl | jq -c '.completion.usage'
   chunkstream session.har
   chunkstream --group-by request_id --stats gateway-chunks.jsonl.gz > completions.jsonl
@@ -1354,6 +1374,7 @@ class _Streams:
         self.max_event_bytes: int | None = args.max_event_bytes or None
         self.created_tolerance: int = args.created_tolerance
         self.count = bool(args.stats)
+        self.args = args  # for the workers of -j
 
     def process(self, capture: _Capture) -> None:
         if isinstance(capture.body, _ChunkLog):
@@ -1936,32 +1957,49 @@ class _Out:
 
 
 class _Progress:
-    """A one-line count on stderr, redrawn in place at most ten times a second.
+    """A one-line count on stderr, redrawn in place at most ten times a second:
+    ``chunkstream: 5713/18176 files, 6,020 streams, 3 failed, 1,290 streams/s, ETA 0:10``.
 
     Auto (the default): only when stderr is a terminal and stdout is not (the output goes to a
-    file or a pipe, so the terminal shows nothing else), and only after half a second.
+    file or a pipe, so the terminal shows nothing else), and only after half a second. The
+    rate is the streams done over the time since the start; the ETA is the files left at the
+    files' rate so far (shown once a file is done; the last line of a run has neither, as the
+    run is over). ``clock`` is for tests.
     """
 
-    def __init__(self, stream: IO[str], setting: bool | None, stdout_tty: bool) -> None:
+    def __init__(
+        self,
+        stream: IO[str],
+        setting: bool | None,
+        stdout_tty: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._stream = stream
         self._forced = setting is True
         if setting is None:
             self.enabled = _isatty(stream) and not stdout_tty
         else:
             self.enabled = setting
-        self._start = time.monotonic()
+        self._clock = clock
+        self._start = clock()
         self._last = 0.0
         self._shown = 0
 
-    def update(self, text: str, final: bool = False) -> None:
+    def update(self, done: int, total: int, streams: int, failed: int, final: bool = False) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
-        if not self._forced and now - self._start < 0.5:
+        now = self._clock()
+        elapsed = now - self._start
+        if not self._forced and elapsed < 0.5:
             return
         if not final and now - self._last < 0.1:
             return
         self._last = now
+        text = f"chunkstream: {done}/{total} files, {streams:,} streams, {failed:,} failed"
+        if not final and elapsed > 0 and done:
+            rate = streams / elapsed
+            text += f", {rate:,.0f} streams/s" if rate >= 10 else f", {rate:.1f} streams/s"
+            text += ", ETA " + _clock_text((total - done) * elapsed / done)
         pad = " " * max(0, self._shown - len(text))
         self._write("\r" + text + pad)
         self._shown = len(text)
@@ -1979,6 +2017,14 @@ class _Progress:
             self.enabled = False
 
 
+def _clock_text(seconds: float) -> str:
+    """M:SS, or H:MM:SS from an hour, rounded up (an ETA of 0:00 only when nothing is left)."""
+    s = math.ceil(seconds)
+    if s < 3600:
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
 def _binary(stream: Any) -> IO[bytes]:
     """The byte stream under a text stream (sys.stdout.buffer)."""
     return getattr(stream, "buffer", stream)  # type: ignore[no-any-return]
@@ -1991,28 +2037,79 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
+_USAGE_SUMS = ("prompt_tokens", "completion_tokens", "total_tokens")
+# The details summed too, from usage.prompt_tokens_details / usage.completion_tokens_details.
+_USAGE_DETAILS = (("cached_tokens", "prompt_tokens_details"),
+                  ("reasoning_tokens", "completion_tokens_details"))  # fmt: skip
+_TALLIES = ("finish_reasons", "models", "providers", "errors", "warnings")
+
+
+def _tally(counts: dict[str, int], key: str, n: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
 @dataclass
 class _Stats:
+    """The --stats counts of a run, or of a part of one (a worker's files with -j): sums and
+    tallies only, so that parts add up with :meth:`merge`, the one rule for combining them.
+
+    Finish reasons (per choice; a choice without one counts as "null"), models and providers
+    (the top-level ``provider`` string OpenRouter puts in every chunk) are counted from each
+    assembled completion, as usage is: --events and --chunks assemble none (--chunks keeps
+    the usage it saw)."""
+
     streams: int = 0
     ok: int = 0
     failed: int = 0
     chunks: int = 0
     bytes: int = 0
+    finish_reasons: dict[str, int] = field(default_factory=dict)
+    models: dict[str, int] = field(default_factory=dict)
+    providers: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
     usage_streams: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def completed(self, completion: ChatCompletion) -> None:
+        """What an assembled completion adds: its finish reasons, model, provider, usage."""
+        for choice in completion.choices:
+            reason = choice.finish_reason
+            _tally(self.finish_reasons, "null" if reason is None else reason)
+        if completion.model is not None:
+            _tally(self.models, completion.model)
+        provider = completion.extra.get("provider")
+        if type(provider) is str:
+            _tally(self.providers, provider)
+        self.usage(completion.usage)
 
     def usage(self, usage: Usage | None) -> None:
         if usage is None:
             return
         self.usage_streams += 1
-        for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        for name in _USAGE_SUMS:
             value = getattr(usage, name)
             if type(value) is int:
                 setattr(self, name, getattr(self, name) + value)
+        for name, where in _USAGE_DETAILS:
+            value = getattr(getattr(usage, where), name, None)
+            if type(value) is int:
+                setattr(self, name, getattr(self, name) + value)
+
+    def merge(self, other: _Stats) -> None:
+        """Add another part's counts to these (each worker's files, with -j)."""
+        mine = self.__dict__
+        for name, value in other.__dict__.items():
+            if type(value) is dict:
+                counts = mine[name]
+                for key, n in value.items():
+                    counts[key] = counts.get(key, 0) + n
+            else:
+                mine[name] += value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -2021,15 +2118,49 @@ class _Stats:
             "failed": self.failed,
             "chunks": self.chunks,
             "bytes": self.bytes,
-            "errors": dict(sorted(self.errors.items())),
-            "warnings": dict(sorted(self.warnings.items())),
+            **{name: _by_count(getattr(self, name)) for name in _TALLIES},
             "usage": {
                 "streams": self.usage_streams,
-                "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens,
-                "total_tokens": self.total_tokens,
+                **{name: getattr(self, name) for name in _USAGE_SUMS},
+                **{name: getattr(self, name) for name, _ in _USAGE_DETAILS},
             },
         }
+
+    def table(self) -> list[str]:
+        """The counts as an aligned table, one line each (for people; --json for programs)."""
+        rows: list[tuple[str, int | str]] = [
+            ("streams", self.streams),
+            ("  ok", self.ok),
+            ("  failed", self.failed),
+            ("chunks", self.chunks),
+            ("bytes", self.bytes),
+        ]
+        titles = {"finish_reasons": "finish reasons", "errors": "errors by type",
+                  "warnings": "warnings by kind"}  # fmt: skip
+        for name in _TALLIES:
+            counts = _by_count(getattr(self, name))
+            rows.append((titles.get(name, name), "" if counts else "none"))
+            rows.extend((f"  {_escape(key)}", n) for key, n in counts.items())
+        rows.append(("usage (streams with usage)", self.usage_streams))
+        rows.extend((f"  {name}", getattr(self, name)) for name in _USAGE_SUMS)
+        rows.extend((f"  {name}", getattr(self, name)) for name, _ in _USAGE_DETAILS)
+        shown = [(label, n if isinstance(n, str) else _grouped(n)) for label, n in rows]
+        left = max(len(label) for label, _ in shown)
+        right = max(len(value) for _, value in shown)
+        return [f"  {label:<{left}}  {value:>{right}}".rstrip() for label, value in shown]
+
+
+def _grouped(n: int) -> str:
+    """1,234,567: digits in groups of three, for any int (see _int_text)."""
+    digits = _int_text(abs(n))
+    head = len(digits) % 3 or 3
+    groups = [digits[:head], *(digits[i : i + 3] for i in range(head, len(digits), 3))]
+    return ("-" if n < 0 else "") + ",".join(groups)
+
+
+def _by_count(counts: dict[str, int]) -> dict[str, int]:
+    """Most frequent first; ties in name order (a stable order for diffs and tests)."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 class _LiveText:
@@ -2131,7 +2262,7 @@ class _Report:
         self.stderr = stderr
         self.progress = _Progress(stderr, args.progress, stdout_tty)
         self.stats = _Stats()
-        self.show_stats = bool(args.stats)
+        self.show_stats = ("json" if args.json else "table") if args.stats else ""
         self.files_done = 0
         self.files_total = 0
         self.text_sources = 0
@@ -2139,20 +2270,20 @@ class _Report:
     # -- stderr --------------------------------------------------------------------------------
 
     def say(self, line: str) -> None:
+        self.write_err(_escape(line) + "\n")
+
+    def write_err(self, text: str) -> None:
+        """Lines for stderr, already escaped (with -j, what a worker's run said)."""
         self.progress.clear()
         try:
-            self.stderr.write(_escape(line) + "\n")
+            self.stderr.write(text)
             self.stderr.flush()
         except (OSError, ValueError):
             pass
 
     def tick(self, final: bool = False) -> None:
         s = self.stats
-        self.progress.update(
-            f"chunkstream: {self.files_done}/{self.files_total} files, {s.streams} streams, "
-            f"{s.failed} failed",
-            final,
-        )
+        self.progress.update(self.files_done, self.files_total, s.streams, s.failed, final)
 
     def file_done(self) -> None:
         self.files_done += 1
@@ -2163,8 +2294,12 @@ class _Report:
         --stats line comes."""
         self.tick(final=True)
         self.progress.clear()
-        if self.show_stats:
+        if self.show_stats == "json":
             self.say("chunkstream: stats: " + _json_text(self.stats.to_dict()))
+        elif self.show_stats:
+            self.write_err(
+                "".join(line + "\n" for line in ["chunkstream: stats:", *self.stats.table()])
+            )
 
     def status(self) -> int:
         return 1 if self.stats.failed else 0
@@ -2180,9 +2315,13 @@ class _Report:
     def begin(self, capture: _Capture) -> None:
         """A stream starts: with --text, a named one gets its "==> SOURCE <==" line."""
         if self.mode == "text" and capture.named:
-            header = ("\n" if self.text_sources else "") + f"==> {_escape(capture.source)} <==\n"
-            self.out.write(header.encode("utf-8", "replace"))
-            self.text_sources += 1
+            self.header(capture.source)
+
+    def header(self, source: str) -> None:
+        """--text: the "==> SOURCE <==" line, after a blank line from the second on."""
+        header = ("\n" if self.text_sources else "") + f"==> {_escape(source)} <==\n"
+        self.out.write(header.encode("utf-8", "replace"))
+        self.text_sources += 1
 
     def live_text(self) -> _LiveText:
         return _LiveText(self.out)
@@ -2233,7 +2372,7 @@ class _Report:
             self.out.flush()
         else:
             self.warn(source, warnings, named)
-        self.stats.usage(completion.usage)
+        self.stats.completed(completion)
         self.succeeded()
 
     def succeeded(self) -> None:
@@ -2277,30 +2416,368 @@ class _Report:
         self.tick()
 
 
-def _run(inputs: _Inputs, streams: _Streams, report: _Report) -> int:
-    """Every input, in order: its streams processed, its failures reported."""
+def _one_input(
+    inputs: _Inputs, streams: _Streams, report: _Report, name: str, path: str | None
+) -> None:
+    """One input: its streams processed, its failures reported (the whole run, per input)."""
+    items = inputs.streams(name, path)
+    try:
+        for item in items:
+            if isinstance(item, _Capture):
+                streams.process(item)
+            else:
+                report.failed(item.source, item.error, item.named)
+            del item  # a record's body is not held while the next one is read
+    finally:
+        items.close()  # the file is closed, even when the run stops here
+
+
+def _run(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int = 1) -> int:
+    """Every input, in order (with ``jobs`` > 1, in worker processes: see :func:`_pooled`)."""
     report.files_total = len(inputs.files)
     try:
-        for name, path in inputs.files:
-            items = inputs.streams(name, path)
-            try:
-                for item in items:
-                    if isinstance(item, _Capture):
-                        streams.process(item)
-                    else:
-                        report.failed(item.source, item.error, item.named)
-                    del item  # a record's body is not held while the next one is read
-            finally:
-                items.close()  # the file is closed, even when the run stops here
-            report.file_done()
+        # No more workers than files (ProcessPoolExecutor takes at most 61 on Windows).
+        jobs = min(jobs, len(inputs.files), 61 if sys.platform == "win32" else jobs)
+        if jobs > 1:
+            _pooled(inputs, streams, report, jobs)
+        else:
+            for name, path in inputs.files:
+                _one_input(inputs, streams, report, name, path)
+                report.file_done()
     finally:
         report.end()
     return report.status()
 
 
 # =============================================================================================
+# -j N: inputs assembled in worker processes, the output written by this one, in input order.
+# =============================================================================================
+#
+# The unit of work is one input file (a batch of a few small ones per task, see _plan): a
+# worker runs the same per-input code as the serial run (_one_input) on (name, path), with a
+# _Report whose stdout and stderr are a _Tape, and hands back each file's tape and the task's
+# _Stats.
+# This process merges the stats (_Stats.merge) and plays the tapes back through its own
+# report, in input order, so stdout, stderr (and their order on one terminal), the --stats
+# counts and the exit status are those of the serial run. Whatever _Inputs reads (formats,
+# containers) works in a worker as it does here: the worker gets a copy of this _Inputs.
+#
+# Bounded: at most 2 tasks per worker are in flight, and a task's tape holds at most
+# _TAPE_BYTES; a task that would hold more stops at the file that went over and is sent again
+# from there; a file over it alone is done by this process, streaming, as the serial run
+# does. stdin and anything that is not a regular file (a FIFO, /dev/fd/N) are read by this
+# process too, at their turn.
+
+_TAPE_BYTES = 8 * 1024 * 1024  # the most one task's output may hold in memory
+_TASK_FILES = 64  # the most files in one task (fewer when the batch is small: see _plan)
+_TASK_BYTES = 1024 * 1024  # a task closes once its files hold this many bytes on disk
+_OUT, _ERR, _HEAD = 0, 1, 2  # what a tape entry is: stdout bytes, stderr text, a --text header
+
+
+class _TooBig(BaseException):
+    """A worker's tape went over _TAPE_BYTES: the file is left to the main process."""
+
+
+class _Tape:
+    """What a run would have written, in order: stdout bytes, stderr text and --text headers
+    (written by the main process, which knows whether a header comes first). Pieces are
+    kept as written and joined once per file (joining as they come would copy the output
+    over and over)."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, Any]] = []
+        self.size = 0  # bytes held, over every file of the task
+
+    def add(self, kind: int, data: Any) -> None:
+        self.size += len(data)
+        if self.size > _TAPE_BYTES:
+            raise _TooBig
+        self.entries.append((kind, data))
+
+    def take(self) -> list[tuple[int, Any]]:
+        """The file's entries, each run of stdout or stderr pieces joined into one."""
+        entries, self.entries = self.entries, []
+        out: list[tuple[int, Any]] = []
+        start = 0
+        for i in range(1, len(entries) + 1):
+            kind = entries[start][0]
+            if i < len(entries) and entries[i][0] == kind != _HEAD:
+                continue
+            if i - start == 1:
+                out.append(entries[start])
+            else:
+                pieces = [data for _, data in entries[start:i]]
+                out.append((kind, (b"" if kind == _OUT else "").join(pieces)))
+            start = i
+        return out
+
+
+class _TapeOut:
+    """stdout, on tape."""
+
+    def __init__(self, tape: _Tape) -> None:
+        self.tape = tape
+
+    def write(self, data: bytes) -> int:
+        self.tape.add(_OUT, data if type(data) is bytes else bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+class _TapeErr(_TapeOut):
+    """stderr, on tape."""
+
+    def write(self, data: str) -> int:  # type: ignore[override]
+        self.tape.add(_ERR, data)
+        return len(data)
+
+
+class _TapeReport(_Report):
+    """A worker's report: everything on tape, no progress line."""
+
+    def __init__(self, args: argparse.Namespace, tape: _Tape) -> None:
+        super().__init__(args, _TapeOut(tape), _TapeErr(tape), False)  # type: ignore[arg-type]
+        self.progress.enabled = False
+        self.tape = tape
+
+    def header(self, source: str) -> None:
+        self.tape.add(_HEAD, source)
+
+
+_worker: tuple[_Inputs, _Streams, _TapeReport] | None = None
+
+
+def _worker_start(inputs: _Inputs, args: argparse.Namespace) -> None:
+    """A worker's start: Ctrl-C is the main process's to handle (a terminal sends SIGINT to
+    every process of the job), so it is ignored here, then unblocked (the main process
+    blocks it while it starts workers, see _pooled)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    global _worker
+    report = _TapeReport(args, _Tape())
+    _worker = (inputs, _Streams(args, report), report)
+
+
+def _work(files: list[tuple[str, str | None]]) -> tuple[list[list[tuple[int, Any]]], _Stats]:
+    """A task: each file's tape, in order, and the files' stats; fewer tapes than ``files``
+    when the output went over _TAPE_BYTES (that file and the rest are left to the main
+    process, and are not in the stats: the files before it are run again, rarely, so that
+    the common case keeps one _Stats per task)."""
+    assert _worker is not None
+    inputs, streams, report = _worker
+    tape = report.tape
+    tape.size = 0
+    report.stats = _Stats()
+    tapes: list[list[tuple[int, Any]]] = []
+    for name, path in files:
+        report.out.at_line_start = True
+        try:
+            _one_input(inputs, streams, report, name, path)
+        except _TooBig:
+            tape.take()
+            return _work(files[: len(tapes)]) if tapes else ([], _Stats())
+        tapes.append(tape.take())
+    return tapes, report.stats
+
+
+def _plan(
+    files: Sequence[tuple[str, str | None]], jobs: int
+) -> Iterator[list[tuple[str, str | None]] | tuple[str, str | None]]:
+    """The inputs in order, as tasks for the workers (lists of regular files) and inputs for
+    this process (a tuple: stdin, anything that is not a regular file). A task takes a
+    quarter of each worker's share of the files left, at most _TASK_FILES: many files per
+    task while there are many (less overhead per file), fewer towards the end (no worker
+    left waiting on a long last task)."""
+    import stat
+
+    group: list[tuple[str, str | None]] = []
+    size = 0
+    per_task = 1
+    for i, (name, path) in enumerate(files):
+        if not group:
+            per_task = max(1, min(_TASK_FILES, (len(files) - i) // (jobs * 4)))
+        try:
+            st = os.stat(path) if path is not None else None
+        except (OSError, ValueError):
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
+            if group:
+                yield group
+                group, size = [], 0
+            yield (name, path)
+            continue
+        group.append((name, path))
+        size += st.st_size
+        if len(group) >= per_task or size >= _TASK_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _pool_context() -> Any:
+    """The start method, chosen: "fork" on Linux when this process runs one thread (the
+    command always does): workers start in milliseconds with the modules already imported,
+    and ProcessPoolExecutor forks every worker at the first submit, before its own thread
+    starts. With other threads running (main() called from a threaded program) fork could
+    copy a lock another thread holds, and Python 3.12+ warns of it: then "forkserver" (what
+    Python 3.14 made Linux's default), or "spawn" where there is no forkserver (Windows).
+    macOS keeps its own default (spawn: fork is unsafe with its system libraries)."""
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if sys.platform.startswith("linux") and "forkserver" in methods:
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context()
+
+
+def _pooled(inputs: _Inputs, streams: _Streams, report: _Report, jobs: int) -> None:
+    import copy
+    import itertools
+    import signal
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    plan = _plan(inputs.files, jobs)
+    window = 2 * jobs  # tasks in flight: one being worked on and one waiting, per worker
+    ahead: deque[tuple[Any, Future[Any] | None]] = deque()
+    running = 0
+    pool: ProcessPoolExecutor | None = None
+    mask = hasattr(signal, "pthread_sigmask")
+
+    def submit(files: list[tuple[str, str | None]]) -> Future[Any]:
+        nonlocal pool, running
+        if pool is None:
+            proto = copy.copy(inputs)  # what the workers need: no stdin, no list of files
+            proto.stdin = None  # type: ignore[assignment]
+            proto.files = []
+            pool = ProcessPoolExecutor(jobs, _pool_context(), _worker_start, (proto, streams.args))
+        # Workers start at a submit: SIGINT is blocked meanwhile, so that they inherit it
+        # blocked (fork, spawn) and ignore it before they unblock it (_worker_start).
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else None
+        try:
+            future = pool.submit(_work, files)
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        running += 1
+        return future
+
+    def here(name: str, path: str | None) -> None:
+        _one_input(inputs, streams, report, name, path)
+        report.file_done()
+
+    finished = False
+    current = None  # the task whose result is awaited
+    try:
+        try:
+            while True:
+                while running < window:
+                    item = next(plan, None)
+                    if item is None:
+                        break
+                    ahead.append((item, None))
+                    if isinstance(item, list):
+                        ahead[-1] = (item, submit(item))
+                if not ahead:
+                    break
+                item, future = ahead.popleft()
+                if future is None:
+                    here(*item)
+                    continue
+                current = item
+                tapes, stats = future.result()
+                current = None
+                running -= 1
+                # The task's counts first, as the serial run counts a failed stream before it
+                # writes it: the status after a closed stdout includes the task being written.
+                report.stats.merge(stats)
+                for entries in tapes:
+                    _play(report, entries)
+                    report.file_done()
+                report.out.flush()
+                rest = item[len(tapes) :]  # the output went over _TAPE_BYTES at rest[0]
+                if rest and not tapes:  # over it alone: this process does it, streaming
+                    here(*rest.pop(0))
+                if rest:  # the others go back to the workers, first in line
+                    ahead.appendleft((rest, None))
+                    ahead[0] = (rest, submit(rest))
+        except BrokenProcessPool:
+            # A worker was killed (out of memory, a signal): its tasks are lost, nothing of
+            # them was written. This process goes on alone from the first file not written.
+            report.say(
+                "chunkstream: warning: a worker process ended abruptly; the files not yet "
+                "written are read by the main process"
+            )
+            left = ([current] if current is not None else []) + [i for i, _ in ahead]
+            ahead.clear()
+            for item in itertools.chain(left, plan):
+                for name, path in item if isinstance(item, list) else [item]:
+                    here(name, path)
+        finished = True
+    finally:
+        if pool is not None:
+            if not finished:  # interrupted, or the reader went away: stop the workers now
+                # A task in flight is not waited for (it may be a large input): the workers
+                # are ended. CPython keeps them in _processes, the thread that joins them in
+                # _executor_manager_thread and the results' pipe in _result_queue (3.8-3.14;
+                # 3.14 also has terminate_workers()); shutdown() drops all three, so they are
+                # taken first. A worker ended while it was sending a result leaves half a
+                # message in the pipe, which the pool's thread would wait on for ever: once
+                # the workers are gone, this process closes its own end for writing, so that
+                # the thread reads the end of the pipe instead.
+                processes = list((getattr(pool, "_processes", None) or {}).values())
+                manager = getattr(pool, "_executor_manager_thread", None)
+                results = getattr(pool, "_result_queue", None)
+                for _, future in ahead:
+                    if future is not None:
+                        future.cancel()
+                pool.shutdown(wait=False, cancel_futures=True)
+                for process in processes:
+                    process.terminate()
+                for process in processes:
+                    process.join()
+                writer = getattr(results, "_writer", None)
+                if writer is not None:
+                    writer.close()
+                if manager is not None:
+                    manager.join()
+            pool.shutdown(wait=True)
+
+
+def _play(report: _Report, entries: list[tuple[int, Any]]) -> None:
+    """A worker's tape, written through this process's report. stdout is flushed before
+    stderr is written (they may be one terminal or file: the serial run's order), and after
+    each task (see _pooled)."""
+    for kind, data in entries:
+        if kind == _OUT:
+            report.out.write(data)
+        elif kind == _ERR:
+            report.out.flush()
+            report.write_err(data)
+        else:
+            report.header(data)
+
+
+# =============================================================================================
 # Arguments and main().
 # =============================================================================================
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _non_negative(text: str) -> int:
@@ -2385,13 +2862,28 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATTERN",
         help="in directories, read the files whose name matches (default: *)",
     )
-    p.add_argument("--stats", action="store_true", help="end with a summary line on stderr")
+    p.add_argument(
+        "--stats",
+        action="store_true",
+        help="end with a summary on stderr: streams, chunks, bytes, finish reasons, models, "
+        "providers, errors, warnings, usage (a table; one JSON line with --json)",
+    )
+    p.add_argument("--json", action="store_true", help="--stats as one JSON line, for programs")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_non_negative,
+        default=1,
+        metavar="N",
+        help="assemble inputs in N processes, one input file at a time; 0 = one per usable "
+        "core (default: 1, this process only)",
+    )
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="show a progress line on stderr (default: when stderr is a terminal "
-        "and stdout is not)",
+        help="show a progress line on stderr: counts, rate, ETA (default: when stderr is a "
+        "terminal and stdout is not)",
     )
     p.add_argument(
         "--created-tolerance",
@@ -2450,9 +2942,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("stdin (-) can be read only once")
         if args.jsonl and (args.text or args.quiet):
             parser.error("--jsonl does not apply to --text or --quiet")
+        if args.json and not args.stats:
+            parser.error("--json is the form of the --stats summary: add --stats")
+        jobs = args.jobs or _cores()
         report = _Report(args, _binary(sys.stdout), sys.stderr, _isatty(sys.stdout))
         try:
-            return _run(_Inputs(args, _binary(sys.stdin)), _Streams(args, report), report)
+            return _run(_Inputs(args, _binary(sys.stdin)), _Streams(args, report), report, jobs)
         except _StdoutClosed:
             # The reader went away (| head): end quietly with the status so far. stdout now
             # points at /dev/null so that the flush at exit does not fail once more.

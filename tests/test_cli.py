@@ -395,7 +395,7 @@ def test_an_empty_directory_is_a_failed_input(tmp_path: Path) -> None:
 
 def test_the_whole_corpus_assembles_in_lenient_mode_with_stats() -> None:
     files = corpus_files()
-    proc = cli("--lenient", "-q", "--stats", "--glob", "*.sse", CORPUS)
+    proc = cli("--lenient", "-q", "--stats", "--json", "--glob", "*.sse", CORPUS)
     assert proc.returncode == 0
     assert proc.stdout == b""
     stats_line = proc.stderr.decode().splitlines()[-1]
@@ -935,20 +935,24 @@ def test_chunks_show_the_last_chunk_before_a_truncation_error(tmp_path: Path) ->
 def test_stats_counts_streams_chunks_bytes_errors_and_tokens() -> None:
     names = ["openai-text-usage", "inband-error", "openai-refusal"]
     paths = [fixture(n) for n in names]
-    proc = cli("--stats", "-q", *paths)
+    proc = cli("--stats", "--json", "-q", *paths)
     assert proc.returncode == 1
     assert proc.stdout == b""
     *_, last = proc.stderr.decode().splitlines()
     stats = json.loads(last.removeprefix("chunkstream: stats: "))
     # Chunks: every event but [DONE] (these fixtures have one `data:` line per event).
     chunks = sum(len([d for d in data_lines(n) if d != "[DONE]"]) for n in names)
-    usages = [expected(n)["strict"]["completion"]["usage"] for n in names[0::2]]
+    completions = [expected(n)["strict"]["completion"] for n in names[0::2]]
+    usages = [c["usage"] for c in completions]
     assert stats == {
         "streams": 3,
         "ok": 2,
         "failed": 1,
         "chunks": chunks,
         "bytes": sum((ROOT / p).stat().st_size for p in paths),
+        "finish_reasons": {"stop": 2},
+        "models": {c["model"]: 1 for c in completions},
+        "providers": {},
         "errors": {"UpstreamError": 1},
         "warnings": {},
         "usage": {
@@ -956,14 +960,24 @@ def test_stats_counts_streams_chunks_bytes_errors_and_tokens() -> None:
             "prompt_tokens": sum(u["prompt_tokens"] for u in usages),
             "completion_tokens": sum(u["completion_tokens"] for u in usages),
             "total_tokens": sum(u["total_tokens"] for u in usages),
+            "cached_tokens": sum(u["prompt_tokens_details"]["cached_tokens"] for u in usages),
+            "reasoning_tokens": sum(
+                u["completion_tokens_details"]["reasoning_tokens"] for u in usages
+            ),
         },
     }
+    assert [c["choices"][0]["finish_reason"] for c in completions] == ["stop", "stop"]  # premise
     assert last == "chunkstream: stats: " + json.dumps(stats)
 
 
 def test_stats_count_warnings_by_kind_in_lenient_mode() -> None:
     proc = inproc(
-        "--stats", "-q", "--lenient", fixture("truncated-capture"), fixture("inband-error")
+        "--stats",
+        "--json",
+        "-q",
+        "--lenient",
+        fixture("truncated-capture"),
+        fixture("inband-error"),
     )
     stats = json.loads(proc.stderr.decode().splitlines()[-1].removeprefix("chunkstream: stats: "))
     assert (stats["failed"], stats["errors"]) == (0, {})
@@ -1277,7 +1291,10 @@ def test_progress_shows_by_itself_on_a_terminal_when_stdout_is_not(tmp_path: Pat
         seen += block
     os.close(master)
     final = "chunkstream: 2/2 files, 2 streams, 0 failed"
-    assert seen.decode().endswith("\r" + final + "\r" + " " * len(final) + "\r")
+    # The last line has no rate or ETA (the run is over), padded over the longer line before
+    # it (which had them), then cleared.
+    end = re.escape(final) + r" *\r" + " " * len(final) + r"\r"
+    assert re.search(r"\r" + end + r"\Z", seen.decode()), seen
 
 
 def test_a_lone_surrogate_is_escaped_so_the_output_stays_valid_json(tmp_path: Path) -> None:
@@ -1518,14 +1535,22 @@ def test_stats_over_usage_counts_past_4300_digits_prints_them_exactly(tmp_path: 
     body = f"data: {chunk_line()}\n\ndata: {usage}\n\ndata: [DONE]\n\n".encode()
     (tmp_path / "a.sse").write_bytes(body)
     (tmp_path / "b.sse").write_bytes(body)
-    proc = cli("-q", "--stats", tmp_path / "a.sse", tmp_path / "b.sse")  # no traceback
+    proc = cli("-q", "--stats", "--json", tmp_path / "a.sse", tmp_path / "b.sse")  # no traceback
     assert proc.returncode == 0
     total = "1" + "9" * 4299 + "8"  # 2 * (10**4300 - 1), written out by hand
     assert proc.stderr.decode() == (
         'chunkstream: stats: {"streams": 2, "ok": 2, "failed": 0, "chunks": 4, '
-        f'"bytes": {2 * len(body)}, "errors": {{}}, "warnings": {{}}, "usage": {{"streams": 2, '
-        f'"prompt_tokens": {total}, "completion_tokens": 2, "total_tokens": {total}}}}}\n'
+        f'"bytes": {2 * len(body)}, "finish_reasons": {{"stop": 2}}, "models": {{"m": 2}}, '
+        '"providers": {}, "errors": {}, "warnings": {}, "usage": {"streams": 2, '
+        f'"prompt_tokens": {total}, "completion_tokens": 2, "total_tokens": {total}, '
+        '"cached_tokens": 0, "reasoning_tokens": 0}}\n'
     )
+    # The table groups the digits of any int.
+    proc = cli("-q", "--stats", tmp_path / "a.sse", tmp_path / "b.sse")
+    assert proc.returncode == 0
+    grouped = "19" + ",999" * 1432 + ",998"  # 4301 digits: 2, then groups of 3
+    assert grouped.replace(",", "") == total  # premise
+    assert re.search(rf"\n  +prompt_tokens +{grouped}\n", proc.stderr.decode())
 
 
 def strict_json(text: str) -> Any:
@@ -1660,7 +1685,7 @@ def test_stats_count_a_done_marker_padded_with_whitespace_as_the_end_not_a_chunk
     lines = tmp_path / "padded.jsonl"
     lines.write_text(f"{chunk}\n{' ' * 80}[DONE]{' ' * 80}\n")
     for path in (sse, lines):
-        proc = inproc("-q", "--stats", path)
+        proc = inproc("-q", "--stats", "--json", path)
         assert proc.returncode == 0, proc.stderr
         stats = json.loads(proc.stderr.decode().split("chunkstream: stats: ", 1)[1])
         assert (stats["streams"], stats["ok"], stats["chunks"]) == (1, 1, 1), path

@@ -161,7 +161,7 @@ def test_stats_count_the_last_event_that_lacks_its_blank_line(
     assert not body.endswith(b"\n\n") and b"[DONE]" not in body  # premise
     chunks = body.count(b"data: ")
     for mode in ([], ["--text"], ["--events"], ["--chunks"], ["--lenient"]):
-        args = [*(mode or ["-q"]), "--stats", "-"]
+        args = [*(mode or ["-q"]), "--stats", "--json", "-"]
         rc, _, err = run(args, capsysbinary, monkeypatch, body, 50)
         assert rc == 0, (mode, err)
         assert stats(err)["chunks"] == chunks, mode
@@ -172,7 +172,7 @@ def test_events_stats_count_the_events_printed_up_to_done(
 ) -> None:
     name = "done-then-trailing-data"
     body = (FIXTURES / f"{name}.sse").read_bytes()
-    rc, out, err = run(["--events", "--stats", "-"], capsysbinary, monkeypatch, body, 10)
+    rc, out, err = run(["--events", "--stats", "--json", "-"], capsysbinary, monkeypatch, body, 10)
     assert rc == 0, err
     data = [json.loads(line)["data"] for line in out.splitlines()]
     # Premise: this [DONE] has a space after it, and events follow it (shown, not counted).
