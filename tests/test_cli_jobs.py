@@ -6,8 +6,11 @@ same bytes); the --stats expectations come from the fixtures' hand-derived .expe
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import json
+import lzma
 import os
 import shutil
 import signal
@@ -63,6 +66,16 @@ def batch(top: Path) -> list[str]:
     (top / "cut.sse").write_bytes(body[: len(body) // 2])
     lines = [ln[6:] for ln in body.decode().split("\n") if ln.startswith("data: {")]
     (top / "chunks.jsonl").write_text("\n".join(lines) + "\n")
+    # A gateway log of two interleaved responses (split by id), and compressed inputs (a
+    # worker reads them as the main process does).
+    other = [ln.replace('"chatcmpl-', '"chatcmpl-B') for ln in lines]
+    mixed = [ln for pair in zip(lines, other, strict=True) for ln in pair]
+    (top / "gateway.jsonl").write_text("\n".join(mixed) + "\n")
+    (top / "text.sse.gz").write_bytes(gzip.compress(body))
+    (top / "tools.sse.xz").write_bytes(
+        lzma.compress((FIXTURES / "openai-parallel-tool-calls.sse").read_bytes())
+    )
+    (top / "cut.sse.bz2").write_bytes(bz2.compress(body)[:-20])
     # HAR files: several streams per file, failures between them (stdout and stderr
     # interleaved within one file).
     bodies = [body.decode(), (FIXTURES / "inband-error.sse").read_text(), body.decode()[:900]]
@@ -96,6 +109,10 @@ def test_jobs_print_the_same_bytes_as_the_serial_run(mode: list[str], tmp_path: 
     serial = cli(*mode, "-j", "1", *files, stdin=STDIN)
     assert serial.returncode == 1  # premise: the batch has failures
     assert serial.stdout or mode == ["-q"] or "--stats" in mode
+    if mode == ["--jsonl"]:  # premise: the log was split, the compressed files were read
+        sources = [json.loads(line)["source"] for line in serial.stdout.splitlines()]
+        assert sum("gateway.jsonl@" in s for s in sources) == 2
+        assert sum(s.endswith((".gz", ".xz", ".bz2")) for s in sources) == 3
     for jobs in ("2", "0", "3"):
         run = cli(*mode, "-j", jobs, *files, stdin=STDIN)
         assert (run.returncode, run.stderr) == (serial.returncode, serial.stderr), jobs

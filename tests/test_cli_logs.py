@@ -425,7 +425,7 @@ def test_many_streams_are_assembled_with_memory_bounded_by_the_open_ones(tmp_pat
         sys.stdout, sys.stderr = out, io.StringIO()
         tracemalloc.start()
         try:
-            rc = main(["-q", "--stats", "--max-open-streams", "20", str(path)])
+            rc = main(["-q", "--stats", "--json", "--max-open-streams", "20", str(path)])
             peaks.append(tracemalloc.get_traced_memory()[1])
             err = sys.stderr.getvalue()  # type: ignore[attr-defined]
         finally:
@@ -679,7 +679,7 @@ def test_the_id_is_found_wherever_it_is_in_the_line(run: Run, tmp_path: Path) ->
         assert (next(iter(lines[0])) == "id") is first  # premise
         path = tmp_path / f"log{first}.jsonl"
         path.write_bytes(lines_of(lines))
-        rc, out, err = run("--stats", path)
+        rc, out, err = run("--stats", "--json", path)
         assert rc == 0
         results.append([(o["source"][len(str(path)) :], o["completion"]) for o in jsonl(out)])
         stats = json.loads(err.split("chunkstream: stats: ", 1)[1])
