@@ -204,7 +204,8 @@ def _chunk_class(shape: Shape) -> str:
             default = " = field(default=None, hash=False)" if f.type == "dict" else " = None"
             out.append(f"    {f.key}: {_fill(_TYPES[f.type].annotation, f)}{default}\n")
     out.append("    extra: dict[str, Any] = _extra_field()\n")
-    out.append("    _absent: int | None = _absent_field()\n\n")
+    # Bookkeeping, not a field: see _ChunkModel (and _bookkeeping, run below the classes).
+    out.append("    _absent: InitVar[int | None] = None\n\n")
     out.append(f"    _keys: ClassVar[tuple[str, ...]] = {_tuple(f.key for f in shape.fields)}\n")
     out.append(_chunk_to_dict(shape))
     return "".join(out)
@@ -632,6 +633,7 @@ def generate() -> str:
         s = snake(shape.name)
         parts.append(f"_KNOWN_{s.upper()} = frozenset({shape.name}._keys)\n")
         parts.append(f"_W_{shape.name} = _writable({shape.name})\n")
+        parts.append(f"_bookkeeping({shape.name})\n")
     parts.append("\n\n")
     for shape in CHUNK_SHAPES:
         parts.append(_ok(shape) + "\n\n")

@@ -12,7 +12,7 @@ the ``json`` module; imports only ``_errors``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 from ._errors import ChunkError, StreamWarning, describe, shown
@@ -283,9 +283,21 @@ class _ChunkModel(_Model):
     builder: one pass that checks each value's type and builds, raising ``Invalid`` on the
     first bad one) and ``_validate`` (its generated validator, which names the problem and its
     path) are set below the classes; both come from the same table.
+
+    ``_absent`` is bookkeeping, not data: bit i set when the i-th key of ``_keys`` was not in
+    the source (so ``to_dict`` tells a null sent from a key left out), plus the ``NESTS`` flag;
+    ``None`` on a value built by hand. It is a slot of this base class, not a dataclass field,
+    so ``dataclasses.fields``/``asdict``/``astuple``, ``==``, ``hash`` and ``repr`` never see
+    it; the builders store it like any slot. Each class declares it as an ``InitVar`` (see
+    :func:`_bookkeeping`): ``__init__`` takes it (``__post_init__`` stores it) and
+    ``dataclasses.replace`` carries it over, so a replaced value keeps its source's nulls.
     """
 
-    __slots__ = ()
+    __slots__ = ("_absent",)
+    _absent: int | None
+
+    def __post_init__(self, _absent: int | None) -> None:
+        object.__setattr__(self, "_absent", _absent)
 
     @staticmethod
     def _validate(obj: dict[str, Any], path: str, /) -> None:
@@ -456,8 +468,28 @@ def _set_builder(
     cls._validate = staticmethod(validate)  # type: ignore[method-assign]
 
 
-def _absent_field() -> Any:
-    return field(default=None, repr=False, compare=False)
+def _bookkeeping(cls: type[_ChunkModel]) -> None:
+    """Make the ``_absent`` of a generated chunk class (declared ``InitVar``, see
+    :class:`_ChunkModel`) the base class's slot, and pickle (and ``copy``) it with the fields.
+
+    ``@dataclass`` leaves an ``InitVar``'s default on the class, where it would hide the slot:
+    it goes. A frozen slotted dataclass pickles its fields only (``__getstate__`` is the list of
+    their values; Python 3.10 sets it even over the class's own): the state is that list with
+    ``_absent`` after it, the layout of the pickles written while ``_absent`` was a field."""
+    delattr(cls, "_absent")
+    names = tuple([f.name for f in fields(cls)])  # type: ignore[arg-type]
+    with_absent = (*names, "_absent")
+
+    def __getstate__(self: Any) -> list[Any]:
+        return [getattr(self, name) for name in with_absent]
+
+    def __setstate__(self: Any, state: list[Any]) -> None:
+        object.__setattr__(self, "_absent", None)  # a state without it: built by hand
+        for name, value in zip(with_absent, state, strict=False):
+            object.__setattr__(self, name, value)
+
+    cls.__getstate__ = __getstate__  # type: ignore[attr-defined]
+    cls.__setstate__ = __setstate__  # type: ignore[attr-defined]
 
 
 def _extra_field() -> Any:
@@ -576,7 +608,7 @@ class TopLogprob(_ChunkModel):
     logprob: float | None = None
     bytes: tuple[int, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes")
 
@@ -607,7 +639,7 @@ class TokenLogprob(_ChunkModel):
     bytes: tuple[int, ...] | None = None
     top_logprobs: tuple[TopLogprob, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes", "top_logprobs")
 
@@ -639,7 +671,7 @@ class ChoiceLogprobs(_ChunkModel):
     content: tuple[TokenLogprob, ...] | None = None
     refusal: tuple[TokenLogprob, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
 
@@ -665,7 +697,7 @@ class FunctionDelta(_ChunkModel):
     name: str | None = None
     arguments: str | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
 
@@ -693,7 +725,7 @@ class ToolCallDelta(_ChunkModel):
     type: str | None = None
     function: FunctionDelta | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("index", "id", "type", "function")
 
@@ -729,7 +761,7 @@ class ChoiceDeltaAudio(_ChunkModel):
     transcript: str | None = None
     expires_at: int | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("id", "data", "transcript", "expires_at")
 
@@ -763,7 +795,7 @@ class URLCitation(_ChunkModel):
     url: str | None = None
     title: str | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("start_index", "end_index", "url", "title")
 
@@ -797,7 +829,7 @@ class Annotation(_ChunkModel):
     type: str | None = None
     url_citation: URLCitation | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("type", "url_citation")
 
@@ -835,7 +867,7 @@ class ChoiceDelta(_ChunkModel):
     audio: ChoiceDeltaAudio | None = None
     annotations: tuple[Annotation, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "role",
@@ -894,7 +926,7 @@ class ChunkChoice(_ChunkModel):
     finish_reason: str | None = None
     logprobs: ChoiceLogprobs | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("index", "delta", "finish_reason", "logprobs")
 
@@ -929,7 +961,7 @@ class PromptTokensDetails(_ChunkModel):
     image_tokens: int | None = None
     text_tokens: int | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "cached_tokens",
@@ -973,7 +1005,7 @@ class CompletionTokensDetails(_ChunkModel):
     rejected_prediction_tokens: int | None = None
     text_tokens: int | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "reasoning_tokens",
@@ -1019,7 +1051,7 @@ class Usage(_UsageDisplay):
     prompt_tokens_details: PromptTokensDetails | None = None
     completion_tokens_details: CompletionTokensDetails | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "prompt_tokens",
@@ -1077,7 +1109,7 @@ class ChatCompletionChunk(_ChunkRoot):
     obfuscation: str | None = None
     moderation: dict[str, Any] | None = field(default=None, hash=False)
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "id",
@@ -1133,32 +1165,46 @@ class ChatCompletionChunk(_ChunkRoot):
 
 _KNOWN_TOP_LOGPROB = frozenset(TopLogprob._keys)
 _W_TopLogprob = _writable(TopLogprob)
+_bookkeeping(TopLogprob)
 _KNOWN_TOKEN_LOGPROB = frozenset(TokenLogprob._keys)
 _W_TokenLogprob = _writable(TokenLogprob)
+_bookkeeping(TokenLogprob)
 _KNOWN_CHOICE_LOGPROBS = frozenset(ChoiceLogprobs._keys)
 _W_ChoiceLogprobs = _writable(ChoiceLogprobs)
+_bookkeeping(ChoiceLogprobs)
 _KNOWN_FUNCTION_DELTA = frozenset(FunctionDelta._keys)
 _W_FunctionDelta = _writable(FunctionDelta)
+_bookkeeping(FunctionDelta)
 _KNOWN_TOOL_CALL_DELTA = frozenset(ToolCallDelta._keys)
 _W_ToolCallDelta = _writable(ToolCallDelta)
+_bookkeeping(ToolCallDelta)
 _KNOWN_CHOICE_DELTA_AUDIO = frozenset(ChoiceDeltaAudio._keys)
 _W_ChoiceDeltaAudio = _writable(ChoiceDeltaAudio)
+_bookkeeping(ChoiceDeltaAudio)
 _KNOWN_URL_CITATION = frozenset(URLCitation._keys)
 _W_URLCitation = _writable(URLCitation)
+_bookkeeping(URLCitation)
 _KNOWN_ANNOTATION = frozenset(Annotation._keys)
 _W_Annotation = _writable(Annotation)
+_bookkeeping(Annotation)
 _KNOWN_CHOICE_DELTA = frozenset(ChoiceDelta._keys)
 _W_ChoiceDelta = _writable(ChoiceDelta)
+_bookkeeping(ChoiceDelta)
 _KNOWN_CHUNK_CHOICE = frozenset(ChunkChoice._keys)
 _W_ChunkChoice = _writable(ChunkChoice)
+_bookkeeping(ChunkChoice)
 _KNOWN_PROMPT_TOKENS_DETAILS = frozenset(PromptTokensDetails._keys)
 _W_PromptTokensDetails = _writable(PromptTokensDetails)
+_bookkeeping(PromptTokensDetails)
 _KNOWN_COMPLETION_TOKENS_DETAILS = frozenset(CompletionTokensDetails._keys)
 _W_CompletionTokensDetails = _writable(CompletionTokensDetails)
+_bookkeeping(CompletionTokensDetails)
 _KNOWN_USAGE = frozenset(Usage._keys)
 _W_Usage = _writable(Usage)
+_bookkeeping(Usage)
 _KNOWN_CHAT_COMPLETION_CHUNK = frozenset(ChatCompletionChunk._keys)
 _W_ChatCompletionChunk = _writable(ChatCompletionChunk)
+_bookkeeping(ChatCompletionChunk)
 
 
 def _ok_top_logprob(obj: Any) -> bool:

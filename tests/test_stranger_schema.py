@@ -495,19 +495,27 @@ def test_editing_to_dict_output_leaves_the_frozen_chunk_alone() -> None:
     assert chunk.moderation == MODERATION
 
 
-@pytest.mark.xfail(
-    strict=True, reason="dataclasses.asdict() includes the _absent bookkeeping field"
-)
 def test_asdict_of_equal_chunks_is_equal() -> None:
-    """``_absent`` (which keys the source lacked, plus a depth flag) is bookkeeping, left out
-    of ``==`` and ``repr``; a correct library keeps it out of ``dataclasses.asdict``/``fields``
-    too (a ``ClassVar``-free private slot instead of a dataclass field), so two equal values give
-    the same dict. Today ``asdict`` shows ``'_absent': 65534``-style numbers, different for
-    equal chunks."""
+    """Hole (fixed): ``_absent`` (which keys the source lacked, plus a depth flag) is
+    bookkeeping, left out of ``==`` and ``repr``; it was a dataclass field, so
+    ``dataclasses.asdict`` showed ``'_absent': 65534``-style numbers, different for equal
+    chunks. It is now a slot of the base class, not a field."""
     parsed = ChatCompletionChunk.from_dict({"id": "c", "obfuscation": None})
     by_hand = ChatCompletionChunk(id="c")
     assert parsed == by_hand
     assert dataclasses.asdict(parsed) == dataclasses.asdict(by_hand)
+    assert "_absent" not in {f.name for f in dataclasses.fields(parsed)}
+    # ... and the bookkeeping still goes wherever the value goes: the null sent is kept.
+    sent = {"id": "c", "obfuscation": None}
+    for twin in (
+        copy.copy(parsed),
+        copy.deepcopy(parsed),
+        pickle.loads(pickle.dumps(parsed)),
+        dataclasses.replace(parsed),
+    ):
+        assert twin.to_dict() == sent
+    assert dataclasses.replace(parsed, model="m").to_dict() == {**sent, "model": "m"}
+    assert by_hand.to_dict() == {"id": "c"}
 
 
 # ---------------------------------------------------------------------------------------------
