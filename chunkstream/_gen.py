@@ -436,6 +436,8 @@ def _json_value(f: Field, known_set: bool = False) -> str:
         if f.type.endswith("| None") and not known_set:
             return f"None if {value} is None else {value}.to_dict()"
         return f"{value}.to_dict()"
+    if f.type.removesuffix(" | None") in ("dict[str, Any]", "Any"):
+        return f"_to_json({value})"  # a copy: editing the output leaves the value alone
     return value
 
 

@@ -169,11 +169,45 @@ T2 = TypeVar("T2")
 
 
 def _to_json(value: Any) -> Any:
+    """A field's value as JSON for ``to_dict``: a model written by its own ``to_dict``, a
+    tuple as a list, a dict or list (a vendor value, ``moderation``, a content part) copied
+    (:func:`_copy_json`), so that editing what ``to_dict`` gave never edits the frozen value."""
     if isinstance(value, _Model):
         return value.to_dict()
-    if type(value) is tuple or type(value) is list:  # a list from a hand-built value, too
+    t = type(value)
+    if t is tuple:  # a model's tuple: of models, ints or content parts (never of tuples)
         return [_to_json(v) for v in value]
+    if t is dict or t is list:
+        return _copy_json(value)
     return value
+
+
+def _copy_json(value: Any, models: bool = True) -> Any:
+    """A copy of a JSON value that shares no dict or list with it (with ``models``, a model
+    inside one, which a hand-built value may hold, written by its ``to_dict``; without, kept
+    as it is, for ``from_dict`` to refuse). Iterative: a value may nest as deep as its source
+    did (``from_dict`` takes any depth; the accumulator refuses what nests too deep only after
+    ``to_dict``), and must not raise ``RecursionError``."""
+    t = type(value)
+    if t is not dict and t is not list:
+        return value.to_dict() if models and isinstance(value, _Model) else value
+    root: Any = {} if t is dict else []
+    stack = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        for k, v in src.items() if type(src) is dict else enumerate(src):
+            t = type(v)
+            if t is dict or t is list:
+                new: Any = {} if t is dict else []
+                stack.append((v, new))
+                v = new
+            elif models and isinstance(v, _Model):
+                v = v.to_dict()
+            if type(dst) is dict:
+                dst[k] = v
+            else:
+                dst.append(v)
+    return root
 
 
 def _cut(text: str, limit: int) -> str:
@@ -200,16 +234,17 @@ def _add_extra(out: dict[str, Any], extra: dict[str, Any], own: frozenset[str]) 
     may write) go into one object under ``VENDOR_KEY``, and so does a vendor ``VENDOR_KEY`` when
     something is moved. (The assembled classes count ``VENDOR_KEY`` in ``own``: it is always
     theirs. A chunk's ``extra`` never holds a known key unless built by hand, and a chunk's
-    ``to_dict`` gives back what was parsed.)"""
+    ``to_dict`` gives back what was parsed.) Each value is a copy (:func:`_copy_json`)."""
     if own.isdisjoint(extra):
-        out.update(extra)
+        for key, value in extra.items():
+            out[key] = _copy_json(value)
         return
     moved = {}
     for key, value in extra.items():
         if key in own or key == VENDOR_KEY:
-            moved[key] = value
+            moved[key] = _copy_json(value)
         else:
-            out[key] = value
+            out[key] = _copy_json(value)
     out[VENDOR_KEY] = moved
 
 
@@ -313,6 +348,7 @@ class _ChunkModel(_Model):
         with a JSON path (relative to this object) when it is not valid."""
         if type(obj) is not dict:
             raise _fail(f"a JSON object ({cls.__name__})", "", obj)
+        obj = _copy_json(obj, models=False)  # the value keeps no dict or list of the caller's
         try:
             return cls._build(obj)
         except Invalid:
@@ -328,8 +364,10 @@ class _ChunkRoot(_ChunkModel):
 
     @classmethod
     def from_dict(cls, obj: Any) -> ChatCompletionChunk:
-        """Validate ``obj`` (see :func:`validate_chunk`) and build the chunk."""
-        return build_chunk(obj)
+        """Validate ``obj`` (see :func:`validate_chunk`) and build the chunk, which keeps no
+        dict or list of ``obj``'s (its vendor values, ``moderation`` and content parts are
+        copies: what the caller does to ``obj`` afterwards does not reach the chunk)."""
+        return build_chunk(_copy_json(obj, models=False) if type(obj) is dict else obj)
 
     def _repr_html_(self) -> str:
         from ._display import chunk_html
@@ -382,7 +420,10 @@ class _AssembledModel(_Model):
     @classmethod
     def from_dict(cls: type[A], obj: Any) -> A:
         """Load ``obj`` (a decoded JSON object in ``to_dict``'s form); :class:`ChunkError`
-        naming the JSON path of the first value that does not fit."""
+        naming the JSON path of the first value that does not fit. The value keeps no dict or
+        list of ``obj``'s (what it holds of them are copies)."""
+        if type(obj) is dict:
+            obj = _copy_json(obj, models=False)
         return cls._load(obj, "")  # type: ignore[no-any-return]
 
 
@@ -2902,9 +2943,9 @@ class ChatCompletion(_CompletionDisplay):
             "usage": None if self.usage is None else self.usage.to_dict(),
         }
         if self.moderation is not None:
-            out["moderation"] = self.moderation
+            out["moderation"] = _to_json(self.moderation)
         if self.error is not None:
-            out["error"] = self.error
+            out["error"] = _to_json(self.error)
         if self.extra:
             _add_extra(out, self.extra, _own(*self._keys))
         return out

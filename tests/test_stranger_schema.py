@@ -480,19 +480,24 @@ def test_every_valid_model_value_is_hashable(make: Callable[[], Any]) -> None:
     assert hash(value) == hash(copy.deepcopy(value))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="to_dict() hands out the chunk's own moderation dict: edits change it"
-)
 def test_editing_to_dict_output_leaves_the_frozen_chunk_alone() -> None:
-    """A frozen chunk stays what it was parsed as: a correct library's ``to_dict()`` gives a
-    new JSON value each time (test_models checks it for the top level and ``choices``), so
-    editing it (say, redacting the moderation result before logging) does not change the
-    chunk. Today ``to_dict()["moderation"] is chunk.moderation`` (and the same for the input
-    dict and for values in ``extra``)."""
-    chunk = ChatCompletionChunk.from_dict({"id": "c", "moderation": copy.deepcopy(MODERATION)})
+    """Hole (fixed): a frozen chunk stays what it was parsed as: ``to_dict()`` gives a new
+    JSON value each time, so editing it (say, redacting the moderation result before logging)
+    does not change the chunk. ``to_dict()["moderation"] is chunk.moderation`` was true (and
+    the same for the input dict, for values in ``extra`` and for content parts)."""
+    sent = {
+        "id": "c",
+        "moderation": copy.deepcopy(MODERATION),
+        "x_vendor": {"a": [1]},
+        "choices": [{"index": 0, "delta": {"content": [{"type": "text", "text": "x"}]}}],
+    }
+    chunk = ChatCompletionChunk.from_dict(copy.deepcopy(sent))
     out = chunk.to_dict()
     out["moderation"]["input"]["results"] = []
+    out["x_vendor"]["a"].append(2)
+    out["choices"][0]["delta"]["content"][0]["text"] = "edited"
     assert chunk.moderation == MODERATION
+    assert chunk.to_dict() == sent
 
 
 def test_asdict_of_equal_chunks_is_equal() -> None:

@@ -234,23 +234,33 @@ def test_deep_nesting_loads_and_shows_without_a_recursion_error() -> None:
         Accumulator().feed(chunk)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="from_dict keeps the caller's nested dicts and lists, and to_dict hands out the "
-    "object's own: a 'frozen' completion changes when either is mutated",
-)
 def test_a_loaded_object_does_not_share_the_dicts_it_was_loaded_from() -> None:
-    """A frozen object should not change after it is made. ``from_dict`` keeps the caller's
-    vendor objects (``extra`` values, ``content_parts`` items, ``moderation``, usage details)
-    by reference, so mutating the input afterwards changes the loaded completion; and its
-    ``to_dict()`` returns them by reference too, so editing that output (to redact a field
-    before logging it, say) edits the completion."""
+    """Hole (fixed): a frozen object should not change after it is made. ``from_dict`` kept
+    the caller's vendor objects (``extra`` values, ``content_parts`` items, ``moderation``,
+    usage details) by reference, so mutating the input afterwards changed the loaded
+    completion; and its ``to_dict()`` returned them by reference too, so editing that output
+    (to redact a field before logging it, say) edited the completion."""
     source = {**copy.deepcopy(_BASE), "vendor": {"a": [1]}}
     loaded = ChatCompletion.from_dict(source)
     before = json.dumps(loaded.to_dict())
     source["vendor"]["a"].append(2)
     loaded.to_dict()["vendor"]["a"].append(3)
     assert json.dumps(loaded.to_dict()) == before
+    # The same for every mutable value a completion holds, in both directions.
+    source = copy.deepcopy(_BASE)
+    source["moderation"] = {"input": {"flagged": False}}
+    source["usage"]["prompt_tokens_details"] = {"cached_tokens": 0, "x": {"n": [1]}}
+    message = source["choices"][0]["message"]
+    message["content_parts"] = [{"type": "image_url", "image_url": {"url": "u"}}]
+    message["x_note"] = {"n": [1]}
+    kept = json.dumps(source)
+    loaded = ChatCompletion.from_dict(source)
+    for edit in (source, loaded.to_dict()):
+        edit["moderation"]["input"]["flagged"] = True
+        edit["usage"]["prompt_tokens_details"]["x"]["n"].append(2)
+        edit["choices"][0]["message"]["content_parts"][0]["image_url"]["url"] = "edited"
+        edit["choices"][0]["message"]["x_note"]["n"].append(2)
+    assert json.dumps(loaded.to_dict()) == kept
 
 
 def test_a_json_lines_record_passed_whole_is_refused() -> None:
