@@ -199,9 +199,11 @@ def _chunk_class(shape: Shape) -> str:
         if f.required:
             out.append(f"    {f.key}: {_REQUIRED_ANNOTATION[f.type]}\n")
         else:
-            # A dict is not hashable: left out of the hash, like extra (equal values still
-            # hash alike).
-            default = " = field(default=None, hash=False)" if f.type == "dict" else " = None"
+            # A dict, or content that may be a list of parts (dicts), is not hashable: left
+            # out of the hash, like extra (equal values still hash alike; values that differ
+            # only there collide, which costs a set or dict of chunks speed, not correctness).
+            unhashable = f.type in ("dict", "content")
+            default = " = field(default=None, hash=False)" if unhashable else " = None"
             out.append(f"    {f.key}: {_fill(_TYPES[f.type].annotation, f)}{default}\n")
     out.append("    extra: dict[str, Any] = _extra_field()\n")
     # Bookkeeping, not a field: see _ChunkModel (and _bookkeeping, run below the classes).

@@ -899,7 +899,7 @@ class ChoiceDelta(_ChunkModel):
     """
 
     role: str | None = None
-    content: str | tuple[dict[str, Any], ...] | None = None
+    content: str | tuple[dict[str, Any], ...] | None = field(default=None, hash=False)
     refusal: str | None = None
     tool_calls: tuple[ToolCallDelta, ...] | None = None
     function_call: FunctionDelta | None = None
@@ -2806,7 +2806,7 @@ class Message(_AssembledModel):
     function_call: FunctionCall | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
-    content_parts: tuple[dict[str, Any], ...] | None = None
+    content_parts: tuple[dict[str, Any], ...] | None = field(default=None, hash=False)
     audio: MessageAudio | None = None
     annotations: tuple[Annotation, ...] | None = None
     extra: dict[str, Any] = _extra_field()
