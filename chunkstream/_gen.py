@@ -213,10 +213,11 @@ def _chunk_class(shape: Shape) -> str:
     return "".join(out)
 
 
-# The field types whose values are one Python type (as built from JSON): ``to_dict`` writes such
-# a value as it is, without a call to ``_to_json`` (which gives back anything else unchanged
-# too, but for a model or a tuple or list a hand-built value may hold).
-_PLAIN_TYPE = {"str": "str", "int": "int", "index": "int", "number": "int"}
+# The field types whose values are mostly one immutable Python type (as built from JSON):
+# ``to_dict`` writes such a value as it is, without a call to ``_to_json`` (which gives back
+# anything else unchanged too, but for a model, a tuple, or a dict or list it copies: content
+# parts, a value a hand-built object may hold).
+_PLAIN_TYPE = {"str": "str", "int": "int", "index": "int", "number": "int", "content": "str"}
 
 
 def _chunk_to_dict(shape: Shape) -> str:

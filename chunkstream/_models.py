@@ -931,7 +931,7 @@ class ChoiceDelta(_ChunkModel):
             out["role"] = v if type(v) is str else _to_json(v)
         v = self.content
         if v is not None or (absent is not None and not absent & 2):
-            out["content"] = _to_json(v)
+            out["content"] = v if type(v) is str else _to_json(v)
         v = self.refusal
         if v is not None or (absent is not None and not absent & 4):
             out["refusal"] = v if type(v) is str else _to_json(v)
