@@ -199,21 +199,25 @@ def _chunk_class(shape: Shape) -> str:
         if f.required:
             out.append(f"    {f.key}: {_REQUIRED_ANNOTATION[f.type]}\n")
         else:
-            # A dict is not hashable: left out of the hash, like extra (equal values still
-            # hash alike).
-            default = " = field(default=None, hash=False)" if f.type == "dict" else " = None"
+            # A dict, or content that may be a list of parts (dicts), is not hashable: left
+            # out of the hash, like extra (equal values still hash alike; values that differ
+            # only there collide, which costs a set or dict of chunks speed, not correctness).
+            unhashable = f.type in ("dict", "content")
+            default = " = field(default=None, hash=False)" if unhashable else " = None"
             out.append(f"    {f.key}: {_fill(_TYPES[f.type].annotation, f)}{default}\n")
     out.append("    extra: dict[str, Any] = _extra_field()\n")
-    out.append("    _absent: int | None = _absent_field()\n\n")
+    # Bookkeeping, not a field: see _ChunkModel (and _bookkeeping, run below the classes).
+    out.append("    _absent: InitVar[int | None] = None\n\n")
     out.append(f"    _keys: ClassVar[tuple[str, ...]] = {_tuple(f.key for f in shape.fields)}\n")
     out.append(_chunk_to_dict(shape))
     return "".join(out)
 
 
-# The field types whose values are one Python type (as built from JSON): ``to_dict`` writes such
-# a value as it is, without a call to ``_to_json`` (which gives back anything else unchanged
-# too, but for a model or a tuple or list a hand-built value may hold).
-_PLAIN_TYPE = {"str": "str", "int": "int", "index": "int", "number": "int"}
+# The field types whose values are mostly one immutable Python type (as built from JSON):
+# ``to_dict`` writes such a value as it is, without a call to ``_to_json`` (which gives back
+# anything else unchanged too, but for a model, a tuple, or a dict or list it copies: content
+# parts, a value a hand-built object may hold).
+_PLAIN_TYPE = {"str": "str", "int": "int", "index": "int", "number": "int", "content": "str"}
 
 
 def _chunk_to_dict(shape: Shape) -> str:
@@ -435,6 +439,8 @@ def _json_value(f: Field, known_set: bool = False) -> str:
         if f.type.endswith("| None") and not known_set:
             return f"None if {value} is None else {value}.to_dict()"
         return f"{value}.to_dict()"
+    if f.type.removesuffix(" | None") in ("dict[str, Any]", "Any"):
+        return f"_to_json({value})"  # a copy: editing the output leaves the value alone
     return value
 
 
@@ -632,6 +638,7 @@ def generate() -> str:
         s = snake(shape.name)
         parts.append(f"_KNOWN_{s.upper()} = frozenset({shape.name}._keys)\n")
         parts.append(f"_W_{shape.name} = _writable({shape.name})\n")
+        parts.append(f"_bookkeeping({shape.name})\n")
     parts.append("\n\n")
     for shape in CHUNK_SHAPES:
         parts.append(_ok(shape) + "\n\n")

@@ -12,7 +12,7 @@ the ``json`` module; imports only ``_errors``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 from ._errors import ChunkError, StreamWarning, describe, shown
@@ -169,11 +169,45 @@ T2 = TypeVar("T2")
 
 
 def _to_json(value: Any) -> Any:
+    """A field's value as JSON for ``to_dict``: a model written by its own ``to_dict``, a
+    tuple as a list, a dict or list (a vendor value, ``moderation``, a content part) copied
+    (:func:`_copy_json`), so that editing what ``to_dict`` gave never edits the frozen value."""
     if isinstance(value, _Model):
         return value.to_dict()
-    if type(value) is tuple or type(value) is list:  # a list from a hand-built value, too
+    t = type(value)
+    if t is tuple:  # a model's tuple: of models, ints or content parts (never of tuples)
         return [_to_json(v) for v in value]
+    if t is dict or t is list:
+        return _copy_json(value)
     return value
+
+
+def _copy_json(value: Any, models: bool = True) -> Any:
+    """A copy of a JSON value that shares no dict or list with it (with ``models``, a model
+    inside one, which a hand-built value may hold, written by its ``to_dict``; without, kept
+    as it is, for ``from_dict`` to refuse). Iterative: a value may nest as deep as its source
+    did (``from_dict`` takes any depth; the accumulator refuses what nests too deep only after
+    ``to_dict``), and must not raise ``RecursionError``."""
+    t = type(value)
+    if t is not dict and t is not list:
+        return value.to_dict() if models and isinstance(value, _Model) else value
+    root: Any = {} if t is dict else []
+    stack = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        for k, v in src.items() if type(src) is dict else enumerate(src):
+            t = type(v)
+            if t is dict or t is list:
+                new: Any = {} if t is dict else []
+                stack.append((v, new))
+                v = new
+            elif models and isinstance(v, _Model):
+                v = v.to_dict()
+            if type(dst) is dict:
+                dst[k] = v
+            else:
+                dst.append(v)
+    return root
 
 
 def _cut(text: str, limit: int) -> str:
@@ -200,16 +234,17 @@ def _add_extra(out: dict[str, Any], extra: dict[str, Any], own: frozenset[str]) 
     may write) go into one object under ``VENDOR_KEY``, and so does a vendor ``VENDOR_KEY`` when
     something is moved. (The assembled classes count ``VENDOR_KEY`` in ``own``: it is always
     theirs. A chunk's ``extra`` never holds a known key unless built by hand, and a chunk's
-    ``to_dict`` gives back what was parsed.)"""
+    ``to_dict`` gives back what was parsed.) Each value is a copy (:func:`_copy_json`)."""
     if own.isdisjoint(extra):
-        out.update(extra)
+        for key, value in extra.items():
+            out[key] = _copy_json(value)
         return
     moved = {}
     for key, value in extra.items():
         if key in own or key == VENDOR_KEY:
-            moved[key] = value
+            moved[key] = _copy_json(value)
         else:
-            out[key] = value
+            out[key] = _copy_json(value)
     out[VENDOR_KEY] = moved
 
 
@@ -283,9 +318,21 @@ class _ChunkModel(_Model):
     builder: one pass that checks each value's type and builds, raising ``Invalid`` on the
     first bad one) and ``_validate`` (its generated validator, which names the problem and its
     path) are set below the classes; both come from the same table.
+
+    ``_absent`` is bookkeeping, not data: bit i set when the i-th key of ``_keys`` was not in
+    the source (so ``to_dict`` tells a null sent from a key left out), plus the ``NESTS`` flag;
+    ``None`` on a value built by hand. It is a slot of this base class, not a dataclass field,
+    so ``dataclasses.fields``/``asdict``/``astuple``, ``==``, ``hash`` and ``repr`` never see
+    it; the builders store it like any slot. Each class declares it as an ``InitVar`` (see
+    :func:`_bookkeeping`): ``__init__`` takes it (``__post_init__`` stores it) and
+    ``dataclasses.replace`` carries it over, so a replaced value keeps its source's nulls.
     """
 
-    __slots__ = ()
+    __slots__ = ("_absent",)
+    _absent: int | None
+
+    def __post_init__(self, _absent: int | None) -> None:
+        object.__setattr__(self, "_absent", _absent)
 
     @staticmethod
     def _validate(obj: dict[str, Any], path: str, /) -> None:
@@ -301,6 +348,7 @@ class _ChunkModel(_Model):
         with a JSON path (relative to this object) when it is not valid."""
         if type(obj) is not dict:
             raise _fail(f"a JSON object ({cls.__name__})", "", obj)
+        obj = _copy_json(obj, models=False)  # the value keeps no dict or list of the caller's
         try:
             return cls._build(obj)
         except Invalid:
@@ -316,8 +364,10 @@ class _ChunkRoot(_ChunkModel):
 
     @classmethod
     def from_dict(cls, obj: Any) -> ChatCompletionChunk:
-        """Validate ``obj`` (see :func:`validate_chunk`) and build the chunk."""
-        return build_chunk(obj)
+        """Validate ``obj`` (see :func:`validate_chunk`) and build the chunk, which keeps no
+        dict or list of ``obj``'s (its vendor values, ``moderation`` and content parts are
+        copies: what the caller does to ``obj`` afterwards does not reach the chunk)."""
+        return build_chunk(_copy_json(obj, models=False) if type(obj) is dict else obj)
 
     def _repr_html_(self) -> str:
         from ._display import chunk_html
@@ -370,7 +420,10 @@ class _AssembledModel(_Model):
     @classmethod
     def from_dict(cls: type[A], obj: Any) -> A:
         """Load ``obj`` (a decoded JSON object in ``to_dict``'s form); :class:`ChunkError`
-        naming the JSON path of the first value that does not fit."""
+        naming the JSON path of the first value that does not fit. The value keeps no dict or
+        list of ``obj``'s (what it holds of them are copies)."""
+        if type(obj) is dict:
+            obj = _copy_json(obj, models=False)
         return cls._load(obj, "")  # type: ignore[no-any-return]
 
 
@@ -456,8 +509,28 @@ def _set_builder(
     cls._validate = staticmethod(validate)  # type: ignore[method-assign]
 
 
-def _absent_field() -> Any:
-    return field(default=None, repr=False, compare=False)
+def _bookkeeping(cls: type[_ChunkModel]) -> None:
+    """Make the ``_absent`` of a generated chunk class (declared ``InitVar``, see
+    :class:`_ChunkModel`) the base class's slot, and pickle (and ``copy``) it with the fields.
+
+    ``@dataclass`` leaves an ``InitVar``'s default on the class, where it would hide the slot:
+    it goes. A frozen slotted dataclass pickles its fields only (``__getstate__`` is the list of
+    their values; Python 3.10 sets it even over the class's own): the state is that list with
+    ``_absent`` after it, the layout of the pickles written while ``_absent`` was a field."""
+    delattr(cls, "_absent")
+    names = tuple([f.name for f in fields(cls)])  # type: ignore[arg-type]
+    with_absent = (*names, "_absent")
+
+    def __getstate__(self: Any) -> list[Any]:
+        return [getattr(self, name) for name in with_absent]
+
+    def __setstate__(self: Any, state: list[Any]) -> None:
+        object.__setattr__(self, "_absent", None)  # a state without it: built by hand
+        for name, value in zip(with_absent, state, strict=False):
+            object.__setattr__(self, name, value)
+
+    cls.__getstate__ = __getstate__  # type: ignore[attr-defined]
+    cls.__setstate__ = __setstate__  # type: ignore[attr-defined]
 
 
 def _extra_field() -> Any:
@@ -576,7 +649,7 @@ class TopLogprob(_ChunkModel):
     logprob: float | None = None
     bytes: tuple[int, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes")
 
@@ -607,7 +680,7 @@ class TokenLogprob(_ChunkModel):
     bytes: tuple[int, ...] | None = None
     top_logprobs: tuple[TopLogprob, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("token", "logprob", "bytes", "top_logprobs")
 
@@ -639,7 +712,7 @@ class ChoiceLogprobs(_ChunkModel):
     content: tuple[TokenLogprob, ...] | None = None
     refusal: tuple[TokenLogprob, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("content", "refusal")
 
@@ -665,7 +738,7 @@ class FunctionDelta(_ChunkModel):
     name: str | None = None
     arguments: str | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("name", "arguments")
 
@@ -693,7 +766,7 @@ class ToolCallDelta(_ChunkModel):
     type: str | None = None
     function: FunctionDelta | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("index", "id", "type", "function")
 
@@ -729,7 +802,7 @@ class ChoiceDeltaAudio(_ChunkModel):
     transcript: str | None = None
     expires_at: int | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("id", "data", "transcript", "expires_at")
 
@@ -763,7 +836,7 @@ class URLCitation(_ChunkModel):
     url: str | None = None
     title: str | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("start_index", "end_index", "url", "title")
 
@@ -797,7 +870,7 @@ class Annotation(_ChunkModel):
     type: str | None = None
     url_citation: URLCitation | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("type", "url_citation")
 
@@ -826,7 +899,7 @@ class ChoiceDelta(_ChunkModel):
     """
 
     role: str | None = None
-    content: str | tuple[dict[str, Any], ...] | None = None
+    content: str | tuple[dict[str, Any], ...] | None = field(default=None, hash=False)
     refusal: str | None = None
     tool_calls: tuple[ToolCallDelta, ...] | None = None
     function_call: FunctionDelta | None = None
@@ -835,7 +908,7 @@ class ChoiceDelta(_ChunkModel):
     audio: ChoiceDeltaAudio | None = None
     annotations: tuple[Annotation, ...] | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "role",
@@ -858,7 +931,7 @@ class ChoiceDelta(_ChunkModel):
             out["role"] = v if type(v) is str else _to_json(v)
         v = self.content
         if v is not None or (absent is not None and not absent & 2):
-            out["content"] = _to_json(v)
+            out["content"] = v if type(v) is str else _to_json(v)
         v = self.refusal
         if v is not None or (absent is not None and not absent & 4):
             out["refusal"] = v if type(v) is str else _to_json(v)
@@ -894,7 +967,7 @@ class ChunkChoice(_ChunkModel):
     finish_reason: str | None = None
     logprobs: ChoiceLogprobs | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = ("index", "delta", "finish_reason", "logprobs")
 
@@ -929,7 +1002,7 @@ class PromptTokensDetails(_ChunkModel):
     image_tokens: int | None = None
     text_tokens: int | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "cached_tokens",
@@ -973,7 +1046,7 @@ class CompletionTokensDetails(_ChunkModel):
     rejected_prediction_tokens: int | None = None
     text_tokens: int | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "reasoning_tokens",
@@ -1019,7 +1092,7 @@ class Usage(_UsageDisplay):
     prompt_tokens_details: PromptTokensDetails | None = None
     completion_tokens_details: CompletionTokensDetails | None = None
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "prompt_tokens",
@@ -1077,7 +1150,7 @@ class ChatCompletionChunk(_ChunkRoot):
     obfuscation: str | None = None
     moderation: dict[str, Any] | None = field(default=None, hash=False)
     extra: dict[str, Any] = _extra_field()
-    _absent: int | None = _absent_field()
+    _absent: InitVar[int | None] = None
 
     _keys: ClassVar[tuple[str, ...]] = (
         "id",
@@ -1133,32 +1206,46 @@ class ChatCompletionChunk(_ChunkRoot):
 
 _KNOWN_TOP_LOGPROB = frozenset(TopLogprob._keys)
 _W_TopLogprob = _writable(TopLogprob)
+_bookkeeping(TopLogprob)
 _KNOWN_TOKEN_LOGPROB = frozenset(TokenLogprob._keys)
 _W_TokenLogprob = _writable(TokenLogprob)
+_bookkeeping(TokenLogprob)
 _KNOWN_CHOICE_LOGPROBS = frozenset(ChoiceLogprobs._keys)
 _W_ChoiceLogprobs = _writable(ChoiceLogprobs)
+_bookkeeping(ChoiceLogprobs)
 _KNOWN_FUNCTION_DELTA = frozenset(FunctionDelta._keys)
 _W_FunctionDelta = _writable(FunctionDelta)
+_bookkeeping(FunctionDelta)
 _KNOWN_TOOL_CALL_DELTA = frozenset(ToolCallDelta._keys)
 _W_ToolCallDelta = _writable(ToolCallDelta)
+_bookkeeping(ToolCallDelta)
 _KNOWN_CHOICE_DELTA_AUDIO = frozenset(ChoiceDeltaAudio._keys)
 _W_ChoiceDeltaAudio = _writable(ChoiceDeltaAudio)
+_bookkeeping(ChoiceDeltaAudio)
 _KNOWN_URL_CITATION = frozenset(URLCitation._keys)
 _W_URLCitation = _writable(URLCitation)
+_bookkeeping(URLCitation)
 _KNOWN_ANNOTATION = frozenset(Annotation._keys)
 _W_Annotation = _writable(Annotation)
+_bookkeeping(Annotation)
 _KNOWN_CHOICE_DELTA = frozenset(ChoiceDelta._keys)
 _W_ChoiceDelta = _writable(ChoiceDelta)
+_bookkeeping(ChoiceDelta)
 _KNOWN_CHUNK_CHOICE = frozenset(ChunkChoice._keys)
 _W_ChunkChoice = _writable(ChunkChoice)
+_bookkeeping(ChunkChoice)
 _KNOWN_PROMPT_TOKENS_DETAILS = frozenset(PromptTokensDetails._keys)
 _W_PromptTokensDetails = _writable(PromptTokensDetails)
+_bookkeeping(PromptTokensDetails)
 _KNOWN_COMPLETION_TOKENS_DETAILS = frozenset(CompletionTokensDetails._keys)
 _W_CompletionTokensDetails = _writable(CompletionTokensDetails)
+_bookkeeping(CompletionTokensDetails)
 _KNOWN_USAGE = frozenset(Usage._keys)
 _W_Usage = _writable(Usage)
+_bookkeeping(Usage)
 _KNOWN_CHAT_COMPLETION_CHUNK = frozenset(ChatCompletionChunk._keys)
 _W_ChatCompletionChunk = _writable(ChatCompletionChunk)
+_bookkeeping(ChatCompletionChunk)
 
 
 def _ok_top_logprob(obj: Any) -> bool:
@@ -2719,7 +2806,7 @@ class Message(_AssembledModel):
     function_call: FunctionCall | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
-    content_parts: tuple[dict[str, Any], ...] | None = None
+    content_parts: tuple[dict[str, Any], ...] | None = field(default=None, hash=False)
     audio: MessageAudio | None = None
     annotations: tuple[Annotation, ...] | None = None
     extra: dict[str, Any] = _extra_field()
@@ -2856,9 +2943,9 @@ class ChatCompletion(_CompletionDisplay):
             "usage": None if self.usage is None else self.usage.to_dict(),
         }
         if self.moderation is not None:
-            out["moderation"] = self.moderation
+            out["moderation"] = _to_json(self.moderation)
         if self.error is not None:
-            out["error"] = self.error
+            out["error"] = _to_json(self.error)
         if self.extra:
             _add_extra(out, self.extra, _own(*self._keys))
         return out

@@ -380,6 +380,7 @@ ASSEMBLED_SHAPES = (
                 emit="set",
                 display="json",
                 lazy=True,
+                hash=False,  # dicts: not hashable (like the delta's content)
             ),
             _f("audio", "MessageAudio | None", emit="set", display="json"),
             _f(
