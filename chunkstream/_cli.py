@@ -1161,7 +1161,15 @@ class _Inputs:
 
     def _walk(self, top: str) -> list[str]:
         found: list[str] = []
-        for root, dirs, files in os.walk(top):
+
+        def unreadable(exc: OSError) -> None:
+            # A directory that cannot be listed (no permission) is kept as an input of its
+            # own, at its place in the sorted walk, so it fails (streams() says why) instead
+            # of its files being left out in silence.
+            if exc.filename is not None and os.fspath(exc.filename) != top:
+                found.append(os.fspath(exc.filename))
+
+        for root, dirs, files in os.walk(top, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith(".") and self._matches(name):
@@ -1178,7 +1186,12 @@ class _Inputs:
 
     def streams(self, name: str, path: str | None) -> Generator[_Capture | _Unreadable, None, None]:
         if path is not None and os.path.isdir(path):
-            error = _InputError(f"no file matching {self.glob!r} in the directory")
+            try:
+                os.scandir(path).close()
+            except OSError as exc:  # a directory that cannot be listed (no permission)
+                error = _InputError.reading(name, exc)
+            else:
+                error = _InputError(f"no file matching {self.glob!r} in the directory")
             yield _Unreadable(name, error, self.named)
             return
         try:
@@ -2140,7 +2153,7 @@ class _Stats:
         for name in _TALLIES:
             counts = _by_count(getattr(self, name))
             rows.append((titles.get(name, name), "" if counts else "none"))
-            rows.extend((f"  {_escape(key)}", n) for key, n in counts.items())
+            rows.extend((f"  {_label(key)}", n) for key, n in counts.items())
         rows.append(("usage (streams with usage)", self.usage_streams))
         rows.extend((f"  {name}", getattr(self, name)) for name in _USAGE_SUMS)
         rows.extend((f"  {name}", getattr(self, name)) for name, _ in _USAGE_DETAILS)
@@ -2148,6 +2161,19 @@ class _Stats:
         left = max(len(label) for label, _ in shown)
         right = max(len(value) for _, value in shown)
         return [f"  {label:<{left}}  {value:>{right}}".rstrip() for label, value in shown]
+
+
+_LABEL_CHARS = 60  # a name in the --stats table is cut to this (--json has it whole)
+
+
+def _label(key: str) -> str:
+    """A model, provider, reason or kind as a row of the --stats table: escaped, cut to
+    _LABEL_CHARS with "..." (one 5,000-character model name made every row 5,000 columns
+    wide), and "" shown as '""' rather than as a blank row."""
+    text = _escape(key)
+    if not text:
+        return '""'
+    return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 3] + "..."
 
 
 def _grouped(n: int) -> str:
