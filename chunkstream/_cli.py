@@ -1130,6 +1130,25 @@ class _Unreadable:
     named: bool = True
 
 
+def _special_kind(path: str) -> str | None:
+    """What a file met in a directory walk is when it is no regular file ("a FIFO", "a
+    socket", "a device"), else None (a regular file, or one that cannot be stat'ed: opening
+    it says why)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return None
+
+
 class _Inputs:
     """Part 1: the inputs named on the command line. ``files`` are (name, path; None for
     stdin) in order, directories walked; ``streams(name, path)`` opens one and yields what it
@@ -1149,6 +1168,10 @@ class _Inputs:
         self.group_by: str | None = args.group_by
         self.max_open_streams: int = args.max_open_streams or DEFAULT_MAX_OPEN_STREAMS
         self.files: list[tuple[str, str | None]] = []
+        # Files met in a directory walk that are not regular files (a FIFO, a socket, a
+        # device), with what they are: opening a FIFO no one writes to waits for ever, so
+        # they are failed inputs rather than read (named on the command line, one is read).
+        self.special: dict[str, str] = {}
         for arg in args.files:
             if arg == "-":
                 self.files.append((_STDIN, None))
@@ -1173,7 +1196,11 @@ class _Inputs:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith(".") and self._matches(name):
-                    found.append(os.path.join(root, name))
+                    path = os.path.join(root, name)
+                    found.append(path)
+                    kind = _special_kind(path)
+                    if kind is not None:
+                        self.special[path] = kind
         return found
 
     def _matches(self, name: str) -> bool:
@@ -1192,6 +1219,13 @@ class _Inputs:
                 error = _InputError.reading(name, exc)
             else:
                 error = _InputError(f"no file matching {self.glob!r} in the directory")
+            yield _Unreadable(name, error, self.named)
+            return
+        if path is not None and path in self.special:
+            error = _InputError(
+                f"{self.special[path]} in a directory, not a regular file: not read (a FIFO "
+                "no one writes to would wait for ever); name it on the command line to read it"
+            )
             yield _Unreadable(name, error, self.named)
             return
         try:

@@ -225,3 +225,27 @@ def test_group_by_values_that_differ_are_never_merged_in_silence(
     merged = len(records) == 1 and "completion" in records[0]
     told = proc.returncode != 0 or any(r["warnings"] for r in records)
     assert not merged or told, records
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_fifo_in_a_directory_is_a_failed_input_not_a_hang(tmp_path: Path, jobs: str) -> None:
+    # Found: `chunkstream logs/` with a FIFO among the files (no writer) waited for ever on
+    # opening it, serial and with -j. Named on the command line, a FIFO is still read.
+    body = (FIXTURES / "openai-text-usage.sse").read_bytes()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "a.sse").write_bytes(body)
+    os.mkfifo(tmp_path / "logs" / "b.sse")
+    (tmp_path / "logs" / "c.sse").write_bytes(body)
+    proc = run("-j", jobs, "--stats", "--json", "logs", cwd=tmp_path)
+    assert proc.returncode == 1
+    lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [line["source"] for line in lines] == ["logs/a.sse", "logs/b.sse", "logs/c.sse"]
+    assert lines[1]["error"]["type"] == "InputError"
+    message = (
+        "a FIFO in a directory, not a regular file: not read (a FIFO no one writes to would "
+        "wait for ever); name it on the command line to read it"
+    )
+    assert lines[1]["error"]["message"] == message
+    assert f"chunkstream: error: logs/b.sse: {message}\n" in proc.stderr.decode()
+    assert '"streams": 3, "ok": 2, "failed": 1' in proc.stderr.decode()
