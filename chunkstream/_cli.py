@@ -2851,9 +2851,12 @@ def _non_negative(text: str) -> int:
 
 
 def _positive(text: str) -> int:
-    value = _non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number >= 1, got 0")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:  # -1 was told "expected a number >= 0", and then 0 ">= 1"
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
 
 

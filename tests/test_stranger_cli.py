@@ -249,3 +249,14 @@ def test_a_fifo_in_a_directory_is_a_failed_input_not_a_hang(tmp_path: Path, jobs
     assert lines[1]["error"]["message"] == message
     assert f"chunkstream: error: logs/b.sse: {message}\n" in proc.stderr.decode()
     assert '"streams": 3, "ok": 2, "failed": 1' in proc.stderr.decode()
+
+
+@pytest.mark.parametrize("value", ["-1", "0"])
+def test_max_open_streams_says_the_bound_it_takes(tmp_path: Path, value: str) -> None:
+    # Found: -1 was told "expected a number >= 0", and 0 then "expected a number >= 1".
+    (tmp_path / "x.jsonl").write_text("{}\n")
+    proc = run("--max-open-streams", value, "x.jsonl", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines()[-1] == (
+        f"chunkstream: error: argument --max-open-streams: expected a number >= 1, got {value}"
+    )
