@@ -813,6 +813,7 @@ class _ChunkLog(_Body):
         self._first: _Group | None = None
         self._window: list[_LogLine] | None = None
         self._held = 0
+        self._late_first: _LogLine | None = None  # the first line after the one stream's [DONE]
         # Late lines, for the stream part to report: (source, warning) or (source, error).
         self.messages: list[tuple[str, StreamWarning | _InputError]] = []
         # Whether a group's stream is finished (every choice has its finish_reason, or it
@@ -976,8 +977,15 @@ class _ChunkLog(_Body):
         if item.key is None or item.key == first.key or item.done:
             if first.open:
                 yield from self._feed(first, item)
+            elif item.key is not None and not item.done and self._late_first is None:
+                # A line of the one stream after its [DONE]: not read, in silence while the
+                # file is one stream (as 0.1 read it), but said once the file turns out to
+                # hold several, as a split file says it (found by tests/test_stranger_cli.py).
+                self._late_first = item
         elif not first.open or self.finished(first):
             self.state = "split"  # a new response after the first one ended
+            if self._late_first is not None and self._late_first.key is not None:
+                self._late(self._late_first, self._late_first.key)
             yield from self._route(item)
         else:
             self._window = []

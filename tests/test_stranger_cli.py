@@ -260,3 +260,39 @@ def test_max_open_streams_says_the_bound_it_takes(tmp_path: Path, value: str) ->
     assert proc.stderr.decode().splitlines()[-1] == (
         f"chunkstream: error: argument --max-open-streams: expected a number >= 1, got {value}"
     )
+
+
+def _chunk_lines() -> list[dict[str, object]]:
+    body = (FIXTURES / "openai-text-usage.sse").read_text(encoding="utf-8")
+    return [json.loads(line[6:]) for line in body.split("\n") if line.startswith("data: {")]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_line_after_done_is_said_when_the_log_turns_out_split(tmp_path: Path, jobs: str) -> None:
+    # Found: A, A, [DONE], A, then a whole response B. The file was one stream until B began,
+    # so the A line after A's [DONE] (line 4) was dropped in silence, while the same line
+    # after B's first line was a warning of kind "ignored". A file that stays one stream
+    # still drops such a line in silence, as 0.1 did (tests/test_cli_logs.py).
+    objs = _chunk_lines()
+
+    def with_id(obj: dict[str, object], key: str) -> str:
+        return json.dumps({**obj, "id": key})
+
+    lines = [with_id(objs[0], "A"), with_id(objs[1], "A"), "[DONE]", with_id(objs[2], "A")]
+    lines += [with_id(obj, "B") for obj in objs]
+    data = ("\n".join(lines) + "\n").encode()
+    (tmp_path / "log.jsonl").write_bytes(data)
+    offset = len(("\n".join(lines[:3]) + "\n").encode())
+    proc = run("-j", jobs, "--stats", "--json", "log.jsonl", cwd=tmp_path)
+    assert proc.returncode == 0
+    err = proc.stderr.decode().splitlines()
+    assert err[0] == (
+        "chunkstream: warning: log.jsonl@A: line 4: a line of id 'A' after the [DONE] that "
+        f"ended its stream on line 3: not read, nor any later line of it (byte {offset})"
+    )
+    assert '"warnings": {"ignored": 1}' in err[1]
+    records = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [r["source"] for r in records] == ["log.jsonl@A", "log.jsonl@B"]
+    assert records[1]["completion"]["choices"][0]["message"]["content"] == (
+        "Hello! How can I help today?"
+    )
