@@ -287,6 +287,35 @@ def _compression(reader: _Reader) -> str | None:
     return None
 
 
+# What an input may be that is not read: said as such, rather than as a body that is "no
+# event stream" (or, for a zip, a line of lost data). Each is told by its first bytes: the
+# zip local file header (PKWARE APPNOTE 4.3.7) and the zstd frame magic (RFC 8878 3.1.1).
+_ZIP, _ZSTD = b"PK\x03\x04", b"\x28\xb5\x2f\xfd"
+
+
+def _unsupported(reader: _Reader, compression: str | None) -> str | None:
+    """Why the input (after one layer of ``compression``) is not read, or None. Reads up to
+    six bytes, which are put back: an event stream's first line is longer than that."""
+    head = b""
+    while len(head) < 6:
+        block = reader.read()
+        if not block:
+            break
+        head += block
+    reader.unread(head)
+    inner = _compression(_Reader(io.BytesIO(head)))
+    if compression is not None and inner is not None:
+        return (
+            f"{compression} data that holds {inner} data: one layer is decompressed; "
+            "decompress the outer one first (e.g. zcat FILE | chunkstream -)"
+        )
+    if head.startswith(_ZIP):
+        return "a zip archive: not read (gzip, bzip2 and xz are); unzip it first"
+    if head.startswith(_ZSTD):
+        return "zstd data: not read (gzip, bzip2 and xz are); e.g. zstd -dc FILE | chunkstream -"
+    return None
+
+
 class CompressedDataError(OSError):
     """A compressed input that cannot be decompressed (corrupt, or cut short): a read of the
     input that failed, with where it failed. Its class name is the reported error type."""
@@ -1247,6 +1276,10 @@ class _Inputs:
             compression = _compression(reader)
             if compression is not None:
                 reader = _Reader(_Decompressed(reader, compression))  # type: ignore[arg-type]
+            unsupported = _unsupported(reader, compression)
+            if unsupported is not None:
+                yield _Unreadable(name, _InputError(unsupported), self.named)
+                return
             if fmt is None:
                 fmt = _sniff(reader, self.max_event_bytes)
             if fmt == "records":

@@ -296,3 +296,43 @@ def test_a_line_after_done_is_said_when_the_log_turns_out_split(tmp_path: Path, 
     assert records[1]["completion"]["choices"][0]["message"]["content"] == (
         "Hello! How can I help today?"
     )
+
+
+def test_inputs_that_are_not_read_say_what_they_are(tmp_path: Path) -> None:
+    # Found: a gzip of a gzip, a zip and a zstd file failed as "expected an event stream ...
+    # got bytes b'\x1f\x8b...'" or, for the zip, as "ignored a line whose value looks like
+    # data": nothing said what the file was. zstd's frame is written by hand (its magic, then
+    # bytes): the test needs no zstd module.
+    import gzip
+    import zipfile
+
+    body = (FIXTURES / "openai-text-usage.sse").read_bytes()
+    (tmp_path / "twice.sse").write_bytes(gzip.compress(gzip.compress(body)))
+    with zipfile.ZipFile(tmp_path / "x.zip", "w") as z:
+        z.writestr("x.sse", body)
+    (tmp_path / "x.zst").write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 40)
+    (tmp_path / "ok.sse.gz").write_bytes(gzip.compress(body))
+    names = ["twice.sse", "x.zip", "x.zst", "ok.sse.gz"]
+    serial = run("--stats", "--json", *names, cwd=tmp_path)
+    parallel = run("-j", "2", "--stats", "--json", *names, cwd=tmp_path)
+    assert (serial.stdout, serial.stderr) == (parallel.stdout, parallel.stderr)
+    assert serial.returncode == parallel.returncode == 1
+    records = [json.loads(line) for line in serial.stdout.decode().splitlines()]
+    assert [(r["source"], r.get("error", {}).get("type")) for r in records] == [
+        ("twice.sse", "InputError"),
+        ("x.zip", "InputError"),
+        ("x.zst", "InputError"),
+        ("ok.sse.gz", None),
+    ]
+    assert [r["error"]["message"] for r in records[:3]] == [
+        "gzip data that holds gzip data: one layer is decompressed; decompress the outer one "
+        "first (e.g. zcat FILE | chunkstream -)",
+        "a zip archive: not read (gzip, bzip2 and xz are); unzip it first",
+        "zstd data: not read (gzip, bzip2 and xz are); e.g. zstd -dc FILE | chunkstream -",
+    ]
+    # From stdin too, and a plain body that begins like none of them is read as before.
+    proc = run("-", cwd=tmp_path, stdin=gzip.compress(gzip.compress(body)))
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith("chunkstream: error: gzip data that holds gzip data")
+    proc = run("--text", "-", cwd=tmp_path, stdin=gzip.compress(body))
+    assert (proc.returncode, proc.stdout) == (0, b"Hello! How can I help today?\n")
