@@ -287,6 +287,35 @@ def _compression(reader: _Reader) -> str | None:
     return None
 
 
+# What an input may be that is not read: said as such, rather than as a body that is "no
+# event stream" (or, for a zip, a line of lost data). Each is told by its first bytes: the
+# zip local file header (PKWARE APPNOTE 4.3.7) and the zstd frame magic (RFC 8878 3.1.1).
+_ZIP, _ZSTD = b"PK\x03\x04", b"\x28\xb5\x2f\xfd"
+
+
+def _unsupported(reader: _Reader, compression: str | None) -> str | None:
+    """Why the input (after one layer of ``compression``) is not read, or None. Reads up to
+    six bytes, which are put back: an event stream's first line is longer than that."""
+    head = b""
+    while len(head) < 6:
+        block = reader.read()
+        if not block:
+            break
+        head += block
+    reader.unread(head)
+    inner = _compression(_Reader(io.BytesIO(head)))
+    if compression is not None and inner is not None:
+        return (
+            f"{compression} data that holds {inner} data: one layer is decompressed; "
+            "decompress the outer one first (e.g. zcat FILE | chunkstream -)"
+        )
+    if head.startswith(_ZIP):
+        return "a zip archive: not read (gzip, bzip2 and xz are); unzip it first"
+    if head.startswith(_ZSTD):
+        return "zstd data: not read (gzip, bzip2 and xz are); e.g. zstd -dc FILE | chunkstream -"
+    return None
+
+
 class CompressedDataError(OSError):
     """A compressed input that cannot be decompressed (corrupt, or cut short): a read of the
     input that failed, with where it failed. Its class name is the reported error type."""
@@ -813,6 +842,7 @@ class _ChunkLog(_Body):
         self._first: _Group | None = None
         self._window: list[_LogLine] | None = None
         self._held = 0
+        self._late_first: _LogLine | None = None  # the first line after the one stream's [DONE]
         # Late lines, for the stream part to report: (source, warning) or (source, error).
         self.messages: list[tuple[str, StreamWarning | _InputError]] = []
         # Whether a group's stream is finished (every choice has its finish_reason, or it
@@ -976,8 +1006,15 @@ class _ChunkLog(_Body):
         if item.key is None or item.key == first.key or item.done:
             if first.open:
                 yield from self._feed(first, item)
+            elif item.key is not None and not item.done and self._late_first is None:
+                # A line of the one stream after its [DONE]: not read, in silence while the
+                # file is one stream (as 0.1 read it), but said once the file turns out to
+                # hold several, as a split file says it (found by tests/test_stranger_cli.py).
+                self._late_first = item
         elif not first.open or self.finished(first):
             self.state = "split"  # a new response after the first one ended
+            if self._late_first is not None and self._late_first.key is not None:
+                self._late(self._late_first, self._late_first.key)
             yield from self._route(item)
         else:
             self._window = []
@@ -1130,6 +1167,25 @@ class _Unreadable:
     named: bool = True
 
 
+def _special_kind(path: str) -> str | None:
+    """What a file met in a directory walk is when it is no regular file ("a FIFO", "a
+    socket", "a device"), else None (a regular file, or one that cannot be stat'ed: opening
+    it says why)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return None
+
+
 class _Inputs:
     """Part 1: the inputs named on the command line. ``files`` are (name, path; None for
     stdin) in order, directories walked; ``streams(name, path)`` opens one and yields what it
@@ -1149,6 +1205,10 @@ class _Inputs:
         self.group_by: str | None = args.group_by
         self.max_open_streams: int = args.max_open_streams or DEFAULT_MAX_OPEN_STREAMS
         self.files: list[tuple[str, str | None]] = []
+        # Files met in a directory walk that are not regular files (a FIFO, a socket, a
+        # device), with what they are: opening a FIFO no one writes to waits for ever, so
+        # they are failed inputs rather than read (named on the command line, one is read).
+        self.special: dict[str, str] = {}
         for arg in args.files:
             if arg == "-":
                 self.files.append((_STDIN, None))
@@ -1161,11 +1221,23 @@ class _Inputs:
 
     def _walk(self, top: str) -> list[str]:
         found: list[str] = []
-        for root, dirs, files in os.walk(top):
+
+        def unreadable(exc: OSError) -> None:
+            # A directory that cannot be listed (no permission) is kept as an input of its
+            # own, at its place in the sorted walk, so it fails (streams() says why) instead
+            # of its files being left out in silence.
+            if exc.filename is not None and os.fspath(exc.filename) != top:
+                found.append(os.fspath(exc.filename))
+
+        for root, dirs, files in os.walk(top, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith(".") and self._matches(name):
-                    found.append(os.path.join(root, name))
+                    path = os.path.join(root, name)
+                    found.append(path)
+                    kind = _special_kind(path)
+                    if kind is not None:
+                        self.special[path] = kind
         return found
 
     def _matches(self, name: str) -> bool:
@@ -1178,7 +1250,19 @@ class _Inputs:
 
     def streams(self, name: str, path: str | None) -> Generator[_Capture | _Unreadable, None, None]:
         if path is not None and os.path.isdir(path):
-            error = _InputError(f"no file matching {self.glob!r} in the directory")
+            try:
+                os.scandir(path).close()
+            except OSError as exc:  # a directory that cannot be listed (no permission)
+                error = _InputError.reading(name, exc)
+            else:
+                error = _InputError(f"no file matching {self.glob!r} in the directory")
+            yield _Unreadable(name, error, self.named)
+            return
+        if path is not None and path in self.special:
+            error = _InputError(
+                f"{self.special[path]} in a directory, not a regular file: not read (a FIFO "
+                "no one writes to would wait for ever); name it on the command line to read it"
+            )
             yield _Unreadable(name, error, self.named)
             return
         try:
@@ -1192,6 +1276,10 @@ class _Inputs:
             compression = _compression(reader)
             if compression is not None:
                 reader = _Reader(_Decompressed(reader, compression))  # type: ignore[arg-type]
+            unsupported = _unsupported(reader, compression)
+            if unsupported is not None:
+                yield _Unreadable(name, _InputError(unsupported), self.named)
+                return
             if fmt is None:
                 fmt = _sniff(reader, self.max_event_bytes)
             if fmt == "records":
@@ -2140,7 +2228,7 @@ class _Stats:
         for name in _TALLIES:
             counts = _by_count(getattr(self, name))
             rows.append((titles.get(name, name), "" if counts else "none"))
-            rows.extend((f"  {_escape(key)}", n) for key, n in counts.items())
+            rows.extend((f"  {_label(key)}", n) for key, n in counts.items())
         rows.append(("usage (streams with usage)", self.usage_streams))
         rows.extend((f"  {name}", getattr(self, name)) for name in _USAGE_SUMS)
         rows.extend((f"  {name}", getattr(self, name)) for name, _ in _USAGE_DETAILS)
@@ -2148,6 +2236,19 @@ class _Stats:
         left = max(len(label) for label, _ in shown)
         right = max(len(value) for _, value in shown)
         return [f"  {label:<{left}}  {value:>{right}}".rstrip() for label, value in shown]
+
+
+_LABEL_CHARS = 60  # a name in the --stats table is cut to this (--json has it whole)
+
+
+def _label(key: str) -> str:
+    """A model, provider, reason or kind as a row of the --stats table: escaped, cut to
+    _LABEL_CHARS with "..." (one 5,000-character model name made every row 5,000 columns
+    wide), and "" shown as '""' rather than as a blank row."""
+    text = _escape(key)
+    if not text:
+        return '""'
+    return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 3] + "..."
 
 
 def _grouped(n: int) -> str:
@@ -2791,9 +2892,12 @@ def _non_negative(text: str) -> int:
 
 
 def _positive(text: str) -> int:
-    value = _non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number >= 1, got 0")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:  # -1 was told "expected a number >= 0", and then 0 ">= 1"
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
 
 
