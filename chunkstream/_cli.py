@@ -754,13 +754,20 @@ _ENDED_KEPT = 4  # ended keys remembered (late lines are told), per stream that 
 
 
 def _group_key(value: Any) -> str | None:
-    """A line's group: a non-blank string, or a whole number written as JSON; else None (the
-    line has none: Azure's first chunk has id "", an error object has none)."""
+    """A line's group, as text: a non-blank string as it is; any other JSON value (a number, a
+    boolean, an object, a list) as its compact JSON text, keys sorted; None when the line has
+    none (null, a blank string: Azure's first chunk has id "", an error object has none).
+    Values are told apart by their text, so 1 and "1" are one group (documented)."""
     if type(value) is str:
         return value if value.strip() else None
+    if value is None or value is _MISSING:
+        return None
     if type(value) is int:
         return str(value)
-    return None
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):  # not from json.loads: no group
+        return None
 
 
 @dataclass
