@@ -342,3 +342,40 @@ def test_inputs_that_are_not_read_say_what_they_are(tmp_path: Path) -> None:
     assert proc.stderr.decode().startswith("chunkstream: error: gzip data that holds gzip data")
     proc = run("--text", "-", cwd=tmp_path, stdin=gzip.compress(body))
     assert (proc.returncode, proc.stdout) == (0, b"Hello! How can I help today?\n")
+
+
+def test_a_line_after_the_done_of_its_stream_is_warned_on_stderr_only(tmp_path: Path) -> None:
+    """Documented: the stream's record was written at its [DONE], so the warning for a later
+    line of it is on stderr, named and located, not in the record's warnings."""
+
+    def chunk(key: str, delta: dict[str, str], finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return json.dumps(
+            {
+                "id": key,
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": "m",
+                "choices": [choice],
+            }
+        )
+
+    lines = [
+        chunk("A", {"role": "assistant", "content": "x"}),
+        chunk("A", {}, "stop"),
+        "[DONE]",
+        chunk("A", {"content": "late"}),
+        chunk("B", {"role": "assistant", "content": "y"}),
+        chunk("B", {}, "stop"),
+    ]
+    (tmp_path / "log.jsonl").write_text("\n".join(lines) + "\n")
+    proc = run("--jsonl", "log.jsonl", cwd=tmp_path)
+    records = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [(r["source"], r["warnings"]) for r in records] == [
+        ("log.jsonl@A", []),
+        ("log.jsonl@B", []),
+    ]
+    assert proc.stderr.decode() == (
+        "chunkstream: warning: log.jsonl@A: line 4: a line of id 'A' after the [DONE] that "
+        "ended its stream on line 3: not read, nor any later line of it (byte 320)\n"
+    )
