@@ -964,17 +964,37 @@ def _typed_holes(
     fields: tuple[str, ...],
     known: frozenset[str],
     where: tuple[Any, ...],
+    get: Callable[[Any], Any] | None,
     holes: list[tuple[tuple[Any, ...], Any]],
 ) -> None:
     """The holes of one object of a typed chunk (see ``ChunkDecoder._plan``): its string
-    ``fields`` and its vendor strings; each ``(path, (steps, name, vendor))``."""
+    ``fields`` and its vendor strings; each ``(path, (get, name, vendor))``, where ``get``
+    finds the object at ``where`` in a copy of the chunk (``None``: the chunk itself)."""
     every = fields is _ANY
     for key, v in obj.items():
         if type(v) is str:
             if key not in known:
-                holes.append(((*where, key), (where, key, True)))
+                holes.append(((*where, key), (get, key, True)))
             elif every or key in fields:
-                holes.append(((*where, key), (where, key, False)))
+                holes.append(((*where, key), (get, key, False)))
+
+
+# Where a hole's object is in a typed chunk, one function per place (ChunkDecoder._plan): a
+# match finds it in a fresh copy without walking the path step by step.
+def _at_choice(i: int) -> Callable[[Any], Any]:
+    return lambda chunk: chunk.choices[i]
+
+
+def _at_delta(i: int) -> Callable[[Any], Any]:
+    return lambda chunk: chunk.choices[i].delta
+
+
+def _at_call(i: int, j: int) -> Callable[[Any], Any]:
+    return lambda chunk: chunk.choices[i].delta.tool_calls[j]
+
+
+def _at_function(i: int, j: int) -> Callable[[Any], Any]:
+    return lambda chunk: chunk.choices[i].delta.tool_calls[j].function
 
 
 class ChunkDecoder(KeepsWarnings):
@@ -1118,19 +1138,20 @@ class ChunkDecoder(KeepsWarnings):
                 if c.logprobs is not None:
                     return None  # a token and its alternatives: never the same text again
         holes: list[tuple[tuple[Any, ...], Any]] = []
-        _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), holes)
+        _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), None, holes)
         for i, c in enumerate(obj.get("choices") or ()):
-            _typed_holes(c, (), _CHOICE_KEYS, ("choices", i), holes)
+            _typed_holes(c, (), _CHOICE_KEYS, ("choices", i), _at_choice(i), holes)
             delta = c.get("delta")
             if type(delta) is dict:
                 where = ("choices", i, "delta")
-                _typed_holes(delta, _ANY, _DELTA_KEYS, where, holes)
+                _typed_holes(delta, _ANY, _DELTA_KEYS, where, _at_delta(i), holes)
                 for j, call in enumerate(delta.get("tool_calls") or ()):
-                    _typed_holes(call, (), _TOOL_KEYS, (*where, "tool_calls", j), holes)
+                    at = (*where, "tool_calls", j)
+                    _typed_holes(call, (), _TOOL_KEYS, at, _at_call(i, j), holes)
                     fn = call.get("function")
                     if type(fn) is dict:
-                        at = (*where, "tool_calls", j, "function")
-                        _typed_holes(fn, _ANY, _FUNCTION_KEYS, at, holes)
+                        at = (*at, "function")
+                        _typed_holes(fn, _ANY, _FUNCTION_KEYS, at, _at_function(i, j), holes)
         return holes, True, copy_chunk(chunk)
 
     def _take_same(
@@ -1138,10 +1159,8 @@ class ChunkDecoder(KeepsWarnings):
     ) -> None:
         """A chunk that matched a template: a copy of the learned one with the new strings."""
         chunk = copy_chunk(whole)
-        for (steps, name, vendor), v in zip(payloads, values, strict=True):
-            owner: Any = chunk
-            for step in steps:
-                owner = owner[step] if type(step) is int else getattr(owner, step)
+        for (get, name, vendor), v in zip(payloads, values, strict=True):
+            owner = chunk if get is None else get(chunk)
             if vendor:
                 owner.extra[name] = v
             else:
