@@ -1146,7 +1146,7 @@ class ChunkDecoder(KeepsWarnings):
                 where = ("choices", i, "delta")
                 _typed_holes(delta, _ANY, _DELTA_KEYS, where, _at_delta(i), holes)
                 for j, call in enumerate(delta.get("tool_calls") or ()):
-                    at = (*where, "tool_calls", j)
+                    at: tuple[Any, ...] = (*where, "tool_calls", j)
                     _typed_holes(call, (), _TOOL_KEYS, at, _at_call(i, j), holes)
                     fn = call.get("function")
                     if type(fn) is dict:
