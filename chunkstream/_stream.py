@@ -99,10 +99,10 @@ TEMPLATES = True
 _READ_BY = frozenset(("type", "candidates", "error"))
 # Templates kept at a time (one per choice of a stream that interleaves them: n > 1).
 _MAX_TEMPLATES = 8
-# Back off (see _Core._learn): after this many templates learned, a stream that learned one for
-# more than every other chunk (nothing repeats: usage that changes in every chunk) learns no
-# more.
-_LEARN_GRACE = 16
+# Back off (see _Core._learn): after this many chunks in a row went the full way (planned or
+# not, learned from or not: no template matched them), a chunk is asked for a plan only when
+# the run's length is a power of two.
+_DRY = 8
 
 
 def is_done_data(data: str) -> bool:
@@ -292,9 +292,9 @@ class _Core:
         # was asked for (to back off when learning does not pay).
         self._templates: list[Template] = []
         self._learning = TEMPLATES
-        self._tries = 0  # templates learned
-        self._shape: list[Any] | None = None  # the holes' paths of the last plan (see _learn)
         self._wait = 0  # chunks not to plan for (see _learn)
+        self._full = -2  # the number of the last chunk that went the full way (see _learn)
+        self._dry = 0  # how many in a row
         self._backoff = 1
 
     # -- input ---------------------------------------------------------------------------------
@@ -410,11 +410,23 @@ class _Core:
     def _learn(self, text: str, obj: dict[str, Any], keep: bool) -> None:
         """A template from a chunk just taken (``text``, parsed: ``obj``), if its consumer
         plans one; the other templates are kept when ``keep`` and the plan says they still
-        hold, else dropped. Backs off when learning does not pay: after n chunks in a row that
-        plan nothing, the next 2**(n-1) - 1 (at most 63) chunks that go the full way are not
-        asked for a plan; after ``_LEARN_GRACE`` templates, a stream that learned one for more than
-        every other chunk (each missed at once: nothing repeats) learns no more."""
+        hold, else dropped. The first chunk of a stream is not asked for a plan. Backs off
+        when learning does not pay: after n chunks in a row that plan nothing, the next
+        2**(n-1) - 1 (at most 63) chunks that go the full way are not asked for a plan; after
+        ``_DRY`` chunks in a row that went the full way (no template matched: usage or a token
+        id that changes in every chunk), a chunk is asked only when the run's length is a
+        power of two."""
         templates = self._templates
+        n = self.count - 1
+        if not n:
+            # The first chunk (a role, a choice opened) is seldom what the next repeats, and a
+            # stream too short to pay for a template is spared a plan.
+            return
+        self._dry = dry = self._dry + 1 if n == self._full + 1 else 0
+        self._full = n
+        if dry >= _DRY and dry & (dry - 1):
+            templates.clear()  # a dry run: learn again only at the next power of two
+            return
         if self._wait:
             self._wait -= 1
             templates.clear()
@@ -432,18 +444,6 @@ class _Core:
         for path, _ in holes:
             if len(path) == 1 and path[0] in _READ_BY:
                 return  # a string that decides how an event is read (_data_api) is no hole
-        if not self._tries:
-            # The first template of a stream is learned from the second of two chunks planned
-            # alike (the same holes): the first chunk (a role) is seldom what the next repeats.
-            shape = [path for path, _ in holes]
-            if shape != self._shape:
-                self._shape = shape
-                return
-        self._tries = tries = self._tries + 1
-        if tries > _LEARN_GRACE and tries * 2 > self.count:
-            self._learning = False  # nothing repeats here: learning would not pay
-            templates.clear()
-            return
         template = learn(text, obj, holes, whole)
         if template is not None:
             if len(templates) >= _MAX_TEMPLATES:
@@ -964,17 +964,37 @@ def _typed_holes(
     fields: tuple[str, ...],
     known: frozenset[str],
     where: tuple[Any, ...],
+    get: Callable[[Any], Any] | None,
     holes: list[tuple[tuple[Any, ...], Any]],
 ) -> None:
     """The holes of one object of a typed chunk (see ``ChunkDecoder._plan``): its string
-    ``fields`` and its vendor strings; each ``(path, (steps, name, vendor))``."""
+    ``fields`` and its vendor strings; each ``(path, (get, name, vendor))``, where ``get``
+    finds the object at ``where`` in a copy of the chunk (``None``: the chunk itself)."""
     every = fields is _ANY
     for key, v in obj.items():
         if type(v) is str:
             if key not in known:
-                holes.append(((*where, key), (where, key, True)))
+                holes.append(((*where, key), (get, key, True)))
             elif every or key in fields:
-                holes.append(((*where, key), (where, key, False)))
+                holes.append(((*where, key), (get, key, False)))
+
+
+# Where a hole's object is in a typed chunk, one function per place (ChunkDecoder._plan): a
+# match finds it in a fresh copy without walking the path step by step.
+def _at_choice(i: int) -> Callable[[Any], Any]:
+    return lambda chunk: chunk.choices[i]
+
+
+def _at_delta(i: int) -> Callable[[Any], Any]:
+    return lambda chunk: chunk.choices[i].delta
+
+
+def _at_call(i: int, j: int) -> Callable[[Any], Any]:
+    return lambda chunk: chunk.choices[i].delta.tool_calls[j]
+
+
+def _at_function(i: int, j: int) -> Callable[[Any], Any]:
+    return lambda chunk: chunk.choices[i].delta.tool_calls[j].function
 
 
 class ChunkDecoder(KeepsWarnings):
@@ -1118,19 +1138,20 @@ class ChunkDecoder(KeepsWarnings):
                 if c.logprobs is not None:
                     return None  # a token and its alternatives: never the same text again
         holes: list[tuple[tuple[Any, ...], Any]] = []
-        _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), holes)
+        _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), None, holes)
         for i, c in enumerate(obj.get("choices") or ()):
-            _typed_holes(c, (), _CHOICE_KEYS, ("choices", i), holes)
+            _typed_holes(c, (), _CHOICE_KEYS, ("choices", i), _at_choice(i), holes)
             delta = c.get("delta")
             if type(delta) is dict:
                 where = ("choices", i, "delta")
-                _typed_holes(delta, _ANY, _DELTA_KEYS, where, holes)
+                _typed_holes(delta, _ANY, _DELTA_KEYS, where, _at_delta(i), holes)
                 for j, call in enumerate(delta.get("tool_calls") or ()):
-                    _typed_holes(call, (), _TOOL_KEYS, (*where, "tool_calls", j), holes)
+                    at: tuple[Any, ...] = (*where, "tool_calls", j)
+                    _typed_holes(call, (), _TOOL_KEYS, at, _at_call(i, j), holes)
                     fn = call.get("function")
                     if type(fn) is dict:
-                        at = (*where, "tool_calls", j, "function")
-                        _typed_holes(fn, _ANY, _FUNCTION_KEYS, at, holes)
+                        at = (*at, "function")
+                        _typed_holes(fn, _ANY, _FUNCTION_KEYS, at, _at_function(i, j), holes)
         return holes, True, copy_chunk(chunk)
 
     def _take_same(
@@ -1138,10 +1159,8 @@ class ChunkDecoder(KeepsWarnings):
     ) -> None:
         """A chunk that matched a template: a copy of the learned one with the new strings."""
         chunk = copy_chunk(whole)
-        for (steps, name, vendor), v in zip(payloads, values, strict=True):
-            owner: Any = chunk
-            for step in steps:
-                owner = owner[step] if type(step) is int else getattr(owner, step)
+        for (get, name, vendor), v in zip(payloads, values, strict=True):
+            owner = chunk if get is None else get(chunk)
             if vendor:
                 owner.extra[name] = v
             else:

@@ -91,6 +91,8 @@ def learn(
     (``(path, payload)``: the path of a string value in ``obj``), or ``None`` when the holes
     cannot be placed for certain. The payloads are kept in the order of their holes in the
     text, and ``plan`` with the whole."""
+    if not holes:  # the text itself: a match is the same text, so the same parse
+        return Template([text], (), plan)
     tree: dict[Any, Any] = {}
     for i, (path, _) in enumerate(holes):
         if not path:
