@@ -491,7 +491,11 @@ class _Core:
             except SSEError as exc:
                 self.after_done += len(exc.skipped) + len(exc.events)
         if self.sse._notes:
-            self.sse._notes.clear()  # after the end of the stream: not read
+            # Kept for _report, which drops those after the [DONE] line and reports those of
+            # the lines before it in its block (an invalid id before a [DONE] taken before its
+            # blank line was lost when the rest came in later reads: found by the fuzz harness)
+            self._notes += self.sse._notes
+            self.sse._notes.clear()
 
     def _drain(self) -> None:
         deferred, self._deferred = self._deferred, []

@@ -474,3 +474,25 @@ def test_a_body_with_no_field_and_no_done_line_is_still_no_event_stream() -> Non
     assert str(info.value) == (
         "expected an event stream (lines like 'data: {...}'), got bytes b'x\\ndat' (byte 0)"
     )
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 0])
+def test_a_note_of_the_done_block_is_reported_by_the_decoder_whatever_the_reads(
+    size: int,
+) -> None:
+    """An invalid id before the [DONE] line of its block: fed 1 byte at a time, ChunkDecoder
+    took the [DONE] line before its blank line, and the reads after it dropped the SSE
+    layer's note of the id (found by the fuzz harness); a whole read reported it."""
+    body = b"id:\xff\ndata:[DONE]\n\r\n"
+    reads = [body] if size == 0 else [body[i : i + size] for i in range(0, len(body), size)]
+    decoder = chunkstream.ChunkDecoder(strict=False)
+    for read in reads:
+        assert decoder.feed(read) == []
+    assert decoder.close() == []
+    assert [(w.kind, str(w)) for w in decoder.warnings] == [
+        (
+            "invalid_utf8",
+            "invalid UTF-8 in the event's id: the bytes were replaced with U+FFFD, as the "
+            "Server-Sent Events spec says (byte 0)",
+        )
+    ]
