@@ -45,10 +45,10 @@ from ._models import (
     Pending,
     Usage,
     check_usage,
-    make_completion,
     plain_tokens,
     too_deep,
     validate_chunk,
+    validate_completion_chunk,
 )
 from ._schema import SHAPES, Field, keys, rules
 
@@ -684,13 +684,24 @@ def _delta(f: _Choice, key: str, v: dict[str, Any], acc: Accumulator) -> None:
     delta (inconsistent)."""
     if not v:
         return
-    finish = f.held.get("finish_reason")
+    message = f.message
+    assert message is not None
+    _late(f, _LATE, v, message, acc)
+    message.merge(v, acc)
+
+
+def _late(
+    choice: _Choice, late: tuple[Field, ...], v: dict[str, Any], owner: _Fields, acc: Accumulator
+) -> None:
+    """A field of ``late`` in ``v`` (a delta, or a legacy choice: its owner ``owner`` names
+    paths) that carries something after the choice finished is a late delta (inconsistent)."""
+    finish = choice.held.get("finish_reason")
     if finish is not None:
-        for field in _LATE:  # in the table's order, whatever the order of the keys sent
+        for field in late:  # in the table's order, whatever the order of the keys sent
             name = field.key
             value = v.get(name)
             if value is not None and _carries(value, field):
-                path = f.message.path(acc, name)
+                path = owner.path(acc, name)
                 message = (
                     f"expected nothing more after finish_reason {_short(finish.value)} "
                     f"(chunk {finish.at}) at {path}, got {describe(value)}"
@@ -698,7 +709,6 @@ def _delta(f: _Choice, key: str, v: dict[str, Any], acc: Accumulator) -> None:
                 acc._inconsistent(
                     message, name, None, value, path, kind="late_delta", kept="; kept it"
                 )
-    f.message.merge(v, acc)
 
 
 def _carries(value: Any, field: Field) -> bool:
@@ -756,7 +766,10 @@ def _class_maker(name: str) -> Callable[..., Any]:
 
 
 def _item_maker(name: str) -> Callable[[Any], Any]:
-    """How one item of an "extend" list is kept: as the chunk-side class's object."""
+    """How one item of an "extend" list is kept: as the chunk-side class's object, or (a
+    legacy logprobs list: strings, numbers, objects kept as sent) as a copy."""
+    if name not in CLASSES:
+        return _copy
     make: Callable[[Any], Any] = CLASSES[name]._build
     return make
 
@@ -799,6 +812,12 @@ class _Spec:
             self.pos.setdefault(key, i)  # assembled fields built by a rule's owner
         self.defaults = tuple(_default(f) for f in built.fields)
         self.make = _class_maker(assembled)
+        # The known keys, the fields merged in the table's order (a choice's), and the fields
+        # whose non-empty value after the choice finished is a late delta (a legacy choice's
+        # text: the late check of a chat choice is its delta's, see _delta).
+        self.keys = frozenset(keys(name))
+        self.order = tuple((key, rule) for key, rule in self.rules.items() if rule is not None)
+        self.late = tuple(f for f in shape.fields if f.late)
         # Vendor keys at and under the delta merge by the delta's fallback, others by the level's.
         self.delta = shape.path.startswith(".choices[].delta")
         self.labels = _LABELS if name == "ChoiceDelta" else frozenset()
@@ -1023,14 +1042,15 @@ class _Message(_Fields):
 
 class _Choice(_Fields):
     """One choice being assembled: its own fields by the ChunkChoice rules (``finish_reason``,
-    ``logprobs``, the delta into ``message``), choice-level vendor keys by the fallback."""
+    ``logprobs``, the delta into ``message``), choice-level vendor keys by the fallback. A
+    legacy choice (CompletionChunkChoice: its ``text`` appended) has no message."""
 
     __slots__ = ("index", "message")
 
-    def __init__(self, index: int) -> None:
-        super().__init__(_CHOICE, None, "")
+    def __init__(self, index: int, spec: _Spec) -> None:
+        super().__init__(spec, None, "")
         self.index = index
-        self.message = _Message(self)
+        self.message = _Message(self) if "delta" in spec.rules else None
 
     def label(self, key: str) -> str:
         return key
@@ -1042,14 +1062,18 @@ class _Choice(_Fields):
         """The choice's fields by their rules in the table's order, whatever the order of the
         chunk's keys (a delta is merged before the ``finish_reason`` of the same chunk: it is
         not late), then its vendor keys by the fallback."""
-        for key, rule in _CHOICE_ORDER:
+        spec = self.spec
+        if spec.late:  # a legacy choice's text after its finish_reason
+            _late(self, spec.late, c, self, acc)
+        for key, rule in spec.order:
             v = c.get(key)
             if v is not None:
                 rule(self, key, v, acc)
-        if not c.keys() <= _CHOICE_KEYS:
+        known = spec.keys
+        if not c.keys() <= known:
             extra = self.extra
             for key, v in c.items():
-                if key not in _CHOICE_KEYS:
+                if key not in known:
                     extra.add(key, v)
 
     def finished(self) -> bool:
@@ -1059,11 +1083,11 @@ class _Choice(_Fields):
         values = _Fields.values(self, final)
         pos = self.spec.pos
         values[pos["index"]] = self.index
-        values[pos["message"]] = self.message.build(final)
+        if self.message is not None:
+            values[pos["message"]] = self.message.build(final)
         return values
 
 
-_CHOICE = _Spec("ChunkChoice", "Choice")
 _tool_calls = _RULES["tool_calls"] = _Message.tool_calls
 
 
@@ -1122,7 +1146,6 @@ def _plan_fields(
 
 
 _DELTA = _Spec("ChoiceDelta", "Message")
-_CHOICE_ORDER = tuple((key, rule) for key, rule in _CHOICE.rules.items() if rule is not None)
 _TOOL = _Spec("ToolCallDelta", "ToolCall")
 
 
@@ -1233,17 +1256,45 @@ _ARGUMENTS_APPENDED = (
 )
 # What _take compares with the last chunk it took: every top-level field but the choices.
 _SIG_KEYS = _TOP_ONCE_KEYS + _TOP_STR + _TOP_NULL
-# The top-level strings that are per-chunk data, merged into nothing ("chunk_only"): a
-# template's holes (_plan) as well as the appended strings.
-_TOP_CHUNK_ONLY = frozenset(
-    f.key for f in _TOP_FIELDS if f.merge == "chunk_only" and f.type == "str"
-)
 # Top-level keys with a rule of their own that a template is not learned over: the provider's
 # error, and Groq's usage (checked as usage, with a warning of its own).
 _TOP_NOT_PLANNED = frozenset(("error", "x_groq"))
-_COMPLETION = SHAPES["ChatCompletion"]
-_COMPLETION_POS = {f.key: i for i, f in enumerate(_COMPLETION.fields)}
-_COMPLETION_DEFAULTS = tuple(_default(f) for f in _COMPLETION.fields)
+
+
+class _Family:
+    """What the accumulator reads from the table for one family of streams: the chunk shape
+    (its top-level rows), the choice shape and the assembled completion. Chat Completions
+    (``chat.completion.chunk`` -> ``ChatCompletion``) and the legacy Completions stream
+    (``text_completion`` chunks -> ``Completion``) are two entries of the same table, merged
+    by the same rules and the same code; only these lists differ."""
+
+    def __init__(
+        self, chunk: str, choice: str, completion: str, validate: Callable[[Any], None]
+    ) -> None:
+        fields = SHAPES[chunk].fields
+        self.top_keys = frozenset(keys(chunk))
+        self.top_once = tuple(
+            (key, _ONCE_KINDS[rule]) for key, rule in rules(chunk).items() if rule in _ONCE_KINDS
+        )
+        self.top_last = tuple(f.key for f in fields if f.merge == "last")
+        self.top_chunk_only = frozenset(
+            f.key for f in fields if f.merge == "chunk_only" and f.type == "str"
+        )
+        self.choice = _Spec(choice, SHAPES[choice].into)
+        built = SHAPES[completion]
+        self.pos = {f.key: i for i, f in enumerate(built.fields)}
+        self.defaults = tuple(_default(f) for f in built.fields)
+        self.make = MAKERS[completion]
+        self.validate = validate
+
+
+_CHAT = _Family("ChatCompletionChunk", "ChunkChoice", "ChatCompletion", validate_chunk)
+_LEGACY = _Family(
+    "CompletionChunk", "CompletionChunkChoice", "Completion", validate_completion_chunk
+)
+# The object of a legacy chunk, which the chat path's fast taker leaves to the long way (the
+# stream layer says what it is).
+_LEGACY_OBJECT = _default(next(f for f in SHAPES["Completion"].fields if f.key == "object"))
 
 
 class Accumulator(KeepsWarnings):
@@ -1268,6 +1319,8 @@ class Accumulator(KeepsWarnings):
     validated) is deprecated: use ``feed``.
     """
 
+    _family = _CHAT  # what it assembles (a legacy stream's accumulator: _LEGACY)
+
     def __init__(
         self,
         strict: bool = True,
@@ -1284,7 +1337,7 @@ class Accumulator(KeepsWarnings):
         self._warnings = Warnings(max_warnings)
         self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
-        self._top = tuple((key, kind()) for key, kind in _TOP_ONCE)
+        self._top = tuple((key, kind()) for key, kind in self._family.top_once)
         self._sig: tuple[list[str], int, list[Any]] | None = None  # see _take
         self._shape: tuple[int, int, int] = (0, 0, 0)  # see _plan
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
@@ -1318,7 +1371,7 @@ class Accumulator(KeepsWarnings):
         if self._take(obj, n, None):  # the everyday chunk: valid at a glance
             return
         try:
-            validate_chunk(obj)
+            self._family.validate(obj)
             # Vendor values are merged recursively: deep nesting (which the stream layer
             # refuses in JSON text) must be a bad chunk here too, not a RecursionError.
             if too_deep(obj):
@@ -1452,7 +1505,11 @@ class Accumulator(KeepsWarnings):
         else:
             same = False
         if not same:
-            if not obj.keys() <= _TOP_KEYS or not self._plain_top([*map(get, _SIG_KEYS)]):
+            if (
+                not obj.keys() <= _TOP_KEYS
+                or get("object") == _LEGACY_OBJECT  # the long way says what it is
+                or not self._plain_top([*map(get, _SIG_KEYS)])
+            ):
                 return False
             at = names.index("choices") if "choices" in obj else -1
             if at >= 0:
@@ -1503,6 +1560,7 @@ class Accumulator(KeepsWarnings):
                             if (
                                 type(call) is dict
                                 and call.keys() <= _INDEX_FUNCTION
+                                and message is not None
                                 and not message.refused
                             ):
                                 i = call.get("index")
@@ -1561,6 +1619,7 @@ class Accumulator(KeepsWarnings):
         )
         quiet = shape == self._shape
         self._shape = shape
+        family = self._family
         get = obj.get
         for key, held in self._top:
             v = get(key)
@@ -1573,12 +1632,12 @@ class Accumulator(KeepsWarnings):
                     for position, c in enumerate(v):
                         if not self._plan_choice(c, ("choices", position), holes):
                             return None
-            elif key in _TOP_CHUNK_ONLY:
+            elif key in family.top_chunk_only:
                 if type(v) is str:
                     holes.append(((key,), None))
             elif key in _TOP_NOT_PLANNED:
                 return None
-            elif type(v) is str and key not in _TOP_KEYS:  # the level fallback sets it
+            elif type(v) is str and key not in family.top_keys:  # the level fallback sets it
                 holes.append(((key,), partial(self._extra.add, key)))
         return holes, quiet, None
 
@@ -1588,7 +1647,7 @@ class Accumulator(KeepsWarnings):
         st = self._choices.get(c["index"])
         if st is None or st.finished():
             return False
-        choice_rules = _CHOICE.rules
+        choice_rules = st.spec.rules
         for key, v in c.items():
             rule = choice_rules.get(key, _fallback)
             if rule is _fallback:
@@ -1599,8 +1658,13 @@ class Accumulator(KeepsWarnings):
                 continue
             if rule is None or v is None:
                 continue  # the index
-            if rule is _delta:
-                if v and not _plan_fields(st.message, v, (*path, key), holes, self):
+            if rule is _append:  # a legacy choice's text
+                holes.append(((*path, key), st.texts[key].append))
+            elif rule is _delta:
+                message = st.message
+                if v and (
+                    message is None or not _plan_fields(message, v, (*path, key), holes, self)
+                ):
                     return False
             elif rule is _set_once:
                 if v:  # a finish_reason: the choice finished (refused above)
@@ -1658,11 +1722,12 @@ class Accumulator(KeepsWarnings):
         choices = get("choices")
         if choices:
             self._merge_choices(choices)
-        for key in _TOP_LAST:  # rule "last": the last non-null value wins; never summed
+        family = self._family
+        for key in family.top_last:  # rule "last": the last non-null value wins; never summed
             v = get(key)
             if v is not None:
                 self._last[key] = v
-        if not obj.keys() <= _TOP_KEYS:
+        if not obj.keys() <= family.top_keys:
             self._vendor(obj)
 
     def _merge_choices(self, choices: list[dict[str, Any]]) -> None:
@@ -1680,8 +1745,9 @@ class Accumulator(KeepsWarnings):
     def _vendor(self, obj: dict[str, Any]) -> None:
         """The top-level keys no row declares: the fallback, and the provider's ``error``."""
         error: Any = None
+        known = self._family.top_keys
         for key, value in obj.items():
-            if key in _TOP_KEYS:
+            if key in known:
                 continue
             if key == "error":
                 error = value
@@ -1716,7 +1782,7 @@ class Accumulator(KeepsWarnings):
                 f".choices[{self._pos}].index",
             )
             return None
-        st = self._choices[index] = _Choice(index)
+        st = self._choices[index] = _Choice(index, self._family.choice)
         self._order = None
         return st
 
@@ -1807,8 +1873,9 @@ class Accumulator(KeepsWarnings):
         if error is not None:
             # Copied on first read too: a snapshot's reader must not reach the next one's.
             error = _plain(error) if final else Pending([error], 1, _first_plain)
-        values = list(_COMPLETION_DEFAULTS)
-        pos = _COMPLETION_POS
+        family = self._family
+        values = list(family.defaults)
+        pos = family.pos
         for key, once in self._top:
             values[pos[key]] = once.build(final)
         values[pos["choices"]] = tuple([st.build(final) for st in order])
@@ -1819,4 +1886,23 @@ class Accumulator(KeepsWarnings):
         values[pos["error"]] = error
         values[pos["warnings"]] = self._warnings.all()
         values.append(self._extra.built(final))
-        return make_completion(*values)
+        completion: ChatCompletion = family.make(*values)
+        return completion
+
+
+class CompletionAccumulator(Accumulator):
+    """An :class:`Accumulator` of a legacy Completions stream: ``text_completion`` chunks
+    into a :class:`Completion`, by the same rules, policy and limits (its family is
+    ``_LEGACY``). Its chunks all go the general way (``_take`` declines: the chat fast taker
+    knows chat chunks only); the template path plans its text like a delta's."""
+
+    _family = _LEGACY
+
+    def _take(
+        self,
+        obj: dict[str, Any],
+        chunk_index: int,
+        byte_offset: int | None,
+        data: str | None = None,
+    ) -> bool:
+        return False

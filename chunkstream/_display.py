@@ -7,7 +7,7 @@ are imported inside the functions, so importing chunkstream never loads this mod
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import ChunkstreamError, UpstreamError, error_text
 from ._schema import SHAPES
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         Choice,
         ChoiceLogprobs,
         ChunkChoice,
+        Completion,
         FunctionCall,
         Usage,
     )
@@ -513,9 +514,26 @@ def _cause(exc: BaseException) -> str | None:
     return _short(f"{name}: {text}" if text else name)
 
 
-def _partial_summary(c: ChatCompletion) -> str:
+# The ``object`` of a legacy completion (the table's one value for it).
+_LEGACY_OBJECT = next(f.default for f in SHAPES["Completion"].fields if f.key == "object")[1:-1]
+
+
+def _legacy(c: ChatCompletion | Completion) -> Completion | None:
+    """``c`` if it is a legacy :class:`Completion` (shown as its JSON), else ``None``: told by
+    its ``object``, as this module imports no model class at run time."""
+    return cast("Completion", c) if c.object == _LEGACY_OBJECT else None
+
+
+def _partial_summary(c: ChatCompletion | Completion) -> str:
     """What a partial completion holds, in a few words."""
     parts = [_plural(len(c.choices), "choice")]
+    legacy = _legacy(c)
+    if legacy is not None:
+        length = sum(len(ch.text or "") for ch in legacy.choices)
+        if length:
+            parts.append(f"{_plural(length, 'character')} of text")
+        return ", ".join(parts)
+    c = cast("ChatCompletion", c)  # _legacy said so
     length = sum(len(ch.message.content or "") for ch in c.choices)
     if length:
         parts.append(f"{_plural(length, 'character')} of content")
@@ -837,8 +855,14 @@ def error_html(exc: ChunkstreamError) -> str:
     if exc.partial is None:
         out.add("<div><i>no partial completion</i></div>")
     else:
-        summary = f"partial completion: {h.escape(_partial_summary(exc.partial))}"
-        out.add(h.details(summary, completion_html(exc.partial, out.size)))
+        partial = exc.partial
+        summary = f"partial completion: {h.escape(_partial_summary(partial))}"
+        legacy = _legacy(partial)
+        if legacy is not None:  # a legacy completion: its JSON
+            out.add(h.details(summary, h.json_box(legacy.to_dict(), ".partial")))
+        else:
+            chat = cast("ChatCompletion", partial)
+            out.add(h.details(summary, completion_html(chat, out.size)))
     out.add("</div>")
     return "".join(out)
 
@@ -1129,5 +1153,10 @@ def error_markdown(exc: ChunkstreamError) -> str:
     if exc.partial is None:
         out.add("*no partial completion*")
         return md.done()
-    out.add(f"**partial completion**: {_md_text(_partial_summary(exc.partial))}")
-    return md.done() + "\n" + completion_markdown(exc.partial, out.size)
+    partial = exc.partial
+    out.add(f"**partial completion**: {_md_text(_partial_summary(partial))}")
+    legacy = _legacy(partial)
+    if legacy is not None:  # a legacy completion: its JSON
+        md.json_fence(legacy.to_dict(), ".partial")
+        return md.done()
+    return md.done() + "\n" + completion_markdown(cast("ChatCompletion", partial), out.size)

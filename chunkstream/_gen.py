@@ -102,6 +102,38 @@ _TYPES = {
         "for x in v:\n    if type(x) is not int:\n        return False",
         '_ints(obj, "{key}", path)',
     ),
+    "strs": _Type(
+        "tuple[str, ...] | None",
+        "",
+        "if type(v) is not list:\n    raise Invalid\n"
+        "for x in v:\n    if type(x) is not str:\n        raise Invalid\nv = tuple(v)",
+        "if type(v) is not list:\n    return False\n"
+        "for x in v:\n    if type(x) is not str:\n        return False",
+        '_strs(obj, "{key}", path)',
+    ),
+    "numbers": _Type(
+        "tuple[float | None, ...] | None",
+        "",
+        "if type(v) is not list:\n    raise Invalid\n"
+        "for x in v:\n"
+        "    if x is not None and type(x) is not float and type(x) is not int:\n"
+        "        raise Invalid\nv = tuple(v)",
+        "if type(v) is not list:\n    return False\n"
+        "for x in v:\n"
+        "    if x is not None and type(x) is not float and type(x) is not int:\n"
+        "        return False",
+        '_numbers(obj, "{key}", path)',
+    ),
+    "dicts": _Type(
+        "tuple[dict[str, Any] | None, ...] | None",
+        "",
+        "if type(v) is not list:\n    raise Invalid\n"
+        "for x in v:\n    if x is not None and type(x) is not dict:\n        raise Invalid\n"
+        "if v:\n    nests |= NESTS  # objects kept as sent: any depth\nv = tuple(v)",
+        "if type(v) is not list:\n    return False\n"
+        "for x in v:\n    if x is not None and type(x) is not dict:\n        return False",
+        '_dicts(obj, "{key}", path)',
+    ),
     "object": _Type(
         "{of_class} | None",
         "",
@@ -202,7 +234,7 @@ def _chunk_class(shape: Shape) -> str:
             # A dict, or content that may be a list of parts (dicts), is not hashable: left
             # out of the hash, like extra (equal values still hash alike; values that differ
             # only there collide, which costs a set or dict of chunks speed, not correctness).
-            unhashable = f.type in ("dict", "content")
+            unhashable = f.type in ("dict", "content", "dicts")
             default = " = field(default=None, hash=False)" if unhashable else " = None"
             out.append(f"    {f.key}: {_fill(_TYPES[f.type].annotation, f)}{default}\n")
     out.append("    extra: dict[str, Any] = _extra_field()\n")
@@ -389,9 +421,15 @@ def _copier(shape: Shape) -> str:
         elif f.type == "objects":
             copy = f"_copy_{snake(f.of)}"
             out.append(f"    v = src.{f.key}\n    if v is not None:\n")
-            out.append(f"        v = ({copy}(v[0]),) if len(v) == 1 else tuple(map({copy}, v))\n")
+            line = f"        v = ({copy}(v[0]),) if len(v) == 1 else tuple(map({copy}, v))\n"
+            if len(line) > 101:  # past the line length: one branch a line
+                line = (
+                    f"        if len(v) == 1:\n            v = ({copy}(v[0]),)\n"
+                    f"        else:\n            v = tuple(map({copy}, v))\n"
+                )
+            out.append(line)
             out.append(f"    self.{f.key} = v\n")
-        elif f.type == "content":
+        elif f.type in ("content", "dicts"):  # objects of a tuple copied deep
             out.append(f"    v = src.{f.key}\n")
             out.append(f"    self.{f.key} = tuple(map(_deep, v)) if type(v) is tuple else v\n")
         elif f.type == "dict":
@@ -536,10 +574,21 @@ def _load_kind(annotation: str) -> tuple[str, str, str]:
     raise ValueError(f"no loader for the annotation {annotation!r}")
 
 
+# The loaders of one item of a tuple that holds no model (a legacy completion's logprobs).
+_SCALAR_LOADERS = {
+    "dict[str, Any]": "_load_object",
+    "str": "_load_str",
+    "int": "_load_int",
+    "float | None": "_load_number_or_null",
+    "dict[str, Any] | None": "_load_object_or_null",
+}
+
+
 def _item_loader(annotation: str) -> str:
-    """The function that loads one value of a model type, or of a dict (``(value, path)``)."""
-    if annotation == "dict[str, Any]":
-        return "_load_object"
+    """The function that loads one value of a model type, or of a dict, a string, a number
+    (``(value, path)``)."""
+    if annotation in _SCALAR_LOADERS:
+        return _SCALAR_LOADERS[annotation]
     shape = SHAPES[annotation]
     if shape.side == "assembled":
         return f"_load_{snake(shape.name)}"

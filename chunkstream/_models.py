@@ -27,6 +27,12 @@ __all__ = [
     "ChoiceDeltaAudio",
     "ChoiceLogprobs",
     "ChunkChoice",
+    "Completion",
+    "CompletionChoice",
+    "CompletionChoiceLogprobs",
+    "CompletionChunk",
+    "CompletionChunkChoice",
+    "CompletionLogprobs",
     "CompletionTokensDetails",
     "FunctionCall",
     "FunctionDelta",
@@ -118,6 +124,30 @@ def _ints(obj: dict[str, Any], key: str, path: str) -> None:
         for i, b in enumerate(items):
             if type(b) is not int:
                 raise _fail("int", f"{path}.{key}[{i}]", b)
+
+
+def _strs(obj: dict[str, Any], key: str, path: str) -> None:
+    items = _list(obj, key, path)
+    if items:
+        for i, x in enumerate(items):
+            if type(x) is not str:
+                raise _fail("str", f"{path}.{key}[{i}]", x)
+
+
+def _numbers(obj: dict[str, Any], key: str, path: str) -> None:
+    items = _list(obj, key, path)
+    if items:
+        for i, x in enumerate(items):
+            if x is not None and type(x) is not float and type(x) is not int:
+                raise _fail("number or null", f"{path}.{key}[{i}]", x)
+
+
+def _dicts(obj: dict[str, Any], key: str, path: str) -> None:
+    items = _list(obj, key, path)
+    if items:
+        for i, x in enumerate(items):
+            if x is not None and type(x) is not dict:
+                raise _fail("object or null", f"{path}.{key}[{i}]", x)
 
 
 def _content(obj: dict[str, Any], key: str, path: str) -> None:
@@ -256,7 +286,7 @@ _OWN: dict[tuple[str, ...], frozenset[str]] = {}  # a chunk class's _keys, as a 
 
 
 # The standard ``object`` values say nothing in a repr; other values are shown.
-_USUAL_OBJECTS = ("chat.completion", "chat.completion.chunk")
+_USUAL_OBJECTS = ("chat.completion", "chat.completion.chunk", "text_completion")
 
 
 class _Model:
@@ -440,6 +470,30 @@ def _load_object(value: Any, path: str) -> dict[str, Any]:
     """An object kept as sent (a content part)."""
     if type(value) is not dict:
         raise _fail("object", path, value)
+    return value
+
+
+def _load_str(value: Any, path: str) -> str:
+    if type(value) is not str:
+        raise _fail("str", path, value)
+    return value
+
+
+def _load_int(value: Any, path: str) -> int:
+    if type(value) is not int:
+        raise _fail("int", path, value)
+    return value
+
+
+def _load_number_or_null(value: Any, path: str) -> float | None:
+    if value is not None and type(value) is not float and type(value) is not int:
+        raise _fail("number or null", path, value)
+    return value
+
+
+def _load_object_or_null(value: Any, path: str) -> dict[str, Any] | None:
+    if value is not None and type(value) is not dict:
+        raise _fail("object or null", path, value)
     return value
 
 
@@ -1204,6 +1258,133 @@ class ChatCompletionChunk(_ChunkRoot):
         return out
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CompletionLogprobs(_ChunkModel):
+    """A legacy choice's ``logprobs``: parallel lists, one entry per token (``top_logprobs``
+    entries are objects token -> logprob, kept as sent; an entry may be null).
+    """
+
+    tokens: tuple[str, ...] | None = None
+    token_logprobs: tuple[float | None, ...] | None = None
+    top_logprobs: tuple[dict[str, Any] | None, ...] | None = field(default=None, hash=False)
+    text_offset: tuple[int, ...] | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: InitVar[int | None] = None
+
+    _keys: ClassVar[tuple[str, ...]] = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.tokens
+        if v is not None or (absent is not None and not absent & 1):
+            out["tokens"] = _to_json(v)
+        v = self.token_logprobs
+        if v is not None or (absent is not None and not absent & 2):
+            out["token_logprobs"] = _to_json(v)
+        v = self.top_logprobs
+        if v is not None or (absent is not None and not absent & 4):
+            out["top_logprobs"] = _to_json(v)
+        v = self.text_offset
+        if v is not None or (absent is not None and not absent & 8):
+            out["text_offset"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_COMPLETION_LOGPROBS)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CompletionChunkChoice(_ChunkModel):
+    """One entry of a ``text_completion`` chunk's ``choices``: a piece of the choice's text."""
+
+    index: int
+    text: str | None = None
+    logprobs: CompletionLogprobs | None = None
+    finish_reason: str | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: InitVar[int | None] = None
+
+    _keys: ClassVar[tuple[str, ...]] = ("index", "text", "logprobs", "finish_reason")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.index
+        if v is not None or (absent is not None and not absent & 1):
+            out["index"] = v if type(v) is int else _to_json(v)
+        v = self.text
+        if v is not None or (absent is not None and not absent & 2):
+            out["text"] = v if type(v) is str else _to_json(v)
+        v = self.logprobs
+        if v is not None or (absent is not None and not absent & 4):
+            out["logprobs"] = _to_json(v)
+        v = self.finish_reason
+        if v is not None or (absent is not None and not absent & 8):
+            out["finish_reason"] = v if type(v) is str else _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_COMPLETION_CHUNK_CHOICE)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CompletionChunk(_ChunkModel):
+    """One chunk of a legacy Completions stream (``"object": "text_completion"``).
+
+    Every field may be ``None``, as in a chat chunk. Unknown top-level keys are in ``extra``.
+    """
+
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    choices: tuple[CompletionChunkChoice, ...] | None = None
+    usage: Usage | None = None
+    extra: dict[str, Any] = _extra_field()
+    _absent: InitVar[int | None] = None
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "id",
+        "object",
+        "created",
+        "model",
+        "system_fingerprint",
+        "choices",
+        "usage",
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object this value stands for (``extra`` keys included)."""
+        out: dict[str, Any] = {}
+        absent = self._absent
+        v: Any = self.id
+        if v is not None or (absent is not None and not absent & 1):
+            out["id"] = v if type(v) is str else _to_json(v)
+        v = self.object
+        if v is not None or (absent is not None and not absent & 2):
+            out["object"] = v if type(v) is str else _to_json(v)
+        v = self.created
+        if v is not None or (absent is not None and not absent & 4):
+            out["created"] = v if type(v) is int else _to_json(v)
+        v = self.model
+        if v is not None or (absent is not None and not absent & 8):
+            out["model"] = v if type(v) is str else _to_json(v)
+        v = self.system_fingerprint
+        if v is not None or (absent is not None and not absent & 16):
+            out["system_fingerprint"] = v if type(v) is str else _to_json(v)
+        v = self.choices
+        if v is not None or (absent is not None and not absent & 32):
+            out["choices"] = _to_json(v)
+        v = self.usage
+        if v is not None or (absent is not None and not absent & 64):
+            out["usage"] = _to_json(v)
+        if self.extra:
+            _add_extra(out, self.extra, _KNOWN_COMPLETION_CHUNK)
+        return out
+
+
 _KNOWN_TOP_LOGPROB = frozenset(TopLogprob._keys)
 _W_TopLogprob = _writable(TopLogprob)
 _bookkeeping(TopLogprob)
@@ -1246,6 +1427,15 @@ _bookkeeping(Usage)
 _KNOWN_CHAT_COMPLETION_CHUNK = frozenset(ChatCompletionChunk._keys)
 _W_ChatCompletionChunk = _writable(ChatCompletionChunk)
 _bookkeeping(ChatCompletionChunk)
+_KNOWN_COMPLETION_LOGPROBS = frozenset(CompletionLogprobs._keys)
+_W_CompletionLogprobs = _writable(CompletionLogprobs)
+_bookkeeping(CompletionLogprobs)
+_KNOWN_COMPLETION_CHUNK_CHOICE = frozenset(CompletionChunkChoice._keys)
+_W_CompletionChunkChoice = _writable(CompletionChunkChoice)
+_bookkeeping(CompletionChunkChoice)
+_KNOWN_COMPLETION_CHUNK = frozenset(CompletionChunk._keys)
+_W_CompletionChunk = _writable(CompletionChunk)
+_bookkeeping(CompletionChunk)
 
 
 def _ok_top_logprob(obj: Any) -> bool:
@@ -2457,6 +2647,313 @@ def _build_chat_completion_chunk(obj: Any) -> ChatCompletionChunk:
     return self  # type: ignore[no-any-return]
 
 
+def _ok_completion_logprobs(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("tokens")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if type(x) is not str:
+                return False
+    v = get("token_logprobs")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if x is not None and type(x) is not float and type(x) is not int:
+                return False
+    v = get("top_logprobs")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if x is not None and type(x) is not dict:
+                return False
+    v = get("text_offset")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if type(x) is not int:
+                return False
+    return True
+
+
+def _check_completion_logprobs(obj: dict[str, Any], path: str) -> None:
+    _strs(obj, "tokens", path)
+    _numbers(obj, "token_logprobs", path)
+    _dicts(obj, "top_logprobs", path)
+    _ints(obj, "text_offset", path)
+
+
+def _build_completion_logprobs(obj: Any) -> CompletionLogprobs:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_CompletionLogprobs)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    v = get("tokens", m)
+    if v is m:
+        absent |= 1
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        for x in v:
+            if type(x) is not str:
+                raise Invalid
+        v = tuple(v)
+    self.tokens = v
+    v = get("token_logprobs", m)
+    if v is m:
+        absent |= 2
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        for x in v:
+            if x is not None and type(x) is not float and type(x) is not int:
+                raise Invalid
+        v = tuple(v)
+    self.token_logprobs = v
+    v = get("top_logprobs", m)
+    if v is m:
+        absent |= 4
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        for x in v:
+            if x is not None and type(x) is not dict:
+                raise Invalid
+        if v:
+            nests |= NESTS  # objects kept as sent: any depth
+        v = tuple(v)
+    self.top_logprobs = v
+    v = get("text_offset", m)
+    if v is m:
+        absent |= 8
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        for x in v:
+            if type(x) is not int:
+                raise Invalid
+        v = tuple(v)
+    self.text_offset = v
+    if len(obj) + absent.bit_count() == 4:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_COMPLETION_LOGPROBS)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = CompletionLogprobs
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_completion_chunk_choice(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("index")
+    if v is None or (type(v) is not int or v < 0):
+        return False
+    v = get("text")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("logprobs")
+    if v is not None and not _ok_completion_logprobs(v):
+        return False
+    v = get("finish_reason")
+    if v is not None and type(v) is not str:  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_completion_chunk_choice(obj: dict[str, Any], path: str) -> None:
+    _index(obj, "index", path, required=True)
+    _str(obj, "text", path)
+    v = _obj(obj, "logprobs", path)
+    if v is not None:
+        _check_completion_logprobs(v, f"{path}.logprobs")
+    _str(obj, "finish_reason", path)
+
+
+def _build_completion_chunk_choice(obj: Any) -> CompletionChunkChoice:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_CompletionChunkChoice)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    v = get("index", m)
+    if v is m or (type(v) is not int or v < 0):
+        raise Invalid
+    self.index = v
+    v = get("text", m)
+    if v is m:
+        absent |= 2
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.text = v
+    v = get("logprobs", m)
+    if v is m:
+        absent |= 4
+        v = None
+    elif v is not None:
+        v = _build_completion_logprobs(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.logprobs = v
+    v = get("finish_reason", m)
+    if v is m:
+        absent |= 8
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.finish_reason = v
+    if len(obj) + absent.bit_count() == 4:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_COMPLETION_CHUNK_CHOICE)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = CompletionChunkChoice
+    return self  # type: ignore[no-any-return]
+
+
+def _ok_completion_chunk(obj: Any) -> bool:
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    v = get("id")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("object")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("created")
+    if v is not None and type(v) is not int:
+        return False
+    v = get("model")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("system_fingerprint")
+    if v is not None and type(v) is not str:
+        return False
+    v = get("choices")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if not _ok_completion_chunk_choice(x):
+                return False
+    v = get("usage")
+    if v is not None and not _ok_usage(v):  # noqa: SIM103
+        return False
+    return True
+
+
+def _check_completion_chunk(obj: dict[str, Any], path: str) -> None:
+    _str(obj, "id", path)
+    _str(obj, "object", path)
+    _int(obj, "created", path)
+    _str(obj, "model", path)
+    _str(obj, "system_fingerprint", path)
+    for i, item in enumerate(_objects(obj, "choices", path)):
+        _check_completion_chunk_choice(item, f"{path}.choices[{i}]")
+    v = _obj(obj, "usage", path)
+    if v is not None:
+        _check_usage(v, f"{path}.usage")
+
+
+def _build_completion_chunk(obj: Any) -> CompletionChunk:
+    if type(obj) is not dict:
+        raise Invalid
+    self: Any = _new(_W_CompletionChunk)
+    nests = 0
+    get = obj.get
+    m = _MISSING
+    absent = 0  # bit i: the i-th key was not there
+    v = get("id", m)
+    if v is m:
+        absent |= 1
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.id = v
+    v = get("object", m)
+    if v is m:
+        absent |= 2
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.object = v
+    v = get("created", m)
+    if v is m:
+        absent |= 4
+        v = None
+    elif v is not None and type(v) is not int:
+        raise Invalid
+    self.created = v
+    v = get("model", m)
+    if v is m:
+        absent |= 8
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.model = v
+    v = get("system_fingerprint", m)
+    if v is m:
+        absent |= 16
+        v = None
+    elif v is not None and type(v) is not str:
+        raise Invalid
+    self.system_fingerprint = v
+    v = get("choices", m)
+    if v is m:
+        absent |= 32
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        if len(v) == 1:  # the usual: one item (map and tuple cost more)
+            x = _build_completion_chunk_choice(v[0])
+            nests |= x._absent & NESTS  # type: ignore[operator]
+            v = (x,)
+        else:
+            v = tuple(map(_build_completion_chunk_choice, v))
+            for x in v:
+                nests |= x._absent & NESTS
+    self.choices = v
+    v = get("usage", m)
+    if v is m:
+        absent |= 64
+        v = None
+    elif v is not None:
+        v = _build_usage(v)
+        nests |= v._absent & NESTS  # type: ignore[operator]
+    self.usage = v
+    if len(obj) + absent.bit_count() == 7:
+        self.extra = {}
+    else:
+        self.extra = extra = _unknown(obj, _KNOWN_COMPLETION_CHUNK)
+        if _nests(extra):
+            nests = NESTS
+    self._absent = absent | nests
+    self.__class__ = CompletionChunk
+    return self  # type: ignore[no-any-return]
+
+
 _set_builder(TopLogprob, _build_top_logprob, _check_top_logprob)
 _set_builder(TokenLogprob, _build_token_logprob, _check_token_logprob)
 _set_builder(ChoiceLogprobs, _build_choice_logprobs, _check_choice_logprobs)
@@ -2475,6 +2972,9 @@ _set_builder(
 )
 _set_builder(Usage, _build_usage, _check_usage)
 _set_builder(ChatCompletionChunk, _build_chat_completion_chunk, _check_chat_completion_chunk)
+_set_builder(CompletionLogprobs, _build_completion_logprobs, _check_completion_logprobs)
+_set_builder(CompletionChunkChoice, _build_completion_chunk_choice, _check_completion_chunk_choice)
+_set_builder(CompletionChunk, _build_completion_chunk, _check_completion_chunk)
 
 
 # The copiers (the template path rebuilds a typed chunk from a learned one).
@@ -2703,6 +3203,57 @@ def _copy_chat_completion_chunk(src: Any) -> ChatCompletionChunk:
     self.extra = _deep(extra) if extra else {}
     self._absent = src._absent
     self.__class__ = ChatCompletionChunk
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_completion_logprobs(src: Any) -> CompletionLogprobs:
+    self: Any = _new(_W_CompletionLogprobs)
+    self.tokens = src.tokens
+    self.token_logprobs = src.token_logprobs
+    v = src.top_logprobs
+    self.top_logprobs = tuple(map(_deep, v)) if type(v) is tuple else v
+    self.text_offset = src.text_offset
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = CompletionLogprobs
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_completion_chunk_choice(src: Any) -> CompletionChunkChoice:
+    self: Any = _new(_W_CompletionChunkChoice)
+    self.index = src.index
+    self.text = src.text
+    v = src.logprobs
+    self.logprobs = v if v is None else _copy_completion_logprobs(v)
+    self.finish_reason = src.finish_reason
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = CompletionChunkChoice
+    return self  # type: ignore[no-any-return]
+
+
+def _copy_completion_chunk(src: Any) -> CompletionChunk:
+    self: Any = _new(_W_CompletionChunk)
+    self.id = src.id
+    self.object = src.object
+    self.created = src.created
+    self.model = src.model
+    self.system_fingerprint = src.system_fingerprint
+    v = src.choices
+    if v is not None:
+        if len(v) == 1:
+            v = (_copy_completion_chunk_choice(v[0]),)
+        else:
+            v = tuple(map(_copy_completion_chunk_choice, v))
+    self.choices = v
+    v = src.usage
+    self.usage = v if v is None else _copy_usage(v)
+    extra = src.extra
+    self.extra = _deep(extra) if extra else {}
+    self._absent = src._absent
+    self.__class__ = CompletionChunk
     return self  # type: ignore[no-any-return]
 
 
@@ -2951,6 +3502,108 @@ class ChatCompletion(_CompletionDisplay):
         return out
 
 
+@_lazy("tokens", "token_logprobs", "top_logprobs", "text_offset", "extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CompletionChoiceLogprobs(_AssembledModel):
+    """A legacy choice's logprobs, each list extended over the stream in order (``None``
+    lists were never sent).
+    """
+
+    tokens: tuple[str, ...] | None = None
+    token_logprobs: tuple[float | None, ...] | None = None
+    top_logprobs: tuple[dict[str, Any] | None, ...] | None = field(default=None, hash=False)
+    text_offset: tuple[int, ...] | None = None
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "tokens": _to_json(self.tokens),
+            "token_logprobs": _to_json(self.token_logprobs),
+            "top_logprobs": _to_json(self.top_logprobs),
+            "text_offset": _to_json(self.text_offset),
+        }
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
+@_lazy("text", "extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CompletionChoice(_AssembledModel):
+    """One assembled choice of a legacy completion: its ``text`` joined (``None`` unless
+    some non-null text arrived: ``""`` counts).
+    """
+
+    text: str | None = None
+    index: int
+    logprobs: CompletionChoiceLogprobs | None = None
+    finish_reason: str | None = None
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = ("text", "index", "logprobs", "finish_reason")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "text": self.text,
+            "index": self.index,
+            "logprobs": None if self.logprobs is None else self.logprobs.to_dict(),
+            "finish_reason": self.finish_reason,
+        }
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
+@_lazy("error", "extra")
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Completion(_AssembledModel):
+    """The assembled legacy ``text_completion`` (``/v1/completions``).
+
+    ``error`` is the provider's in-band error kept in lenient mode; ``warnings`` what was
+    tolerated. Unknown top-level fields of the chunks are in ``extra``.
+    """
+
+    id: str | None = None
+    object: str = "text_completion"
+    created: int | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    choices: tuple[CompletionChoice, ...] = ()
+    usage: Usage | None = None
+    error: Any = field(default=None, hash=False)
+    warnings: tuple[StreamWarning, ...] = ()
+    extra: dict[str, Any] = _extra_field()
+
+    _keys: ClassVar[tuple[str, ...]] = (
+        "id",
+        "object",
+        "created",
+        "model",
+        "system_fingerprint",
+        "choices",
+        "usage",
+        "error",
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "object": self.object,
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": self.system_fingerprint,
+            "choices": _to_json(self.choices),
+            "usage": None if self.usage is None else self.usage.to_dict(),
+        }
+        if self.error is not None:
+            out["error"] = _to_json(self.error)
+        if self.extra:
+            _add_extra(out, self.extra, _own(*self._keys))
+        return out
+
+
 _W_FunctionCall = _writable(FunctionCall)
 
 
@@ -3085,6 +3738,76 @@ def make_chat_completion(
     self.warnings = warnings
     self.extra = extra
     self.__class__ = ChatCompletion
+    return self  # type: ignore[no-any-return]
+
+
+_W_CompletionChoiceLogprobs = _writable(CompletionChoiceLogprobs)
+
+
+def make_completion_choice_logprobs(
+    tokens: Any,
+    token_logprobs: Any,
+    top_logprobs: Any,
+    text_offset: Any,
+    extra: Any,
+) -> CompletionChoiceLogprobs:
+    self: Any = _new(_W_CompletionChoiceLogprobs)
+    self.tokens = tokens
+    self.token_logprobs = token_logprobs
+    self.top_logprobs = top_logprobs
+    self.text_offset = text_offset
+    self.extra = extra
+    self.__class__ = CompletionChoiceLogprobs
+    return self  # type: ignore[no-any-return]
+
+
+_W_CompletionChoice = _writable(CompletionChoice)
+
+
+def make_completion_choice(
+    text: Any,
+    index: Any,
+    logprobs: Any,
+    finish_reason: Any,
+    extra: Any,
+) -> CompletionChoice:
+    self: Any = _new(_W_CompletionChoice)
+    self.text = text
+    self.index = index
+    self.logprobs = logprobs
+    self.finish_reason = finish_reason
+    self.extra = extra
+    self.__class__ = CompletionChoice
+    return self  # type: ignore[no-any-return]
+
+
+_W_Completion = _writable(Completion)
+
+
+def make_completion(
+    id: Any,
+    object: Any,
+    created: Any,
+    model: Any,
+    system_fingerprint: Any,
+    choices: Any,
+    usage: Any,
+    error: Any,
+    warnings: Any,
+    extra: Any,
+) -> Completion:
+    self: Any = _new(_W_Completion)
+    self.id = id
+    self.object = object
+    self.created = created
+    self.model = model
+    self.system_fingerprint = system_fingerprint
+    self.choices = choices
+    self.usage = usage
+    self.error = error
+    self.warnings = warnings
+    self.extra = extra
+    self.__class__ = Completion
     return self  # type: ignore[no-any-return]
 
 
@@ -3358,6 +4081,136 @@ def _load_chat_completion(obj: Any, path: str) -> ChatCompletion:
     return make_chat_completion(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, (), extra)
 
 
+def _load_completion_choice_logprobs(obj: Any, path: str) -> CompletionChoiceLogprobs:
+    if type(obj) is not dict:
+        raise _fail("an object (CompletionChoiceLogprobs)", path, obj)
+    get = obj.get
+    v = get("tokens", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.tokens", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.tokens", _load_str)
+    a0 = v
+    v = get("token_logprobs", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.token_logprobs", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.token_logprobs", _load_number_or_null)
+    a1 = v
+    v = get("top_logprobs", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.top_logprobs", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.top_logprobs", _load_object_or_null)
+    a2 = v
+    v = get("text_offset", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.text_offset", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.text_offset", _load_int)
+    a3 = v
+    extra = _load_extra(obj, CompletionChoiceLogprobs._keys, path)
+    return make_completion_choice_logprobs(a0, a1, a2, a3, extra)
+
+
+def _load_completion_choice(obj: Any, path: str) -> CompletionChoice:
+    if type(obj) is not dict:
+        raise _fail("an object (CompletionChoice)", path, obj)
+    get = obj.get
+    v = get("text", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.text", v)
+    a0 = v
+    v = get("index", _MISSING)
+    if v is _MISSING:
+        raise _fail("int", f"{path}.index", v)
+    elif type(v) is not int:
+        raise _fail("int", f"{path}.index", v)
+    a1 = v
+    v = get("logprobs", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None:
+        v = _load_completion_choice_logprobs(v, f"{path}.logprobs")
+    a2 = v
+    v = get("finish_reason", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.finish_reason", v)
+    a3 = v
+    extra = _load_extra(obj, CompletionChoice._keys, path)
+    return make_completion_choice(a0, a1, a2, a3, extra)
+
+
+def _load_completion(obj: Any, path: str) -> Completion:
+    if type(obj) is not dict:
+        raise _fail("an object (Completion)", path, obj)
+    get = obj.get
+    v = get("id", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.id", v)
+    a0 = v
+    v = get("object", _MISSING)
+    if v is _MISSING:
+        v = "text_completion"
+    elif type(v) is not str:
+        raise _fail("str", f"{path}.object", v)
+    elif v != "text_completion":
+        raise _fail("\"text_completion\"", f"{path}.object", v)
+    a1 = v
+    v = get("created", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not int:
+        raise _fail("int or null", f"{path}.created", v)
+    a2 = v
+    v = get("model", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.model", v)
+    a3 = v
+    v = get("system_fingerprint", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not str:
+        raise _fail("str or null", f"{path}.system_fingerprint", v)
+    a4 = v
+    v = get("choices", _MISSING)
+    if v is _MISSING:
+        raise _fail("list", f"{path}.choices", v)
+    elif type(v) is not list:
+        raise _fail("list", f"{path}.choices", v)
+    else:
+        v = _load_items(v, f"{path}.choices", _load_completion_choice)
+    a5 = v
+    v = get("usage", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None:
+        v = _chunk_loader(Usage)(v, f"{path}.usage")
+    a6 = v
+    v = get("error", _MISSING)
+    if v is _MISSING:
+        v = None
+    a7 = v
+    extra = _load_extra(obj, Completion._keys, path)
+    return make_completion(a0, a1, a2, a3, a4, a5, a6, a7, (), extra)
+
+
 _set_loader(FunctionCall, _load_function_call)
 _set_loader(ToolCall, _load_tool_call)
 _set_loader(MessageAudio, _load_message_audio)
@@ -3365,6 +4218,9 @@ _set_loader(Message, _load_message)
 _set_loader(AssembledLogprobs, _load_assembled_logprobs)
 _set_loader(Choice, _load_choice)
 _set_loader(ChatCompletion, _load_chat_completion)
+_set_loader(CompletionChoiceLogprobs, _load_completion_choice_logprobs)
+_set_loader(CompletionChoice, _load_completion_choice)
+_set_loader(Completion, _load_completion)
 
 
 # Every class of the table, by name (the accumulator builds from the table).
@@ -3383,6 +4239,9 @@ CLASSES: dict[str, Any] = {
     "CompletionTokensDetails": CompletionTokensDetails,
     "Usage": Usage,
     "ChatCompletionChunk": ChatCompletionChunk,
+    "CompletionLogprobs": CompletionLogprobs,
+    "CompletionChunkChoice": CompletionChunkChoice,
+    "CompletionChunk": CompletionChunk,
     "FunctionCall": FunctionCall,
     "ToolCall": ToolCall,
     "MessageAudio": MessageAudio,
@@ -3390,6 +4249,9 @@ CLASSES: dict[str, Any] = {
     "AssembledLogprobs": AssembledLogprobs,
     "Choice": Choice,
     "ChatCompletion": ChatCompletion,
+    "CompletionChoiceLogprobs": CompletionChoiceLogprobs,
+    "CompletionChoice": CompletionChoice,
+    "Completion": Completion,
 }
 MAKERS: dict[str, Callable[..., Any]] = {
     "FunctionCall": make_function_call,
@@ -3399,6 +4261,9 @@ MAKERS: dict[str, Callable[..., Any]] = {
     "AssembledLogprobs": make_assembled_logprobs,
     "Choice": make_choice,
     "ChatCompletion": make_chat_completion,
+    "CompletionChoiceLogprobs": make_completion_choice_logprobs,
+    "CompletionChoice": make_completion_choice,
+    "Completion": make_completion,
 }
 # fmt: on
 # --- END GENERATED CODE ---
@@ -3416,6 +4281,15 @@ def validate_chunk(obj: Any) -> None:
     if type(obj) is not dict:
         raise _fail("a JSON object (a chat.completion.chunk)", "", obj)
     _check_chat_completion_chunk(obj, "")
+
+
+def validate_completion_chunk(obj: Any) -> None:
+    """:func:`validate_chunk` for a legacy ``text_completion`` chunk (``/v1/completions``)."""
+    if _ok_completion_chunk(obj):
+        return
+    if type(obj) is not dict:
+        raise _fail("a JSON object (a text_completion chunk)", "", obj)
+    _check_completion_chunk(obj, "")
 
 
 def build_chunk(obj: Any) -> ChatCompletionChunk:
@@ -3445,7 +4319,7 @@ def plain_tokens(tokens: Any) -> bool:
 # Package-internal names for the other layers (a layer imports no other module's _private
 # names: tests/test_layers.py).
 check_chunk = _ok_chat_completion_chunk  # whether a decoded value is a valid chunk
+check_completion_chunk = _ok_completion_chunk  # the same for a text_completion chunk
 build_chunk_fast = _build_chat_completion_chunk  # a chunk, or Invalid (no message)
 check_usage = _check_usage  # raises ChunkError naming the path
 make_logprobs = make_assembled_logprobs
-make_completion = make_chat_completion

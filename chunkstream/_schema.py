@@ -23,11 +23,27 @@ from typing import NamedTuple
 #   number   an integer, a float or null
 #   index    a non-negative integer or null (``required``: an integer that must be there)
 #   ints     a list of integers or null (kept as a tuple)
+#   strs     a list of strings or null (kept as a tuple)
+#   numbers  a list whose items are numbers or nulls, or null (kept as a tuple)
+#   dicts    a list whose items are objects (kept as sent) or nulls, or null (kept as a tuple)
 #   object   an object of the shape ``of``, or null
 #   objects  a list of objects of the shape ``of``, or null (kept as a tuple)
 #   content  a string, a list of objects (content parts, kept as sent) or null
 #   dict     an object kept as sent (its inside is not checked), or null
-TYPES = ("str", "int", "number", "index", "ints", "object", "objects", "content", "dict")
+TYPES = (
+    "str",
+    "int",
+    "number",
+    "index",
+    "ints",
+    "strs",
+    "numbers",
+    "dicts",
+    "object",
+    "objects",
+    "content",
+    "dict",
+)
 
 # How a chunk-side field merges over a stream into the assembled completion (``Field.merge``).
 # Each rule is implemented once, in ``_accumulate``; docs/DESIGN.md describes each.
@@ -325,6 +341,55 @@ CHUNK_SHAPES = (
         path="",
         base="_ChunkRoot",
     ),
+    # The legacy Completions stream (``/v1/completions``, ``"object": "text_completion"``):
+    # the same top-level rows as a chat chunk, choices that carry ``text`` instead of a
+    # delta, and the legacy ``logprobs`` (parallel lists, one entry per token). The openai
+    # package's ``Completion``/``CompletionChoice``/``Logprobs`` types; vLLM streams the same
+    # shape (vllm/entrypoints/openai/protocol.py: CompletionStreamResponse,
+    # CompletionResponseStreamChoice with its vendor ``stop_reason``, CompletionLogProbs whose
+    # ``token_logprobs`` and ``top_logprobs`` entries may be null), and so does llama.cpp's
+    # server (usage in every chunk, blank ``id`` and ``model``: ik_llama.cpp issue 767).
+    Shape(
+        "CompletionLogprobs",
+        (
+            _f("tokens", "strs", merge="extend"),
+            _f("token_logprobs", "numbers", merge="extend"),
+            _f("top_logprobs", "dicts", merge="extend"),
+            _f("text_offset", "ints", merge="extend"),
+        ),
+        "A legacy choice's ``logprobs``: parallel lists, one entry per token (``top_logprobs``\n"
+        "entries are objects token -> logprob, kept as sent; an entry may be null).",
+        into="CompletionChoiceLogprobs",
+        path=".choices[].logprobs (text_completion)",
+    ),
+    Shape(
+        "CompletionChunkChoice",
+        (
+            _f("index", "index", required=True, merge="key"),
+            _f("text", "str", merge="append", late=True),
+            _f("logprobs", "object", of="CompletionLogprobs", merge="logprobs"),
+            _f("finish_reason", "str", merge="finish"),
+        ),
+        "One entry of a ``text_completion`` chunk's ``choices``: a piece of the choice's text.",
+        into="CompletionChoice",
+        path=".choices[] (text_completion)",
+    ),
+    Shape(
+        "CompletionChunk",
+        (
+            _f("id", "str", merge="same"),
+            _f("object", "str", merge="fixed"),
+            _f("created", "int", merge="created"),
+            _f("model", "str", merge="same"),
+            _f("system_fingerprint", "str", merge="first"),
+            _f("choices", "objects", of="CompletionChunkChoice", merge="choices"),
+            _f("usage", "object", of="Usage", merge="last"),
+        ),
+        'One chunk of a legacy Completions stream (``"object": "text_completion"``).\n\n'
+        "Every field may be ``None``, as in a chat chunk. Unknown top-level keys are in ``extra``.",
+        into="Completion",
+        path=". (text_completion)",
+    ),
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -446,6 +511,53 @@ ASSEMBLED_SHAPES = (
         "top-level fields of the chunks (``x_groq``, ``citations``, ...) are in ``extra``.",
         side="assembled",
         base="_CompletionDisplay",
+    ),
+    Shape(
+        "CompletionChoiceLogprobs",
+        (
+            _f("tokens", "tuple[str, ...] | None", lazy=True),
+            _f("token_logprobs", "tuple[float | None, ...] | None", lazy=True),
+            _f(
+                "top_logprobs",
+                "tuple[dict[str, Any] | None, ...] | None",
+                lazy=True,
+                hash=False,  # dicts: not hashable
+            ),
+            _f("text_offset", "tuple[int, ...] | None", lazy=True),
+        ),
+        "A legacy choice's logprobs, each list extended over the stream in order (``None``\n"
+        "lists were never sent).",
+        side="assembled",
+    ),
+    Shape(
+        "CompletionChoice",
+        (
+            _f("text", "str | None", display="text", lazy=True),
+            _f("index", "int", default=""),
+            _f("logprobs", "CompletionChoiceLogprobs | None"),
+            _f("finish_reason", "str | None"),
+        ),
+        "One assembled choice of a legacy completion: its ``text`` joined (``None`` unless\n"
+        'some non-null text arrived: ``""`` counts).',
+        side="assembled",
+    ),
+    Shape(
+        "Completion",
+        (
+            _f("id", "str | None"),
+            _f("object", "str", default='"text_completion"', const=True),
+            _f("created", "int | None"),
+            _f("model", "str | None"),
+            _f("system_fingerprint", "str | None"),
+            _f("choices", "tuple[CompletionChoice, ...]", default="()", required=True),
+            _f("usage", "Usage | None"),
+            _f("error", "Any", emit="set", lazy=True, hash=False),
+            _f("warnings", "tuple[StreamWarning, ...]", default="()", emit="never"),
+        ),
+        "The assembled legacy ``text_completion`` (``/v1/completions``).\n\n"
+        "``error`` is the provider's in-band error kept in lenient mode; ``warnings`` what was\n"
+        "tolerated. Unknown top-level fields of the chunks are in ``extra``.",
+        side="assembled",
     ),
 )
 

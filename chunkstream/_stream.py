@@ -18,9 +18,14 @@ from collections.abc import (
     Iterator,
 )
 from contextlib import suppress
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 
-from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
+from ._accumulate import (
+    DEFAULT_MAX_CHOICES,
+    DEFAULT_MAX_TOOL_CALLS,
+    Accumulator,
+    CompletionAccumulator,
+)
 from ._errors import (
     DEFAULT_MAX_WARNINGS,
     ChunkError,
@@ -43,14 +48,17 @@ from ._models import (
     ChatCompletionChunk,
     ChoiceDelta,
     ChunkChoice,
+    Completion,
     FunctionDelta,
     Invalid,
     ToolCallDelta,
     build_chunk_fast,
     check_chunk,
+    check_completion_chunk,
     copy_chunk,
     too_deep,
     validate_chunk,
+    validate_completion_chunk,
 )
 from ._sse import DEFAULT_MAX_EVENT_BYTES, Note, RawEvent, SSEDecoder
 from ._template import Template, learn
@@ -182,6 +190,76 @@ _WHOLE_COMPLETION = (
 )
 
 
+class _Kind(NamedTuple):
+    """The family of streams a core reads: Chat Completions (``chat.completion.chunk``) or the
+    legacy Completions stream (``text_completion``, ``/v1/completions``). The rest of the
+    stream layer is the same for both."""
+
+    expected: str  # the chunk it expects, for messages: "a chat.completion.chunk"
+    api: str  # the API, for messages: "Chat Completions"
+    whole: str  # the ``object`` of a whole (non-streamed) response of the API
+    check: Callable[[Any], bool]  # whether a decoded value is a valid chunk
+    validate: Callable[[Any], None]  # raises ChunkError naming the problem
+    other: Callable[[dict[str, Any]], bool]  # whether a chunk is the other family's
+
+
+# The one rule that tells the two families apart: the chunk's ``object``. A stream of one
+# family given to the other's entry point is another API's stream (``_Core._unread``): strict
+# raises at its first chunk, naming the entry point that reads it; lenient skips its chunks
+# and says so once. A stream that mixes both is that too, at the first chunk of the other
+# family. A legacy chunk without ``object`` is not told from a chat chunk carrying a vendor
+# ``text`` by the chat path; the legacy path also takes a choice with a ``delta`` or a
+# ``message`` (a chat chunk or completion without ``object``) for the other family.
+_LEGACY_OBJECT = "text_completion"
+_CHAT_OBJECTS = frozenset(("chat.completion.chunk", "chat.completion"))
+
+
+def _legacy_chunk(obj: dict[str, Any]) -> bool:
+    return obj.get("object") == _LEGACY_OBJECT
+
+
+def _chat_chunk(obj: dict[str, Any]) -> bool:
+    if obj.get("object") in _CHAT_OBJECTS:
+        return True
+    choices = obj.get("choices")
+    if type(choices) is list:
+        for c in choices:
+            if type(c) is dict and ("delta" in c or "message" in c):
+                return True
+    return False
+
+
+_CHAT_KIND = _Kind(
+    "a chat.completion.chunk",
+    "Chat Completions",
+    "chat.completion",
+    check_chunk,
+    validate_chunk,
+    _legacy_chunk,
+)
+_LEGACY_KIND = _Kind(
+    "a text_completion chunk",
+    "legacy Completions",
+    "text_completion",
+    check_completion_chunk,
+    validate_completion_chunk,
+    _chat_chunk,
+)
+# What a stream of the other family is, for _Core._unread: (counted as, what, the API).
+_OTHER = {
+    _CHAT_KIND: (
+        "text_completion chunks",
+        "a text_completion chunk",
+        "a legacy Completions stream (read it with chunkstream.assemble_completion())",
+    ),
+    _LEGACY_KIND: (
+        "chat.completion chunks",
+        "a chat.completion chunk",
+        "a Chat Completions stream (read it with chunkstream.assemble())",
+    ),
+}
+
+
 class _Consumer(Protocol):
     """What the stream core hands its chunks to and asks about the stream so far. Two
     implement it: :class:`ChunkDecoder` itself (chunks become ``ChatCompletionChunk`` objects)
@@ -265,9 +343,16 @@ class _Core:
     the core is built (tests/fuzz.py spies on what is taken).
     """
 
-    def __init__(self, strict: bool, max_event_bytes: int | None, consumer: _Consumer) -> None:
+    def __init__(
+        self,
+        strict: bool,
+        max_event_bytes: int | None,
+        consumer: _Consumer,
+        kind: _Kind = _CHAT_KIND,
+    ) -> None:
         self.strict = strict
         self.consumer = consumer
+        self.kind = kind  # the family of streams it reads
         self.sse = SSEDecoder(max_event_bytes)
         self.sse._notes = []  # what the SSE layer noticed beyond the events: see _report
         self._notes: list[Note] = []  # taken from it, not reported yet
@@ -715,6 +800,10 @@ class _Core:
                 obj = obj["error"]
             self._upstream({"error": data if obj is None else obj}, n, offset)
             return
+        family = self.kind
+        if type(obj) is dict and family.other(obj):
+            self._unread(*_OTHER[family], n, offset, data)
+            return
         if type(obj) is dict and obj.get("choices") is None:
             other = _data_api(obj)
             if other is not None:
@@ -725,8 +814,8 @@ class _Core:
             return
         repaired = False
         try:
-            if type(obj) is not dict or not check_chunk(obj):
-                validate_chunk(obj)
+            if type(obj) is not dict or not family.check(obj):
+                family.validate(obj)
         except ChunkError as exc:
             repaired = True
             if self.strict or not self._repair(obj, n, offset):
@@ -758,14 +847,12 @@ class _Core:
         another API or carries data; the rest are skipped and counted, and close() reports
         them in one warning."""
         if self.strict and (api is not None or data.strip(_ASCII_WS)):
+            family = self.kind
             if api is not None:
-                reason = (
-                    f"expected a chat.completion.chunk, got {what}: this is {api}, not Chat "
-                    "Completions"
-                )
+                reason = f"expected {family.expected}, got {what}: this is {api}, not {family.api}"
             else:
                 reason = (
-                    f"expected a chat.completion.chunk, got {what}, which chunkstream does not "
+                    f"expected {family.expected}, got {what}, which chunkstream does not "
                     "read (it reads 'message' events, the default type, and 'error')"
                 )
             raise ChunkError(
@@ -788,7 +875,7 @@ class _Core:
             f"skipped {self.unread_total} event(s) of types chunkstream does not read: {counts}"
         )
         if self.unread_api is not None:
-            message += f"; this is {self.unread_api}, not Chat Completions"
+            message += f"; this is {self.unread_api}, not {self.kind.api}"
         n, offset = self.unread_at or (None, None)
         self.consumer._warn("ignored", message, chunk_index=n, byte_offset=offset)
 
@@ -899,9 +986,10 @@ class _Core:
                 error=obj["error"],
                 byte_offset=0,
             )
-        if type(obj) is dict and obj.get("object") == "chat.completion":
+        whole = self.kind.whole
+        if type(obj) is dict and obj.get("object") == whole:
             raise ChunkError(
-                "expected an event stream, got a whole chat.completion JSON object "
+                f"expected an event stream, got a whole {whole} JSON object "
                 "(was the request sent with stream: true?)",
                 byte_offset=0,
             )
@@ -1091,6 +1179,8 @@ class ChunkDecoder(KeepsWarnings):
             return False
         if chunk.extra and chunk.extra.get("error") is not None:
             return False
+        if chunk.object == _LEGACY_OBJECT:
+            return False  # a legacy chunk: the long way says what it is
         if chunk._absent & NESTS and (  # type: ignore[operator]
             data.count("{") + data.count("[") > MAX_DEPTH or _whole_completion(obj)
         ):
@@ -1753,16 +1843,15 @@ class _Merger:
         return False  # the Accumulator tracks every choice it keeps (max_choices refuses more)
 
 
-class Assembler:
-    """:func:`assemble`, incrementally and sans-IO: feed it reads as they arrive, look at the
-    completion so far at any time.
+R = TypeVar("R", bound=ChatCompletion | Completion)
 
-    ``feed(read)`` returns how many chunks that read completed; ``snapshot()`` is the completion
-    so far (cheap: text is joined only when read), ``close()`` ends the input and returns the
-    final completion, with every rule of :func:`assemble` (strict raises, each error carrying
-    ``partial``; lenient records ``warnings``). After ``[DONE]`` (``done``), reads are ignored.
-    ``abort(exc)`` ends the input because the source failed (a dropped connection).
-    """
+
+class _Assembly(Generic[R]):
+    """What :class:`Assembler` and :class:`CompletionAssembler` share: all of it. They differ
+    in their accumulator (the family it assembles) and the family their core reads."""
+
+    _accumulator: type[Accumulator] = Accumulator
+    _kind = _CHAT_KIND
 
     def __init__(
         self,
@@ -1775,15 +1864,15 @@ class Assembler:
         max_warnings: int = DEFAULT_MAX_WARNINGS,
     ) -> None:
         self.strict = strict
-        self._acc = acc = Accumulator(
+        self._acc = acc = self._accumulator(
             strict,
             created_tolerance=created_tolerance,
             max_choices=max_choices,
             max_tool_calls=max_tool_calls,
             max_warnings=max_warnings,
         )
-        self._core = _Core(strict, max_event_bytes, _Merger(acc))
-        self._result: ChatCompletion | None = None
+        self._core = _Core(strict, max_event_bytes, _Merger(acc), self._kind)
+        self._result: R | None = None
         self._aborted = False  # abort() was called
         self._abort_error: ChunkstreamError | None = None  # what it raised
 
@@ -1800,25 +1889,26 @@ class Assembler:
     def feed(self, data: bytes) -> int:
         if self._result is not None or self._aborted:
             ended = "abort()" if self._aborted else "close()"
-            raise RuntimeError(f"Assembler.feed() called after {ended}; use a new Assembler")
+            name = type(self).__name__
+            raise RuntimeError(f"{name}.feed() called after {ended}; use a new {name}")
         before = self._core.count
         self._core.feed(_as_read(data))
         return self._core.count - before
 
-    def snapshot(self) -> ChatCompletion:
-        return self._acc.snapshot()
+    def snapshot(self) -> R:
+        return cast(R, self._acc.snapshot())
 
-    def close(self) -> ChatCompletion:
+    def close(self) -> R:
         """End the input; the final completion (a second call returns it again; after
         ``abort()``, what it returned or raised)."""
         if self._abort_error is not None:
             raise self._abort_error
         if self._result is None:
             self._core.close()
-            self._result = self._acc.close()
+            self._result = cast(R, self._acc.close())
         return self._result
 
-    def abort(self, exc: BaseException) -> ChatCompletion:
+    def abort(self, exc: BaseException) -> R:
         """The source failed with ``exc`` (a dropped connection): end the input here.
 
         Every rule of :meth:`close` applies to the bytes that arrived, and the fault is the
@@ -1836,7 +1926,7 @@ class Assembler:
         (:func:`truncation_of`)."""
         if self._result is not None or self._aborted:
             raise RuntimeError(
-                "Assembler.abort() called after the input ended (close() or abort())"
+                f"{type(self).__name__}.abort() called after the input ended (close() or abort())"
             )
         if not _is_transport_fault(exc):
             if isinstance(exc, Exception):
@@ -1860,7 +1950,7 @@ class Assembler:
             raise error from exc
         raise error
 
-    def _source_raised(self, exc: Exception, wrap: bool) -> ChatCompletion:
+    def _source_raised(self, exc: Exception, wrap: bool) -> R:
         """:func:`assemble`'s source raised ``exc`` (the rule: :func:`_source_failed`): the
         completion so far, or ``exc`` raised again with the located error attached, or that
         error raised ``from exc``."""
@@ -1870,7 +1960,7 @@ class Assembler:
             return result
         raise exc
 
-    def _end(self, exc: BaseException) -> tuple[ChatCompletion | None, ChunkstreamError]:
+    def _end(self, exc: BaseException) -> tuple[R | None, ChunkstreamError]:
         """``_ended_by`` for an Assembler: the completion, or the error carrying ``partial``."""
         acc = self._acc
 
@@ -1880,9 +1970,49 @@ class Assembler:
 
         result, error = _ended_by(exc, self._core, close, acc.warnings)
         if result is not None:
-            result = self._result = acc.close()
+            result = self._result = cast(R, acc.close())
             error.partial = result
         return result, error
+
+
+class Assembler(_Assembly[ChatCompletion]):
+    """:func:`assemble`, incrementally and sans-IO: feed it reads as they arrive, look at the
+    completion so far at any time.
+
+    ``feed(read)`` returns how many chunks that read completed; ``snapshot()`` is the completion
+    so far (cheap: text is joined only when read), ``close()`` ends the input and returns the
+    final completion, with every rule of :func:`assemble` (strict raises, each error carrying
+    ``partial``; lenient records ``warnings``). After ``[DONE]`` (``done``), reads are ignored.
+    ``abort(exc)`` ends the input because the source failed (a dropped connection).
+    """
+
+
+class CompletionAssembler(_Assembly[Completion]):
+    """:class:`Assembler` for a legacy Completions stream (``/v1/completions``,
+    ``text_completion`` chunks): the same methods and rules, giving a :class:`Completion`
+    (:func:`assemble_completion`). It has no ``max_tool_calls`` (a legacy choice has no tool
+    calls). A Chat Completions stream is another API's: strict raises at its first chunk,
+    lenient skips its chunks with one warning."""
+
+    _accumulator = CompletionAccumulator
+    _kind = _LEGACY_KIND
+
+    def __init__(
+        self,
+        strict: bool = True,
+        *,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        created_tolerance: int = 600,
+        max_choices: int = DEFAULT_MAX_CHOICES,
+        max_warnings: int = DEFAULT_MAX_WARNINGS,
+    ) -> None:
+        super().__init__(
+            strict,
+            max_event_bytes=max_event_bytes,
+            created_tolerance=created_tolerance,
+            max_choices=max_choices,
+            max_warnings=max_warnings,
+        )
 
 
 def assemble(
@@ -1925,6 +2055,12 @@ def assemble(
         max_tool_calls=max_tool_calls,
         max_warnings=max_warnings,
     )
+    return _run(assembler, source, wrap_source_errors)
+
+
+def _run(assembler: _Assembly[R], source: Source, wrap_source_errors: bool) -> R:
+    """Feed ``source`` to ``assembler`` up to ``[DONE]``: the body of :func:`assemble` and
+    :func:`assemble_completion`."""
     feed = assembler._core.feed
     items = _items(source)
     # True while chunkstream's own code runs: an exception raised then is never taken for the
@@ -1966,6 +2102,12 @@ async def aassemble(
         max_tool_calls=max_tool_calls,
         max_warnings=max_warnings,
     )
+    return await _arun(assembler, source, wrap_source_errors)
+
+
+async def _arun(assembler: _Assembly[R], source: AsyncSource, wrap_source_errors: bool) -> R:
+    """:func:`_run` for an async source: the body of :func:`aassemble` and
+    :func:`aassemble_completion`."""
     feed = assembler._core.feed
     _check_async(source)
     inside = False  # as in assemble()
@@ -1981,3 +2123,50 @@ async def aassemble(
             raise
         return assembler._source_raised(exc, wrap_source_errors)
     return assembler.close()
+
+
+def assemble_completion(
+    source: Source,
+    *,
+    strict: bool = True,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+    created_tolerance: int = 600,
+    max_choices: int = DEFAULT_MAX_CHOICES,
+    max_warnings: int = DEFAULT_MAX_WARNINGS,
+    wrap_source_errors: bool = False,
+) -> Completion:
+    """:func:`assemble` for a legacy Completions stream (``/v1/completions``: chunks with
+    ``"object": "text_completion"``, each choice carrying a piece of ``text`` and legacy
+    ``logprobs``): the assembled :class:`Completion`, by the same rules (consistency, strict
+    and lenient, located errors, limits, the source's failures). A Chat Completions stream
+    raises :class:`ChunkError` naming :func:`assemble` (lenient: its chunks are skipped, with
+    one warning)."""
+    assembler = CompletionAssembler(
+        strict,
+        max_event_bytes=max_event_bytes,
+        created_tolerance=created_tolerance,
+        max_choices=max_choices,
+        max_warnings=max_warnings,
+    )
+    return _run(assembler, source, wrap_source_errors)
+
+
+async def aassemble_completion(
+    source: AsyncSource,
+    *,
+    strict: bool = True,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+    created_tolerance: int = 600,
+    max_choices: int = DEFAULT_MAX_CHOICES,
+    max_warnings: int = DEFAULT_MAX_WARNINGS,
+    wrap_source_errors: bool = False,
+) -> Completion:
+    """Async :func:`assemble_completion` for an async iterable of bytes."""
+    assembler = CompletionAssembler(
+        strict,
+        max_event_bytes=max_event_bytes,
+        created_tolerance=created_tolerance,
+        max_choices=max_choices,
+        max_warnings=max_warnings,
+    )
+    return await _arun(assembler, source, wrap_source_errors)

@@ -129,6 +129,12 @@ _GOOD = {
     "number": st.one_of(st.integers(-3, 3), st.floats()),
     "index": st.integers(-1, 3),
     "ints": st.lists(st.one_of(st.integers(-3, 3), st.booleans()), max_size=3),
+    "strs": st.lists(st.one_of(st.text(max_size=3), _LEAF), max_size=3),
+    "numbers": st.lists(st.one_of(st.none(), st.integers(-3, 3), st.floats(), _LEAF), max_size=3),
+    "dicts": st.lists(
+        st.one_of(st.none(), st.dictionaries(st.text(max_size=2), _ANY, max_size=2), _LEAF),
+        max_size=3,
+    ),
     "dict": st.one_of(st.dictionaries(st.text(max_size=2), _ANY, max_size=2), _ANY),
     "content": st.one_of(
         st.text(max_size=3),
