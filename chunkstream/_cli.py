@@ -50,8 +50,12 @@ from . import (
     Assembler,
     ChatCompletion,
     ChatCompletionChunk,
+    Choice,
     ChunkDecoder,
     ChunkstreamError,
+    Completion,
+    CompletionAssembler,
+    CompletionChoice,
     ServerSentEvent,
     SSEDecoder,
     SSEError,
@@ -60,6 +64,12 @@ from . import (
     __version__,
 )
 from ._stream import is_done_data
+
+# The most a stream's first reads are held while no event has told its family (_Assembly).
+_HOLD_MAX = 1 << 20
+# What a stream assembles to: a chat completion, or a legacy one (``text_completion``, told by
+# the first chunk's ``object``: see _Assembly).
+_Assembled = ChatCompletion | Completion
 
 _READ_SIZE = 64 * 1024  # the most one read takes; reads return what is there (pipes, tail -f)
 _BOM = b"\xef\xbb\xbf"
@@ -1507,6 +1517,8 @@ class _Streams:
             stream = streams.get(group)
             if stream is None or stream.outcome is not None:
                 return True
+            if stream.assembler is None:
+                return False  # no chunk yet
             choices = stream.assembler.snapshot().choices
             return bool(choices) and all(c.finish_reason is not None for c in choices)
 
@@ -1557,17 +1569,22 @@ class _Streams:
 class _Assembly:
     """The completion (and --quiet, --text): one Assembler fed read by read, as assemble()
     does, with assemble()'s rules for a source that fails. --text shows the live choice's
-    content from the Assembler's snapshots, before the input is asked for more."""
+    content from the Assembler's snapshots, before the input is asked for more.
+
+    Which Assembler is told by the stream's first event: a JSON object whose ``object`` is
+    ``text_completion`` starts a legacy Completions stream (a CompletionAssembler, as
+    assemble_completion()); anything else a Chat Completions one (which reports what else it
+    is). The reads before it are held (a few hundred bytes as a rule, at most _HOLD_MAX: then
+    it is a chat stream), then fed to it one by one, as they came."""
 
     def __init__(self, streams: _Streams, capture: _Capture) -> None:
         self.report = streams.report
         self.capture = capture
         self.strict = streams.strict
-        self.assembler = Assembler(
-            streams.strict,
-            max_event_bytes=streams.max_event_bytes,
-            created_tolerance=streams.created_tolerance,
-        )
+        self.created_tolerance = streams.created_tolerance
+        self.assembler: Assembler | CompletionAssembler | None = None  # once told (_tell)
+        self.held: list[bytes] = []  # the reads before it was told
+        self.sniff: SSEDecoder | None = SSEDecoder(streams.max_event_bytes)
         self.counter = _Counter(streams.max_event_bytes) if streams.count else None
         self.text = self.report.live_text() if self.report.mode == "text" else None
         self.max_event_bytes = streams.max_event_bytes
@@ -1586,11 +1603,11 @@ class _Assembly:
         body = self.capture.body
         text = self.text
         if text is not None:
-            snapshot = self.assembler.snapshot
 
             def pause(size: int) -> None:
-                if text.due(body.nbytes, size):
-                    text.show(snapshot())
+                assembler = self.assembler
+                if assembler is not None and text.due(body.nbytes, size):
+                    text.show(assembler.snapshot())
 
             body.pause = pause
         try:
@@ -1618,24 +1635,89 @@ class _Assembly:
         """One read of the stream; True once the stream is over (its result is known)."""
         if self.outcome is not None:
             return True
+        if self.assembler is None:
+            self.held.append(read)
+            if not self._tell(read):
+                return False
+            self._started()
+            return self.outcome is not None
+        return self._push(read)
+
+    def _push(self, read: bytes) -> bool:
+        """One read, to the Assembler."""
         assembler = self.assembler
+        assert assembler is not None
         try:
             if self.counter is not None:
                 self.counter.feed(read)
             if self.text is not None and self.probing:
-                self._first_choice(read, self.text)
-            assembler.feed(read)
+                if isinstance(assembler, CompletionAssembler):
+                    assembler.feed(read)
+                    self._first_legacy_choice(assembler, self.text)
+                else:
+                    self._first_choice(read, self.text)
+                    assembler.feed(read)
+            else:
+                assembler.feed(read)
             if assembler.done:
                 self._completed(assembler.close())
         except ChunkstreamError as exc:
             self._failed(exc)
         return self.outcome is not None
 
+    def _tell(self, read: bytes) -> bool:
+        """Whether the reads so far tell the stream's family (then its Assembler is made): by
+        the first event that carries data."""
+        sniff = self.sniff
+        assert sniff is not None
+        try:
+            events = sniff.feed(read)
+        except SSEError:
+            self._make(False)  # the Assembler says what is wrong with it
+            return True
+        for e in events:
+            obj = None
+            if e.event == "message":
+                try:
+                    obj = json.loads(e.data)
+                except (ValueError, RecursionError):
+                    obj = None
+            self._make(type(obj) is dict and obj.get("object") == "text_completion")
+            return True
+        if sum(map(len, self.held)) > _HOLD_MAX:
+            self._make(False)  # no event yet: whatever it is, the chat Assembler says
+            return True
+        return False
+
+    def _make(self, legacy: bool) -> None:
+        kind = CompletionAssembler if legacy else Assembler
+        self.assembler = kind(
+            self.strict,
+            max_event_bytes=self.max_event_bytes,
+            created_tolerance=self.created_tolerance,
+        )
+        self.sniff = None
+
+    def _started(self) -> Assembler | CompletionAssembler:
+        """The Assembler (a chat one if the family was never told: the input ended or failed
+        first), fed the reads held until it was."""
+        if self.assembler is None:
+            self._make(False)
+        held, self.held = self.held, []
+        for read in held:
+            if self._push(read):
+                break
+        assert self.assembler is not None
+        return self.assembler
+
     def close(self) -> None:
         """The input ended."""
         if self.outcome is None:
+            assembler = self._started()
+            if self.outcome is not None:
+                return
             try:
-                self._completed(self.assembler.close())
+                self._completed(assembler.close())
             except ChunkstreamError as exc:
                 self._failed(exc)
 
@@ -1645,8 +1727,11 @@ class _Assembly:
         strict otherwise, the read error itself (a failed input)."""
         if self.outcome is not None:
             return
+        assembler = self._started()
+        if self.outcome is not None:
+            return
         try:
-            completion = self.assembler.abort(exc)
+            completion = assembler.abort(exc)
         except ChunkstreamError as err:
             if not self.strict:
                 self._failed(err)
@@ -1661,7 +1746,7 @@ class _Assembly:
         if outcome is not None:
             outcome()
 
-    def _completed(self, completion: ChatCompletion) -> None:
+    def _completed(self, completion: _Assembled) -> None:
         def report() -> None:
             if self.text is not None:
                 self.text.finish(completion)
@@ -1672,7 +1757,7 @@ class _Assembly:
     def _failed(self, exc: ChunkstreamError) -> None:
         body = self.capture.body
         body.relocate(exc)
-        partial = exc.partial if isinstance(exc.partial, ChatCompletion) else None
+        partial = exc.partial if isinstance(exc.partial, (ChatCompletion, Completion)) else None
         warnings = [body.warning(w) for w in partial.warnings] if partial else []
         warnings += body.notes
 
@@ -1717,16 +1802,13 @@ class _Assembly:
             self.probe = None
             self.probing = False
 
-    def _source_failed(self, exc: OSError) -> ChatCompletion:
-        """Reading the input failed: assemble()'s rule for a transport fault. The completion
-        when the stream was complete, or lenient (with a "truncated" warning naming the fault);
-        strict otherwise, the read error itself (a failed input)."""
-        try:
-            return self.assembler.abort(exc)
-        except ChunkstreamError:
-            if self.strict:
-                raise exc from None
-            raise
+    def _first_legacy_choice(self, assembler: CompletionAssembler, text: _LiveText) -> None:
+        """The live choice of a legacy stream: the first of the first snapshot that has one
+        (by index: a legacy stream has no typed chunk decoder to probe with)."""
+        choices = assembler.snapshot().choices
+        if choices:
+            text.live = choices[0].index
+            self.probing = False
 
 
 class _EventList:
@@ -2170,7 +2252,7 @@ class _Stats:
     cached_tokens: int = 0
     reasoning_tokens: int = 0
 
-    def completed(self, completion: ChatCompletion) -> None:
+    def completed(self, completion: _Assembled) -> None:
         """What an assembled completion adds: its finish reasons, model, provider, usage."""
         for choice in completion.choices:
             reason = choice.finish_reason
@@ -2271,6 +2353,13 @@ def _by_count(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _text(choice: Choice | CompletionChoice) -> str | None:
+    """What --text shows of a choice: its message's content, or a legacy choice's text."""
+    if isinstance(choice, CompletionChoice):
+        return choice.text
+    return choice.message.content
+
+
 class _LiveText:
     """--text: the content of the first choice to arrive, shown as the stream is accepted.
 
@@ -2306,11 +2395,11 @@ class _LiveText:
         self._shown_at = nbytes
         return True
 
-    def show(self, snapshot: ChatCompletion) -> None:
+    def show(self, snapshot: _Assembled) -> None:
         for choice in snapshot.choices:
             if choice.index != self.live:
                 continue
-            content = choice.message.content
+            content = _text(choice)
             if content is None:
                 return
             self._start()
@@ -2322,7 +2411,7 @@ class _LiveText:
             self._out.flush()
             return
 
-    def finish(self, completion: ChatCompletion | None) -> None:
+    def finish(self, completion: _Assembled | None) -> None:
         if completion is not None:
             choices = completion.choices
             if self.live is None and choices:
@@ -2330,11 +2419,11 @@ class _LiveText:
             for choice in choices:
                 if choice.index == self.live:
                     self._start()
-                    self._write((choice.message.content or "")[self._written :])
+                    self._write((_text(choice) or "")[self._written :])
             for choice in choices:
                 if choice.index != self.live:
                     self._header(choice.index)
-                    self._write(choice.message.content or "")
+                    self._write(_text(choice) or "")
         if not self._out.at_line_start:
             self._out.write(b"\n")
         self._out.flush()
@@ -2456,7 +2545,7 @@ class _Report:
 
     # -- results -------------------------------------------------------------------------------
 
-    def completion(self, capture: _Capture, completion: ChatCompletion) -> None:
+    def completion(self, capture: _Capture, completion: _Assembled) -> None:
         source, named = capture.source, capture.named
         warnings = [capture.body.warning(w) for w in completion.warnings] + capture.body.notes
         if self.mode == "completion":
@@ -2494,7 +2583,7 @@ class _Report:
         exc: Exception,
         named: bool = True,
         warnings: Sequence[StreamWarning] = (),
-        partial: ChatCompletion | None = None,
+        partial: _Assembled | None = None,
     ) -> None:
         self.stats.streams += 1
         self.stats.failed += 1
