@@ -388,9 +388,10 @@ def test_progress_with_jobs(tmp_path: Path) -> None:
 
 
 def fixture_completions() -> list[tuple[str, dict[str, Any] | None]]:
-    """Each fixture and its strict completion (None when strict fails), hand-derived."""
+    """Each fixture and its strict completion (None when strict fails), hand-derived (those
+    of fixtures/legacy too: the CLI's walk goes into it)."""
     found = []
-    for f in sorted(FIXTURES.glob("*.sse")):
+    for f in sorted(FIXTURES.rglob("*.sse")):
         strict = json.loads(f.with_suffix(".expected.json").read_text(encoding="utf-8"))["strict"]
         found.append((f.name, strict.get("completion")))
     return found
