@@ -1261,17 +1261,25 @@ class ChatCompletionChunk(_ChunkRoot):
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class CompletionLogprobs(_ChunkModel):
     """A legacy choice's ``logprobs``: parallel lists, one entry per token (``top_logprobs``
-    entries are objects token -> logprob, kept as sent; an entry may be null).
+    entries are objects token -> logprob, kept as sent; an entry may be null), or the
+    chat-shaped ``content`` list llama.cpp's server sends.
     """
 
     tokens: tuple[str, ...] | None = None
     token_logprobs: tuple[float | None, ...] | None = None
     top_logprobs: tuple[dict[str, Any] | None, ...] | None = field(default=None, hash=False)
     text_offset: tuple[int, ...] | None = None
+    content: tuple[TokenLogprob, ...] | None = None
     extra: dict[str, Any] = _extra_field()
     _absent: InitVar[int | None] = None
 
-    _keys: ClassVar[tuple[str, ...]] = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
+    _keys: ClassVar[tuple[str, ...]] = (
+        "tokens",
+        "token_logprobs",
+        "top_logprobs",
+        "text_offset",
+        "content",
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object this value stands for (``extra`` keys included)."""
@@ -1289,6 +1297,9 @@ class CompletionLogprobs(_ChunkModel):
         v = self.text_offset
         if v is not None or (absent is not None and not absent & 8):
             out["text_offset"] = _to_json(v)
+        v = self.content
+        if v is not None or (absent is not None and not absent & 16):
+            out["content"] = _to_json(v)
         if self.extra:
             _add_extra(out, self.extra, _KNOWN_COMPLETION_LOGPROBS)
         return out
@@ -2679,6 +2690,13 @@ def _ok_completion_logprobs(obj: Any) -> bool:
         for x in v:
             if type(x) is not int:
                 return False
+    v = get("content")
+    if v is not None:
+        if type(v) is not list:
+            return False
+        for x in v:
+            if not _ok_token_logprob(x):
+                return False
     return True
 
 
@@ -2687,6 +2705,8 @@ def _check_completion_logprobs(obj: dict[str, Any], path: str) -> None:
     _numbers(obj, "token_logprobs", path)
     _dicts(obj, "top_logprobs", path)
     _ints(obj, "text_offset", path)
+    for i, item in enumerate(_objects(obj, "content", path)):
+        _check_token_logprob(item, f"{path}.content[{i}]")
 
 
 def _build_completion_logprobs(obj: Any) -> CompletionLogprobs:
@@ -2747,7 +2767,23 @@ def _build_completion_logprobs(obj: Any) -> CompletionLogprobs:
                 raise Invalid
         v = tuple(v)
     self.text_offset = v
-    if len(obj) + absent.bit_count() == 4:
+    v = get("content", m)
+    if v is m:
+        absent |= 16
+        v = None
+    elif v is not None:
+        if type(v) is not list:
+            raise Invalid
+        if len(v) == 1:  # the usual: one item (map and tuple cost more)
+            x = _build_token_logprob(v[0])
+            nests |= x._absent & NESTS  # type: ignore[operator]
+            v = (x,)
+        else:
+            v = tuple(map(_build_token_logprob, v))
+            for x in v:
+                nests |= x._absent & NESTS
+    self.content = v
+    if len(obj) + absent.bit_count() == 5:
         self.extra = {}
     else:
         self.extra = extra = _unknown(obj, _KNOWN_COMPLETION_LOGPROBS)
@@ -3213,6 +3249,10 @@ def _copy_completion_logprobs(src: Any) -> CompletionLogprobs:
     v = src.top_logprobs
     self.top_logprobs = tuple(map(_deep, v)) if type(v) is tuple else v
     self.text_offset = src.text_offset
+    v = src.content
+    if v is not None:
+        v = (_copy_token_logprob(v[0]),) if len(v) == 1 else tuple(map(_copy_token_logprob, v))
+    self.content = v
     extra = src.extra
     self.extra = _deep(extra) if extra else {}
     self._absent = src._absent
@@ -3502,20 +3542,28 @@ class ChatCompletion(_CompletionDisplay):
         return out
 
 
-@_lazy("tokens", "token_logprobs", "top_logprobs", "text_offset", "extra")
+@_lazy("tokens", "token_logprobs", "top_logprobs", "text_offset", "content", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class CompletionChoiceLogprobs(_AssembledModel):
     """A legacy choice's logprobs, each list extended over the stream in order (``None``
-    lists were never sent).
+    lists were never sent; ``content``, llama.cpp's chat-shaped tokens, is written only
+    when it holds some).
     """
 
     tokens: tuple[str, ...] | None = None
     token_logprobs: tuple[float | None, ...] | None = None
     top_logprobs: tuple[dict[str, Any] | None, ...] | None = field(default=None, hash=False)
     text_offset: tuple[int, ...] | None = None
+    content: tuple[TokenLogprob, ...] | None = None
     extra: dict[str, Any] = _extra_field()
 
-    _keys: ClassVar[tuple[str, ...]] = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
+    _keys: ClassVar[tuple[str, ...]] = (
+        "tokens",
+        "token_logprobs",
+        "top_logprobs",
+        "text_offset",
+        "content",
+    )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -3524,6 +3572,8 @@ class CompletionChoiceLogprobs(_AssembledModel):
             "top_logprobs": _to_json(self.top_logprobs),
             "text_offset": _to_json(self.text_offset),
         }
+        if self.content:
+            out["content"] = _to_json(self.content)
         if self.extra:
             _add_extra(out, self.extra, _own(*self._keys))
         return out
@@ -3749,6 +3799,7 @@ def make_completion_choice_logprobs(
     token_logprobs: Any,
     top_logprobs: Any,
     text_offset: Any,
+    content: Any,
     extra: Any,
 ) -> CompletionChoiceLogprobs:
     self: Any = _new(_W_CompletionChoiceLogprobs)
@@ -3756,6 +3807,7 @@ def make_completion_choice_logprobs(
     self.token_logprobs = token_logprobs
     self.top_logprobs = top_logprobs
     self.text_offset = text_offset
+    self.content = content
     self.extra = extra
     self.__class__ = CompletionChoiceLogprobs
     return self  # type: ignore[no-any-return]
@@ -4117,8 +4169,16 @@ def _load_completion_choice_logprobs(obj: Any, path: str) -> CompletionChoiceLog
     elif v is not None:
         v = _load_items(v, f"{path}.text_offset", _load_int)
     a3 = v
+    v = get("content", _MISSING)
+    if v is _MISSING:
+        v = None
+    elif v is not None and type(v) is not list:
+        raise _fail("list or null", f"{path}.content", v)
+    elif v is not None:
+        v = _load_items(v, f"{path}.content", _chunk_loader(TokenLogprob))
+    a4 = v
     extra = _load_extra(obj, CompletionChoiceLogprobs._keys, path)
-    return make_completion_choice_logprobs(a0, a1, a2, a3, extra)
+    return make_completion_choice_logprobs(a0, a1, a2, a3, a4, extra)
 
 
 def _load_completion_choice(obj: Any, path: str) -> CompletionChoice:

@@ -356,9 +356,13 @@ CHUNK_SHAPES = (
             _f("token_logprobs", "numbers", merge="extend"),
             _f("top_logprobs", "dicts", merge="extend"),
             _f("text_offset", "ints", merge="extend"),
+            # llama.cpp's server sends chat-shaped logprobs in its text_completion chunks
+            # (tools/server: to_json_oaicompat_partial, ``{"content": probs_vector_to_json}``).
+            _f("content", "objects", of="TokenLogprob", merge="extend"),
         ),
         "A legacy choice's ``logprobs``: parallel lists, one entry per token (``top_logprobs``\n"
-        "entries are objects token -> logprob, kept as sent; an entry may be null).",
+        "entries are objects token -> logprob, kept as sent; an entry may be null), or the\n"
+        "chat-shaped ``content`` list llama.cpp's server sends.",
         into="CompletionChoiceLogprobs",
         path=".choices[].logprobs (text_completion)",
     ),
@@ -524,9 +528,11 @@ ASSEMBLED_SHAPES = (
                 hash=False,  # dicts: not hashable
             ),
             _f("text_offset", "tuple[int, ...] | None", lazy=True),
+            _f("content", "tuple[TokenLogprob, ...] | None", emit="set", lazy=True),
         ),
         "A legacy choice's logprobs, each list extended over the stream in order (``None``\n"
-        "lists were never sent).",
+        "lists were never sent; ``content``, llama.cpp's chat-shaped tokens, is written only\n"
+        "when it holds some).",
         side="assembled",
     ),
     Shape(

@@ -526,3 +526,35 @@ def test_an_errors_notebook_display_shows_a_legacy_partial_as_its_json() -> None
     html = info.value._repr_html_()
     assert "partial completion: 1 choice, 2 characters of text" in html
     assert "&quot;text_completion&quot;" in html
+
+
+def test_llamacpps_chat_shaped_logprobs_are_extended_into_content() -> None:
+    """llama.cpp's server sends ``{"content": [token, ...]}`` logprobs in its text_completion
+    chunks (each token with its vendor ``id``): extended in order like the legacy lists."""
+    tok1 = {"id": 9906, "token": "Hello", "bytes": [72], "logprob": -0.25, "top_logprobs": []}
+    tok2 = {"id": 1917, "token": " world", "bytes": [32], "logprob": -1.5, "top_logprobs": []}
+    body = sse(
+        piece("Hello", logprobs={"content": [tok1]}),
+        piece(" world", "length", logprobs={"content": [tok2]}),
+    )
+    got = chunkstream.assemble_completion(body)
+    lp = got.choices[0].logprobs
+    assert lp is not None
+    assert [(t.token, t.logprob, t.extra) for t in lp.content or ()] == [
+        ("Hello", -0.25, {"id": 9906}),
+        (" world", -1.5, {"id": 1917}),
+    ]
+    assert got.to_dict()["choices"][0]["logprobs"] == {
+        "tokens": None,
+        "token_logprobs": None,
+        "top_logprobs": None,
+        "text_offset": None,
+        "content": [tok1, tok2],
+    }
+    # OpenAI-shaped logprobs never write it.
+    assert (
+        "content"
+        not in chunkstream.assemble_completion(
+            sse(piece("a", "stop", logprobs={"tokens": ["a"]}))
+        ).to_dict()["choices"][0]["logprobs"]
+    )
