@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,13 @@ STREAMS = sorted((ROOT / "fixtures").glob("*.sse")) + (
 )
 
 
-def outcome(body: bytes | list[bytes], strict: bool) -> Any:
+def outcome(
+    body: bytes | list[bytes], strict: bool, assemble: Callable[..., Any] = chunkstream.assemble
+) -> Any:
+    """What ``assemble`` (or ``assemble_completion``) makes of a body: the completion and its
+    warnings, or the error and its partial completion."""
     try:
-        completion = chunkstream.assemble(body, strict=strict)
+        completion = assemble(body, strict=strict)
     except chunkstream.ChunkstreamError as exc:
         partial = exc.partial.to_dict() if exc.partial is not None else None
         return ("error", type(exc).__name__, str(exc), partial)

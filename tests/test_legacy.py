@@ -16,6 +16,7 @@ from typing import Any
 import fuzz
 import pytest
 from helpers import agen, chunk, compact, reads_of, sse
+from test_fastpath import outcome
 
 import chunkstream
 
@@ -86,28 +87,17 @@ def test_there_are_legacy_fixtures_for_openai_vllm_and_llamacpp() -> None:
         assert (LEGACY / f"{name}.expected.json").is_file(), name
 
 
+@pytest.mark.parametrize("mode", ["strict", "lenient"])
 @pytest.mark.parametrize("name", NAMES)
-def test_legacy_fixture_strict_whole_split_and_byte_by_byte(name: str) -> None:
+def test_legacy_fixture_whole_split_and_byte_by_byte(name: str, mode: str) -> None:
     body, expected = load(name)
-    want = expected["strict"]["completion"]
+    want = expected[mode]["completion"]
     rng = random.Random(name)
     cuts = sorted(rng.sample(range(1, len(body)), 8))
     for source in (body, fuzz.cut(body, cuts), reads_of(body, 1), reads_of(body, 7)):
-        got = chunkstream.assemble_completion(source)
+        got = chunkstream.assemble_completion(source, strict=mode == "strict")
         assert isinstance(got, chunkstream.Completion)
-        assert got.to_dict() == want
-        assert got.warnings == ()
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_legacy_fixture_lenient(name: str) -> None:
-    body, expected = load(name)
-    want = expected["lenient"]["completion"]
-    whole = chunkstream.assemble_completion(body, strict=False)
-    assert whole.to_dict() == want
-    split = chunkstream.assemble_completion(reads_of(body, 3), strict=False)
-    assert split.to_dict() == want
-    assert split.warnings == whole.warnings
+        assert (got.to_dict(), got.warnings) == (want, ())
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -123,22 +113,13 @@ def test_legacy_fixture_templates_on_and_off_agree(name: str) -> None:
     warnings and errors with it on and off, whole, in small reads and at random cuts."""
     body, _ = load(name)
     rng = random.Random(name)
-
-    def run(reads: list[bytes], strict: bool) -> Any:
-        try:
-            c = chunkstream.assemble_completion(reads, strict=strict)
-        except chunkstream.ChunkstreamError as exc:
-            partial = exc.partial.to_dict() if exc.partial is not None else None
-            return ("error", type(exc).__name__, str(exc), partial)
-        return ("ok", c.to_dict(), [repr(w) for w in c.warnings])
-
     cuts = fuzz.cut(body, sorted(rng.sample(range(1, len(body)), 8)))
     for strict in (True, False):
         for reads in ([body], cuts, reads_of(body, 1), reads_of(body, 2)):
             with fuzz.templates(True):
-                on = run(reads, strict)
+                on = outcome(reads, strict, chunkstream.assemble_completion)
             with fuzz.templates(False):
-                off = run(reads, strict)
+                off = outcome(reads, strict, chunkstream.assemble_completion)
             assert on == off
 
 
@@ -390,26 +371,47 @@ def test_bad_text_and_index_are_located_chunk_errors() -> None:
         assert info.value.path == path
 
 
-def test_a_legacy_stream_given_to_assemble_names_assemble_completion() -> None:
-    body = sse(piece("a"), piece("", "stop"))
+@pytest.mark.parametrize(
+    ("entry", "body", "expected", "api"),
+    [
+        (
+            chunkstream.assemble,
+            sse(piece("a"), piece("", "stop")),
+            "expected a chat.completion.chunk, got a text_completion chunk: this is a legacy "
+            "Completions stream (read it with chunkstream.assemble_completion()), not Chat "
+            "Completions",
+            "text_completion chunks (2); this is a legacy Completions stream (read it with "
+            "chunkstream.assemble_completion()), not Chat Completions",
+        ),
+        (
+            chunkstream.assemble_completion,
+            sse(chunk({"role": "assistant", "content": "Hi"}), chunk({}, "stop")),
+            "expected a text_completion chunk, got a chat.completion chunk: this is a Chat "
+            "Completions stream (read it with chunkstream.assemble()), not legacy Completions",
+            "chat.completion chunks (2); this is a Chat Completions stream (read it with "
+            "chunkstream.assemble()), not legacy Completions",
+        ),
+    ],
+    ids=["legacy-to-assemble", "chat-to-assemble_completion"],
+)
+def test_a_stream_of_the_other_family_names_the_function_that_reads_it(
+    entry: Any, body: bytes, expected: str, api: str
+) -> None:
     with pytest.raises(chunkstream.ChunkError) as info:
-        chunkstream.assemble(body)
-    assert str(info.value) == (
-        "expected a chat.completion.chunk, got a text_completion chunk: this is a legacy "
-        "Completions stream (read it with chunkstream.assemble_completion()), not Chat "
-        "Completions (chunk 0, byte 0)"
-    )
-    got = chunkstream.assemble(body, strict=False)
+        entry(body)
+    assert str(info.value) == expected + " (chunk 0, byte 0)"
+    got = entry(body, strict=False)
     assert got.choices == ()
     assert [(w.kind, w.message, w.chunk_index) for w in got.warnings] == [
-        (
-            "ignored",
-            "skipped 2 event(s) of types chunkstream does not read: text_completion chunks "
-            "(2); this is a legacy Completions stream (read it with "
-            "chunkstream.assemble_completion()), not Chat Completions",
-            0,
-        )
+        ("ignored", "skipped 2 event(s) of types chunkstream does not read: " + api, 0)
     ]
+
+
+def test_a_chat_chunk_without_object_is_told_by_its_delta() -> None:
+    # Some routers leave out "object": a choice's delta tells it.
+    no_object = {k: v for k, v in chunk({"content": "Hi"}).items() if k != "object"}
+    with pytest.raises(chunkstream.ChunkError, match=r"got a chat\.completion chunk"):
+        chunkstream.assemble_completion(sse(no_object))
 
 
 def test_a_legacy_chunk_with_no_choices_is_told_on_the_chat_fast_path_too() -> None:
@@ -425,21 +427,6 @@ def test_iter_chunks_refuses_a_legacy_stream_too() -> None:
     with pytest.raises(chunkstream.ChunkError) as info:
         list(chunkstream.iter_chunks(sse(piece("a"))))
     assert "this is a legacy Completions stream" in str(info.value)
-
-
-def test_a_chat_stream_given_to_assemble_completion_names_assemble() -> None:
-    body = sse(chunk({"role": "assistant", "content": "Hi"}), chunk({}, "stop"))
-    with pytest.raises(chunkstream.ChunkError) as info:
-        chunkstream.assemble_completion(body)
-    assert str(info.value) == (
-        "expected a text_completion chunk, got a chat.completion chunk: this is a Chat "
-        "Completions stream (read it with chunkstream.assemble()), not legacy Completions "
-        "(chunk 0, byte 0)"
-    )
-    # Without "object" (some routers leave it out), a choice's delta tells it.
-    no_object = {k: v for k, v in chunk({"content": "Hi"}).items() if k != "object"}
-    with pytest.raises(chunkstream.ChunkError, match=r"got a chat\.completion chunk"):
-        chunkstream.assemble_completion(sse(no_object))
 
 
 def test_a_stream_mixing_both_families_is_an_error_at_the_first_chunk_of_the_other() -> None:
