@@ -219,7 +219,8 @@ def _legacy_chunk(obj: dict[str, Any]) -> bool:
 
 
 def _chat_chunk(obj: dict[str, Any]) -> bool:
-    if obj.get("object") in _CHAT_OBJECTS:
+    kind = obj.get("object")
+    if type(kind) is str and kind in _CHAT_OBJECTS:  # (any JSON may come: a dict is unhashable)
         return True
     choices = obj.get("choices")
     if type(choices) is list:

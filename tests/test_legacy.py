@@ -545,3 +545,42 @@ def test_llamacpps_chat_shaped_logprobs_are_extended_into_content() -> None:
             sse(piece("a", "stop", logprobs={"tokens": ["a"]}))
         ).to_dict()["choices"][0]["logprobs"]
     )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_mutated_legacy_streams_raise_only_our_errors_and_agree_both_ways(name: str) -> None:
+    """Each fixture changed at random (an event's JSON mutated, events repeated, moved,
+    dropped or inserted, line endings, the end cut: ``fuzz.mutate_body``): strict raises only
+    a ChunkstreamError carrying the legacy partial, lenient never raises (but for a body that
+    is no event stream), and the template path on and off give the same outcome, whole and
+    in small reads."""
+    body, _ = load(name)
+    rng = random.Random(f"mutate {name}")
+    for _ in range(60):
+        data = body
+        for _ in range(rng.randint(1, 3)):
+            data = fuzz.mutate_body(data, rng)
+        for strict in (True, False):
+            for reads in ([data], reads_of(data, rng.randint(1, 9))):
+                with fuzz.templates(True):
+                    on = outcome(reads, strict, chunkstream.assemble_completion)
+                with fuzz.templates(False):
+                    off = outcome(reads, strict, chunkstream.assemble_completion)
+                assert on == off, data
+            if on[0] == "error":
+                assert strict or on[2].startswith("expected an event stream"), (on, data)
+                if not on[2].startswith(("expected an event stream", "the provider sent")):
+                    assert on[3] is not None and on[3]["object"] == "text_completion"
+
+
+def test_an_object_field_that_is_no_string_is_a_bad_chunk_in_either_family() -> None:
+    """Found by the mutation test: an unhashable ``object`` (a JSON object) broke the test
+    that tells the families apart (a TypeError escaped)."""
+    for entry, bad in (
+        (chunkstream.assemble_completion, piece("a", object={"x": 1})),
+        (chunkstream.assemble, chunk({"content": "a"}, object={"x": 1})),
+    ):
+        with pytest.raises(chunkstream.ChunkError) as info:
+            entry(sse(bad))
+        assert info.value.path == ".object"
+        assert str(info.value).startswith("expected str or null at .object, got ")
