@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """chunkstream: OpenAI-compatible streaming responses (Server-Sent Events carrying
 ``chat.completion.chunk`` objects) -> typed chunks -> the assembled ``chat.completion``,
-verified to be one coherent response. Pure Python, standard library only.
+verified to be one coherent response. Pure Python, standard library only. Legacy Completions
+streams (``text_completion`` chunks) assemble into a ``Completion`` with
+``assemble_completion``.
 
     >>> import chunkstream
     >>> completion = chunkstream.assemble(open("capture.sse", "rb"))   # doctest: +SKIP
