@@ -861,8 +861,7 @@ def error_html(exc: ChunkstreamError) -> str:
         if legacy is not None:  # a legacy completion: its JSON
             out.add(h.details(summary, h.json_box(legacy.to_dict(), ".partial")))
         else:
-            chat = cast("ChatCompletion", partial)
-            out.add(h.details(summary, completion_html(chat, out.size)))
+            out.add(h.details(summary, completion_html(partial, out.size)))
     out.add("</div>")
     return "".join(out)
 
@@ -1159,4 +1158,4 @@ def error_markdown(exc: ChunkstreamError) -> str:
     if legacy is not None:  # a legacy completion: its JSON
         md.json_fence(legacy.to_dict(), ".partial")
         return md.done()
-    return md.done() + "\n" + completion_markdown(cast("ChatCompletion", partial), out.size)
+    return md.done() + "\n" + completion_markdown(partial, out.size)

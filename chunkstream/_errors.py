@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for annotations only: the errors layer imports nothing at run time
-    from ._models import ChatCompletion, ChatCompletionChunk, Completion
+    from ._models import ChatCompletion, ChatCompletionChunk
 
 __all__ = [
     "DEFAULT_MAX_WARNINGS",
@@ -106,10 +106,12 @@ class ChunkstreamError(Exception):
     Attributes (``None`` when unknown): ``reason`` (the message without its location),
     ``chunk_index`` (0-based number of the chunk), ``byte_offset`` (0-based offset in the raw
     stream of the event's first line), ``path`` (JSON path such as ``.choices[0].delta``) and
-    ``partial`` (the :class:`ChatCompletion`, or the legacy :class:`Completion`, assembled
-    before the error, when there is one)
+    ``partial`` (the :class:`ChatCompletion` assembled before the error, when there is one;
+    from the legacy entry points, ``assemble_completion`` and its siblings, a
+    :class:`Completion`: the annotation keeps chat code's checks exact, so legacy code casts)
     and ``chunks`` (from :class:`ChunkDecoder`: the chunks completed before the error, which
-    its ``feed()``/``close()`` could not return). Errors pickle with all their attributes.
+    its ``feed()``/``close()`` could not return; ``CompletionChunk`` objects from a
+    ``CompletionChunkDecoder``). Errors pickle with all their attributes.
     """
 
     def __init__(
@@ -119,13 +121,13 @@ class ChunkstreamError(Exception):
         chunk_index: int | None = None,
         byte_offset: int | None = None,
         path: str | None = None,
-        partial: ChatCompletion | Completion | None = None,
+        partial: ChatCompletion | None = None,
     ) -> None:
         self.reason = reason
         self.chunk_index = chunk_index
         self.byte_offset = byte_offset
         self.path = path
-        self.partial: ChatCompletion | Completion | None = partial
+        self.partial: ChatCompletion | None = partial
         # ChunkDecoder: chunks completed before the error
         self.chunks: list[ChatCompletionChunk] = []
         super().__init__(str(self))
@@ -207,7 +209,7 @@ class InconsistentStreamError(ChunkstreamError, ValueError):
         chunk_index: int | None = None,
         byte_offset: int | None = None,
         path: str | None = None,
-        partial: ChatCompletion | Completion | None = None,
+        partial: ChatCompletion | None = None,
     ) -> None:
         self.field = field
         self.held = held
@@ -231,7 +233,7 @@ class TruncatedStreamError(ChunkstreamError, ValueError):
         held_back: int = 0,
         chunk_index: int | None = None,
         byte_offset: int | None = None,
-        partial: ChatCompletion | Completion | None = None,
+        partial: ChatCompletion | None = None,
     ) -> None:
         self.held_back = held_back
         super().__init__(reason, chunk_index=chunk_index, byte_offset=byte_offset, partial=partial)
@@ -252,7 +254,7 @@ class UpstreamError(ChunkstreamError):
         error: Any,
         chunk_index: int | None = None,
         byte_offset: int | None = None,
-        partial: ChatCompletion | Completion | None = None,
+        partial: ChatCompletion | None = None,
     ) -> None:
         self.error = error
         super().__init__(reason, chunk_index=chunk_index, byte_offset=byte_offset, partial=partial)

@@ -49,6 +49,7 @@ from ._models import (
     ChoiceDelta,
     ChunkChoice,
     Completion,
+    CompletionChunk,
     FunctionDelta,
     Invalid,
     ToolCallDelta,
@@ -1090,7 +1091,114 @@ def _at_function(i: int, j: int) -> Callable[[Any], Any]:
     return lambda chunk: chunk.choices[i].delta.tool_calls[j].function
 
 
-class ChunkDecoder(KeepsWarnings):
+K = TypeVar("K", bound=ChatCompletionChunk | CompletionChunk)
+
+
+class _Decoder(KeepsWarnings, Generic[K]):
+    """What :class:`ChunkDecoder` and :class:`CompletionChunkDecoder` share: all but the fast
+    taker and the template path, which are ChunkDecoder's (a legacy chunk goes the long way:
+    ``_take_fast`` declines, ``_plan`` plans nothing)."""
+
+    _kind = _CHAT_KIND  # the family of chunks its core reads
+    _chunk: Any = ChatCompletionChunk  # the class they are built as
+
+    def __init__(
+        self,
+        strict: bool = True,
+        *,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        max_warnings: int = DEFAULT_MAX_WARNINGS,
+    ) -> None:
+        self.strict = strict
+        self._warnings = Warnings(max_warnings)  # the policy the Accumulator uses too
+        self._out: list[K] = []
+        self._closed = False
+        self._finishes = _Finishes()
+        # The decoder is its core's consumer (_Consumer): the members below, and _take_fast,
+        # _take_chunk and _warn.
+        self._raise_upstream = strict  # strict: a provider's error is raised, not a chunk
+        # Fed by its caller, who may feed everything: the events after [DONE] are counted and
+        # reported. ChunkIterator, which stops reading at [DONE], turns this off.
+        self._report_after_done = True
+        self._core = _Core(strict, max_event_bytes, self, self._kind)
+
+    @property
+    def done(self) -> bool:
+        """Whether ``[DONE]`` arrived."""
+        return self._core.done
+
+    def feed(self, data: bytes) -> list[K]:
+        if self._closed:
+            name = type(self).__name__
+            raise RuntimeError(f"{name}.feed() called after close(); use a new decoder")
+        try:
+            self._core.feed(data)
+        except ChunkstreamError as exc:
+            exc.chunks = cast("list[Any]", self._drain())  # see ChunkstreamError: its type
+            raise
+        return self._drain()
+
+    def close(self) -> list[K]:
+        """End the input. A second call does nothing and returns ``[]``."""
+        if self._closed:
+            return []
+        self._closed = True
+        try:
+            self._core.close()
+        except ChunkstreamError as exc:
+            exc.chunks = cast("list[Any]", self._drain())  # see ChunkstreamError: its type
+            raise
+        finally:
+            summary = self._warnings.summary()
+            if summary is not None:
+                self._warnings.kept.append(summary)
+        return self._drain()
+
+    def _drain(self) -> list[K]:
+        """The chunks completed since the last call."""
+        out, self._out = self._out, []
+        return out
+
+    # -- the core's consumer (_Consumer) -------------------------------------------------------
+
+    def _take_fast(self, obj: dict[str, Any], n: int, offset: int, data: str) -> bool:
+        return False
+
+    def _take_chunk(self, obj: dict[str, Any], n: int, offset: int | None) -> None:
+        self._finishes.see(obj)
+        if obj.get("error") is not None:
+            self._warn(
+                "upstream_error",
+                "the provider sent an error: " + error_text(obj["error"]),
+                chunk_index=n,
+                byte_offset=offset,
+            )
+        self._out.append(self._chunk._build(obj))
+
+    def _plan(
+        self, obj: dict[str, Any]
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, Any] | None:
+        return None
+
+    def _take_same(
+        self, whole: Any, payloads: tuple[Any, ...], values: list[str], n: int, offset: int
+    ) -> None:
+        raise AssertionError("no plan, so no template to match")  # pragma: no cover
+
+    def _warn(self, kind: str, message: str, **where: Any) -> None:
+        self._warnings.add(kind, message, **where)
+
+    def _partial(self) -> None:
+        return None  # a decoder keeps no completion: its errors carry ``chunks`` instead
+
+    def _pending(self) -> list[int] | None:
+        return self._finishes.pending()
+
+    def _untracked(self) -> bool:
+        return self._finishes.overflow
+
+
+class ChunkDecoder(_Decoder[ChatCompletionChunk]):
     """Bytes -> ``ChatCompletionChunk`` objects, incrementally (sans-IO).
 
     ``feed(read)`` returns the chunks that read completed; ``close()`` ends the input and
@@ -1110,64 +1218,6 @@ class ChunkDecoder(KeepsWarnings):
     ``max_warnings`` bounds the warnings kept; past it they are counted by kind
     (``warnings_dropped``) and ``close()`` adds one warning that says how many.
     """
-
-    def __init__(
-        self,
-        strict: bool = True,
-        *,
-        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-        max_warnings: int = DEFAULT_MAX_WARNINGS,
-    ) -> None:
-        self.strict = strict
-        self._warnings = Warnings(max_warnings)  # the policy the Accumulator uses too
-        self._out: list[ChatCompletionChunk] = []
-        self._closed = False
-        self._finishes = _Finishes()
-        # The decoder is its core's consumer (_Consumer): the members below, and _take_fast,
-        # _take_chunk and _warn.
-        self._raise_upstream = strict  # strict: a provider's error is raised, not a chunk
-        # Fed by its caller, who may feed everything: the events after [DONE] are counted and
-        # reported. ChunkIterator, which stops reading at [DONE], turns this off.
-        self._report_after_done = True
-        self._core = _Core(strict, max_event_bytes, self)
-
-    @property
-    def done(self) -> bool:
-        """Whether ``[DONE]`` arrived."""
-        return self._core.done
-
-    def feed(self, data: bytes) -> list[ChatCompletionChunk]:
-        if self._closed:
-            raise RuntimeError("ChunkDecoder.feed() called after close(); use a new decoder")
-        try:
-            self._core.feed(data)
-        except ChunkstreamError as exc:
-            exc.chunks = self._drain()
-            raise
-        return self._drain()
-
-    def close(self) -> list[ChatCompletionChunk]:
-        """End the input. A second call does nothing and returns ``[]``."""
-        if self._closed:
-            return []
-        self._closed = True
-        try:
-            self._core.close()
-        except ChunkstreamError as exc:
-            exc.chunks = self._drain()
-            raise
-        finally:
-            summary = self._warnings.summary()
-            if summary is not None:
-                self._warnings.kept.append(summary)
-        return self._drain()
-
-    def _drain(self) -> list[ChatCompletionChunk]:
-        """The chunks completed since the last call."""
-        out, self._out = self._out, []
-        return out
-
-    # -- the core's consumer (_Consumer) -------------------------------------------------------
 
     def _take_fast(self, obj: dict[str, Any], n: int, offset: int, data: str) -> bool:
         """Check and build in one pass; False (nothing done) when the chunk is not valid,
@@ -1202,17 +1252,6 @@ class ChunkDecoder(KeepsWarnings):
                     break
         self._out.append(chunk)
         return True
-
-    def _take_chunk(self, obj: dict[str, Any], n: int, offset: int | None) -> None:
-        self._finishes.see(obj)
-        if obj.get("error") is not None:
-            self._warn(
-                "upstream_error",
-                "the provider sent an error: " + error_text(obj["error"]),
-                chunk_index=n,
-                byte_offset=offset,
-            )
-        self._out.append(ChatCompletionChunk._build(obj))
 
     def _plan(
         self, obj: dict[str, Any]
@@ -1262,17 +1301,14 @@ class ChunkDecoder(KeepsWarnings):
                 _set(owner, name, v)  # a frozen field of the fresh copy, set before anyone sees it
         self._out.append(chunk)
 
-    def _warn(self, kind: str, message: str, **where: Any) -> None:
-        self._warnings.add(kind, message, **where)
 
-    def _partial(self) -> None:
-        return None  # a decoder keeps no completion: its errors carry ``chunks`` instead
+class CompletionChunkDecoder(_Decoder[CompletionChunk]):
+    """:class:`ChunkDecoder` for a legacy Completions stream (``text_completion`` chunks):
+    bytes -> ``CompletionChunk`` objects, with the same rules. A Chat Completions stream is
+    another API's (strict raises at its first chunk; lenient skips its chunks, one warning)."""
 
-    def _pending(self) -> list[int] | None:
-        return self._finishes.pending()
-
-    def _untracked(self) -> bool:
-        return self._finishes.overflow
+    _kind = _LEGACY_KIND
+    _chunk = CompletionChunk
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1614,9 +1650,11 @@ def truncation_of(exc: BaseException) -> ChunkstreamError | None:
 # The entry points.
 
 
-class ChunkIterator(Iterator[ChatCompletionChunk]):
-    """What :func:`iter_chunks` returns: an iterator of chunks that also keeps the
-    :class:`ChunkDecoder`'s ``warnings`` (what lenient mode skipped, located) and ``done``."""
+class _Chunks(Iterator[K]):
+    """What :class:`ChunkIterator` and :class:`CompletionChunkIterator` share: all of it but
+    the decoder they make."""
+
+    _decoder: Callable[..., Any] = ChunkDecoder
 
     def __init__(
         self,
@@ -1626,7 +1664,7 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
         max_warnings: int,
         wrap_source_errors: bool = False,
     ) -> None:
-        self.decoder = ChunkDecoder(
+        self.decoder: _Decoder[K] = self._decoder(
             strict, max_event_bytes=max_event_bytes, max_warnings=max_warnings
         )
         # It stops reading at [DONE]: how many events after it shared the last read depends on
@@ -1646,12 +1684,12 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
         """Whether ``[DONE]`` arrived."""
         return self.decoder.done
 
-    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+    def __iter__(self) -> Iterator[K]:
         # A for loop drives the inner generator directly (no Python-level __next__ per chunk);
         # next(it) works too.
         return self._chunks
 
-    def __next__(self) -> ChatCompletionChunk:
+    def __next__(self) -> K:
         return next(self._chunks)
 
     def close(self) -> None:
@@ -1659,9 +1697,7 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
         self._chunks.close()
 
     @staticmethod
-    def _run(
-        decoder: ChunkDecoder, reads: Any, wrap: bool
-    ) -> Generator[ChatCompletionChunk, None, None]:
+    def _run(decoder: _Decoder[K], reads: Any, wrap: bool) -> Generator[K, None, None]:
         items = _items(reads)
         inside = False  # in chunkstream's own code: an exception raised now is not the source's
         try:
@@ -1681,20 +1717,37 @@ class ChunkIterator(Iterator[ChatCompletionChunk]):
                     # The chunks that came before the error in the same read are still
                     # yielded, so what arrives before an error does not depend on where the
                     # reads were cut.
-                    yield from exc.chunks
+                    yield from cast("list[K]", exc.chunks)
                 raise
             failed = exc
         finally:
             _release(items)
         chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
-        yield from error.chunks if chunks is None else chunks
+        yield from cast("list[K]", error.chunks if chunks is None else chunks)
         if _source_failed(failed, chunks, error, decoder.strict, wrap):
             return
         raise failed
 
 
-class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
-    """What :func:`aiter_chunks` returns: :class:`ChunkIterator`, async."""
+class ChunkIterator(_Chunks[ChatCompletionChunk]):
+    """What :func:`iter_chunks` returns: an iterator of chunks that also keeps the
+    :class:`ChunkDecoder`'s ``warnings`` (what lenient mode skipped, located) and ``done``."""
+
+    decoder: ChunkDecoder
+
+
+class CompletionChunkIterator(_Chunks[CompletionChunk]):
+    """What :func:`iter_completion_chunks` returns: :class:`ChunkIterator` for a legacy
+    Completions stream (its :class:`CompletionChunkDecoder`'s ``warnings`` and ``done``)."""
+
+    _decoder = CompletionChunkDecoder
+    decoder: CompletionChunkDecoder
+
+
+class _AsyncChunks(AsyncIterator[K]):
+    """What :class:`AsyncChunkIterator` and :class:`AsyncCompletionChunkIterator` share."""
+
+    _decoder: Callable[..., Any] = ChunkDecoder
 
     def __init__(
         self,
@@ -1704,7 +1757,7 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
         max_warnings: int,
         wrap_source_errors: bool = False,
     ) -> None:
-        self.decoder = ChunkDecoder(
+        self.decoder: _Decoder[K] = self._decoder(
             strict, max_event_bytes=max_event_bytes, max_warnings=max_warnings
         )
         self.decoder._report_after_done = False  # as in ChunkIterator
@@ -1718,19 +1771,17 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
     def done(self) -> bool:
         return self.decoder.done
 
-    def __aiter__(self) -> AsyncChunkIterator:
+    def __aiter__(self) -> _AsyncChunks[K]:
         return self
 
-    async def __anext__(self) -> ChatCompletionChunk:
+    async def __anext__(self) -> K:
         return await self._chunks.__anext__()
 
     async def aclose(self) -> None:
         await self._chunks.aclose()
 
     @staticmethod
-    async def _run(
-        decoder: ChunkDecoder, reads: Any, wrap: bool
-    ) -> AsyncGenerator[ChatCompletionChunk, None]:
+    async def _run(decoder: _Decoder[K], reads: Any, wrap: bool) -> AsyncGenerator[K, None]:
         _check_async(reads)
         inside = False  # as in ChunkIterator
         try:
@@ -1748,16 +1799,29 @@ class AsyncChunkIterator(AsyncIterator[ChatCompletionChunk]):
         except Exception as exc:
             if inside:
                 if isinstance(exc, ChunkstreamError):
-                    for chunk in exc.chunks:  # as in ChunkIterator
+                    for chunk in cast("list[K]", exc.chunks):  # as in ChunkIterator
                         yield chunk
                 raise
             failed = exc
         chunks, error = _ended_by(failed, decoder._core, decoder.close, decoder.warnings)
-        for chunk in error.chunks if chunks is None else chunks:
+        for chunk in cast("list[K]", error.chunks if chunks is None else chunks):
             yield chunk
         if _source_failed(failed, chunks, error, decoder.strict, wrap):
             return
         raise failed
+
+
+class AsyncChunkIterator(_AsyncChunks[ChatCompletionChunk]):
+    """What :func:`aiter_chunks` returns: :class:`ChunkIterator`, async."""
+
+    decoder: ChunkDecoder
+
+
+class AsyncCompletionChunkIterator(_AsyncChunks[CompletionChunk]):
+    """What :func:`aiter_completion_chunks` returns: :class:`CompletionChunkIterator`, async."""
+
+    _decoder = CompletionChunkDecoder
+    decoder: CompletionChunkDecoder
 
 
 def _source_failed(
@@ -1810,6 +1874,33 @@ def aiter_chunks(
 ) -> AsyncChunkIterator:
     """Async :func:`iter_chunks` for an async iterable of bytes (``response.aiter_bytes()``)."""
     return AsyncChunkIterator(reads, strict, max_event_bytes, max_warnings, wrap_source_errors)
+
+
+def iter_completion_chunks(
+    reads: Source,
+    *,
+    strict: bool = True,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+    max_warnings: int = DEFAULT_MAX_WARNINGS,
+    wrap_source_errors: bool = False,
+) -> CompletionChunkIterator:
+    """:func:`iter_chunks` for a legacy Completions stream: its ``CompletionChunk`` objects,
+    by the same rules."""
+    return CompletionChunkIterator(reads, strict, max_event_bytes, max_warnings, wrap_source_errors)
+
+
+def aiter_completion_chunks(
+    reads: AsyncSource,
+    *,
+    strict: bool = True,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+    max_warnings: int = DEFAULT_MAX_WARNINGS,
+    wrap_source_errors: bool = False,
+) -> AsyncCompletionChunkIterator:
+    """Async :func:`iter_completion_chunks` for an async iterable of bytes."""
+    return AsyncCompletionChunkIterator(
+        reads, strict, max_event_bytes, max_warnings, wrap_source_errors
+    )
 
 
 class _Merger:
@@ -1972,7 +2063,7 @@ class _Assembly(Generic[R]):
         result, error = _ended_by(exc, self._core, close, acc.warnings)
         if result is not None:
             result = self._result = cast(R, acc.close())
-            error.partial = result
+            error.partial = cast("ChatCompletion", result)  # see ChunkstreamError: its type
         return result, error
 
 

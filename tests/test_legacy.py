@@ -584,3 +584,68 @@ def test_an_object_field_that_is_no_string_is_a_bad_chunk_in_either_family() -> 
             entry(sse(bad))
         assert info.value.path == ".object"
         assert str(info.value).startswith("expected str or null at .object, got ")
+
+
+# -- typed chunks ----------------------------------------------------------------------------------
+
+
+def events(body: bytes) -> list[dict[str, Any]]:
+    """The chunk objects of a fixture, parsed from its data lines (an independent path)."""
+    return [
+        json.loads(line[len(b"data: ") :])
+        for line in body.splitlines()
+        if line.startswith(b"data: {")
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_iter_completion_chunks_gives_each_chunk_as_sent(name: str) -> None:
+    body, _ = load(name)
+    it = chunkstream.iter_completion_chunks(reads_of(body, 5))
+    got = list(it)
+    assert all(type(c) is chunkstream.CompletionChunk for c in got)
+    assert [c.to_dict() for c in got] == events(body)
+    assert it.done
+    assert it.warnings == []
+
+
+def test_completion_chunk_decoder_feeds_and_refuses_a_chat_stream() -> None:
+    decoder = chunkstream.CompletionChunkDecoder()
+    body = sse(piece("a"), piece("b", "stop"))
+    first = decoder.feed(body[:100])
+    rest = decoder.feed(body[100:])
+    assert [c.choices[0].text for c in first + rest if c.choices] == ["a", "b"]
+    assert decoder.done
+    assert decoder.close() == []
+    mixed = sse(piece("a"), chunk({"content": "b"}))
+    decoder = chunkstream.CompletionChunkDecoder()
+    with pytest.raises(chunkstream.ChunkError) as info:
+        decoder.feed(mixed)
+    assert str(info.value) == (
+        "expected a text_completion chunk, got a chat.completion chunk: this is a Chat "
+        "Completions stream (read it with chunkstream.assemble()), not legacy Completions "
+        f"(chunk 1, byte {offset_of(mixed, 1)})"
+    )
+    assert [c.to_dict() for c in info.value.chunks] == [piece("a")]
+    with pytest.raises(chunkstream.TruncatedStreamError):
+        decoder.close()  # strict: choice 0 never finished
+    with pytest.raises(RuntimeError, match=r"CompletionChunkDecoder\.feed\(\) called after"):
+        decoder.feed(b"")
+
+
+def test_a_bad_legacy_chunk_is_skipped_by_a_lenient_iterator() -> None:
+    body = sse(piece("a"), piece("b", logprobs={"tokens": "x"}), piece("", "stop"))
+    it = chunkstream.iter_completion_chunks(body, strict=False)
+    assert [c.choices[0].text for c in it] == ["a", ""]
+    assert [(w.kind, w.chunk_index, w.path) for w in it.warnings] == [
+        ("invalid_chunk", 1, ".choices[0].logprobs.tokens")
+    ]
+
+
+def test_aiter_completion_chunks_gives_the_same_chunks() -> None:
+    body, _ = load("openai-n2-logprobs")
+
+    async def run() -> list[dict[str, Any]]:
+        return [c.to_dict() async for c in chunkstream.aiter_completion_chunks(agen([body]))]
+
+    assert asyncio.run(run()) == events(body)
