@@ -14,6 +14,7 @@ from ._errors import (
     ChunkError,
     ChunkstreamError,
     InconsistentStreamError,
+    InvalidJSONError,
     SSEError,
     StreamWarning,
     TruncatedStreamError,
@@ -43,6 +44,7 @@ from ._models import (
     Usage,
     validate_chunk,
 )
+from ._partial import DEFAULT_MAX_JSON_DEPTH, PartialJSON, parse_partial_json
 from ._sse import DEFAULT_MAX_EVENT_BYTES, HeldBack, ServerSentEvent, SSEDecoder, iter_events
 from ._stream import (
     Assembler,
@@ -63,6 +65,7 @@ __version__ = "0.2.0"
 __all__ = [
     "DEFAULT_MAX_CHOICES",
     "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_JSON_DEPTH",
     "DEFAULT_MAX_TOOL_CALLS",
     "DEFAULT_MAX_WARNINGS",
     "Accumulator",
@@ -87,8 +90,10 @@ __all__ = [
     "FunctionDelta",
     "HeldBack",
     "InconsistentStreamError",
+    "InvalidJSONError",
     "Message",
     "MessageAudio",
+    "PartialJSON",
     "PromptTokensDetails",
     "SSEDecoder",
     "SSEError",
@@ -109,6 +114,7 @@ __all__ = [
     "assemble",
     "iter_chunks",
     "iter_events",
+    "parse_partial_json",
     "truncation_of",
     "validate_chunk",
 ]

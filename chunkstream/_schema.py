@@ -341,6 +341,7 @@ ASSEMBLED_SHAPES = (
         ),
         "An assembled function: ``name`` and the joined ``arguments`` string.",
         side="assembled",
+        base="_FunctionCallArguments",
     ),
     Shape(
         "ToolCall",
