@@ -1820,7 +1820,7 @@ class Accumulator(KeepsWarnings):
             for k, call in enumerate(calls):
                 path = f".choices[{at}].message.tool_calls[{k}].function.arguments"
                 what = f"tool call {shown(call.id, 40)}"
-                self._check_arguments(call.function, path, what, "tool_calls", where)
+                self._check_arguments(call.function, path, what, "tool_calls.function", where)
             if message.function_call is not None:
                 path = f".choices[{at}].message.function_call.arguments"
                 self._check_arguments(

@@ -448,7 +448,7 @@ def _load(text: str) -> tuple[Any, str | None, int | None]:
     try:
         return json.loads(text, parse_constant=_refuse_constant), None, None
     except json.JSONDecodeError as exc:
-        return None, f"{exc.msg} at character {exc.pos}", exc.pos
+        return None, str(exc), exc.pos  # json's wording: line, column and character
     except _Constant as exc:
         return None, f"{exc} is not JSON (RFC 8259 §6)", None
     except ValueError as exc:  # an integer longer than int() converts
@@ -457,22 +457,19 @@ def _load(text: str) -> tuple[Any, str | None, int | None]:
         return None, "nested too deep to read", None
 
 
-def _arguments(text: str) -> tuple[dict[str, Any], None] | tuple[None, tuple[str, int | None]]:
+def _arguments(text: str) -> tuple[Any, tuple[str, int | None] | None]:
     """Finished ``arguments`` read once: ``(value, None)`` or ``(None, (why, where))``. Blank
-    arguments (``""``: a call with no arguments, as some providers send it) give ``{}``;
-    anything else must be a JSON object."""
+    arguments (``""``: a call with no arguments, as some providers send it) give ``{}``."""
     if not text or text.isspace():
         return {}, None
     value, why, at = _load(text)
     if why is not None:
         return None, (f"not valid JSON: {why}", at)
-    if type(value) is not dict:
-        return None, (f"valid JSON but not an object: {shown(value, 30)}", None)
     return value, None
 
 
 def arguments_problem(text: str) -> tuple[str, int | None] | None:
-    """What is wrong with finished ``arguments``, and where (``None``: nothing)."""
+    """Why finished ``arguments`` are not JSON, and where (``None``: they are JSON, or blank)."""
     return _arguments(text)[1]
 
 
@@ -480,11 +477,13 @@ def load_arguments(text: str, name: str | None = None) -> dict[str, Any]:
     """Finished ``arguments`` (of the function ``name``) as data: blank gives ``{}``;
     :class:`InvalidJSONError` (with ``position``) when they are not a JSON object."""
     value, problem = _arguments(text)
+    if problem is None and type(value) is not dict:  # JSON, but no function takes it
+        problem = f"valid JSON but not an object: {shown(value, 30)}", None
     if problem is not None:
         why, at = problem
         of = "" if name is None else f" of {shown(name, 40)}"
         raise InvalidJSONError(
             f"the arguments{of} are {why}; got {shown(text, 40)}", position=at
         )
-    assert value is not None
-    return value
+    arguments: dict[str, Any] = value
+    return arguments
