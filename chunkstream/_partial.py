@@ -211,7 +211,7 @@ class PartialJSON:
                     self._fail("expected ':' after an object key", at, c)
                 self._state = _VALUE
                 i += 1
-            elif state == _KEY or state == _KEY_OR_CLOSE:
+            elif state in (_KEY, _KEY_OR_CLOSE):
                 if c == '"':
                     self._begin_string(at, key=True)
                 elif c == "}" and state == _KEY_OR_CLOSE:
@@ -482,8 +482,6 @@ def load_arguments(text: str, name: str | None = None) -> dict[str, Any]:
     if problem is not None:
         why, at = problem
         of = "" if name is None else f" of {shown(name, 40)}"
-        raise InvalidJSONError(
-            f"the arguments{of} are {why}; got {shown(text, 40)}", position=at
-        )
+        raise InvalidJSONError(f"the arguments{of} are {why}; got {shown(text, 40)}", position=at)
     arguments: dict[str, Any] = value
     return arguments

@@ -457,9 +457,7 @@ def refused_then_continued(role_null: bool) -> bytes:
     """Call 0 opens; call 1 is refused (max_tool_calls=1); call 0 gets "x" by its index (an
     everyday chunk, or the same with "role": null); then a fragment with neither index nor
     id brings "y". (Their JSON text, '{"x": ' and '"y"}': whole arguments, no warning.)"""
-    by_index: dict[str, Any] = {
-        "tool_calls": [{"index": 0, "function": {"arguments": '{"x": '}}]
-    }
+    by_index: dict[str, Any] = {"tool_calls": [{"index": 0, "function": {"arguments": '{"x": '}}]}
     if role_null:
         by_index = {"role": None, **by_index}
     return sse(
