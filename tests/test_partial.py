@@ -76,28 +76,50 @@ def test_a_value_taken_is_not_changed_by_what_comes_later() -> None:
     assert reader.value == {"a": [1, {"b": "cd"}, 3], "e": 4}
 
 
+# Text that is not JSON: feed() raises.
+NOT_JSON = [
+    ('{"a" 1}', "expected ':' after an object key at character 5, got '1'", 5),
+    ("[1,]", "expected a JSON value at character 3, got ']'", 3),
+    ("{,", "expected a string key at character 1, got ','", 1),
+    ('{"a": 1]', "expected ',' or '}' at character 7, got ']'", 7),
+    ('["\\x"]', "invalid escape in a string at character 2, got '\\\\x'", 2),
+    ('["\\u12g4"]', "invalid \\u escape in a string at character 2, got '\\\\u12g'", 2),
+    ('["a\nb"]', "unescaped control character in a string at character 3, got '\\n'", 3),
+    ("[01]", "invalid number at character 1, got '01'", 1),
+    ("[1.]", "invalid number at character 1, got '1.'", 1),
+    ("[nul!]", "invalid literal at character 1, got 'nul!'", 1),
+    ("[NaN]", "expected a JSON value at character 1, got 'N'", 1),
+    ('{"a": 1} x', "expected the end of the text after the value at character 9, got 'x'", 9),
+]
+# Text that ends before its value is complete: close() raises.
+UNFINISHED = [
+    ("", "the JSON text is empty at character 0", 0),
+    ("  ", "the JSON text is empty at character 2", 2),
+    ('{"a": 1', "the JSON text ended before its value was complete at character 7", 7),
+    ('"ab', "the JSON text ended before its value was complete at character 3", 3),
+    ("tr", "the JSON text ended before its value was complete at character 2", 2),
+    ("-", "invalid number at character 0, got '-'", 0),
+    ("1" * 5000, "number too long to convert at character 0, got '1111111...11111111'", 0),
+]
+
+
 @pytest.mark.parametrize(
-    ("text", "message", "position"),
-    [
-        ('{"a" 1}', "expected ':' after an object key at character 5, got '1'", 5),
-        ("[1,]", "expected a JSON value at character 3, got ']'", 3),
-        ("{,", "expected a string key at character 1, got ','", 1),
-        ('{"a": 1]', "expected ',' or '}' at character 7, got ']'", 7),
-        ('["\\x"]', "invalid escape in a string at character 2, got '\\\\x'", 2),
-        ('["\\u12g4"]', "invalid \\u escape in a string at character 2, got '\\\\u12g'", 2),
-        ('["a\nb"]', "unescaped control character in a string at character 3, got '\\n'", 3),
-        ("[01]", "invalid number at character 1, got '01'", 1),
-        ("[1.]", "invalid number at character 1, got '1.'", 1),
-        ("[nul!]", "invalid literal at character 1, got 'nul!'", 1),
-        ("[NaN]", "expected a JSON value at character 1, got 'N'", 1),
-        ('{"a": 1} x', "expected the end of the text after the value at character 9, got 'x'", 9),
-    ],
+    ("text", "message", "position", "at_close"),
+    [(*case, False) for case in NOT_JSON] + [(*case, True) for case in UNFINISHED],
+    ids=[f"feed-{i}" for i in range(len(NOT_JSON))]
+    + [f"close-{i}" for i in range(len(UNFINISHED))],
 )
-def test_text_that_is_not_json_raises_with_its_position(
-    text: str, message: str, position: int
+def test_what_is_not_json_raises_with_its_position(
+    text: str, message: str, position: int, at_close: bool
 ) -> None:
+    reader = PartialJSON()
+    if at_close:
+        reader.feed(text)  # a prefix of a JSON text: no error yet
     with pytest.raises(InvalidJSONError) as info:
-        parse_partial_json(text)
+        if at_close:
+            reader.close()
+        else:
+            reader.feed(text)
     assert str(info.value) == message
     assert info.value.position == position
 
@@ -114,28 +136,6 @@ def test_an_error_after_a_valid_prefix_keeps_the_value_and_raises_again() -> Non
     assert again.value is info.value
     with pytest.raises(InvalidJSONError):
         reader.close()
-
-
-@pytest.mark.parametrize(
-    ("text", "message", "position"),
-    [
-        ("", "the JSON text is empty at character 0", 0),
-        ("  ", "the JSON text is empty at character 2", 2),
-        ('{"a": 1', "the JSON text ended before its value was complete at character 7", 7),
-        ('"ab', "the JSON text ended before its value was complete at character 3", 3),
-        ("tr", "the JSON text ended before its value was complete at character 2", 2),
-        ("-", "invalid number at character 0, got '-'", 0),
-        ("1" * 5000, "number too long to convert at character 0, got '1111111...11111111'", 0),
-    ],
-    ids=["empty", "blank", "object", "string", "literal", "minus", "long number"],
-)
-def test_close_refuses_an_unfinished_text(text: str, message: str, position: int) -> None:
-    reader = PartialJSON()
-    reader.feed(text)
-    with pytest.raises(InvalidJSONError) as info:
-        reader.close()
-    assert str(info.value) == message
-    assert info.value.position == position
 
 
 def test_deep_nesting_is_refused_at_the_limit_without_recursion() -> None:
