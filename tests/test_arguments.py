@@ -7,6 +7,7 @@ the warning quotes; byte offsets are found in the bytes each test builds."""
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +16,12 @@ from helpers import DONE, chunk, data, sse
 import chunkstream
 from chunkstream import FunctionCall, InvalidJSONError
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
-def call(index: int, call_id: str | None = None, name: str | None = None, arguments: str = ""):  # type: ignore[no-untyped-def]
+
+def call(
+    index: int, call_id: str | None = None, name: str | None = None, arguments: str = ""
+) -> dict[str, Any]:
     function: dict[str, Any] = {"arguments": arguments}
     if name is not None:
         function["name"] = name
@@ -221,3 +226,22 @@ def test_parse_arguments_without_a_name_and_with_hostile_text() -> None:
     with pytest.raises(InvalidJSONError) as info:
         FunctionCall(arguments='{"n": ' + "9" * 5000 + "}").parse_arguments()
     assert "not valid JSON: Exceeds the limit (4300 digits)" in str(info.value)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_the_length_cut_fixture_warns_once_at_its_finish_chunk(strict: bool) -> None:
+    body = (FIXTURES / "openai-tool-call-length-cut.sse").read_bytes()
+    blocks = body.split(b"\n\n")
+    finish = next(i for i, block in enumerate(blocks) if b'"finish_reason":"length"' in block)
+    completion = chunkstream.assemble(body, strict=strict)
+    [w] = completion.warnings
+    assert (w.kind, w.chunk_index, w.byte_offset) == (
+        "invalid_arguments",
+        finish,
+        body.index(blocks[finish]),
+    )
+    assert finish == 12
+    # json.loads('{"location":"San Francisco, CA","unit":"cel') in its own words:
+    assert w.message.endswith(
+        "not valid JSON: Unterminated string starting at: line 1 column 40 (char 39); kept as sent"
+    )
