@@ -73,9 +73,11 @@ class PartialJSON:
     rules: complete values, strings as far as they arrived, nothing for an unfinished number,
     literal or key; ``None`` before anything); ``close()`` ends the text and returns the value
     ``json.loads`` gives for it. Each character is read once, whatever the pieces: feeding a
-    text in n pieces costs what feeding it whole does, plus n calls. ``value`` builds anew only
-    the objects and arrays still open (each shallow); what is complete is shared between
-    successive values, so treat them as read-only.
+    text in n pieces costs what feeding it whole does, plus n calls. ``value`` is cached until
+    the next ``feed`` and builds anew only the objects and arrays still open (shallow copies)
+    and the unfinished string: a read costs their size, not the text's (an object of a few
+    keys: next to nothing; a huge array still open: its length). What is complete is shared
+    between successive values, so treat them as read-only.
 
     Text that is not JSON raises :class:`InvalidJSONError` with its ``position`` (the character
     offset in the whole text fed so far); so does nesting deeper than ``max_depth`` objects
