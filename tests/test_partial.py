@@ -278,3 +278,70 @@ def test_every_prefix_agrees_with_jiter_where_the_rules_agree(case: tuple[Any, s
             assert parse_partial_json(prefix) is None, prefix
             continue
         assert _same(parse_partial_json(prefix), theirs), prefix
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(name)
+
+
+ALPHABET = ' \t\n{}[]:,"\\/-+.0123456789eEtrufalsn\u00e9\x01u'
+
+
+@st.composite
+def edited(draw: st.DrawFn) -> str:
+    """A JSON text with one character deleted, replaced or inserted: broken near the end as
+    often as near the start, or now and then still JSON."""
+    _, text = draw(texts())
+    at = draw(st.integers(0, len(text)))
+    new = draw(st.sampled_from(["", *ALPHABET]))
+    cut = draw(st.integers(0, 1))
+    return text[:at] + new + text[at + cut :]
+
+
+# Pieces of JSON, valid and not, to join into texts that get far before they break.
+TOKENS = [
+    *"{}[]:, \n",
+    '"a"',
+    '"b\\n"',
+    '"\\ud83d"',
+    '"\\u00e9',
+    '"\x01"',
+    "0",
+    "01",
+    "-",
+    "-0",
+    "1.5",
+    "1.",
+    "2e5",
+    "1E+2",
+    ".5",
+    "true",
+    "tru",
+    "null",
+    "NaN",
+    "Infinity",
+]
+token_texts = st.lists(st.sampled_from(TOKENS), max_size=12).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=40) | edited() | token_texts, st.data())
+def test_any_text_in_any_split_is_what_json_loads_says_or_an_invalid_json_error(
+    text: str, choice: st.DataObject
+) -> None:
+    # json.loads (NaN and Infinity refused, as RFC 8259 does) is the independent judge.
+    try:
+        expected: Any = json.loads(text, parse_constant=_refuse)
+    except ValueError:
+        expected = InvalidJSONError
+    cuts = sorted(choice.draw(st.sets(st.integers(0, len(text)), max_size=6)))
+    reader = PartialJSON()
+    try:
+        last = 0
+        for cut in [*cuts, len(text)]:
+            reader.feed(text[last:cut])
+            last = cut
+        got = reader.close()
+    except InvalidJSONError:
+        got = InvalidJSONError
+    assert got is expected if expected is InvalidJSONError else _same(got, expected), text
