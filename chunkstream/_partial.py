@@ -156,13 +156,12 @@ class PartialJSON:
             if self._state == _NUMBER_TOKEN:
                 self._end_number()
             if self._state != _DONE:
-                at = self._chars
-                what = "no value" if self._root is _UNSET and self._state == _VALUE else ""
+                blank = self._root is _UNSET and self._state == _VALUE  # whitespace at most
                 self._fail(
                     "the JSON text is empty"
-                    if what
+                    if blank
                     else "the JSON text ended before its value was complete",
-                    at,
+                    self._chars,
                 )
         except InvalidJSONError as exc:
             self._error = exc
