@@ -16,6 +16,7 @@ from ._errors import (
     ChunkError,
     ChunkstreamError,
     InconsistentStreamError,
+    InvalidJSONError,
     SSEError,
     StreamWarning,
     TruncatedStreamError,
@@ -51,6 +52,7 @@ from ._models import (
     Usage,
     validate_chunk,
 )
+from ._partial import DEFAULT_MAX_JSON_DEPTH, PartialJSON, parse_partial_json
 from ._sse import DEFAULT_MAX_EVENT_BYTES, HeldBack, ServerSentEvent, SSEDecoder, iter_events
 from ._stream import (
     Assembler,
@@ -79,6 +81,7 @@ __version__ = "0.2.0"
 __all__ = [
     "DEFAULT_MAX_CHOICES",
     "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_JSON_DEPTH",
     "DEFAULT_MAX_TOOL_CALLS",
     "DEFAULT_MAX_WARNINGS",
     "Accumulator",
@@ -113,8 +116,10 @@ __all__ = [
     "FunctionDelta",
     "HeldBack",
     "InconsistentStreamError",
+    "InvalidJSONError",
     "Message",
     "MessageAudio",
+    "PartialJSON",
     "PromptTokensDetails",
     "SSEDecoder",
     "SSEError",
@@ -139,6 +144,7 @@ __all__ = [
     "iter_chunks",
     "iter_completion_chunks",
     "iter_events",
+    "parse_partial_json",
     "truncation_of",
     "validate_chunk",
 ]

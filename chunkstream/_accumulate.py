@@ -42,6 +42,8 @@ from ._models import (
     MAX_DEPTH,
     ChatCompletion,
     ChatCompletionChunk,
+    Choice,
+    FunctionCall,
     Pending,
     Usage,
     check_usage,
@@ -50,6 +52,7 @@ from ._models import (
     validate_chunk,
     validate_completion_chunk,
 )
+from ._partial import arguments_problem
 from ._schema import SHAPES, Field, keys, rules
 
 __all__ = ["DEFAULT_MAX_CHOICES", "DEFAULT_MAX_TOOL_CALLS", "Accumulator"]
@@ -527,11 +530,21 @@ class _Finish(_Same):
     """Rule "finish": like "same" ('' counts as null), but in lenient mode the last value
     wins."""
 
-    __slots__ = ()
+    __slots__ = ("off",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.off: int | None = None  # the byte offset of chunk ``at``: where the choice finished
+
+    def put(self, v: Any, acc: Accumulator, owner: _Fields | _Top, key: str) -> None:
+        if self.value is None:
+            self.off = acc._off
+        super().put(v, acc, owner, key)
 
     def differs(self, v: Any, acc: Accumulator, field: str, path: str) -> None:
         super().differs(v, acc, field, path)
         self.hold(v, acc._n)
+        self.off = acc._off
 
 
 _ONCE_KINDS: dict[str, type[_Once]] = {
@@ -1349,6 +1362,7 @@ class Accumulator(KeepsWarnings):
         self._choices: dict[int, _Choice] = {}
         self._order: list[_Choice] | None = []  # choices sorted by index; None = re-sort
         self._tool_seq = 0
+        self._arguments_read = False  # the finished calls' arguments were read (close())
         # Where the chunk being merged is: for messages and warnings (the choice's and the tool
         # call's position in it too: paths are built only when a message needs one).
         self._n = 0
@@ -1853,6 +1867,46 @@ class Accumulator(KeepsWarnings):
 
     # -- building ------------------------------------------------------------------------------
 
+    def _read_arguments(self, order: list[_Choice], choices: tuple[Choice, ...]) -> None:
+        """Each finished call's ``arguments`` read once, at the end: a warning (both modes: the
+        stream is coherent, what the model wrote is not data) for those that are not a JSON
+        object (cut by a ``length`` finish, a provider's bug). Blank arguments are a call
+        without any. Located where the choice finished, or, left unfinished, at the last chunk
+        merged; the path is the completion's."""
+        for at, (st, choice) in enumerate(zip(order, choices, strict=True)):
+            message = choice.message
+            calls = message.tool_calls or ()
+            if not calls and message.function_call is None:
+                continue
+            finish = st.held.get("finish_reason")
+            if finish is not None:
+                where = {"chunk_index": finish.at, "byte_offset": finish.off}
+            else:
+                where = {"chunk_index": self._n, "byte_offset": self._off}
+            for k, call in enumerate(calls):
+                path = f".choices[{at}].message.tool_calls[{k}].function.arguments"
+                what = f"tool call {shown(call.id, 40)}"
+                self._check_arguments(call.function, path, what, "tool_calls.function", where)
+            if message.function_call is not None:
+                path = f".choices[{at}].message.function_call.arguments"
+                self._check_arguments(
+                    message.function_call, path, "function call", "function_call", where
+                )
+
+    def _check_arguments(
+        self, function: FunctionCall, path: str, what: str, field: str, where: dict[str, Any]
+    ) -> None:
+        problem = arguments_problem(function.arguments)
+        if problem is not None:
+            name = "" if function.name is None else f", function {shown(function.name, 40)}"
+            self.warn(
+                "invalid_arguments",
+                f"the arguments of {what}{name} at {path} are {problem[0]}; kept as sent",
+                path=path,
+                field=f"{field}.arguments",
+                **where,
+            )
+
     def _build(self, final: bool) -> ChatCompletion:
         order = self._order
         if order is None:
@@ -1878,7 +1932,10 @@ class Accumulator(KeepsWarnings):
         pos = family.pos
         for key, once in self._top:
             values[pos[key]] = once.build(final)
-        values[pos["choices"]] = tuple([st.build(final) for st in order])
+        choices = values[pos["choices"]] = tuple([st.build(final) for st in order])
+        if final and not self._arguments_read:
+            self._arguments_read = True
+            self._read_arguments(order, choices)
         for key, v in last.items():
             if key != "usage":  # an object kept whole: copied, on first read for a snapshot
                 values[pos[key]] = _plain(v) if final else Pending([v], 1, _first_plain)

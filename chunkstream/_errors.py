@@ -19,6 +19,7 @@ __all__ = [
     "ChunkError",
     "ChunkstreamError",
     "InconsistentStreamError",
+    "InvalidJSONError",
     "SSEError",
     "StreamWarning",
     "TruncatedStreamError",
@@ -191,6 +192,19 @@ class ChunkError(ChunkstreamError, ValueError):
     """An event's data is not JSON, or not a valid ``chat.completion.chunk``; or a body is not an
     event stream at all; or an object given to a class's ``from_dict`` does not fit it
     (``path`` names the value)."""
+
+
+class InvalidJSONError(ChunkError):
+    """A JSON text that is not valid JSON: tool-call ``arguments`` read as data
+    (``FunctionCall.parse_arguments``), or the text fed to a :class:`PartialJSON` reader.
+
+    ``position`` is the 0-based character offset in the text where it stops being JSON (``None``
+    when the text is valid JSON of the wrong kind, such as arguments that are not an object).
+    """
+
+    def __init__(self, reason: str, *, position: int | None, path: str | None = None) -> None:
+        self.position = position
+        super().__init__(reason, path=path)
 
 
 class InconsistentStreamError(ChunkstreamError, ValueError):

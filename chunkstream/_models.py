@@ -537,6 +537,23 @@ def _load_extra(obj: dict[str, Any], keys: tuple[str, ...], path: str) -> dict[s
     return extra
 
 
+class _FunctionCallArguments(_AssembledModel):
+    """What ``FunctionCall`` (a tool call's ``function``, a message's ``function_call``) adds:
+    its ``arguments`` as data."""
+
+    __slots__ = ()
+
+    def parse_arguments(self) -> dict[str, Any]:
+        """The ``arguments`` parsed: a ``dict`` (``{}`` for blank arguments: a call without
+        any). :class:`InvalidJSONError` when they are not a JSON object (cut by a ``length``
+        finish, a provider's bug), with the ``position`` where the JSON breaks. Parsed on each
+        call: keep the result."""
+        from ._partial import load_arguments  # the json module is the partial layer's
+
+        name = getattr(self, "name", None)
+        return load_arguments(getattr(self, "arguments", ""), name)
+
+
 class _CompletionDisplay(_AssembledModel):
     """What ``ChatCompletion`` adds: Jupyter's rich display (see ``_display``, imported only
     when a notebook asks)."""
@@ -3302,7 +3319,7 @@ copy_chunk = _copy_chat_completion_chunk
 
 @_lazy("arguments", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class FunctionCall(_AssembledModel):
+class FunctionCall(_FunctionCallArguments):
     """An assembled function: ``name`` and the joined ``arguments`` string."""
 
     name: str | None = None

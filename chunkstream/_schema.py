@@ -410,6 +410,7 @@ ASSEMBLED_SHAPES = (
         ),
         "An assembled function: ``name`` and the joined ``arguments`` string.",
         side="assembled",
+        base="_FunctionCallArguments",
     ),
     Shape(
         "ToolCall",

@@ -460,8 +460,8 @@ def tool_chunk(delta: dict[str, Any], **choice: Any) -> dict[str, Any]:
 def refused_then_continued(role_null: bool) -> bytes:
     """Call 0 opens; call 1 is refused (max_tool_calls=1); call 0 gets "x" by its index (an
     everyday chunk, or the same with "role": null); then a fragment with neither index nor
-    id brings "y"."""
-    by_index: dict[str, Any] = {"tool_calls": [{"index": 0, "function": {"arguments": "x"}}]}
+    id brings "y". (Their JSON text, '{"x": ' and '"y"}': whole arguments, no warning.)"""
+    by_index: dict[str, Any] = {"tool_calls": [{"index": 0, "function": {"arguments": '{"x": '}}]}
     if role_null:
         by_index = {"role": None, **by_index}
     return sse(
@@ -477,7 +477,7 @@ def refused_then_continued(role_null: bool) -> bytes:
             {"tool_calls": [{"index": 1, "id": "b", "type": "function", "function": {"name": "g"}}]}
         ),
         tool_chunk(by_index),
-        tool_chunk({"tool_calls": [{"function": {"arguments": "y"}}]}),
+        tool_chunk({"tool_calls": [{"function": {"arguments": '"y"}'}}]}),
         tool_chunk({}, finish_reason="tool_calls"),
     )
 
@@ -493,7 +493,7 @@ def test_a_fragment_by_index_after_a_refused_call_makes_its_call_current_again(
     body = refused_then_continued(role_null)
     completion = chunkstream.assemble(body, strict=False, max_tool_calls=1)
     (call,) = completion.choices[0].message.tool_calls or ()
-    assert (call.id, call.function.name, call.function.arguments) == ("a", "f", "xy")
+    assert (call.id, call.function.name, call.function.arguments) == ("a", "f", '{"x": "y"}')
     assert [(w.kind, w.message, w.chunk_index) for w in completion.warnings] == [
         (
             "limit",

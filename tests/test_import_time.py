@@ -23,6 +23,7 @@ CORE = {
     "chunkstream._accumulate",
     "chunkstream._errors",
     "chunkstream._models",
+    "chunkstream._partial",
     "chunkstream._schema",
     "chunkstream._sse",
     "chunkstream._stream",

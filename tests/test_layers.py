@@ -34,11 +34,15 @@ ALLOWED = {
     # completions for notebooks: part of the models layer, split out so its code loads only
     # when a notebook asks (imported inside ChatCompletion._repr_html_); it imports the models
     # only for type checking.
-    "_models": {"_errors", "_display"},
+    "_models": {"_errors", "_display", "_partial"},
     "_display": {"_errors", "_models", "_schema"},
     # Chunks -> one completion, the merge rules (from the schema table): knows nothing of
     # bytes, SSE or JSON text.
-    "_accumulate": {"_errors", "_models", "_schema"},
+    "_accumulate": {"_errors", "_models", "_schema", "_partial"},
+    # JSON text read as data: tool-call arguments whole (json.loads) and as they arrive
+    # (PartialJSON). _models (FunctionCall.parse_arguments, inside the method) and _accumulate
+    # (the finished calls' check) call it rather than import json themselves.
+    "_partial": {"_errors"},
     # JSON text matched against a learned text with holes (the template path): knows JSON text
     # only, nothing of chunks, SSE or streams.
     "_template": set(),

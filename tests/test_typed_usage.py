@@ -25,6 +25,12 @@ def test_typed_usage_example_runs_and_gives_the_fixture_values() -> None:
         ("get_stock_price", {"ticker": "AAPL"}),
         ("get_company_news", {"ticker": "MSFT", "limit": 3}),
     ]
+    # the fixture's argument fragments: '{"ticker"', ': "AAPL"}'; '{"tick', 'er": "MSFT", ',
+    # '"limit": 3}' (a key without its value shows nothing)
+    assert result["live_arguments"] == {
+        0: [{}, {"ticker": "AAPL"}],
+        1: [{}, {"ticker": "MSFT"}, {"ticker": "MSFT", "limit": 3}],
+    }
     assert result["deltas"] == "Hello! How can I help today?"
     assert result["provider_error"] == (
         {"message": "Internal server error: upstream connection reset", "code": 500},

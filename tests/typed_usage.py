@@ -89,9 +89,24 @@ def called(name: str) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = []
     for choice in completion.choices:
         for call in choice.message.tool_calls or ():
-            arguments: dict[str, Any] = json.loads(call.function.arguments)
+            arguments: dict[str, Any] = call.function.parse_arguments()
             out.append((call.function.name or "", arguments))
     return out
+
+
+def live_arguments(name: str) -> dict[int, list[Any]]:
+    """What a live display shows of each tool call's arguments as they stream."""
+    readers: dict[int, chunkstream.PartialJSON] = {}
+    shown: dict[int, list[Any]] = {}
+    for chunk in chunkstream.iter_chunks(FIXTURES / f"{name}.sse"):
+        for choice in chunk.choices or ():
+            for call in (choice.delta.tool_calls if choice.delta else None) or ():
+                fragment = call.function.arguments if call.function else None
+                if fragment and call.index is not None:
+                    reader = readers.setdefault(call.index, chunkstream.PartialJSON())
+                    reader.feed(fragment)
+                    shown.setdefault(call.index, []).append(reader.value)
+    return shown
 
 
 def deltas(name: str) -> str:
@@ -135,6 +150,7 @@ def main() -> dict[str, object]:
     return {
         "reasoning": reasoning_and_answer("deepseek-reasoning"),
         "called": called("openai-parallel-tool-calls"),
+        "live_arguments": live_arguments("openai-parallel-tool-calls"),
         "deltas": deltas("openai-text-usage"),
         "provider_error": provider_error("inband-error"),
         "streamed": asyncio.run(streamed("openai-text-usage")),
