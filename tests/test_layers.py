@@ -49,6 +49,9 @@ ALLOWED = {
     # package-internal rule for the [DONE] marker (is_done_data), so the two cannot disagree.
     "_cli": {"", "_stream"},
     "__main__": {"_cli"},
+    # Mock streaming responses for tests (imported on its own, never with the package): the
+    # public API only, like the command line.
+    "testing": {""},
 }
 # Standard-library modules a layer must not import: "knows nothing of".
 FORBIDDEN_STDLIB = {
@@ -56,6 +59,13 @@ FORBIDDEN_STDLIB = {
     "_display": set(),
     "_models": {"json"},
     "_accumulate": {"json"},
+}
+
+
+# Packages outside the standard library a module may import inside a function, never at import
+# time: chunkstream.testing's MockStream.transport() builds an httpx.MockTransport when called.
+OPTIONAL = {
+    "testing": {"httpx"},
 }
 
 
@@ -170,7 +180,17 @@ def test_module_imports_only_the_standard_library_and_never_itself_absolutely(mo
     _, absolute = imports(module)
     assert "chunkstream" not in absolute, "absolute self-import breaks vendoring"
     foreign = {name for name in absolute if name not in sys.stdlib_module_names}
-    assert not foreign, foreign
+    assert foreign <= OPTIONAL.get(module, set()), foreign
+    # ... and those only inside a function: never when the module is imported.
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    at_import = {
+        alias.name.split(".")[0] for n in top if isinstance(n, ast.Import) for alias in n.names
+    }
+    at_import |= {
+        (n.module or "").split(".")[0] for n in top if isinstance(n, ast.ImportFrom) and not n.level
+    }
+    assert not at_import & foreign, at_import & foreign
     assert not absolute & FORBIDDEN_STDLIB.get(module, set())
 
 
