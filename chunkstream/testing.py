@@ -190,15 +190,10 @@ class _Replay:
         self._request = request
 
     def _fault(self) -> BaseException:
-        error = self._mock.drop_error
-        if error is None:
-            return self._module.RemoteProtocolError(DROP_MESSAGE, request=self._request)  # type: ignore[no-any-return]
-        if isinstance(error, self._module.RequestError):
-            try:
-                error.request  # noqa: B018 (unset, this property raises RuntimeError)
-            except RuntimeError:
-                error.request = self._request  # as a real transport's error has it
-        return error
+        # (The client sets the request on its own errors raised while it reads the body.)
+        if self._mock.drop_error is not None:
+            return self._mock.drop_error
+        return self._module.RemoteProtocolError(DROP_MESSAGE, request=self._request)  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[bytes]:
         sleep = self._mock.sleep or time.sleep
@@ -251,7 +246,7 @@ class MockStream:
     - ``drop_after_events`` or ``drop_after_bytes`` ends the body early by raising mid-body,
       as the client does when the connection drops: the request's package's
       ``RemoteProtocolError`` with the message of an incomplete chunked read, or
-      ``drop_error`` (an httpx error without a request is given the request).
+      ``drop_error``.
 
     ``requests`` lists the requests answered, in order; :meth:`request_json` reads one's body.
     """
