@@ -428,10 +428,12 @@ def test_http_error_types_and_headers() -> None:
 def test_an_error_event_inside_a_stream() -> None:
     httpx = need("httpx")
     failing = [*events(TEXT)[:3], error_event("The server had an error")]
-    with httpx.Client(transport=MockStream(failing).transport()) as client:
-        with client.stream("POST", URL) as response:
-            with pytest.raises(chunkstream.UpstreamError) as info:
-                chunkstream.assemble(response.iter_bytes())
+    with (
+        httpx.Client(transport=MockStream(failing).transport()) as client,
+        client.stream("POST", URL) as response,
+        pytest.raises(chunkstream.UpstreamError) as info,
+    ):
+        chunkstream.assemble(response.iter_bytes())
     assert info.value.error["message"] == "The server had an error"
     assert info.value.partial is not None
     assert info.value.partial.choices[0].message.content == "Hello! How"
@@ -441,9 +443,11 @@ def test_an_error_event_inside_a_stream() -> None:
 def test_every_fixture_through_the_mock_assembles_as_the_file_does(path: Path) -> None:
     httpx = need("httpx")
     body = path.read_bytes()
-    with httpx.Client(transport=MockStream(path, read_size=7).transport()) as client:
-        with client.stream("POST", URL) as response:
-            completion = chunkstream.assemble(response.iter_bytes(), strict=False)
+    with (
+        httpx.Client(transport=MockStream(path, read_size=7).transport()) as client,
+        client.stream("POST", URL) as response,
+    ):
+        completion = chunkstream.assemble(response.iter_bytes(), strict=False)
     expected = chunkstream.assemble(body, strict=False)
     assert completion.to_dict() == expected.to_dict()
     assert [str(w) for w in completion.warnings] == [str(w) for w in expected.warnings]
@@ -471,9 +475,11 @@ def test_respx_side_effect(asynchronous: bool) -> None:
         if asynchronous:
             completion = asyncio.run(aget())
         else:
-            with httpx.Client() as client:
-                with client.stream("POST", URL, json={"stream": True}) as response:
-                    completion = chunkstream.assemble(response.iter_bytes())
+            with (
+                httpx.Client() as client,
+                client.stream("POST", URL, json={"stream": True}) as response,
+            ):
+                completion = chunkstream.assemble(response.iter_bytes())
     assert completion.to_dict() == chunkstream.assemble(TEXT).to_dict()
     assert mock.request_json() == {"stream": True}
 
@@ -483,9 +489,12 @@ def test_respx_drop_raises_mid_body() -> None:
     respx = need("respx")
     with respx.mock() as router:
         router.post(URL).mock(side_effect=MockStream(TEXT, drop_after_bytes=1000))
-        with httpx.Client() as client, client.stream("POST", URL) as response:
-            with pytest.raises(httpx.RemoteProtocolError) as info:
-                chunkstream.assemble(response.iter_bytes())
+        with (
+            httpx.Client() as client,
+            client.stream("POST", URL) as response,
+            pytest.raises(httpx.RemoteProtocolError) as info,
+        ):
+            chunkstream.assemble(response.iter_bytes())
     cut = chunkstream.truncation_of(info.value)
     assert cut is not None and cut.byte_offset == 1000
     assert cut.partial is not None and cut.partial.choices[0].message.content == "Hello! How"
