@@ -54,8 +54,10 @@ def to_sse(obj: dict[str, Any]) -> bytes:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("ascii")
-    except ValueError as exc:  # NaN or an infinity: not JSON (RFC 8259 §6)
-        raise ChunkError(f"expected a value JSON can write, got {exc}", path=".") from None
+    except ValueError:  # NaN or an infinity: not JSON (RFC 8259 §6)
+        raise ChunkError(
+            "expected numbers JSON can write, got NaN or an infinity", path="."
+        ) from None
     return b"data: " + data + b"\n\n"
 
 
@@ -129,8 +131,8 @@ def _vendor(obj: Any, shape: str, head: dict[str, Any], path: str) -> None:
     for key, value in extra.items():
         if key in own:
             raise ChunkError(
-                f"expected vendor fields a stream can carry at {path}, got {shown(key)}, the "
-                f"name of a {shape} field (a chunk cannot hold both)",
+                f"expected vendor fields a stream can carry at {path or '.'}, got "
+                f"{shown(key)}, the name of a {shape} field (a chunk cannot hold both)",
                 path=f"{path}.{key}",
             )
         head[key] = value
