@@ -368,6 +368,13 @@ def _check(completion: ChatCompletion, chunks: list[ChatCompletionChunk]) -> Non
     for chunk in chunks:
         acc.feed(chunk)
     got = acc.close()
+    for w in got.warnings:
+        if w.kind != "upstream_error":
+            raise ChunkError(
+                f"expected a completion a stream can give back quietly, but its stream would "
+                f"be read with a warning: {w.message}",
+                path=w.path,
+            )
     want = completion.to_dict()
     found = _difference(want, got.to_dict(), "")
     if found is not None:
@@ -378,13 +385,6 @@ def _check(completion: ChatCompletion, chunks: list[ChatCompletionChunk]) -> Non
             'id, model, role, name, type or finish_reason ("", 0) as absent)',
             path=path,
         )
-    for w in got.warnings:
-        if w.kind != "upstream_error":
-            raise ChunkError(
-                f"expected a completion a stream can give back quietly, but its stream would "
-                f"be read with a warning: {w.message}",
-                path=w.path,
-            )
 
 
 def encode_chunks(
