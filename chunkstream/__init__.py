@@ -9,6 +9,7 @@ verified to be one coherent response. Pure Python, standard library only.
 """
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
+from ._encode import encode, encode_chunks, iter_encode
 from ._errors import (
     DEFAULT_MAX_WARNINGS,
     ChunkError,
@@ -107,7 +108,10 @@ __all__ = [
     "aassemble",
     "aiter_chunks",
     "assemble",
+    "encode",
+    "encode_chunks",
     "iter_chunks",
+    "iter_encode",
     "iter_events",
     "truncation_of",
     "validate_chunk",

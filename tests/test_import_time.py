@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = {
     "chunkstream",
     "chunkstream._accumulate",
+    "chunkstream._encode",
     "chunkstream._errors",
     "chunkstream._models",
     "chunkstream._schema",

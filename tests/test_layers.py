@@ -34,7 +34,7 @@ ALLOWED = {
     # completions for notebooks: part of the models layer, split out so its code loads only
     # when a notebook asks (imported inside ChatCompletion._repr_html_); it imports the models
     # only for type checking.
-    "_models": {"_errors", "_display"},
+    "_models": {"_errors", "_display", "_encode"},
     "_display": {"_errors", "_models", "_schema"},
     # Chunks -> one completion, the merge rules (from the schema table): knows nothing of
     # bytes, SSE or JSON text.
@@ -45,6 +45,10 @@ ALLOWED = {
     # Events -> JSON -> chunks, [DONE], truncation, the entry points: the only layer that
     # knows them all.
     "_stream": {"_errors", "_models", "_accumulate", "_sse", "_template"},
+    # A completion -> chunks -> an SSE body (issue 16): the encoder walks the schema table's
+    # rows, writes JSON, and checks what it wrote by assembling it. _models imports it inside
+    # ChatCompletionChunk.to_sse only (the models layer knows nothing of JSON text).
+    "_encode": {"_errors", "_models", "_schema", "_accumulate"},
     # The command line: the public API (`from . import ...`), and from the stream layer its
     # package-internal rule for the [DONE] marker (is_done_data), so the two cannot disagree.
     "_cli": {"", "_stream"},
