@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from . import ChatCompletion, ChatCompletionChunk
+from . import ChatCompletion, ChatCompletionChunk, iter_encode
 
 __all__ = ["DONE", "MockStream", "error_event", "events"]
 
@@ -49,7 +49,12 @@ _EVENT_END = re.compile(rb"(?:\r\n|\r|\n)(?:\r\n|\r|\n)")
 
 
 def _compact(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """``obj`` as compact JSON, UTF-8 as providers send it (``\\u`` escapes if a string holds a
+    lone surrogate, which UTF-8 cannot carry)."""
+    try:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, separators=(",", ":")).encode("ascii")
 
 
 def _split_events(body: bytes) -> list[bytes]:
@@ -67,7 +72,7 @@ def _event(item: Any, index: int) -> bytes:
     elif isinstance(item, str):
         event = item.encode("utf-8")
     elif isinstance(item, ChatCompletionChunk):
-        event = b"data: " + _compact(item.to_dict()) + b"\n\n"
+        event = item.to_sse()
     elif isinstance(item, Mapping):
         # Sent as given, valid or not: a mock must be able to send what a broken server sends.
         event = b"data: " + _compact(dict(item)) + b"\n\n"
@@ -101,9 +106,8 @@ def events(
     if isinstance(source, ChatCompletion) or (
         isinstance(source, Mapping) and source.get("object") != "chat.completion.chunk"
     ):
-        from . import iter_encode
-
-        return list(iter_encode(source, pieces=pieces))
+        completion = source if isinstance(source, ChatCompletion) else dict(source)
+        return list(iter_encode(completion, pieces=pieces))
     if pieces is not None:
         raise ValueError(
             f"pieces= splits the text of a completion, got {type(source).__name__}: give a "

@@ -187,6 +187,45 @@ def test_a_missing_recording_is_the_os_error() -> None:
         events(FIXTURES / "no-such-recording.sse")
 
 
+# A completion is encoded: what the mock sends assembles back to it.
+
+
+@pytest.mark.parametrize("pieces", [None, 1, "tokens"])
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("openai-*.sse")), ids=lambda p: p.stem)
+def test_a_completion_is_sent_as_a_stream_that_assembles_back_to_it(
+    path: Path, pieces: int | str | None
+) -> None:
+    httpx = need("httpx")
+    completion = chunkstream.assemble(path, strict=False)
+    for source in (completion, completion.to_dict()):
+        mock = MockStream(source, pieces=pieces, read_size=5)
+        with (
+            httpx.Client(transport=mock.transport()) as client,
+            client.stream("POST", URL) as response,
+        ):
+            back = chunkstream.assemble(response.iter_bytes())
+        assert back.to_dict() == completion.to_dict()
+        assert mock.events[-1] == b"data: [DONE]\n\n"
+
+
+def test_pieces_are_passed_to_the_encoder() -> None:
+    completion = chunkstream.assemble(sse(chunk({"role": "assistant", "content": "Hi!"})))
+    for pieces, texts in ((1, ["H", "i", "!"]), (2, ["Hi", "!"]), (None, ["Hi!"])):
+        body = b"".join(events(completion, pieces=pieces))
+        sent = [
+            c.choices[0].delta.content
+            for c in chunkstream.iter_chunks(body)
+            if c.choices and c.choices[0].delta and c.choices[0].delta.content
+        ]
+        assert sent == texts, pieces
+
+
+def test_a_completion_no_stream_can_give_is_the_encoders_error() -> None:
+    # (The encoder's own ChunkError, raised when the mock is made; its messages are its tests'.)
+    with pytest.raises(chunkstream.ChunkError):
+        MockStream({"object": "chat.completion", "choices": "none"})
+
+
 # ---------------------------------------------------------------------------------------------
 # MockStream through a client: reads, pace, drops, errors, requests.
 
@@ -626,13 +665,15 @@ SDK_STREAMS = ["openai-text-usage", "openai-parallel-tool-calls", "openai-refusa
 @pytest.mark.parametrize("name", SDK_STREAMS)
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("package", PACKAGES)
-def test_the_openai_sdk_assembles_a_recording_as_chunkstream_does(
+def test_the_openai_sdk_assembles_a_recording_or_an_encoded_completion_as_chunkstream_does(
     package: str, asynchronous: bool, name: str
 ) -> None:
     path = FIXTURES / f"{name}.sse"
-    mock = MockStream(path, read_size=1)
-    ours = chunkstream.assemble(path).to_dict()
-    assert essentials(sdk_final(package, mock, asynchronous=asynchronous)) == essentials(ours)
+    ours = chunkstream.assemble(path)
+    # The recording byte by byte, and the completion encoded back one character a piece.
+    for mock in (MockStream(path, read_size=1), MockStream(ours, pieces=1)):
+        sdk = sdk_final(package, mock, asynchronous=asynchronous)
+        assert essentials(sdk) == essentials(ours.to_dict())
 
 
 @pytest.mark.parametrize("package", PACKAGES)
