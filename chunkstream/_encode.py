@@ -356,6 +356,9 @@ def _difference(want: Any, got: Any, path: str) -> tuple[str, Any, Any] | None:
     return None if want == got and type(want) is type(got) else (path or ".", want, got)
 
 
+_BLANK = ' (a stream reads a blank id, model, role, name, type or finish_reason ("", 0) as absent)'
+
+
 def _check(completion: ChatCompletion, chunks: list[ChatCompletionChunk]) -> None:
     """Assemble ``chunks`` and refuse them unless they give ``completion`` back, with no
     warning but the provider's error the completion carries."""
@@ -379,10 +382,10 @@ def _check(completion: ChatCompletion, chunks: list[ChatCompletionChunk]) -> Non
     found = _difference(want, got.to_dict(), "")
     if found is not None:
         path, a, b = found
+        blank = a in ("", 0) and type(a) is not bool
         raise ChunkError(
             f"expected a completion a stream can give back, but at {path} the stream would "
-            f"give {shown(b)} where the completion has {shown(a)} (a stream reads a blank "
-            'id, model, role, name, type or finish_reason ("", 0) as absent)',
+            f"give {shown(b)} where the completion has {shown(a)}" + (_BLANK if blank else ""),
             path=path,
         )
 

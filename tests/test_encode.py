@@ -304,6 +304,27 @@ def test_a_blank_id_is_refused_since_a_stream_reads_it_as_unknown() -> None:
     )
 
 
+def test_a_lone_surrogate_is_refused_since_the_assembler_mends_it() -> None:
+    completion = {**HELLO, "choices": [{"index": 0, "message": {"content": "x\ud83d"}}]}
+    error = refused(completion)
+    assert str(error) == (
+        "expected a completion a stream can give back, but at .choices[0].message.content the "
+        "stream would give 'x\ufffd' where the completion has 'x\\ud83d'"
+    )
+
+
+def test_vendor_items_a_stream_would_merge_by_index_are_refused() -> None:
+    details = [{"index": 0, "text": "a"}, {"index": 0, "text": "b"}]
+    message = {"content": "x", "reasoning_details": details}
+    error = refused({**HELLO, "choices": [{"index": 0, "message": message}]})
+    assert error.path == ".choices[0].message.reasoning_details"
+    assert "the stream would give [{'index': 0, 'text': 'ab'}]" in str(error)
+    # one item per index comes back as it was
+    message["reasoning_details"] = [{"index": 0, "text": "a"}, {"index": 1, "text": "b"}]
+    completion = ChatCompletion.from_dict({**HELLO, "choices": [{"index": 0, "message": message}]})
+    assert round_trip(completion, 1) == completion.to_dict()
+
+
 def test_a_blank_tool_call_type_is_refused() -> None:
     call = {"id": "a", "type": "", "function": {"name": "f", "arguments": ""}}
     completion = {**HELLO, "choices": [{"index": 0, "message": {"tool_calls": [call]}}]}
