@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
+from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator, part_texts
 from ._errors import ChunkError, shown
 from ._models import ChatCompletion, ChatCompletionChunk
 from ._schema import SHAPES, Field
@@ -192,22 +192,10 @@ def _parts(obj: Any, f: Field, out: _Split, done: dict[str, int]) -> None:
         return
     for part in parts:
         out.add({f.key: [part]})
-        kind = part.get("type")
-        if kind == "text" and type(part.get("text")) is str:
-            done[f.key] = done.get(f.key, 0) + len(part["text"])
-        elif kind == "thinking":
-            thinking = part.get("thinking")
-            if type(thinking) is str:
-                texts = [thinking]
-            elif type(thinking) is list:
-                texts = [
-                    t["text"] for t in thinking if type(t) is dict and type(t.get("text")) is str
-                ]
-            else:
-                texts = [part["text"]] if type(part.get("text")) is str else []
-            if texts:
-                key = "reasoning_content"
-                done[key] = done.get(key, 0) + sum(map(len, texts))
+        target, texts = part_texts(part)
+        if texts:
+            key = f.key if target == "content" else target
+            done[key] = done.get(key, 0) + sum(map(len, texts))
 
 
 def _text(
