@@ -37,6 +37,13 @@ DONE = b"data: [DONE]\n\n"
 # Words with the blanks before them, and trailing blanks: "Hello, world" -> "Hello,", " world".
 _WORDS = re.compile(r"\s*\S+|\s+")
 
+# Rules split by the caller of _split (a choice's index, finish_reason and logprobs, the
+# top level's choices and its "last" fields) or with nothing to send ("fixed" is written as
+# CHUNK_OBJECT, "chunk_only" is no part of a completion); "" is a field kept whole inside its
+# object.
+_ELSEWHERE = frozenset(
+    ("", "key", "fixed", "chunk_only", "finish", "logprobs", "delta", "choices", "last")
+)
 # Rules whose value is sent whole on the object's first fragment (the "head").
 _HEAD_RULES = frozenset(("once", "tool_id", "name", "same", "created", "first"))
 # Rules whose string is cut into pieces, one per fragment.
@@ -145,8 +152,8 @@ def _split(shape: str, obj: Any, cut: _Cut, tokens: dict[str, list[str]], path: 
     done: dict[str, int] = {}  # text key -> characters of it sent inside content parts
     for f in SHAPES[shape].fields:
         rule = f.merge
-        if rule in ("", "key", "fixed", "chunk_only", "finish", "logprobs", "delta", "choices"):
-            continue  # the caller's (an index, a choice's own fields) or nothing to send
+        if rule in _ELSEWHERE:
+            continue
         if rule == "content":
             _parts(obj, f, out, done)
         value = getattr(obj, f.into or f.key, None)
@@ -177,7 +184,7 @@ def _split(shape: str, obj: Any, cut: _Cut, tokens: dict[str, list[str]], path: 
                 out.add({f.key: [fragment]})
             if not value:
                 out.head[f.key] = []
-        else:  # pragma: no cover - the table's rules are all above (test_encode holds it)
+        else:  # pragma: no cover - every rule is split above (test_encode holds it)
             raise AssertionError(f"no split for merge rule {rule!r}")
     _vendor(obj, shape, out.head, path)
     return out

@@ -190,6 +190,17 @@ def test_a_callable_cuts_the_pieces_and_tokens_fall_back_to_words() -> None:
     assert halves == ["", "one ", "two  three "]
 
 
+def test_every_merge_rule_of_the_table_has_its_split() -> None:
+    from chunkstream import _encode
+    from chunkstream._schema import MERGE_RULES, SHAPES
+
+    split = {"extend", "object", "function", "tool_calls"}
+    known = _encode._ELSEWHERE | _encode._HEAD_RULES | _encode._TEXT_RULES | split
+    assert set(MERGE_RULES) <= known
+    used = {f.merge for shape in SHAPES.values() for f in shape.fields}
+    assert used <= known
+
+
 # ---------------------------------------------------------------------------------------------
 # The property on the fixtures and the corpus.
 
