@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
+from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator, part_texts
 from ._errors import ChunkError, shown
 from ._models import ChatCompletion, ChatCompletionChunk
 from ._schema import SHAPES, Field
@@ -37,6 +37,13 @@ DONE = b"data: [DONE]\n\n"
 # Words with the blanks before them, and trailing blanks: "Hello, world" -> "Hello,", " world".
 _WORDS = re.compile(r"\s*\S+|\s+")
 
+# Rules split by the caller of _split (a choice's index, finish_reason and logprobs, the
+# top level's choices and its "last" fields) or with nothing to send ("fixed" is written as
+# CHUNK_OBJECT, "chunk_only" is no part of a completion); "" is a field kept whole inside its
+# object.
+_ELSEWHERE = frozenset(
+    ("", "key", "fixed", "chunk_only", "finish", "logprobs", "delta", "choices", "last")
+)
 # Rules whose value is sent whole on the object's first fragment (the "head").
 _HEAD_RULES = frozenset(("once", "tool_id", "name", "same", "created", "first"))
 # Rules whose string is cut into pieces, one per fragment.
@@ -145,8 +152,8 @@ def _split(shape: str, obj: Any, cut: _Cut, tokens: dict[str, list[str]], path: 
     done: dict[str, int] = {}  # text key -> characters of it sent inside content parts
     for f in SHAPES[shape].fields:
         rule = f.merge
-        if rule in ("", "key", "fixed", "chunk_only", "finish", "logprobs", "delta", "choices"):
-            continue  # the caller's (an index, a choice's own fields) or nothing to send
+        if rule in _ELSEWHERE:
+            continue
         if rule == "content":
             _parts(obj, f, out, done)
         value = getattr(obj, f.into or f.key, None)
@@ -177,7 +184,7 @@ def _split(shape: str, obj: Any, cut: _Cut, tokens: dict[str, list[str]], path: 
                 out.add({f.key: [fragment]})
             if not value:
                 out.head[f.key] = []
-        else:  # pragma: no cover - the table's rules are all above (test_encode holds it)
+        else:  # pragma: no cover - every rule is split above (test_encode holds it)
             raise AssertionError(f"no split for merge rule {rule!r}")
     _vendor(obj, shape, out.head, path)
     return out
@@ -192,22 +199,10 @@ def _parts(obj: Any, f: Field, out: _Split, done: dict[str, int]) -> None:
         return
     for part in parts:
         out.add({f.key: [part]})
-        kind = part.get("type")
-        if kind == "text" and type(part.get("text")) is str:
-            done[f.key] = done.get(f.key, 0) + len(part["text"])
-        elif kind == "thinking":
-            thinking = part.get("thinking")
-            if type(thinking) is str:
-                texts = [thinking]
-            elif type(thinking) is list:
-                texts = [
-                    t["text"] for t in thinking if type(t) is dict and type(t.get("text")) is str
-                ]
-            else:
-                texts = [part["text"]] if type(part.get("text")) is str else []
-            if texts:
-                key = "reasoning_content"
-                done[key] = done.get(key, 0) + sum(map(len, texts))
+        target, texts = part_texts(part)
+        if texts:
+            key = f.key if target == "content" else target
+            done[key] = done.get(key, 0) + sum(map(len, texts))
 
 
 def _text(
@@ -356,6 +351,9 @@ def _difference(want: Any, got: Any, path: str) -> tuple[str, Any, Any] | None:
     return None if want == got and type(want) is type(got) else (path or ".", want, got)
 
 
+_BLANK = ' (a stream reads a blank id, model, role, name, type or finish_reason ("", 0) as absent)'
+
+
 def _check(completion: ChatCompletion, chunks: list[ChatCompletionChunk]) -> None:
     """Assemble ``chunks`` and refuse them unless they give ``completion`` back, with no
     warning but the provider's error the completion carries."""
@@ -379,10 +377,10 @@ def _check(completion: ChatCompletion, chunks: list[ChatCompletionChunk]) -> Non
     found = _difference(want, got.to_dict(), "")
     if found is not None:
         path, a, b = found
+        blank = a in ("", 0) and type(a) is not bool
         raise ChunkError(
             f"expected a completion a stream can give back, but at {path} the stream would "
-            f"give {shown(b)} where the completion has {shown(a)} (a stream reads a blank "
-            'id, model, role, name, type or finish_reason ("", 0) as absent)',
+            f"give {shown(b)} where the completion has {shown(a)}" + (_BLANK if blank else ""),
             path=path,
         )
 

@@ -199,3 +199,17 @@ def test_a_closed_stdout_ends_quietly(completion_file: Path) -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0
     assert err == b""
+
+
+def test_help_says_what_encode_reads_and_writes() -> None:
+    rc, out, _ = run("--help")
+    text = " ".join(out.decode().split())
+    assert rc == 0
+    for words in (
+        "--encode read each FILE as a chat.completion JSON object and write a stream of it (SSE)",
+        "--pieces N|tokens --encode: characters per piece of text, or tokens (default: 16)",
+        "writes the SSE body of a stream that assembles back to it on stdout, ending with data: "
+        "[DONE]; several FILEs give their bodies one after another",
+        "chunkstream --encode --pieces 4 completion.json > replay.sse",
+    ):
+        assert words in text, words

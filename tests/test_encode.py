@@ -190,6 +190,17 @@ def test_a_callable_cuts_the_pieces_and_tokens_fall_back_to_words() -> None:
     assert halves == ["", "one ", "two  three "]
 
 
+def test_every_merge_rule_of_the_table_has_its_split() -> None:
+    from chunkstream import _encode
+    from chunkstream._schema import MERGE_RULES, SHAPES
+
+    split = {"extend", "object", "function", "tool_calls"}
+    known = _encode._ELSEWHERE | _encode._HEAD_RULES | _encode._TEXT_RULES | split
+    assert set(MERGE_RULES) <= known
+    used = {f.merge for shape in SHAPES.values() for f in shape.fields}
+    assert used <= known
+
+
 # ---------------------------------------------------------------------------------------------
 # The property on the fixtures and the corpus.
 
@@ -304,6 +315,51 @@ def test_a_blank_id_is_refused_since_a_stream_reads_it_as_unknown() -> None:
     )
 
 
+def test_a_lone_surrogate_is_refused_since_the_assembler_mends_it() -> None:
+    completion = {**HELLO, "choices": [{"index": 0, "message": {"content": "x\ud83d"}}]}
+    error = refused(completion)
+    assert str(error) == (
+        "expected a completion a stream can give back, but at .choices[0].message.content the "
+        "stream would give 'x\ufffd' where the completion has 'x\\ud83d'"
+    )
+
+
+def test_vendor_items_a_stream_would_merge_by_index_are_refused() -> None:
+    details = [{"index": 0, "text": "a"}, {"index": 0, "text": "b"}]
+    message = {"content": "x", "reasoning_details": details}
+    error = refused({**HELLO, "choices": [{"index": 0, "message": message}]})
+    assert error.path == ".choices[0].message.reasoning_details"
+    assert "the stream would give [{'index': 0, 'text': 'ab'}]" in str(error)
+    # one item per index comes back as it was
+    message["reasoning_details"] = [{"index": 0, "text": "a"}, {"index": 1, "text": "b"}]
+    completion = ChatCompletion.from_dict({**HELLO, "choices": [{"index": 0, "message": message}]})
+    assert round_trip(completion, 1) == completion.to_dict()
+
+
+def test_a_providers_error_goes_last_and_a_strict_reading_raises_it_again() -> None:
+    error = {"message": "overloaded", "code": 529}
+    completion = ChatCompletion.from_dict({**HELLO, "error": error})
+    body = chunkstream.encode(completion, pieces=3)
+    assert body.endswith(
+        b',"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3},'
+        b'"error":{"message":"overloaded","code":529}}\n\ndata: [DONE]\n\n'
+    )
+    with pytest.raises(chunkstream.UpstreamError) as info:
+        chunkstream.assemble(body)
+    assert info.value.error == error
+    lenient = chunkstream.assemble(body, strict=False)
+    assert lenient.to_dict() == completion.to_dict()
+    assert [w.kind for w in lenient.warnings] == ["upstream_error"]
+
+
+def test_a_completion_with_no_choice_is_one_chunk_of_its_top_level_fields() -> None:
+    completion = {"id": "c1", "object": "chat.completion", "model": "m", "choices": []}
+    assert chunkstream.encode(completion) == (
+        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[]}\n\n'
+        b"data: [DONE]\n\n"
+    )
+
+
 def test_a_blank_tool_call_type_is_refused() -> None:
     call = {"id": "a", "type": "", "function": {"name": "f", "arguments": ""}}
     completion = {**HELLO, "choices": [{"index": 0, "message": {"tool_calls": [call]}}]}
@@ -401,12 +457,21 @@ TOKEN = st.fixed_dictionaries(
         "top_logprobs": st.lists(TOP_LP, max_size=2),
     }
 )
-CALL = st.fixed_dictionaries(
-    {
-        "id": _maybe(NONBLANK),
-        "type": st.just("function"),
-        "function": st.fixed_dictionaries({"name": _maybe(NONBLANK), "arguments": TEXT}),
-    }
+CALL = st.builds(
+    lambda call, extra, function_extra: {
+        **call,
+        **extra,
+        "function": {**call["function"], **function_extra},
+    },
+    st.fixed_dictionaries(
+        {
+            "id": _maybe(NONBLANK),
+            "type": st.just("function"),
+            "function": st.fixed_dictionaries({"name": _maybe(NONBLANK), "arguments": TEXT}),
+        }
+    ),
+    VENDOR,
+    VENDOR,
 )
 ANNOTATION = st.fixed_dictionaries(
     {
@@ -422,7 +487,8 @@ AUDIO = st.fixed_dictionaries(
         "data": _maybe(TEXT),
         "transcript": _maybe(TEXT),
         "expires_at": _maybe(st.integers(1, 2**40)),
-    }
+    },
+    optional={"x_a": JSON_VALUE},
 )
 
 
@@ -500,7 +566,10 @@ USAGE = st.fixed_dictionaries(
         "completion_tokens": st.integers(0, 99),
         "total_tokens": st.integers(0, 199),
     },
-    optional={"prompt_tokens_details": st.fixed_dictionaries({"cached_tokens": st.integers(0, 9)})},
+    optional={
+        "prompt_tokens_details": st.fixed_dictionaries({"cached_tokens": st.integers(0, 9)}),
+        "queue_time": st.floats(0, 1),
+    },
 )
 
 
