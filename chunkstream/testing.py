@@ -245,8 +245,9 @@ class MockStream:
       that many bytes, across event boundaries (``1``: byte by byte).
     - ``delay`` pauses that many seconds before each event but the first (before the read in
       which it begins), with ``sleep`` (default ``time.sleep``) for a sync client and
-      ``async_sleep`` (default ``asyncio.sleep``) for an async one. A delay of 0 never
-      sleeps; to pace a test without waiting, pass functions that record the pauses.
+      ``async_sleep`` (default ``asyncio.sleep``; ``trio.sleep`` under trio) for an async one.
+      A delay of 0 never sleeps; to pace a test without waiting, pass functions that record
+      the pauses.
     - ``drop_after_events`` or ``drop_after_bytes`` ends the body early by raising mid-body,
       as the client does when the connection drops: the request's package's
       ``RemoteProtocolError`` with the message of an incomplete chunked read, or
