@@ -167,20 +167,22 @@ def _positive(name: str, value: Any, *, zero: bool = False) -> None:
 
 
 def _http_module(request: Any) -> Any:
-    """The package of ``request``'s class (httpx or httpx2), whose classes the response is
-    built with: a client checks the response is its own package's ``Response``."""
-    module = sys.modules.get(type(request).__module__.partition(".")[0])
+    """The package of ``request``'s class (httpx or httpx2; for a subclass, of the class it
+    derives from), whose classes the response is built with: a client checks the response is
+    its own package's ``Response``."""
     names = ("Request", "Response", "SyncByteStream", "AsyncByteStream", "RemoteProtocolError")
-    if (
-        module is None
-        or not all(hasattr(module, name) for name in names)
-        or not isinstance(request, module.Request)
-    ):
-        raise TypeError(
-            "a MockStream is called with an httpx (or httpx2) Request, as httpx.MockTransport, "
-            f"respx and pytest-httpx call it; got {type(request).__name__}"
-        )
-    return module
+    for cls in type(request).__mro__:
+        module = sys.modules.get(cls.__module__.partition(".")[0])
+        if (
+            module is not None
+            and all(hasattr(module, name) for name in names)
+            and isinstance(request, module.Request)
+        ):
+            return module
+    raise TypeError(
+        "a MockStream is called with an httpx (or httpx2) Request, as httpx.MockTransport, "
+        f"respx and pytest-httpx call it; got {type(request).__name__}"
+    )
 
 
 class _Replay:

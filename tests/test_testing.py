@@ -802,6 +802,17 @@ def test_a_request_of_no_http_package_is_refused() -> None:
         )
 
 
+def test_a_request_of_a_subclass_gets_a_response_of_the_package_it_derives_from() -> None:
+    httpx = need("httpx")
+
+    class Request(httpx.Request):
+        pass
+
+    response = MockStream(TEXT)(Request("POST", URL))
+    assert type(response) is httpx.Response
+    assert response.read() == TEXT.read_bytes()
+
+
 def test_transport_without_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "httpx", None)  # `import httpx` now raises ImportError
     with pytest.raises(ImportError) as info:
