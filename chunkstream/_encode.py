@@ -323,8 +323,11 @@ def _chunk_dicts(completion: ChatCompletion, cut: _Cut) -> list[dict[str, Any]]:
 
 
 def _load(completion: ChatCompletion | dict[str, Any]) -> ChatCompletion:
+    """The completion, checked: a ``ChatCompletion`` built by hand (whose constructor trusts
+    its caller) is loaded again from its JSON form, so a value of the wrong type is a
+    ``ChunkError`` naming its path, like a bad value in a dict."""
     if isinstance(completion, ChatCompletion):
-        return completion
+        completion = completion.to_dict()
     if type(completion) is dict:
         return ChatCompletion.from_dict(completion)
     raise ChunkError(

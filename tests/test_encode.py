@@ -403,6 +403,14 @@ def test_what_is_not_a_chat_completion_is_refused() -> None:
     assert "chat.completion" in str(info.value) and info.value.path == ".object"
 
 
+def test_a_hand_built_completion_with_a_value_of_the_wrong_type_is_refused() -> None:
+    message = chunkstream.Message(content=5)  # type: ignore[arg-type]
+    completion = ChatCompletion(choices=(chunkstream.Choice(index=0, message=message),))
+    with pytest.raises(ChunkError) as info:
+        chunkstream.encode(completion)
+    assert info.value.path == ".choices[0].message.content"
+
+
 def test_bad_pieces_are_refused() -> None:
     with pytest.raises(ValueError, match=r"^pieces must be at least 1 character, got 0$"):
         chunkstream.encode(HELLO, pieces=0)
