@@ -256,6 +256,7 @@ class MockStream:
       ``drop_error``.
 
     ``requests`` lists the requests answered, in order; :meth:`request_json` reads one's body.
+    ``events`` holds the body's events, ``status_code`` and ``headers`` what each response has.
     """
 
     status_code: int
