@@ -11,6 +11,7 @@ streams (``text_completion`` chunks) assemble into a ``Completion`` with
 """
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator
+from ._encode import encode, encode_chunks, iter_encode
 from ._errors import (
     DEFAULT_MAX_WARNINGS,
     ChunkError,
@@ -141,8 +142,11 @@ __all__ = [
     "aiter_completion_chunks",
     "assemble",
     "assemble_completion",
+    "encode",
+    "encode_chunks",
     "iter_chunks",
     "iter_completion_chunks",
+    "iter_encode",
     "iter_events",
     "parse_partial_json",
     "truncation_of",

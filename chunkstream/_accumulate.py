@@ -669,26 +669,33 @@ def _content(f: _Message, key: str, v: Any, acc: Accumulator) -> None:
         f.parts = []
     f.parts.extend(v)
     for part in v:
-        kind = part.get("type")
-        if kind == "text":
-            text = part.get("text")
-            if type(text) is str:
-                f.texts[key].append(text)
-        elif kind == "thinking":
-            thinking = part.get("thinking")
-            if type(thinking) is str:
-                pieces = [thinking]
-            elif type(thinking) is list:
-                pieces = [
-                    item["text"]
-                    for item in thinking
-                    if type(item) is dict and type(item.get("text")) is str
-                ]
-            else:
-                text = part.get("text")
-                pieces = [text] if type(text) is str else []
-            if pieces:
-                f.texts["reasoning_content"].extend(pieces)
+        target, pieces = part_texts(part)
+        if pieces:
+            f.texts[key if target == "content" else target].extend(pieces)
+
+
+def part_texts(part: dict[str, Any]) -> tuple[str, list[str]]:
+    """What a content part (Mistral's list content) adds to the message, and to which field:
+    a text part's ``text`` to ``content``; a thinking part's ``thinking`` (a string, or a list
+    of objects with ``text``, else its own ``text``) to ``reasoning_content``; nothing for
+    other parts. (The encoder reads parts back by the same rule.)"""
+    kind = part.get("type")
+    if kind == "text":
+        text = part.get("text")
+        return "content", [text] if type(text) is str else []
+    if kind == "thinking":
+        thinking = part.get("thinking")
+        if type(thinking) is str:
+            return "reasoning_content", [thinking]
+        if type(thinking) is list:
+            return "reasoning_content", [
+                item["text"]
+                for item in thinking
+                if type(item) is dict and type(item.get("text")) is str
+            ]
+        text = part.get("text")
+        return "reasoning_content", [text] if type(text) is str else []
+    return "", []
 
 
 def _delta(f: _Choice, key: str, v: dict[str, Any], acc: Accumulator) -> None:

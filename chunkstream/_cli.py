@@ -62,6 +62,7 @@ from . import (
     StreamWarning,
     Usage,
     __version__,
+    encode,
 )
 from ._stream import is_done_data
 
@@ -177,6 +178,15 @@ parallel (-j N):
   and a file whose output would hold over 8 MiB is done by the main process, streaming.
   Ctrl-C stops the workers and exits with 130.
 
+writing streams back (--encode):
+  chunkstream --encode FILE... reads each FILE (or - for stdin) as one chat.completion JSON
+  object (a non-streamed response, or this command's own output for one stream) and writes
+  the SSE body of a stream that assembles back to it on stdout, ending with data: [DONE];
+  several FILEs give their bodies one after another. --pieces N cuts the text into pieces of
+  N characters (default 16), --pieces tokens per logprobs token or word. A FILE that cannot
+  be read, is not JSON, or is no chat.completion no stream can give back is a failed input:
+  an error line on stderr, and the run goes on.
+
 exit status:
   0 every input succeeded, 1 an input failed (or could not be read), 2 usage error,
   130 interrupted. A closed stdout (| head) ends the run quietly with the status so far.
@@ -190,6 +200,7 @@ examples:
   chunkstream --field response.body gateway.jsonl | jq -c '.completion.usage'
   chunkstream session.har
   chunkstream --group-by request_id --stats gateway-chunks.jsonl.gz > completions.jsonl
+  chunkstream --encode --pieces 4 completion.json > replay.sse
 """
 
 
@@ -3028,6 +3039,11 @@ def _parser() -> argparse.ArgumentParser:
         "--chunks", action="store_true", help="print JSON Lines of the decoded chunks"
     )
     show.add_argument(
+        "--encode",
+        action="store_true",
+        help="read each FILE as a chat.completion JSON object and write a stream of it (SSE)",
+    )
+    show.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -3115,8 +3131,87 @@ def _parser() -> argparse.ArgumentParser:
         help="chunks: the most streams of one log assembled at once (default: "
         f"{DEFAULT_MAX_OPEN_STREAMS})",
     )
+    p.add_argument(
+        "--pieces",
+        type=_pieces,
+        metavar="N|tokens",
+        help="--encode: characters per piece of text, or tokens (default: 16)",
+    )
     p.add_argument("-V", "--version", action="version", version=f"chunkstream {__version__}")
     return p
+
+
+def _pieces(text: str) -> int | str:
+    return text if text == "tokens" else _positive(text)
+
+
+# The options that read streams, which --encode (reading completions) does not take.
+_STREAM_OPTIONS = {
+    "lenient": "--lenient",
+    "format": "--format",
+    "field": "--field",
+    "group_by": "--group-by",
+    "jsonl": "--jsonl",
+    "stats": "--stats",
+    "progress": "--progress",
+}
+
+
+def _encode_all(
+    names: list[str], pieces: int | str | None, stdin: IO[bytes], out: _Out, err: IO[str]
+) -> int:
+    """--encode: each input, one chat.completion JSON object, written back as an SSE body
+    (``encode``). A failed input is an error line, named when there are several; the exit
+    status is 1 when any failed (a closed stdout ends the run with the status so far)."""
+    status = 0
+    try:
+        for name in names:
+            status |= _encode_one(name, len(names) > 1, pieces, stdin, out, err)
+        out.flush()
+    except _StdoutClosed:
+        _stdout_to_devnull()
+    return status
+
+
+def _encode_one(
+    name: str, named: bool, pieces: int | str | None, stdin: IO[bytes], out: _Out, err: IO[str]
+) -> int:
+    label = _STDIN if name == "-" else name
+    try:
+        if name == "-":
+            raw = stdin.read()
+        else:
+            with open(name, "rb") as f:
+                raw = f.read()
+        try:
+            obj = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise _InputError(
+                f"expected a chat.completion JSON object, got text that is not JSON "
+                f"({_json_why(exc)})"
+            ) from None
+        body = encode(obj, pieces=pieces)
+    except OSError as exc:
+        problem: Exception = _InputError.reading(name, exc)
+    except (_InputError, ChunkstreamError) as exc:
+        problem = exc
+    else:
+        out.write(body)
+        return 0
+    prefix = f"{label}: " if named else ""
+    err.write(_escape(f"chunkstream: error: {prefix}{problem}") + "\n")
+    return 1
+
+
+def _stdout_to_devnull() -> None:
+    """After stdout was closed (| head): point it at /dev/null so that the flush at exit does
+    not fail once more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -3144,19 +3239,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--jsonl does not apply to --text or --quiet")
         if args.json and not args.stats:
             parser.error("--json is the form of the --stats summary: add --stats")
+        if args.pieces is not None and not args.encode:
+            parser.error("--pieces applies to --encode")
+        if args.encode:
+            for key, flag in _STREAM_OPTIONS.items():
+                if getattr(args, key) not in (None, False):
+                    parser.error(f"{flag} reads streams; it does not apply to --encode")
+            if args.jobs != 1:
+                parser.error("-j reads streams; it does not apply to --encode")
+            out = _Out(_binary(sys.stdout))
+            return _encode_all(args.files, args.pieces, _binary(sys.stdin), out, sys.stderr)
         jobs = args.jobs or _cores()
         report = _Report(args, _binary(sys.stdout), sys.stderr, _isatty(sys.stdout))
         try:
             return _run(_Inputs(args, _binary(sys.stdin)), _Streams(args, report), report, jobs)
         except _StdoutClosed:
-            # The reader went away (| head): end quietly with the status so far. stdout now
-            # points at /dev/null so that the flush at exit does not fail once more.
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-                os.close(devnull)
-            except (OSError, ValueError, AttributeError):
-                pass
+            # The reader went away (| head): end quietly with the status so far.
+            _stdout_to_devnull()
             return report.status()
         finally:
             report.progress.clear()

@@ -399,6 +399,14 @@ class _ChunkRoot(_ChunkModel):
         copies: what the caller does to ``obj`` afterwards does not reach the chunk)."""
         return build_chunk(_copy_json(obj, models=False) if type(obj) is dict else obj)
 
+    def to_sse(self) -> bytes:
+        """This chunk as one Server-Sent Event: ``b"data: "``, the compact JSON of
+        :meth:`to_dict`, ``b"\\n\\n"`` (what a provider sends; ``iter_chunks`` reads it back
+        to an equal chunk)."""
+        from ._encode import to_sse
+
+        return to_sse(self.to_dict())
+
     def _repr_html_(self) -> str:
         from ._display import chunk_html
 

@@ -294,7 +294,9 @@ TIMEOUT = 2.0  # the recipes' read timeout (TIMEOUT), short here: stall-<n> wait
 def readme_recipes() -> dict[str, str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index("## With HTTP clients\n")
-    section = text[start : text.index("\n## ", start + 3)]
+    # (The mocks' subsection that ends it has its own test module: tests/test_testing.py.)
+    end = min(text.index("\n## ", start + 3), text.index("\n### Mocks for tests", start))
+    section = text[start:end]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     keys = {
         "shared": "BASE_URL =",

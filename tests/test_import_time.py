@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = {
     "chunkstream",
     "chunkstream._accumulate",
+    "chunkstream._encode",
     "chunkstream._errors",
     "chunkstream._models",
     "chunkstream._partial",
@@ -111,6 +112,7 @@ def test_the_cli_and_the_notebook_display_are_not_imported_with_the_package() ->
     added = modules_added_by("import chunkstream")
     assert "chunkstream._cli" not in added
     assert "chunkstream._display" not in added
+    assert "chunkstream.testing" not in added  # the mocks for tests: imported on their own
     assert "argparse" not in added and "html" not in added
 
 

@@ -34,7 +34,7 @@ ALLOWED = {
     # completions for notebooks: part of the models layer, split out so its code loads only
     # when a notebook asks (imported inside ChatCompletion._repr_html_); it imports the models
     # only for type checking.
-    "_models": {"_errors", "_display", "_partial"},
+    "_models": {"_errors", "_display", "_partial", "_encode"},
     "_display": {"_errors", "_models", "_schema"},
     # Chunks -> one completion, the merge rules (from the schema table): knows nothing of
     # bytes, SSE or JSON text.
@@ -49,10 +49,17 @@ ALLOWED = {
     # Events -> JSON -> chunks, [DONE], truncation, the entry points: the only layer that
     # knows them all.
     "_stream": {"_errors", "_models", "_accumulate", "_sse", "_template"},
+    # A completion -> chunks -> an SSE body (issue 16): the encoder walks the schema table's
+    # rows, writes JSON, and checks what it wrote by assembling it. _models imports it inside
+    # ChatCompletionChunk.to_sse only (the models layer knows nothing of JSON text).
+    "_encode": {"_errors", "_models", "_schema", "_accumulate"},
     # The command line: the public API (`from . import ...`), and from the stream layer its
     # package-internal rule for the [DONE] marker (is_done_data), so the two cannot disagree.
     "_cli": {"", "_stream"},
     "__main__": {"_cli"},
+    # Mock streaming responses for tests (imported on its own, never with the package): the
+    # public API only, like the command line.
+    "testing": {""},
 }
 # Standard-library modules a layer must not import: "knows nothing of".
 FORBIDDEN_STDLIB = {
@@ -60,6 +67,13 @@ FORBIDDEN_STDLIB = {
     "_display": set(),
     "_models": {"json"},
     "_accumulate": {"json"},
+}
+
+
+# Packages outside the standard library a module may import inside a function, never at import
+# time: chunkstream.testing's MockStream.transport() builds an httpx.MockTransport when called.
+OPTIONAL = {
+    "testing": {"httpx"},
 }
 
 
@@ -174,7 +188,17 @@ def test_module_imports_only_the_standard_library_and_never_itself_absolutely(mo
     _, absolute = imports(module)
     assert "chunkstream" not in absolute, "absolute self-import breaks vendoring"
     foreign = {name for name in absolute if name not in sys.stdlib_module_names}
-    assert not foreign, foreign
+    assert foreign <= OPTIONAL.get(module, set()), foreign
+    # ... and those only inside a function: never when the module is imported.
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    at_import = {
+        alias.name.split(".")[0] for n in top if isinstance(n, ast.Import) for alias in n.names
+    }
+    at_import |= {
+        (n.module or "").split(".")[0] for n in top if isinstance(n, ast.ImportFrom) and not n.level
+    }
+    assert not at_import & foreign, at_import & foreign
     assert not absolute & FORBIDDEN_STDLIB.get(module, set())
 
 
@@ -207,7 +231,9 @@ def test_public_names_are_all_exported() -> None:
 
     for name in chunkstream.__all__:
         assert hasattr(chunkstream, name), name
-    public = {n for n in dir(chunkstream) if not n.startswith("_")}
+    # (chunkstream.testing, the public module of mocks, is an attribute of the package once
+    # something imported it: not a stray name.)
+    public = {n for n in dir(chunkstream) if not n.startswith("_")} - {"testing"}
     # Everything public at package level is deliberately exported (no stray helpers).
     assert public <= set(chunkstream.__all__), sorted(public - set(chunkstream.__all__))
 

@@ -157,6 +157,9 @@ SCRIPT = textwrap.dedent(
             {"choices": [{"index": 0, "message": {"commentary": 5}}]})
     except chunkstream.ChunkError as exc:
         out["load_invalid"] = str(exc)
+    # written back by the encoder (issue 16), which was not edited: split by its merge rule
+    encoded = list(chunkstream.encode_chunks(completion, pieces=2))
+    out["encoded"] = [c.to_dict()["choices"][0]["delta"] for c in encoded]
     late = body.replace(b"data: [DONE]", event({"commentary": "!"}).encode() + b"data: [DONE]")
     out["late"] = [w.kind for w in chunkstream.assemble(late, strict=False).warnings]
     print(json.dumps(out))
@@ -203,6 +206,13 @@ def test_a_field_added_to_the_table_is_parsed_validated_merged_displayed_and_wri
         "commentary": "Hello",
     }
     assert out["shown"] is True
+    # the role and the announced text, then the text in pieces of 2, then the finish
+    assert out["encoded"] == [
+        {"role": "assistant", "commentary": ""},
+        {"commentary": "He"},
+        {"commentary": "ll"},
+        {"commentary": "o"},
+    ]
     assert out["invalid"] == "expected str or null at .choices[0].delta.commentary, got int 5"
     assert out["late"] == ["late_delta"]
     # from_dict loads it back (0.2.0), and checks its type
