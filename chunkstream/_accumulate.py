@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
 from typing import Any
+from weakref import ref
 
 from ._errors import (
     DEFAULT_MAX_WARNINGS,
@@ -864,12 +865,16 @@ class _Fields:
     Appended strings are in ``texts``, every other rule's piece in ``held`` (each builds its
     assembled value), vendor keys in ``extra`` (the fallback)."""
 
-    __slots__ = ("extra", "held", "key", "parent", "rules", "spec", "texts")
+    __slots__ = ("__weakref__", "extra", "held", "key", "parent", "rules", "spec", "texts")
 
     def __init__(self, spec: _Spec, parent: _Fields | None, key: str) -> None:
         self.spec = spec
         self.rules = spec.rules
-        self.parent = parent
+        # A weak link up (for paths in messages): a strong one made every choice a reference
+        # cycle with its message, so a finished stream's whole state (every logprobs token
+        # held) outlived assemble() until the next full collection of the cyclic GC, which
+        # then had to walk it (the logprobs benchmark 12% slower; memory held longer).
+        self.parent = None if parent is None else ref(parent)
         self.key = key  # the key it is under in its parent
         self.texts: dict[str, list[str]] = defaultdict(list)
         self.held: dict[str, Any] = {}
@@ -890,12 +895,14 @@ class _Fields:
                     rule(self, key, v, acc)
 
     def label(self, key: str) -> str:
-        assert self.parent is not None
-        return f"{self.parent.label(self.key)}.{key}"
+        parent = self.parent() if self.parent is not None else None
+        assert parent is not None
+        return f"{parent.label(self.key)}.{key}"
 
     def path(self, acc: Accumulator, key: str) -> str:
-        assert self.parent is not None
-        return f"{self.parent.path(acc, self.key)}.{key}"
+        parent = self.parent() if self.parent is not None else None
+        assert parent is not None
+        return f"{parent.path(acc, self.key)}.{key}"
 
     def values(self, final: bool) -> list[Any]:
         """The assembled object's field values, in the table's order."""
@@ -1187,12 +1194,7 @@ def _everyday(obj: dict[str, Any]) -> bool:
         if type(index) is not int or index < 0 or type(c.get("finish_reason")) not in _STR:
             return False
         lp = c.get("logprobs")
-        if lp is not None and not (
-            type(lp) is dict
-            and lp.keys() <= _LOGPROBS_KEYS
-            and lp.get("refusal") is None
-            and (lp.get("content") is None or plain_tokens(lp["content"]))
-        ):
+        if lp is not None and not _plain_logprobs(lp):
             return False
         delta = c.get("delta")
         if delta is not None:
@@ -1206,6 +1208,17 @@ def _everyday(obj: dict[str, Any]) -> bool:
                 elif type(v) not in types:
                     return False
     return True
+
+
+def _plain_logprobs(lp: Any) -> bool:
+    """Whether a choice's ``logprobs`` is valid with plain tokens only (no refusal tokens):
+    merged by its rule, it nests no deeper than the schema."""
+    return (
+        type(lp) is dict
+        and lp.keys() <= _LOGPROBS_KEYS
+        and lp.get("refusal") is None
+        and (lp.get("content") is None or plain_tokens(lp["content"]))
+    )
 
 
 # The delta fields _everyday takes, with the types it takes: strings (list content is not
@@ -1548,11 +1561,13 @@ class Accumulator(KeepsWarnings):
         choices = get("choices")
         if type(choices) is list and len(choices) == 1:
             c = choices[0]
+            lp = c.get("logprobs") if type(c) is dict else None
             if (
                 type(c) is dict
                 and c.keys() <= _CHOICE_KEYS
                 and c.get("finish_reason") is None
-                and c.get("logprobs") is None
+                # a token's logprobs beside its text (the logprobs stream): plain tokens only
+                and (lp is None or _plain_logprobs(lp))
             ):
                 index = c.get("index")
                 st = self._choices.get(index) if type(index) is int else None
@@ -1598,6 +1613,8 @@ class Accumulator(KeepsWarnings):
                             self._next = chunk_index + 1
                             self.chunks += 1
                             owner.texts[key].append(v)  # rule "append" (as _append does)
+                            if lp is not None:
+                                _object(st, "logprobs", lp, self)  # rule "logprobs"
                             return True
         if not _everyday(obj):
             return False
@@ -1810,7 +1827,7 @@ class Accumulator(KeepsWarnings):
     def _new_tool(self, message: _Message, index: int | None) -> _Tool | None:
         tools = message.tool_list
         if len(tools) >= self.max_tool_calls:
-            choice = message.parent
+            choice = message.parent() if message.parent is not None else None
             assert isinstance(choice, _Choice)
             self._limit(
                 f"too many tool calls in choice {shown(choice.index, 20)}: tool call number "

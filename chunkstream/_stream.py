@@ -19,6 +19,7 @@ from collections.abc import (
 )
 from contextlib import suppress
 from typing import Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
+from weakref import proxy
 
 from ._accumulate import (
     DEFAULT_MAX_CHOICES,
@@ -459,7 +460,9 @@ class _Core:
         # A template matched first (see TEMPLATES): the chunk is the planned one with new
         # strings, taken from those alone; any miss goes the full way, and learns again.
         scan = _scan_once
-        fast = self.consumer._take_fast
+        consumer = self.consumer
+        fast = consumer._take_fast
+        same = consumer._take_same
         templates = self._templates
         for etype, text, _id, _retry, offset in events:
             if etype == "message" and not self.done:
@@ -469,9 +472,7 @@ class _Core:
                         if values is not None:
                             n = self.count
                             self.count = n + 1
-                            self.consumer._take_same(
-                                template.plan, template.payloads, values, n, offset
-                            )
+                            same(template.plan, template.payloads, values, n, offset)
                             break
                     else:
                         values = None
@@ -1120,7 +1121,9 @@ class _Decoder(KeepsWarnings, Generic[K]):
         # Fed by its caller, who may feed everything: the events after [DONE] are counted and
         # reported. ChunkIterator, which stops reading at [DONE], turns this off.
         self._report_after_done = True
-        self._core = _Core(strict, max_event_bytes, self, self._kind)
+        # Through a weak proxy: the decoder owns its core, and a strong link back made the two
+        # a reference cycle that kept every finished stream's state for the cyclic GC.
+        self._core = _Core(strict, max_event_bytes, proxy(self), self._kind)
 
     @property
     def done(self) -> bool:

@@ -512,11 +512,12 @@ def state(value: Any) -> Any:
     if isinstance(value, Accumulator):
         return {k: state(v) for k, v in vars(value).items() if k not in ("_n", "_off", "_sig")}
     if type(value).__module__ == "chunkstream._accumulate" and hasattr(value, "__slots__"):
-        # Every slot of the class and its bases, but the links up (parent) and the shared,
+        # Every slot of the class and its bases, but the links up (parent, weakly held: the
+        # __weakref__ slot) and the shared,
         # fixed dispatch (spec, rules).
         names = sorted(
             {n for c in type(value).__mro__ for n in getattr(c, "__slots__", ())}
-            - {"parent", "spec", "rules"}
+            - {"parent", "spec", "rules", "__weakref__"}
         )
         return [type(value).__name__] + [[n, state(getattr(value, n))] for n in names]
     if isinstance(value, Warnings):
