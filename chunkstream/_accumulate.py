@@ -1319,6 +1319,9 @@ class _Family:
         self.defaults = tuple(_default(f) for f in built.fields)
         self.make = MAKERS[completion]
         self.validate = validate
+        # Whether its choices hold a message (tool calls, whose arguments are read at the end):
+        # chat's do, a legacy choice holds text only.
+        self.messages = "message" in keys(SHAPES[choice].into)
 
 
 _CHAT = _Family("ChatCompletionChunk", "ChunkChoice", "ChatCompletion", validate_chunk)
@@ -1957,7 +1960,7 @@ class Accumulator(KeepsWarnings):
         for key, once in self._top:
             values[pos[key]] = once.build(final)
         choices = values[pos["choices"]] = tuple([st.build(final) for st in order])
-        if final and not self._arguments_read:
+        if final and not self._arguments_read and family.messages:
             self._arguments_read = True
             self._read_arguments(order, choices)
         for key, v in last.items():

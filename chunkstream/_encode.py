@@ -357,9 +357,14 @@ def _difference(want: Any, got: Any, path: str) -> tuple[str, Any, Any] | None:
 _BLANK = ' (a stream reads a blank id, model, role, name, type or finish_reason ("", 0) as absent)'
 
 
+# Warnings that any stream of the completion gets, the one it came from too: not the encoder's.
+_OWN_WARNINGS = frozenset(("upstream_error", "invalid_arguments"))
+
+
 def _check(completion: ChatCompletion, chunks: list[ChatCompletionChunk]) -> None:
     """Assemble ``chunks`` and refuse them unless they give ``completion`` back, with no
-    warning but the provider's error the completion carries."""
+    warning but those the completion's own content gives wherever it came from: the
+    provider's error it carries, and tool-call arguments that are not JSON (a ``length`` cut)."""
     calls = max((len(c.message.tool_calls or ()) for c in completion.choices), default=0)
     acc = Accumulator(
         strict=False,
@@ -370,7 +375,7 @@ def _check(completion: ChatCompletion, chunks: list[ChatCompletionChunk]) -> Non
         acc.feed(chunk)
     got = acc.close()
     for w in got.warnings:
-        if w.kind != "upstream_error":
+        if w.kind not in _OWN_WARNINGS:
             raise ChunkError(
                 f"expected a completion a stream can give back quietly, but its stream would "
                 f"be read with a warning: {w.message}",

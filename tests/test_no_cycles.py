@@ -84,3 +84,28 @@ def test_the_check_sees_a_cycle() -> None:
         a.append(a)
 
     assert _garbage_of(cyclic) == ["list"]
+
+
+LEGACY = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "legacy").glob("*.sse"))
+
+
+@pytest.mark.parametrize("path", LEGACY, ids=lambda p: p.name)
+def test_a_finished_legacy_stream_leaves_no_cycle(path: Path) -> None:
+    body = path.read_bytes()
+
+    def assembler() -> None:
+        a = chunkstream.CompletionAssembler(strict=False)
+        for i in range(0, len(body), 7):
+            a.feed(body[i : i + 7])
+            a.snapshot()
+        a.close()
+
+    assert _garbage_of(lambda: chunkstream.assemble_completion(body, strict=False)) == []
+    assert _garbage_of(lambda: list(chunkstream.iter_completion_chunks(body, strict=False))) == []
+    assert _garbage_of(assembler) == []
+
+
+def test_encoding_leaves_no_cycle() -> None:
+    for path in FIXTURES:
+        completion = chunkstream.assemble(path.read_bytes(), strict=False)
+        assert _garbage_of(lambda: chunkstream.encode(completion)) == [], path.name
