@@ -48,6 +48,7 @@ from ._models import (
     Pending,
     Usage,
     check_usage,
+    copy_json,
     plain_tokens,
     too_deep,
     validate_chunk,
@@ -276,14 +277,9 @@ def _copy_obj(value: dict[str, Any]) -> dict[str, Any]:
     return {k: _copy_obj(v) if type(v) is dict else v for k, v in value.items()}
 
 
-def _copy(value: Any) -> Any:
-    """A copy of a decoded JSON value that shares no object or list with it."""
-    t = type(value)
-    if t is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if t is list:
-        return [_copy(v) for v in value]
-    return value
+# _copy: a copy of a decoded JSON value that shares no object or list with it (written once,
+# in the models' generated copiers).
+_copy = copy_json
 
 
 def _same(a: Any, b: Any) -> bool:

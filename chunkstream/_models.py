@@ -4404,6 +4404,7 @@ def plain_tokens(tokens: Any) -> bool:
 # Package-internal names for the other layers (a layer imports no other module's _private
 # names: tests/test_layers.py).
 check_chunk = _ok_chat_completion_chunk  # whether a decoded value is a valid chunk
+copy_json = _deep  # a copy of a JSON value that shares no dict or list with it
 check_completion_chunk = _ok_completion_chunk  # the same for a text_completion chunk
 build_chunk_fast = _build_chat_completion_chunk  # a chunk, or Invalid (no message)
 check_usage = _check_usage  # raises ChunkError naming the path

@@ -108,4 +108,4 @@ def test_a_finished_legacy_stream_leaves_no_cycle(path: Path) -> None:
 def test_encoding_leaves_no_cycle() -> None:
     for path in FIXTURES:
         completion = chunkstream.assemble(path.read_bytes(), strict=False)
-        assert _garbage_of(lambda: chunkstream.encode(completion)) == [], path.name
+        assert _garbage_of(lambda c=completion: chunkstream.encode(c)) == [], path.name
