@@ -1582,10 +1582,11 @@ class _Assembly:
     does, with assemble()'s rules for a source that fails. --text shows the live choice's
     content from the Assembler's snapshots, before the input is asked for more.
 
-    Which Assembler is told by the stream's first event: a JSON object whose ``object`` is
-    ``text_completion`` starts a legacy Completions stream (a CompletionAssembler, as
-    assemble_completion()); anything else a Chat Completions one (which reports what else it
-    is). The reads before it are held (a few hundred bytes as a rule, at most _HOLD_MAX: then
+    Which Assembler is told by the stream's first event that tells (a JSON object with no
+    ``object`` and no choices, as Azure's first chunk, tells nothing): a JSON object whose
+    ``object`` is ``text_completion`` starts a legacy Completions stream (a
+    CompletionAssembler, as assemble_completion()); anything else a Chat Completions one (which
+    reports what else it is). The reads before it are held (a few hundred bytes as a rule, at most _HOLD_MAX: then
     it is a chat stream), then fed to it one by one, as they came."""
 
     def __init__(self, streams: _Streams, capture: _Capture) -> None:
@@ -1693,6 +1694,10 @@ class _Assembly:
                     obj = json.loads(e.data)
                 except (ValueError, RecursionError):
                     obj = None
+            if type(obj) is dict and not obj.get("object") and not obj.get("choices"):
+                # Tells nothing: Azure's first chunk (blank ``object``, no choices, the
+                # prompt's filter results: microsoft/autogen issue 6465), an in-band error.
+                continue
             self._make(type(obj) is dict and obj.get("object") == "text_completion")
             return True
         if sum(map(len, self.held)) > _HOLD_MAX:

@@ -1,0 +1,79 @@
+"""A stranger's tries at the legacy Completions stream and the tool-call argument readers:
+stream shapes taken from providers' servers and reports (each cited where it is built), fed
+to the public API and the command line. Expected values are derived by hand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import chunkstream
+from tests.helpers import DONE, data
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: object, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "chunkstream", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+    return proc
+
+
+def legacy(text: str | None, finish: str | None = None, index: int = 0, **top: Any) -> dict[str, Any]:
+    """A ``text_completion`` chunk as OpenAI streams it for ``gpt-3.5-turbo-instruct`` (the
+    openai package's Completion/CompletionChoice: text, index, logprobs null, finish_reason)."""
+    obj: dict[str, Any] = {
+        "id": "cmpl-s1",
+        "object": "text_completion",
+        "created": 1_700_000_000,
+        "model": "gpt-35-turbo-instruct",
+        "choices": [{"text": text, "index": index, "logprobs": None, "finish_reason": finish}],
+    }
+    obj.update(top)
+    return obj
+
+
+# Azure OpenAI opens a stream with a chunk that has blank id, object and model, created 0, no
+# choices and the prompt's filter results (microsoft/autogen issue 6465, openai-python issue
+# 1677, AbanteAI/mentat issue 429).
+AZURE_FIRST = {
+    "id": "",
+    "object": "",
+    "created": 0,
+    "model": "",
+    "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+    "choices": [],
+    "usage": None,
+}
+
+
+def body(*objs: Any, done: bool = True) -> bytes:
+    return ("".join(data(o) for o in objs) + (DONE if done else "")).encode()
+
+
+def test_cli_tells_an_azure_legacy_stream_past_its_filter_results_chunk() -> None:
+    stream = body(AZURE_FIRST, legacy("Hi"), legacy("", "length"))
+    proc = cli("--text", "-", stdin=stream)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"Hi\n", b"")
+    proc = cli("-", stdin=stream)
+    assert proc.returncode == 0
+    out = json.loads(proc.stdout)
+    assert (out["object"], out["choices"][0]["text"], out["choices"][0]["finish_reason"]) == (
+        "text_completion",
+        "Hi",
+        "length",
+    )
+    assert out["prompt_filter_results"] == AZURE_FIRST["prompt_filter_results"]
+    # the library's own entry point reads it the same way
+    completion = chunkstream.assemble_completion(stream)
+    assert completion.to_dict() == out
