@@ -211,7 +211,7 @@ class _Kind(NamedTuple):
 # and says so once. A stream that mixes both is that too, at the first chunk of the other
 # family. A legacy chunk without ``object`` is not told from a chat chunk carrying a vendor
 # ``text`` by the chat path; the legacy path also takes a choice with a ``delta`` or a
-# ``message`` (a chat chunk or completion without ``object``) for the other family.
+# ``message`` object (a chat chunk or completion without ``object``) for the other family.
 _LEGACY_OBJECT = "text_completion"
 _CHAT_OBJECTS = frozenset(("chat.completion.chunk", "chat.completion"))
 
@@ -227,7 +227,8 @@ def _chat_chunk(obj: dict[str, Any]) -> bool:
     choices = obj.get("choices")
     if type(choices) is list:
         for c in choices:
-            if type(c) is dict and ("delta" in c or "message" in c):
+            # (a null one tells nothing: a server writing one choice type for both APIs)
+            if type(c) is dict and (type(c.get("delta")) is dict or type(c.get("message")) is dict):
                 return True
     return False
 

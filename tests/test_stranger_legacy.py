@@ -77,3 +77,15 @@ def test_cli_tells_an_azure_legacy_stream_past_its_filter_results_chunk() -> Non
     # the library's own entry point reads it the same way
     completion = chunkstream.assemble_completion(stream)
     assert completion.to_dict() == out
+
+
+def test_a_text_completion_chunk_whose_choice_has_a_null_delta_is_legacy() -> None:
+    # A server serializing one choice type for both APIs writes the unused keys as null
+    # (a pydantic model dumped without exclude_none): the chunk's ``object`` says it is legacy,
+    # and a null ``delta`` or ``message`` is no chat choice.
+    choice = {"index": 0, "text": "Hi", "delta": None, "message": None, "finish_reason": "stop"}
+    stream = body(legacy(None) | {"choices": [choice]})
+    completion = chunkstream.assemble_completion(stream)
+    assert [(c.text, c.finish_reason) for c in completion.choices] == [("Hi", "stop")]
+    assert completion.choices[0].extra == {"delta": None, "message": None}
+    assert completion.warnings == ()
