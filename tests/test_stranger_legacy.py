@@ -29,7 +29,9 @@ def cli(*args: object, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]
     return proc
 
 
-def legacy(text: str | None, finish: str | None = None, index: int = 0, **top: Any) -> dict[str, Any]:
+def legacy(
+    text: str | None, finish: str | None = None, index: int = 0, **top: Any
+) -> dict[str, Any]:
     """A ``text_completion`` chunk as OpenAI streams it for ``gpt-3.5-turbo-instruct`` (the
     openai package's Completion/CompletionChoice: text, index, logprobs null, finish_reason)."""
     obj: dict[str, Any] = {
@@ -89,3 +91,77 @@ def test_a_text_completion_chunk_whose_choice_has_a_null_delta_is_legacy() -> No
     assert [(c.text, c.finish_reason) for c in completion.choices] == [("Hi", "stop")]
     assert completion.choices[0].extra == {"delta": None, "message": None}
     assert completion.warnings == ()
+
+
+# llama.cpp's server streams its own /completion endpoint (not OpenAI's) as events whose data
+# holds the new ``content`` and a boolean ``stop`` (tools/server README: "/completion", stream
+# mode: only content and stop until the end; the last adds timings, stop_type ...). Its
+# /v1/completions is the text_completion stream.
+LLAMACPP_NATIVE = (
+    {"content": "Hi", "stop": False, "id_slot": 0, "multimodal": False, "index": 0},
+    {"content": " there", "stop": False, "id_slot": 0, "multimodal": False, "index": 0},
+    {"content": "", "stop": True, "id_slot": 0, "stop_type": "limit", "index": 0},
+)
+LLAMACPP_API = (
+    "this is a llama.cpp server /completion stream (its own API: its /v1/completions "
+    "streams text_completion chunks)"
+)
+
+
+def test_a_llamacpp_native_completion_stream_is_named_not_read_as_an_empty_completion() -> None:
+    stream = body(*LLAMACPP_NATIVE, done=False)
+    for read, api in (
+        (chunkstream.assemble_completion, "legacy Completions"),
+        (chunkstream.assemble, "Chat Completions"),
+    ):
+        try:
+            read(stream)
+        except chunkstream.ChunkError as exc:
+            assert str(exc) == (
+                f"expected {'a text_completion chunk' if read is chunkstream.assemble_completion else 'a chat.completion.chunk'}"
+                f", got data with 'content' and 'stop': {LLAMACPP_API}, not {api} (chunk 0, byte 0)"
+            )
+        else:
+            raise AssertionError("no error")
+        warnings = read(stream, strict=False).warnings
+        assert [w.kind for w in warnings] == ["ignored", "truncated"]
+        assert warnings[0].message == (
+            "skipped 3 event(s) of types chunkstream does not read: llama.cpp /completion "
+            f"responses (3); {LLAMACPP_API}, not {api}"
+        )
+
+
+# text-generation-inference's own /generate_stream sends one token per event: ``token`` (id,
+# text, logprob, special), ``generated_text`` null until the last, ``details``
+# (router/src/lib.rs: StreamResponse). Its /v1/completions is the text_completion stream.
+TGI_NATIVE = (
+    {
+        "index": 1,
+        "token": {"id": 1, "text": "Hi", "logprob": -0.1, "special": False},
+        "generated_text": None,
+        "details": None,
+        "top_tokens": None,
+    },
+    {
+        "index": 2,
+        "token": {"id": 2, "text": "!", "logprob": -0.2, "special": False},
+        "generated_text": "Hi!",
+        "details": None,
+        "top_tokens": None,
+    },
+)
+
+
+def test_a_tgi_generate_stream_is_named_not_read_as_an_empty_completion() -> None:
+    stream = body(*TGI_NATIVE, done=False)
+    try:
+        chunkstream.assemble_completion(stream)
+    except chunkstream.ChunkError as exc:
+        assert str(exc) == (
+            "expected a text_completion chunk, got data with 'token' and 'generated_text': "
+            "this is a text-generation-inference /generate_stream stream (its own API: its "
+            "/v1/completions streams text_completion chunks), not legacy Completions "
+            "(chunk 0, byte 0)"
+        )
+    else:
+        raise AssertionError("no error")
