@@ -110,16 +110,16 @@ LLAMACPP_API = (
 
 def test_a_llamacpp_native_completion_stream_is_named_not_read_as_an_empty_completion() -> None:
     stream = body(*LLAMACPP_NATIVE, done=False)
-    for read, api in (
-        (chunkstream.assemble_completion, "legacy Completions"),
-        (chunkstream.assemble, "Chat Completions"),
+    for read, expected, api in (
+        (chunkstream.assemble_completion, "a text_completion chunk", "legacy Completions"),
+        (chunkstream.assemble, "a chat.completion.chunk", "Chat Completions"),
     ):
         try:
             read(stream)
         except chunkstream.ChunkError as exc:
             assert str(exc) == (
-                f"expected {'a text_completion chunk' if read is chunkstream.assemble_completion else 'a chat.completion.chunk'}"
-                f", got data with 'content' and 'stop': {LLAMACPP_API}, not {api} (chunk 0, byte 0)"
+                f"expected {expected}, got data with 'content' and 'stop': {LLAMACPP_API}, "
+                f"not {api} (chunk 0, byte 0)"
             )
         else:
             raise AssertionError("no error")
