@@ -1588,8 +1588,9 @@ class _Assembly:
     ``object`` and no choices, as Azure's first chunk, tells nothing; after _HOLD_EVENTS of
     them it is a chat stream): a JSON object whose ``object`` is ``text_completion`` starts a
     legacy Completions stream (a CompletionAssembler, as assemble_completion()); anything else
-    a Chat Completions one (which reports what else it is). The reads before it are held (a few hundred bytes as a rule, at
-    most _HOLD_MAX: then it is a chat stream), then fed to it one by one, as they came."""
+    a Chat Completions one (which reports what else it is). The reads before it are held (a
+    few hundred bytes as a rule, at most _HOLD_MAX: then it is a chat stream), then fed to it
+    one by one, as they came."""
 
     def __init__(self, streams: _Streams, capture: _Capture) -> None:
         self.report = streams.report
