@@ -1,34 +1,17 @@
-"""A stranger's tries at the legacy Completions stream and the tool-call argument readers:
-stream shapes taken from providers' servers and reports (each cited where it is built), fed
-to the public API and the command line. Expected values are derived by hand."""
+"""A stranger's tries at the legacy Completions stream: stream shapes taken from providers'
+servers and reports (each cited where it is built), fed to the public API and the command
+line, one test per hole found. Expected values are derived by hand."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import chunkstream
 from tests.helpers import DONE, data
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(*args: object, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "chunkstream", *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
-    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
-    return proc
+from tests.test_cli_legacy import cli
 
 
 def legacy(
