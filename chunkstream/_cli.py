@@ -68,6 +68,8 @@ from ._stream import is_done_data
 
 # The most a stream's first reads are held while no event has told its family (_Assembly).
 _HOLD_MAX = 1 << 20
+# The most events that tell nothing (see _Assembly._tell) held before it is a chat stream.
+_HOLD_EVENTS = 16
 # What a stream assembles to: a chat completion, or a legacy one (``text_completion``, told by
 # the first chunk's ``object``: see _Assembly).
 _Assembled = ChatCompletion | Completion
@@ -1582,11 +1584,13 @@ class _Assembly:
     does, with assemble()'s rules for a source that fails. --text shows the live choice's
     content from the Assembler's snapshots, before the input is asked for more.
 
-    Which Assembler is told by the stream's first event: a JSON object whose ``object`` is
-    ``text_completion`` starts a legacy Completions stream (a CompletionAssembler, as
-    assemble_completion()); anything else a Chat Completions one (which reports what else it
-    is). The reads before it are held (a few hundred bytes as a rule, at most _HOLD_MAX: then
-    it is a chat stream), then fed to it one by one, as they came."""
+    Which Assembler is told by the stream's first event that tells (a JSON object with no
+    ``object`` and no choices, as Azure's first chunk, tells nothing; after _HOLD_EVENTS of
+    them it is a chat stream): a JSON object whose ``object`` is ``text_completion`` starts a
+    legacy Completions stream (a CompletionAssembler, as assemble_completion()); anything else
+    a Chat Completions one (which reports what else it is). The reads before it are held (a
+    few hundred bytes as a rule, at most _HOLD_MAX: then it is a chat stream), then fed to it
+    one by one, as they came."""
 
     def __init__(self, streams: _Streams, capture: _Capture) -> None:
         self.report = streams.report
@@ -1595,6 +1599,8 @@ class _Assembly:
         self.created_tolerance = streams.created_tolerance
         self.assembler: Assembler | CompletionAssembler | None = None  # once told (_tell)
         self.held: list[bytes] = []  # the reads before it was told
+        self.untold = 0  # the events before it that told nothing
+        self.held_bytes = 0  # the size of ``held``
         self.sniff: SSEDecoder | None = SSEDecoder(streams.max_event_bytes)
         self.counter = _Counter(streams.max_event_bytes) if streams.count else None
         self.text = self.report.live_text() if self.report.mode == "text" else None
@@ -1693,9 +1699,16 @@ class _Assembly:
                     obj = json.loads(e.data)
                 except (ValueError, RecursionError):
                     obj = None
+            if type(obj) is dict and not obj.get("object") and not obj.get("choices"):
+                # Tells nothing: Azure's first chunk (blank ``object``, no choices, the
+                # prompt's filter results: microsoft/autogen issue 6465), an in-band error.
+                self.untold += 1
+                if self.untold <= _HOLD_EVENTS:
+                    continue
             self._make(type(obj) is dict and obj.get("object") == "text_completion")
             return True
-        if sum(map(len, self.held)) > _HOLD_MAX:
+        self.held_bytes += len(read)
+        if self.held_bytes > _HOLD_MAX:
             self._make(False)  # no event yet: whatever it is, the chat Assembler says
             return True
         return False

@@ -168,7 +168,28 @@ def _data_api(obj: dict[str, Any]) -> tuple[str, str, str] | None:
         return name, f"data of type {name}", api
     if "candidates" in obj:  # Gemini's generateContent response, streamed with alt=sse
         return "Gemini responses", "data with 'candidates'", "a Google Gemini API stream"
+    # Servers' own completion endpoints, beside their OpenAI-compatible /v1/completions:
+    # llama.cpp's /completion (the new ``content`` and a boolean ``stop``: tools/server README)
+    # and text-generation-inference's /generate_stream (a ``token`` and ``generated_text``:
+    # router/src/lib.rs, StreamResponse).
+    if type(obj.get("stop")) is bool and "content" in obj:
+        return (
+            "llama.cpp /completion responses",
+            "data with 'content' and 'stop'",
+            "a llama.cpp server /completion stream" + _OWN_API,
+        )
+    if "token" in obj and "generated_text" in obj:
+        return (
+            "text-generation-inference /generate_stream responses",
+            "data with 'token' and 'generated_text'",
+            "a text-generation-inference /generate_stream stream" + _OWN_API,
+        )
     return None
+
+
+_OWN_API = " (its own API: its /v1/completions streams text_completion chunks)"
+# Top-level keys that may make a chunk without choices another API's event (_data_api).
+_OTHER_API_KEYS = ("type", "candidates", "stop", "generated_text")
 
 
 def _whole_completion(obj: Any) -> bool:
@@ -211,7 +232,7 @@ class _Kind(NamedTuple):
 # and says so once. A stream that mixes both is that too, at the first chunk of the other
 # family. A legacy chunk without ``object`` is not told from a chat chunk carrying a vendor
 # ``text`` by the chat path; the legacy path also takes a choice with a ``delta`` or a
-# ``message`` (a chat chunk or completion without ``object``) for the other family.
+# ``message`` object (a chat chunk or completion without ``object``) for the other family.
 _LEGACY_OBJECT = "text_completion"
 _CHAT_OBJECTS = frozenset(("chat.completion.chunk", "chat.completion"))
 
@@ -227,7 +248,8 @@ def _chat_chunk(obj: dict[str, Any]) -> bool:
     choices = obj.get("choices")
     if type(choices) is list:
         for c in choices:
-            if type(c) is dict and ("delta" in c or "message" in c):
+            # (a null one tells nothing: a server writing one choice type for both APIs)
+            if type(c) is dict and (type(c.get("delta")) is dict or type(c.get("message")) is dict):
                 return True
     return False
 
@@ -1243,8 +1265,9 @@ class ChunkDecoder(_Decoder[ChatCompletionChunk]):
             return False
         choices = chunk.choices
         if not choices:
-            if "type" in obj or "candidates" in obj:
-                return False  # maybe another API's event: the long way looks (_data_api)
+            for key in _OTHER_API_KEYS:
+                if key in obj:
+                    return False  # maybe another API's event: the long way looks (_data_api)
         else:
             # Most chunks change nothing here (choices already open, no finish_reason): only
             # the others are handed to _Finishes.
