@@ -88,6 +88,7 @@ class PartialJSON:
     __slots__ = (
         "_cached",
         "_chars",
+        "_closed",
         "_error",
         "_esc",
         "_esc_at",
@@ -103,7 +104,13 @@ class PartialJSON:
     )
 
     def __init__(self, *, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> None:
+        # The caller's mistakes are Python's errors, as for SSEDecoder's limits.
+        if type(max_depth) is not int:
+            raise TypeError(f"max_depth must be an int, got {type(max_depth).__name__}")
+        if max_depth < 1:
+            raise ValueError(f"max_depth must be at least 1, got {max_depth}")
         self.max_depth = max_depth
+        self._closed = False
         self._state = _VALUE
         self._stack: list[list[Any]] = []  # open containers: [container, key in it or None]
         self._root: Any = _UNSET
@@ -134,6 +141,13 @@ class PartialJSON:
 
     def feed(self, text: str) -> None:
         """Read the next piece of the text."""
+        if type(text) is not str:
+            raise TypeError(
+                f"PartialJSON.feed() takes str, got {type(text).__name__}"
+                + (" (decode it first)" if isinstance(text, (bytes, bytearray)) else "")
+            )
+        if self._closed:
+            raise RuntimeError("PartialJSON.feed() called after close(); use a new reader")
         if self._error is not None:
             raise self._error
         if not text:
@@ -149,7 +163,9 @@ class PartialJSON:
 
     def close(self) -> Any:
         """End the text: the whole value (what ``json.loads`` gives), or
-        :class:`InvalidJSONError` when the text so far is not a complete JSON value."""
+        :class:`InvalidJSONError` when the text so far is not a complete JSON value. Calling it
+        again gives the same; ``feed`` after it is a mistake (``RuntimeError``)."""
+        self._closed = True
         if self._error is not None:
             raise self._error
         try:

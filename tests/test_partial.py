@@ -345,3 +345,48 @@ def test_any_text_in_any_split_is_what_json_loads_says_or_an_invalid_json_error(
     except InvalidJSONError:
         got = InvalidJSONError
     assert got is expected if expected is InvalidJSONError else _same(got, expected), text
+
+
+# Found by a stranger's tests (tests/test_stranger_legacy.py's report): the caller's mistakes.
+
+
+def test_feeding_bytes_is_a_type_error_that_says_decode() -> None:
+    reader = PartialJSON()
+    with pytest.raises(TypeError) as info:
+        reader.feed(b'{"a": 1}')  # type: ignore[arg-type]
+    assert str(info.value) == "PartialJSON.feed() takes str, got bytes (decode it first)"
+    with pytest.raises(TypeError) as info:
+        reader.feed(None)  # type: ignore[arg-type]
+    assert str(info.value) == "PartialJSON.feed() takes str, got NoneType"
+    reader.feed('{"a": 1}')  # nothing was read from the refused pieces
+    assert reader.close() == {"a": 1}
+
+
+def test_feeding_after_close_is_a_mistake_and_close_again_gives_the_same() -> None:
+    reader = PartialJSON()
+    reader.feed("[1, 2]")
+    assert reader.close() == [1, 2]
+    assert reader.close() == [1, 2]
+    with pytest.raises(RuntimeError) as info:
+        reader.feed(" ")
+    assert str(info.value) == "PartialJSON.feed() called after close(); use a new reader"
+    assert reader.value == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("depth", "error", "message"),
+    [
+        (0, ValueError, "max_depth must be at least 1, got 0"),
+        (-5, ValueError, "max_depth must be at least 1, got -5"),
+        (2.0, TypeError, "max_depth must be an int, got float"),
+        (True, TypeError, "max_depth must be an int, got bool"),
+    ],
+)
+def test_a_max_depth_that_is_not_a_positive_int_is_refused(
+    depth: Any, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as info:
+        PartialJSON(max_depth=depth)
+    assert str(info.value) == message
+    with pytest.raises(error):
+        parse_partial_json("[]", max_depth=depth)
