@@ -61,11 +61,47 @@ def to_sse(obj: dict[str, Any]) -> bytes:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("ascii")
-    except ValueError:  # NaN or an infinity: not JSON (RFC 8259 §6)
-        raise ChunkError(
-            "expected numbers JSON can write, got NaN or an infinity", path="."
-        ) from None
+    except (ValueError, TypeError):  # a value JSON has no text for: _not_json says where
+        found = _not_json(obj)
+        if found is None:
+            raise
+        raise ChunkError(found[1], path=found[0]) from None
     return b"data: " + data + b"\n\n"
+
+
+def _not_json(value: Any) -> tuple[str, str] | None:
+    """The first place in ``value`` that no stream can carry exactly: ``(path, message)``, or
+    None. JSON has no NaN or infinity (RFC 8259 §6), only string keys (§4) and no sets, bytes
+    or tuples (a tuple would come back a list); a stream's reader refuses an int with more
+    digits than ``sys.get_int_max_str_digits()``. Iterative: a value may nest past the
+    recursion limit (the check refuses it later, by its depth)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        v, path = stack.pop()
+        t = type(v)
+        if t is dict:
+            for k, item in v.items():
+                if type(k) is not str:
+                    return path or ".", f"expected string keys at {path or '.'}, got {shown(k)}"
+                stack.append((item, f"{path}.{k}"))
+        elif t is list:
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(v))
+        elif v is None or isinstance(v, (str, bool)):
+            pass
+        elif isinstance(v, float):
+            if v - v != 0:
+                return path or ".", f"expected a number JSON can write at {path}, got {v!r}"
+        elif isinstance(v, int):
+            try:
+                str(v)
+            except ValueError:
+                return path or ".", (
+                    f"expected an integer a stream can carry at {path} (at most "
+                    f"sys.get_int_max_str_digits() digits), got one of {v.bit_length()} bits"
+                )
+        else:
+            return path or ".", f"expected a JSON value at {path or '.'}, got {shown(v)}"
+    return None
 
 
 def _cutter(pieces: Pieces) -> _Cut:
@@ -84,7 +120,13 @@ def _cutter(pieces: Pieces) -> _Cut:
     cut = pieces
 
     def by_callable(text: str, tokens: list[str] | None) -> list[str]:
-        out = list(cut(text))
+        given = cut(text)
+        try:
+            out = list(given)
+        except TypeError:  # not iterable (None, a number): say what pieces gave
+            raise TypeError(
+                f"pieces({shown(text)}) must give an iterable of strings, got {shown(given)}"
+            ) from None
         if not all(type(p) is str for p in out) or "".join(out) != text:
             raise ValueError(
                 f"pieces({shown(text)}) must give strings that join back to it, got {shown(out)}"
@@ -329,7 +371,11 @@ def _load(completion: ChatCompletion | dict[str, Any]) -> ChatCompletion:
     if isinstance(completion, ChatCompletion):
         completion = completion.to_dict()
     if type(completion) is dict:
-        return ChatCompletion.from_dict(completion)
+        loaded = ChatCompletion.from_dict(completion)
+        found = _not_json(loaded.to_dict())
+        if found is not None:
+            raise ChunkError(found[1], path=found[0])
+        return loaded
     raise ChunkError(
         f"expected a ChatCompletion or a chat.completion JSON object, got "
         f"{type(completion).__name__}",
