@@ -23,7 +23,7 @@ from typing import Any
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator, part_texts
 from ._errors import ChunkError, shown
-from ._models import ChatCompletion, ChatCompletionChunk
+from ._models import MAX_DEPTH, ChatCompletion, ChatCompletionChunk
 from ._schema import SHAPES, Field
 
 #: What ``pieces`` may be: ``None`` (``DEFAULT_PIECE`` characters), a number of characters, a
@@ -73,19 +73,25 @@ def _not_json(value: Any) -> tuple[str, str] | None:
     """The first place in ``value`` that no stream can carry exactly: ``(path, message)``, or
     None. JSON has no NaN or infinity (RFC 8259 §6), only string keys (§4) and no sets, bytes
     or tuples (a tuple would come back a list); a stream's reader refuses an int with more
-    digits than ``sys.get_int_max_str_digits()``. Iterative: a value may nest past the
-    recursion limit (the check refuses it later, by its depth)."""
-    stack: list[tuple[Any, str]] = [(value, "")]
+    digits than ``sys.get_int_max_str_digits()`` and a chunk nested more than ``MAX_DEPTH``
+    objects and lists deep (a completion's value is as deep in its chunk: ``message`` is
+    ``delta``). Iterative: a value may nest past the recursion limit."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
     while stack:
-        v, path = stack.pop()
+        v, path, depth = stack.pop()
         t = type(v)
+        if (t is dict or t is list) and depth > MAX_DEPTH:
+            return path, (
+                f"expected a value nested at most {MAX_DEPTH} levels deep (objects and lists) "
+                f"at {path}, got one nested deeper"
+            )
         if t is dict:
             for k, item in v.items():
                 if type(k) is not str:
                     return path or ".", f"expected string keys at {path or '.'}, got {shown(k)}"
-                stack.append((item, f"{path}.{k}"))
+                stack.append((item, f"{path}.{k}", depth + 1))
         elif t is list:
-            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(v))
+            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(v))
         elif v is None or isinstance(v, (str, bool)):
             pass
         elif isinstance(v, float):
@@ -375,6 +381,15 @@ def _load(completion: ChatCompletion | dict[str, Any]) -> ChatCompletion:
         found = _not_json(loaded.to_dict())
         if found is not None:
             raise ChunkError(found[1], path=found[0])
+        seen: set[int] = set()
+        for i, choice in enumerate(loaded.choices):
+            if choice.index in seen:  # a stream merges every delta of one index into one choice
+                raise ChunkError(
+                    f"expected each choice index once, but .choices[{i}] has index "
+                    f"{choice.index} again (a stream gives one choice per index)",
+                    path=f".choices[{i}].index",
+                )
+            seen.add(choice.index)
         return loaded
     raise ChunkError(
         f"expected a ChatCompletion or a chat.completion JSON object, got "

@@ -17,6 +17,7 @@ import pytest
 
 import chunkstream
 from chunkstream._cli import main
+from chunkstream.testing import DONE, MockStream
 
 
 def _completion(**top: Any) -> dict[str, Any]:
@@ -139,6 +140,79 @@ def test_the_command_line_started_with_stdout_closed_ends_quietly(
     finally:
         sys.stdout, sys.stderr = saved
     assert (rc, err.getvalue()) == (0, "")
+
+
+def test_a_choice_index_given_twice_is_refused_where_it_repeats() -> None:
+    # Was: refused for a warning of the encoder's own stream ("expected nothing more after
+    # finish_reason 'stop' (chunk 2) at .choices[0].delta.content"), or, without a
+    # finish_reason, "at .choices the stream would give [...] where the completion has [...]".
+    completion = _completion()
+    completion["choices"].append(dict(completion["choices"][0]))
+    err = _refused(completion)
+    assert str(err) == (
+        "expected each choice index once, but .choices[1] has index 0 again (a stream gives "
+        "one choice per index)"
+    )
+    assert err.path == ".choices[1].index"
+
+
+def test_a_value_nested_too_deep_is_refused_at_its_path() -> None:
+    # Was: "its stream would be read with a warning: expected a chunk nested at most 100
+    # levels deep (objects and lists), got one nested deeper; skipped the chunk", no path.
+    # The completion is an object (level 1), .choices a list (2), [0] (3), .message (4), .v
+    # (5): 97 lists from .v put the innermost at level 101, as it is in the chunk's delta.
+    value: Any = 1
+    for _ in range(97):
+        value = [value]
+    completion = _completion()
+    completion["choices"][0]["message"]["v"] = value
+    err = _refused(completion)
+    path = ".choices[0].message.v" + "[0]" * 96
+    assert str(err) == (
+        f"expected a value nested at most 100 levels deep (objects and lists) at {path}, got "
+        "one nested deeper"
+    )
+    completion["choices"][0]["message"]["v"] = value[0]  # 100 levels: carried
+    got = chunkstream.assemble(chunkstream.encode(completion))
+    assert got.choices[0].message.extra["v"] == value[0]
+
+
+def test_a_mock_header_given_in_other_case_replaces_the_default() -> None:
+    # Was: headers={"Content-Type": "text/plain"} added a second content-type header beside
+    # the default one (header names are case-insensitive, RFC 9110 §5.1).
+    httpx = pytest.importorskip("httpx")
+    mock = MockStream([DONE], headers={"Content-Type": "text/plain"})
+    error = MockStream.http_error(400, "bad", headers={"Content-Type": "text/json"})
+    for handler, want in ((mock, ["text/plain"]), (error, ["text/json"])):
+        with httpx.Client(transport=handler.transport()) as client:
+            response = client.post("https://api.test/v1/chat/completions")
+        assert response.headers.get_list("content-type") == want
+
+
+def test_a_mock_event_dict_with_a_set_names_the_event() -> None:
+    # Was: json's TypeError "Object of type set is not JSON serializable", naming no event.
+    with pytest.raises(TypeError) as info:
+        MockStream([DONE, {"choices": {1}}])
+    assert str(info.value) == (
+        "event 1: expected a chunk dict of JSON values, Object of type set is not JSON serializable"
+    )
+
+
+def test_a_mock_event_str_with_a_lone_surrogate_names_the_event() -> None:
+    # Was: UnicodeEncodeError ("'utf-8' codec can't encode character '\\ud800'..."), naming no
+    # event.
+    with pytest.raises(ValueError) as info:
+        MockStream(["data: a\ud800\n\n"])
+    assert str(info.value) == (
+        "event 0: expected text UTF-8 can carry, surrogates not allowed at character 7"
+    )
+
+
+def test_an_infinite_mock_delay_is_refused_when_made() -> None:
+    # Was: accepted; the first request then raised time.sleep's OverflowError mid-body.
+    with pytest.raises(ValueError) as info:
+        MockStream([DONE], delay=float("inf"))
+    assert str(info.value) == "delay must be a non-negative number of seconds, got inf"
 
 
 @pytest.mark.xfail(
