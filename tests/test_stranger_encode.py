@@ -177,6 +177,29 @@ def test_a_value_nested_too_deep_is_refused_at_its_path() -> None:
     assert got.choices[0].message.extra["v"] == value[0]
 
 
+def test_a_completion_past_the_readers_limits_is_written_and_read_back_with_them_raised() -> None:
+    # Was undocumented: encode (whose own check raises the limits) wrote 1025 tool calls that
+    # assemble() with its defaults refuses. The README now says so; the body is exact.
+    calls = [
+        {"id": f"call_{i}", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        for i in range(1025)
+    ]
+    completion = _completion()
+    completion["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": calls,
+    }
+    body = chunkstream.encode(completion)
+    with pytest.raises(chunkstream.ChunkError) as info:
+        chunkstream.assemble(body)
+    assert str(info.value).startswith(
+        "too many tool calls in choice 0: tool call number 1025 would be over max_tool_calls (1024)"
+    )
+    got = chunkstream.assemble(body, max_tool_calls=1025)
+    assert got.to_dict() == chunkstream.ChatCompletion.from_dict(completion).to_dict()
+
+
 def test_a_mock_header_given_in_other_case_replaces_the_default() -> None:
     # Was: headers={"Content-Type": "text/plain"} added a second content-type header beside
     # the default one (header names are case-insensitive, RFC 9110 §5.1).
