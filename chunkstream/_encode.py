@@ -69,6 +69,13 @@ def to_sse(obj: dict[str, Any]) -> bytes:
     return b"data: " + data + b"\n\n"
 
 
+def _json_only(value: Any) -> None:
+    """Raise :class:`ChunkError` at the first place :func:`_not_json` finds."""
+    found = _not_json(value)
+    if found is not None:
+        raise ChunkError(found[1], path=found[0])
+
+
 def _not_json(value: Any) -> tuple[str, str] | None:
     """The first place in ``value`` that no stream can carry exactly: ``(path, message)``, or
     None. JSON has no NaN or infinity (RFC 8259 §6), only string keys (§4) and no sets, bytes
@@ -377,10 +384,11 @@ def _load(completion: ChatCompletion | dict[str, Any]) -> ChatCompletion:
     if isinstance(completion, ChatCompletion):
         completion = completion.to_dict()
     if type(completion) is dict:
+        # Walked before from_dict, whose copy would never end on a value holding itself (a
+        # hand-built cycle stops here, at the depth limit), and after, for what to_dict nests.
+        _json_only(completion)
         loaded = ChatCompletion.from_dict(completion)
-        found = _not_json(loaded.to_dict())
-        if found is not None:
-            raise ChunkError(found[1], path=found[0])
+        _json_only(loaded.to_dict())
         seen: set[int] = set()
         for i, choice in enumerate(loaded.choices):
             if choice.index in seen:  # a stream merges every delta of one index into one choice

@@ -177,6 +177,20 @@ def test_a_value_nested_too_deep_is_refused_at_its_path() -> None:
     assert got.choices[0].message.extra["v"] == value[0]
 
 
+def test_a_value_that_holds_itself_is_refused_rather_than_copied_forever() -> None:
+    # Was: encode never returned (ChatCompletion.from_dict's iterative copy followed the cycle,
+    # its memory growing). Now it is a value nested past the limit, at the path where it
+    # passes 100 levels: the completion (1), .v (2), then .self 99 times.
+    value: dict[str, Any] = {}
+    value["self"] = value
+    err = _refused(_completion(v=value))
+    path = ".v" + ".self" * 99
+    assert str(err) == (
+        f"expected a value nested at most 100 levels deep (objects and lists) at {path}, got "
+        "one nested deeper"
+    )
+
+
 def test_a_completion_past_the_readers_limits_is_written_and_read_back_with_them_raised() -> None:
     # Was undocumented: encode (whose own check raises the limits) wrote 1025 tool calls that
     # assemble() with its defaults refuses. The README now says so; the body is exact.
