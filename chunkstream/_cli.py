@@ -2144,6 +2144,8 @@ class _Out:
     def write(self, data: bytes) -> None:
         if not data:
             return
+        if self._stream is None:  # started with stdout closed (>&-): Python gives None
+            raise _StdoutClosed
         try:
             self._stream.write(data)
         except BrokenPipeError:

@@ -23,7 +23,7 @@ from typing import Any
 
 from ._accumulate import DEFAULT_MAX_CHOICES, DEFAULT_MAX_TOOL_CALLS, Accumulator, part_texts
 from ._errors import ChunkError, shown
-from ._models import ChatCompletion, ChatCompletionChunk
+from ._models import MAX_DEPTH, ChatCompletion, ChatCompletionChunk
 from ._schema import SHAPES, Field
 
 #: What ``pieces`` may be: ``None`` (``DEFAULT_PIECE`` characters), a number of characters, a
@@ -61,11 +61,60 @@ def to_sse(obj: dict[str, Any]) -> bytes:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("ascii")
-    except ValueError:  # NaN or an infinity: not JSON (RFC 8259 §6)
-        raise ChunkError(
-            "expected numbers JSON can write, got NaN or an infinity", path="."
-        ) from None
+    except (ValueError, TypeError):  # a value JSON has no text for: _not_json says where
+        found = _not_json(obj)
+        if found is None:
+            raise
+        raise ChunkError(found[1], path=found[0]) from None
     return b"data: " + data + b"\n\n"
+
+
+def _json_only(value: Any) -> None:
+    """Raise :class:`ChunkError` at the first place :func:`_not_json` finds."""
+    found = _not_json(value)
+    if found is not None:
+        raise ChunkError(found[1], path=found[0])
+
+
+def _not_json(value: Any) -> tuple[str, str] | None:
+    """The first place in ``value`` that no stream can carry exactly: ``(path, message)``, or
+    None. JSON has no NaN or infinity (RFC 8259 §6), only string keys (§4) and no sets, bytes
+    or tuples (a tuple would come back a list); a stream's reader refuses an int with more
+    digits than ``sys.get_int_max_str_digits()`` and a chunk nested more than ``MAX_DEPTH``
+    objects and lists deep (a completion's value is as deep in its chunk: ``message`` is
+    ``delta``). Iterative: a value may nest past the recursion limit."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        v, path, depth = stack.pop()
+        t = type(v)
+        if (t is dict or t is list) and depth > MAX_DEPTH:
+            return path, (
+                f"expected a value nested at most {MAX_DEPTH} levels deep (objects and lists) "
+                f"at {path}, got one nested deeper"
+            )
+        if t is dict:
+            for k, item in v.items():
+                if type(k) is not str:
+                    return path or ".", f"expected string keys at {path or '.'}, got {shown(k)}"
+                stack.append((item, f"{path}.{k}", depth + 1))
+        elif t is list:
+            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(v))
+        elif v is None or isinstance(v, (str, bool)):
+            pass
+        elif isinstance(v, float):
+            if v - v != 0:
+                return path or ".", f"expected a number JSON can write at {path}, got {v!r}"
+        elif isinstance(v, int):
+            try:
+                str(v)
+            except ValueError:
+                return path or ".", (
+                    f"expected an integer a stream can carry at {path} (at most "
+                    f"sys.get_int_max_str_digits() digits), got one of {v.bit_length()} bits"
+                )
+        else:
+            return path or ".", f"expected a JSON value at {path or '.'}, got {shown(v)}"
+    return None
 
 
 def _cutter(pieces: Pieces) -> _Cut:
@@ -84,7 +133,13 @@ def _cutter(pieces: Pieces) -> _Cut:
     cut = pieces
 
     def by_callable(text: str, tokens: list[str] | None) -> list[str]:
-        out = list(cut(text))
+        given = cut(text)
+        try:
+            out = list(given)
+        except TypeError:  # not iterable (None, a number): say what pieces gave
+            raise TypeError(
+                f"pieces({shown(text)}) must give an iterable of strings, got {shown(given)}"
+            ) from None
         if not all(type(p) is str for p in out) or "".join(out) != text:
             raise ValueError(
                 f"pieces({shown(text)}) must give strings that join back to it, got {shown(out)}"
@@ -329,7 +384,21 @@ def _load(completion: ChatCompletion | dict[str, Any]) -> ChatCompletion:
     if isinstance(completion, ChatCompletion):
         completion = completion.to_dict()
     if type(completion) is dict:
-        return ChatCompletion.from_dict(completion)
+        # Walked before from_dict, whose copy would never end on a value holding itself (a
+        # hand-built cycle stops here, at the depth limit), and after, for what to_dict nests.
+        _json_only(completion)
+        loaded = ChatCompletion.from_dict(completion)
+        _json_only(loaded.to_dict())
+        seen: set[int] = set()
+        for i, choice in enumerate(loaded.choices):
+            if choice.index in seen:  # a stream merges every delta of one index into one choice
+                raise ChunkError(
+                    f"expected each choice index once, but .choices[{i}] has index "
+                    f"{choice.index} again (a stream gives one choice per index)",
+                    path=f".choices[{i}].index",
+                )
+            seen.add(choice.index)
+        return loaded
     raise ChunkError(
         f"expected a ChatCompletion or a chat.completion JSON object, got "
         f"{type(completion).__name__}",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 import sys
@@ -57,6 +58,15 @@ def _compact(obj: Any) -> bytes:
         return json.dumps(obj, separators=(",", ":")).encode("ascii")
 
 
+def _headers(defaults: dict[str, str], given: Mapping[str, str] | None) -> dict[str, str]:
+    """``defaults`` with ``given`` over them; names compare case-insensitively (RFC 9110 §5.1),
+    so ``{"Content-Type": ...}`` replaces the default ``content-type`` instead of adding a
+    second one."""
+    given = dict(given or {})
+    names = {name.lower() for name in given}
+    return {**{k: v for k, v in defaults.items() if k not in names}, **given}
+
+
 def _split_events(body: bytes) -> list[bytes]:
     """``body`` cut after each blank line; the pieces join back to ``body`` exactly (what
     follows the last blank line, if anything, is the last piece)."""
@@ -70,12 +80,21 @@ def _event(item: Any, index: int) -> bytes:
     if isinstance(item, (bytes, bytearray, memoryview)):
         event = bytes(item)
     elif isinstance(item, str):
-        event = item.encode("utf-8")
+        try:
+            event = item.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 for it
+            raise ValueError(
+                f"event {index}: expected text UTF-8 can carry, {exc.reason} "
+                f"at character {exc.start}"
+            ) from None
     elif isinstance(item, ChatCompletionChunk):
         event = item.to_sse()
     elif isinstance(item, Mapping):
         # Sent as given, valid or not: a mock must be able to send what a broken server sends.
-        event = b"data: " + _compact(dict(item)) + b"\n\n"
+        try:
+            event = b"data: " + _compact(dict(item)) + b"\n\n"
+        except TypeError as exc:  # a set, bytes, ...: no JSON text at all
+            raise TypeError(f"event {index}: expected a chunk dict of JSON values, {exc}") from None
     else:
         raise TypeError(
             f"event {index}: expected bytes, str, a chunk dict or a ChatCompletionChunk, got "
@@ -281,7 +300,11 @@ class MockStream:
         _positive("read_size", read_size)
         _positive("drop_after_events", drop_after_events, zero=True)
         _positive("drop_after_bytes", drop_after_bytes, zero=True)
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not delay >= 0:
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, (int, float))
+            or not 0 <= delay < math.inf
+        ):
             raise ValueError(f"delay must be a non-negative number of seconds, got {delay!r}")
         for name, value in (("sleep", sleep), ("async_sleep", async_sleep)):
             if value is not None and not callable(value):
@@ -301,7 +324,7 @@ class MockStream:
         if drop_after_bytes is not None and drop_after_bytes > size:
             raise ValueError(f"drop_after_bytes={drop_after_bytes}, but the body has {size} bytes")
         self.status_code = 200
-        self.headers = {"content-type": "text/event-stream; charset=utf-8", **(headers or {})}
+        self.headers = _headers({"content-type": "text/event-stream; charset=utf-8"}, headers)
         self.read_size = read_size
         self.delay = float(delay)
         self.sleep = sleep
@@ -332,7 +355,7 @@ class MockStream:
         if type is None:
             type = "invalid_request_error" if status_code < 500 else "server_error"
         body = _compact(_error_payload(message, type, code, param))
-        mock = cls([body], headers={"content-type": "application/json", **(headers or {})})
+        mock = cls([body], headers=_headers({"content-type": "application/json"}, headers))
         mock.status_code = status_code
         return mock
 

@@ -329,7 +329,8 @@ def test_to_sse_refuses_a_number_json_cannot_write() -> None:
     chunk = ChatCompletionChunk.from_dict({"x_score": float("nan")})
     with pytest.raises(ChunkError) as info:
         chunk.to_sse()
-    assert str(info.value) == "expected numbers JSON can write, got NaN or an infinity"
+    assert str(info.value) == "expected a number JSON can write at .x_score, got nan"
+    assert info.value.path == ".x_score"
 
 
 # ---------------------------------------------------------------------------------------------
