@@ -405,6 +405,10 @@ class _Core:
         self._wait = 0  # chunks not to plan for (see _learn)
         self._full = -2  # the number of the last chunk that went the full way (see _learn)
         self._dry = 0  # how many in a row
+        # How many of the next chunks _learn already knows it would skip (a dry run's chunks
+        # before its next power of two), if they come one after another the full way: each is
+        # counted here instead of a call (see _learn).
+        self._dry_skip = 0
         self._backoff = 1
 
     # -- input ---------------------------------------------------------------------------------
@@ -510,7 +514,12 @@ class _Core:
                     if fast(obj, n, offset, text):
                         self.count = n + 1
                         if self._learning:
-                            self._learn(text, obj, True)
+                            if self._dry_skip and n == self._full + 1:
+                                self._dry_skip -= 1
+                                self._dry += 1
+                                self._full = n
+                            else:
+                                self._learn(text, obj, True)
                         continue
                 if end == len(text):
                     self._event(etype, text, offset, obj)
@@ -527,6 +536,7 @@ class _Core:
         id that changes in every chunk), a chunk is asked only when the run's length is a
         power of two."""
         templates = self._templates
+        self._dry_skip = 0
         n = self.count - 1
         if not n:
             # The first chunk (a role, a choice opened) is seldom what the next repeats, and a
@@ -536,6 +546,9 @@ class _Core:
         self._full = n
         if dry >= _DRY and dry & (dry - 1):
             templates.clear()  # a dry run: learn again only at the next power of two
+            # The chunks before it come here for nothing (nothing is learned in between, so
+            # the templates stay clear): _take counts them without the call.
+            self._dry_skip = (1 << dry.bit_length()) - dry - 1
             return
         if self._wait:
             self._wait -= 1

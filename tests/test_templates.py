@@ -542,3 +542,34 @@ def test_templates_on_and_off_agree_on_mixed_adversarial_streams(
         texts.extend(content(rng.choice(["a", "", r"\"", "é"])) for _ in range(rng.randint(0, 2)))
     body = stream(*texts, done=rng.random() < 0.7)
     check_body(body, rng, tiny=(rng.choice((1, 2, 3)),))
+
+
+def test_the_back_off_asks_where_it_did_before_chunks_were_counted_without_a_call() -> None:
+    # The logprobs stream plans nothing (a token in every chunk), so the back-off (the waits
+    # after each plan that gave nothing, and the dry run of chunks that went the full way,
+    # asked only at powers of two) decides when a plan is asked. _take counts a dry run's
+    # chunks before its next power of two without calling _learn (the benchmark's logprobs
+    # row paid 1% for those calls). The chunks asked, whatever the reads: [1, 2, 4, 8, 1025],
+    # as computed by the code before the count existed (git e85b8a9, which called _learn for
+    # every chunk). A skip one chunk too long never asks at 1025.
+    from benchmarks.streams import make_stream
+
+    body = make_stream("logprobs", 2100)
+    for size in (len(body), 997, 4093):
+        with fuzz.templates(True):
+            asm = chunkstream.Assembler(strict=False)
+        consumer: Any = asm._core.consumer
+        plan = consumer._plan
+        asked: list[int] = []
+
+        def spy(obj: Any, plan: Any = plan, asm: Any = asm, asked: list[int] = asked) -> Any:
+            asked.append(asm._core.count - 1)
+            return plan(obj)
+
+        consumer._plan = spy
+        for i in range(0, len(body), size):
+            asm.feed(body[i : i + size])
+        assert asked == [1, 2, 4, 8, 1025], size
+        with fuzz.templates(False):
+            off = chunkstream.assemble(body)
+        assert asm.close().to_dict() == off.to_dict()
