@@ -200,6 +200,15 @@ def gone(pid: int) -> bool:
         return True
 
 
+def sleeping(pid: int) -> bool:
+    """Whether the process is asleep in the kernel (state S: waiting on a read, a write...)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1].startswith("S")
+    except FileNotFoundError:
+        return False
+
+
 def ctrl_c(args: list[str], stdout: Any) -> None:
     """Runs the CLI in its own process group, waits for its two workers, then sends SIGINT to
     the whole group (as a terminal's Ctrl-C does): exit 130, nothing on stderr, no process
@@ -220,7 +229,14 @@ def ctrl_c(args: list[str], stdout: Any) -> None:
         time.sleep(0.05)
         workers = children(proc.pid)
     assert len(workers) == 2, workers
-    time.sleep(0.3)  # the main process is now blocked (on stdin, or on a full stdout)
+    # The main process is now blocking (on stdin, or on a full stdout): seen asleep in the
+    # kernel for 0.3 s in a row, not merely 0.3 s later (on a loaded machine it may still be
+    # starting its workers then; the interrupt this test is about is the one while blocked).
+    asleep = 0
+    while asleep < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        asleep = asleep + 1 if sleeping(proc.pid) else 0
+    assert asleep == 6, "the main process never blocked"
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=60) == 130
     assert proc.stderr.read() == b""
