@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any, NoReturn
 
 from ._errors import InvalidJSONError, shown
@@ -461,17 +462,26 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _load(text: str) -> tuple[Any, str | None, int | None]:
-    """``(value, None, None)``, or ``(None, why it is not JSON, where)``."""
+    """``(value, None, None)``, or ``(None, why it cannot be read, where)``."""
     try:
         return json.loads(text, parse_constant=_refuse_constant), None, None
     except json.JSONDecodeError as exc:
-        return None, str(exc), exc.pos  # json's wording: line, column and character
+        return None, f"not valid JSON: {exc}", exc.pos  # json's wording: line, column, char
     except _Constant as exc:
-        return None, f"{exc} is not JSON (RFC 8259 §6)", None
-    except ValueError as exc:  # an integer longer than int() converts
-        return None, str(exc), None
+        return None, f"not valid JSON: {exc} is not JSON (RFC 8259 §6)", None
+    except ValueError:
+        # Valid JSON with an integer longer than int() converts (Python's own message for it
+        # differs between versions): said in our words, the same on every Python.
+        return (
+            None,
+            (
+                "valid JSON with an integer of more digits than this Python reads "
+                f"(sys.get_int_max_str_digits() is {sys.get_int_max_str_digits()})"
+            ),
+            None,
+        )
     except RecursionError:
-        return None, "nested too deep to read", None
+        return None, "not valid JSON: nested too deep to read", None
 
 
 def _arguments(text: str) -> tuple[Any, tuple[str, int | None] | None]:
@@ -481,7 +491,7 @@ def _arguments(text: str) -> tuple[Any, tuple[str, int | None] | None]:
         return {}, None
     value, why, at = _load(text)
     if why is not None:
-        return None, (f"not valid JSON: {why}", at)
+        return None, (why, at)
     return value, None
 
 
