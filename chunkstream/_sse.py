@@ -122,7 +122,7 @@ class SSEDecoder:
     lines the spec ignores that look meant as a field, such as ``" data: {...}"``; the rule is in
     :meth:`_unknown`).
 
-    The stream layer drives it through underscored members (``_feed_raw``, ``_close_raw``,
+    The stream layer drives it through underscored members (``_read``, ``_close_raw``,
     ``_pending``, ``_notes``): they are not part of the public API. ``_notes`` is ``None``; the
     stream layer sets it to a list, and the decoder then appends what it noticed beyond the
     events (ignored lines as above, ``error:`` lines, invalid UTF-8 replaced), each once its
@@ -226,6 +226,11 @@ class SSEDecoder:
             # bytes(5) would be five NUL bytes, bytes("...") a confusing TypeError: say it here.
             hint = "; encode text first: text.encode('utf-8')" if isinstance(data, str) else ""
             raise TypeError(f"SSEDecoder.feed() takes bytes, got {type(data).__name__}{hint}")
+        return self._read(data)
+
+    def _read(self, data: bytes | bytearray | memoryview) -> list[RawEvent]:
+        """:meth:`_feed_raw` without its checks: the stream layer's call (it hands over bytes,
+        or a window of them, and never feeds a closed decoder)."""
         if not data:
             return []
         out: list[RawEvent] = []

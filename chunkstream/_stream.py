@@ -415,7 +415,8 @@ class _Core:
 
     def feed(self, data: bytes) -> None:
         self._feed(data)
-        if not self.done:
+        # A block in progress (_pending looks at no other) may be a [DONE] line's.
+        if not self.done and self.sse._data:
             self._done_line()
 
     def _done_line(self) -> None:
@@ -447,12 +448,13 @@ class _Core:
         if len(data) > _WINDOW:
             self._windows(data)
             return
+        sse = self.sse
         try:
-            events = self.sse._feed_raw(data)
+            events = sse._read(data)
         except SSEError as exc:
             self._oversized(exc)
             return
-        if self.sse._notes or self._notes:
+        if sse._notes or self._notes:
             self._noted(events)
         else:
             self._take(events)
@@ -466,7 +468,7 @@ class _Core:
                     self._count_after_done(view[at:])
                 return
             try:
-                events = self.sse._feed_raw(view[at : at + _WINDOW])
+                events = self.sse._read(view[at : at + _WINDOW])
             except SSEError as exc:
                 self._rest = bytes(view[at + _WINDOW :])  # taken at the next feed() or close()
                 self._oversized(exc)
@@ -608,7 +610,7 @@ class _Core:
         view = memoryview(data)
         for at in range(0, len(view), _WINDOW):
             try:
-                events = self.sse._feed_raw(view[at : at + _WINDOW])
+                events = self.sse._read(view[at : at + _WINDOW])
                 # Not the [DONE] block itself, when it was taken before its blank line.
                 self.after_done += sum(1 for e in events if e[4] != self.done_at)
             except SSEError as exc:
