@@ -403,32 +403,50 @@ def _validator(shape: Shape) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The chunk side's copiers (the template path: a typed chunk rebuilt from a learned one).
+# The chunk side's fillers (the template path: a typed chunk rebuilt from a learned one).
 
 
-def _copier(shape: Shape) -> str:
-    """``_copy_<shape>(src)``: a new instance equal to ``src`` that shares only immutable
-    values with it (strings, numbers, tuples of them); objects are copied by their own copier,
-    ``extra``, dict-typed fields and content parts deeply (``_deep``), so that what one chunk's
-    reader does to its dicts reaches no other chunk."""
+def _kids(shape: Shape) -> list[Field]:
+    """The fields of ``shape`` that hold objects (one, or a tuple of them): a fill spec's
+    ``kids``, in this order."""
+    return [f for f in shape.fields if f.type in ("object", "objects")]
+
+
+def _filler(shape: Shape) -> str:
+    """``_fill_<shape>(src, spec, values)``: a new instance equal to ``src`` but for the
+    strings its template's holes put in (``values``), built in one pass. ``spec`` is
+    ``(kids, sets, vendor)`` (``fill_spec``): for each field of ``_kids`` the spec of the
+    object it holds (a tuple of them for a tuple), or ``None`` where ``src`` holds ``None``;
+    ``sets``, ``(field, i)`` for each field that is a hole, and ``vendor``, ``(key, i)`` for
+    each vendor string that is one (``values[i]``, set before the instance turns frozen).
+    It shares only immutable values with ``src`` (strings, numbers, tuples of them):
+    ``extra``, dict-typed fields and content parts are copied deeply (``_deep``), so that
+    what one chunk's reader does to its dicts reaches no other chunk."""
     name, s = shape.name, snake(shape.name)
-    out = [f"def _copy_{s}(src: Any) -> {name}:\n"]
-    out.append(f"    self: Any = _new(_W_{name})\n")
+    kids = {f.key: f"k{i}" for i, f in enumerate(_kids(shape))}  # each kid's spec, then value
+    line = f"def _fill_{s}(src: Any, spec: Any, values: Sequence[str]) -> {name}:\n"
+    if len(line) > 101:  # past the line length (with its newline): the arguments on their own
+        line = f"def _fill_{s}(\n    src: Any, spec: Any, values: Sequence[str]\n) -> {name}:\n"
+    out = [line]
+    out.append(f"    self: Any = _W_{name}()\n")
+    if not kids:
+        out.append("    _, sets, vendor = spec\n")
+    else:
+        names = ", ".join(kids.values()) + ("," if len(kids) == 1 else "")
+        out.append(f"    ({names}), sets, vendor = spec\n")
     for f in shape.fields:
-        if f.type == "object":
-            out.append(f"    v = src.{f.key}\n")
-            out.append(f"    self.{f.key} = v if v is None else _copy_{snake(f.of)}(v)\n")
+        k = kids.get(f.key)
+        if f.type == "object":  # None where the learned object holds None: no object to fill
+            fill = f"_fill_{snake(f.of)}(src.{f.key}, {k}, values)"
+            out.append(f"    if {k} is not None:\n        {k} = {fill}\n")
+            out.append(f"    self.{f.key} = {k}\n")
         elif f.type == "objects":
-            copy = f"_copy_{snake(f.of)}"
-            out.append(f"    v = src.{f.key}\n    if v is not None:\n")
-            line = f"        v = ({copy}(v[0]),) if len(v) == 1 else tuple(map({copy}, v))\n"
-            if len(line) > 101:  # past the line length: one branch a line
-                line = (
-                    f"        if len(v) == 1:\n            v = ({copy}(v[0]),)\n"
-                    f"        else:\n            v = tuple(map({copy}, v))\n"
-                )
-            out.append(line)
-            out.append(f"    self.{f.key} = v\n")
+            fill = f"_fill_{snake(f.of)}"
+            out.append(f"    if {k} is not None:\n        if len({k}) == 1:\n")
+            out.append(f"            {k} = ({fill}(src.{f.key}[0], {k}[0], values),)\n")
+            out.append(f"        else:\n            {k} = tuple(map({fill}, src.{f.key}, {k}, ")
+            out.append("repeat(values)))\n")
+            out.append(f"    self.{f.key} = {k}\n")
         elif f.type in ("content", "dicts"):  # objects of a tuple copied deep
             out.append(f"    v = src.{f.key}\n")
             out.append(f"    self.{f.key} = tuple(map(_deep, v)) if type(v) is tuple else v\n")
@@ -440,6 +458,8 @@ def _copier(shape: Shape) -> str:
     out.append("    extra = src.extra\n")
     out.append("    self.extra = _deep(extra) if extra else {}\n")
     out.append("    self._absent = src._absent\n")
+    out.append("    for key, i in sets:\n        setattr(self, key, values[i])\n")
+    out.append("    for key, i in vendor:\n        self.extra[key] = values[i]\n")
     out.append(f"    self.__class__ = {name}\n")
     out.append("    return self  # type: ignore[no-any-return]\n")
     return "".join(out)
@@ -700,11 +720,17 @@ def generate() -> str:
             line = f"_set_builder(\n    {shape.name},\n    _build_{s},\n    _check_{s},\n)\n"
         parts.append(line)
     parts.append("\n\n")
-    parts.append("# The copiers (the template path rebuilds a typed chunk from a learned one).\n")
+    parts.append("# The fillers (the template path rebuilds a typed chunk from a learned one).\n")
     parts.append(_DEEP + "\n\n")
     for shape in CHUNK_SHAPES:
-        parts.append(_copier(shape) + "\n\n")
-    parts.append("copy_chunk = _copy_chat_completion_chunk\n\n\n")
+        parts.append(_filler(shape) + "\n\n")
+    parts.append("fill_chunk = _fill_chat_completion_chunk\n")
+    parts.append("# Each class's fields that hold objects, in the order of a fill spec's kids.\n")
+    parts.append("FILL_KIDS: dict[type, tuple[str, ...]] = {\n")
+    for shape in CHUNK_SHAPES:
+        keys = ", ".join(f'"{f.key}"' for f in _kids(shape))
+        parts.append(f"    {shape.name}: ({keys}{',' if len(_kids(shape)) == 1 else ''}),\n")
+    parts.append("}\n\n\n")
     for shape in ASSEMBLED_SHAPES:
         parts.append(_assembled_class(shape) + "\n\n")
     for shape in ASSEMBLED_SHAPES:
