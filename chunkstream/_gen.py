@@ -415,13 +415,14 @@ def _kids(shape: Shape) -> list[Field]:
 def _filler(shape: Shape) -> str:
     """``_fill_<shape>(src, spec, values)``: a new instance equal to ``src`` but for the
     strings its template's holes put in (``values``), built in one pass. ``spec`` is
-    ``(kids, sets, vendor)`` (``fill_spec``): for each field of ``_kids`` the spec of the
-    object it holds (a tuple of them for a tuple), or ``None`` where ``src`` holds ``None``;
-    ``sets``, ``(field, i)`` for each field that is a hole, and ``vendor``, ``(key, i)`` for
-    each vendor string that is one (``values[i]``, set before the instance turns frozen).
-    It shares only immutable values with ``src`` (strings, numbers, tuples of them):
-    ``extra``, dict-typed fields and content parts are copied deeply (``_deep``), so that
-    what one chunk's reader does to its dicts reaches no other chunk."""
+    ``(kids, fix)`` (``_stream._fill_spec``): ``kids``, for each field of ``_kids`` the spec
+    of the object it holds (a tuple of them for a tuple), or ``None`` where ``src`` holds
+    ``None``; ``fix``, ``None`` (nothing more to do) or ``(deep, sets, vendor)``: the fields
+    whose values hold dicts or lists (``extra`` when not empty, content parts, dict-typed
+    fields), copied deep (``_deep``) so that what one chunk's reader does to them reaches no
+    other chunk; ``(field, i)`` for each field that is a hole and ``(key, i)`` for each
+    vendor string that is one, set to ``values[i]`` before the instance turns frozen. The
+    other values (strings, numbers, tuples of them) are shared with ``src``."""
     name, s = shape.name, snake(shape.name)
     kids = {f.key: f"k{i}" for i, f in enumerate(_kids(shape))}  # each kid's spec, then value
     line = f"def _fill_{s}(src: Any, spec: Any, values: Sequence[str]) -> {name}:\n"
@@ -430,10 +431,10 @@ def _filler(shape: Shape) -> str:
     out = [line]
     out.append(f"    self: Any = _W_{name}()\n")
     if not kids:
-        out.append("    _, sets, vendor = spec\n")
+        out.append("    _, fix = spec\n")
     else:
         names = ", ".join(kids.values()) + ("," if len(kids) == 1 else "")
-        out.append(f"    ({names}), sets, vendor = spec\n")
+        out.append(f"    ({names}), fix = spec\n")
     for f in shape.fields:
         k = kids.get(f.key)
         if f.type == "object":  # None where the learned object holds None: no object to fill
@@ -447,19 +448,16 @@ def _filler(shape: Shape) -> str:
             out.append(f"        else:\n            {k} = tuple(map({fill}, src.{f.key}, {k}, ")
             out.append("repeat(values)))\n")
             out.append(f"    self.{f.key} = {k}\n")
-        elif f.type in ("content", "dicts"):  # objects of a tuple copied deep
-            out.append(f"    v = src.{f.key}\n")
-            out.append(f"    self.{f.key} = tuple(map(_deep, v)) if type(v) is tuple else v\n")
-        elif f.type == "dict":
-            out.append(f"    v = src.{f.key}\n")
-            out.append(f"    self.{f.key} = v if v is None else _deep(v)\n")
-        else:  # a string, a number, a tuple of ints: immutable
+        else:  # immutable, or copied deep below when the spec says so
             out.append(f"    self.{f.key} = src.{f.key}\n")
-    out.append("    extra = src.extra\n")
-    out.append("    self.extra = _deep(extra) if extra else {}\n")
+    out.append("    self.extra = {}\n")
     out.append("    self._absent = src._absent\n")
-    out.append("    for key, i in sets:\n        setattr(self, key, values[i])\n")
-    out.append("    for key, i in vendor:\n        self.extra[key] = values[i]\n")
+    out.append("    if fix is not None:\n        deep, sets, vendor = fix\n")
+    out.append(
+        "        for key in deep:\n            setattr(self, key, _deep(getattr(src, key)))\n"
+    )
+    out.append("        for key, i in sets:\n            setattr(self, key, values[i])\n")
+    out.append("        for key, i in vendor:\n            self.extra[key] = values[i]\n")
     out.append(f"    self.__class__ = {name}\n")
     out.append("    return self  # type: ignore[no-any-return]\n")
     return "".join(out)
@@ -467,12 +465,14 @@ def _filler(shape: Shape) -> str:
 
 _DEEP = """\
 def _deep(value: Any) -> Any:
-    \"\"\"A copy of a JSON value that shares no dict or list with it.\"\"\"
+    \"\"\"A copy of a JSON value (or a tuple of them) that shares no dict or list with it.\"\"\"
     t = type(value)
     if t is dict:
         return {k: _deep(v) for k, v in value.items()}
     if t is list:
         return [_deep(v) for v in value]
+    if t is tuple:  # content parts, a tuple of dicts
+        return tuple(map(_deep, value))
     return value
 """
 

@@ -3041,35 +3041,40 @@ _set_builder(CompletionChunk, _build_completion_chunk, _check_completion_chunk)
 
 # The fillers (the template path rebuilds a typed chunk from a learned one).
 def _deep(value: Any) -> Any:
-    """A copy of a JSON value that shares no dict or list with it."""
+    """A copy of a JSON value (or a tuple of them) that shares no dict or list with it."""
     t = type(value)
     if t is dict:
         return {k: _deep(v) for k, v in value.items()}
     if t is list:
         return [_deep(v) for v in value]
+    if t is tuple:  # content parts, a tuple of dicts
+        return tuple(map(_deep, value))
     return value
 
 
 def _fill_top_logprob(src: Any, spec: Any, values: Sequence[str]) -> TopLogprob:
     self: Any = _W_TopLogprob()
-    _, sets, vendor = spec
+    _, fix = spec
     self.token = src.token
     self.logprob = src.logprob
     self.bytes = src.bytes
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = TopLogprob
     return self  # type: ignore[no-any-return]
 
 
 def _fill_token_logprob(src: Any, spec: Any, values: Sequence[str]) -> TokenLogprob:
     self: Any = _W_TokenLogprob()
-    (k0,), sets, vendor = spec
+    (k0,), fix = spec
     self.token = src.token
     self.logprob = src.logprob
     self.bytes = src.bytes
@@ -3079,20 +3084,23 @@ def _fill_token_logprob(src: Any, spec: Any, values: Sequence[str]) -> TokenLogp
         else:
             k0 = tuple(map(_fill_top_logprob, src.top_logprobs, k0, repeat(values)))
     self.top_logprobs = k0
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = TokenLogprob
     return self  # type: ignore[no-any-return]
 
 
 def _fill_choice_logprobs(src: Any, spec: Any, values: Sequence[str]) -> ChoiceLogprobs:
     self: Any = _W_ChoiceLogprobs()
-    (k0, k1), sets, vendor = spec
+    (k0, k1), fix = spec
     if k0 is not None:
         if len(k0) == 1:
             k0 = (_fill_token_logprob(src.content[0], k0[0], values),)
@@ -3105,113 +3113,130 @@ def _fill_choice_logprobs(src: Any, spec: Any, values: Sequence[str]) -> ChoiceL
         else:
             k1 = tuple(map(_fill_token_logprob, src.refusal, k1, repeat(values)))
     self.refusal = k1
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceLogprobs
     return self  # type: ignore[no-any-return]
 
 
 def _fill_function_delta(src: Any, spec: Any, values: Sequence[str]) -> FunctionDelta:
     self: Any = _W_FunctionDelta()
-    _, sets, vendor = spec
+    _, fix = spec
     self.name = src.name
     self.arguments = src.arguments
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = FunctionDelta
     return self  # type: ignore[no-any-return]
 
 
 def _fill_tool_call_delta(src: Any, spec: Any, values: Sequence[str]) -> ToolCallDelta:
     self: Any = _W_ToolCallDelta()
-    (k0,), sets, vendor = spec
+    (k0,), fix = spec
     self.index = src.index
     self.id = src.id
     self.type = src.type
     if k0 is not None:
         k0 = _fill_function_delta(src.function, k0, values)
     self.function = k0
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ToolCallDelta
     return self  # type: ignore[no-any-return]
 
 
 def _fill_choice_delta_audio(src: Any, spec: Any, values: Sequence[str]) -> ChoiceDeltaAudio:
     self: Any = _W_ChoiceDeltaAudio()
-    _, sets, vendor = spec
+    _, fix = spec
     self.id = src.id
     self.data = src.data
     self.transcript = src.transcript
     self.expires_at = src.expires_at
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceDeltaAudio
     return self  # type: ignore[no-any-return]
 
 
 def _fill_url_citation(src: Any, spec: Any, values: Sequence[str]) -> URLCitation:
     self: Any = _W_URLCitation()
-    _, sets, vendor = spec
+    _, fix = spec
     self.start_index = src.start_index
     self.end_index = src.end_index
     self.url = src.url
     self.title = src.title
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = URLCitation
     return self  # type: ignore[no-any-return]
 
 
 def _fill_annotation(src: Any, spec: Any, values: Sequence[str]) -> Annotation:
     self: Any = _W_Annotation()
-    (k0,), sets, vendor = spec
+    (k0,), fix = spec
     self.type = src.type
     if k0 is not None:
         k0 = _fill_url_citation(src.url_citation, k0, values)
     self.url_citation = k0
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = Annotation
     return self  # type: ignore[no-any-return]
 
 
 def _fill_choice_delta(src: Any, spec: Any, values: Sequence[str]) -> ChoiceDelta:
     self: Any = _W_ChoiceDelta()
-    (k0, k1, k2, k3), sets, vendor = spec
+    (k0, k1, k2, k3), fix = spec
     self.role = src.role
-    v = src.content
-    self.content = tuple(map(_deep, v)) if type(v) is tuple else v
+    self.content = src.content
     self.refusal = src.refusal
     if k0 is not None:
         if len(k0) == 1:
@@ -3233,20 +3258,23 @@ def _fill_choice_delta(src: Any, spec: Any, values: Sequence[str]) -> ChoiceDelt
         else:
             k3 = tuple(map(_fill_annotation, src.annotations, k3, repeat(values)))
     self.annotations = k3
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceDelta
     return self  # type: ignore[no-any-return]
 
 
 def _fill_chunk_choice(src: Any, spec: Any, values: Sequence[str]) -> ChunkChoice:
     self: Any = _W_ChunkChoice()
-    (k0, k1), sets, vendor = spec
+    (k0, k1), fix = spec
     self.index = src.index
     if k0 is not None:
         k0 = _fill_choice_delta(src.delta, k0, values)
@@ -3255,32 +3283,38 @@ def _fill_chunk_choice(src: Any, spec: Any, values: Sequence[str]) -> ChunkChoic
     if k1 is not None:
         k1 = _fill_choice_logprobs(src.logprobs, k1, values)
     self.logprobs = k1
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChunkChoice
     return self  # type: ignore[no-any-return]
 
 
 def _fill_prompt_tokens_details(src: Any, spec: Any, values: Sequence[str]) -> PromptTokensDetails:
     self: Any = _W_PromptTokensDetails()
-    _, sets, vendor = spec
+    _, fix = spec
     self.cached_tokens = src.cached_tokens
     self.audio_tokens = src.audio_tokens
     self.cache_write_tokens = src.cache_write_tokens
     self.image_tokens = src.image_tokens
     self.text_tokens = src.text_tokens
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = PromptTokensDetails
     return self  # type: ignore[no-any-return]
 
@@ -3289,26 +3323,29 @@ def _fill_completion_tokens_details(
     src: Any, spec: Any, values: Sequence[str]
 ) -> CompletionTokensDetails:
     self: Any = _W_CompletionTokensDetails()
-    _, sets, vendor = spec
+    _, fix = spec
     self.reasoning_tokens = src.reasoning_tokens
     self.audio_tokens = src.audio_tokens
     self.accepted_prediction_tokens = src.accepted_prediction_tokens
     self.rejected_prediction_tokens = src.rejected_prediction_tokens
     self.text_tokens = src.text_tokens
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionTokensDetails
     return self  # type: ignore[no-any-return]
 
 
 def _fill_usage(src: Any, spec: Any, values: Sequence[str]) -> Usage:
     self: Any = _W_Usage()
-    (k0, k1), sets, vendor = spec
+    (k0, k1), fix = spec
     self.prompt_tokens = src.prompt_tokens
     self.completion_tokens = src.completion_tokens
     self.total_tokens = src.total_tokens
@@ -3318,20 +3355,23 @@ def _fill_usage(src: Any, spec: Any, values: Sequence[str]) -> Usage:
     if k1 is not None:
         k1 = _fill_completion_tokens_details(src.completion_tokens_details, k1, values)
     self.completion_tokens_details = k1
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = Usage
     return self  # type: ignore[no-any-return]
 
 
 def _fill_chat_completion_chunk(src: Any, spec: Any, values: Sequence[str]) -> ChatCompletionChunk:
     self: Any = _W_ChatCompletionChunk()
-    (k0, k1), sets, vendor = spec
+    (k0, k1), fix = spec
     self.id = src.id
     self.object = src.object
     self.created = src.created
@@ -3348,26 +3388,27 @@ def _fill_chat_completion_chunk(src: Any, spec: Any, values: Sequence[str]) -> C
         k1 = _fill_usage(src.usage, k1, values)
     self.usage = k1
     self.obfuscation = src.obfuscation
-    v = src.moderation
-    self.moderation = v if v is None else _deep(v)
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.moderation = src.moderation
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChatCompletionChunk
     return self  # type: ignore[no-any-return]
 
 
 def _fill_completion_logprobs(src: Any, spec: Any, values: Sequence[str]) -> CompletionLogprobs:
     self: Any = _W_CompletionLogprobs()
-    (k0,), sets, vendor = spec
+    (k0,), fix = spec
     self.tokens = src.tokens
     self.token_logprobs = src.token_logprobs
-    v = src.top_logprobs
-    self.top_logprobs = tuple(map(_deep, v)) if type(v) is tuple else v
+    self.top_logprobs = src.top_logprobs
     self.text_offset = src.text_offset
     if k0 is not None:
         if len(k0) == 1:
@@ -3375,13 +3416,16 @@ def _fill_completion_logprobs(src: Any, spec: Any, values: Sequence[str]) -> Com
         else:
             k0 = tuple(map(_fill_token_logprob, src.content, k0, repeat(values)))
     self.content = k0
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionLogprobs
     return self  # type: ignore[no-any-return]
 
@@ -3390,27 +3434,30 @@ def _fill_completion_chunk_choice(
     src: Any, spec: Any, values: Sequence[str]
 ) -> CompletionChunkChoice:
     self: Any = _W_CompletionChunkChoice()
-    (k0,), sets, vendor = spec
+    (k0,), fix = spec
     self.index = src.index
     self.text = src.text
     if k0 is not None:
         k0 = _fill_completion_logprobs(src.logprobs, k0, values)
     self.logprobs = k0
     self.finish_reason = src.finish_reason
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionChunkChoice
     return self  # type: ignore[no-any-return]
 
 
 def _fill_completion_chunk(src: Any, spec: Any, values: Sequence[str]) -> CompletionChunk:
     self: Any = _W_CompletionChunk()
-    (k0, k1), sets, vendor = spec
+    (k0, k1), fix = spec
     self.id = src.id
     self.object = src.object
     self.created = src.created
@@ -3425,13 +3472,16 @@ def _fill_completion_chunk(src: Any, spec: Any, values: Sequence[str]) -> Comple
     if k1 is not None:
         k1 = _fill_usage(src.usage, k1, values)
     self.usage = k1
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
-    for key, i in sets:
-        setattr(self, key, values[i])
-    for key, i in vendor:
-        self.extra[key] = values[i]
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionChunk
     return self  # type: ignore[no-any-return]
 

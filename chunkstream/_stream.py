@@ -1114,8 +1114,10 @@ def _fill_spec(obj: Any, at: tuple[Any, ...], holes: dict[Any, Any]) -> Any:
     ``obj`` (at path ``at`` in its chunk) and the objects it holds, with the holes of
     ``holes`` (by the path of their object: ``(fields, vendor keys)``, each ``(name, i)``;
     taken out as they are placed)."""
+    cls = type(obj)
+    names = FILL_KIDS[cls]
     kids: list[Any] = []
-    for name in FILL_KIDS[type(obj)]:
+    for name in names:
         v = getattr(obj, name)
         if v is None:
             kids.append(None)
@@ -1123,8 +1125,21 @@ def _fill_spec(obj: Any, at: tuple[Any, ...], holes: dict[Any, Any]) -> Any:
             kids.append(tuple([_fill_spec(x, (*at, name, i), holes) for i, x in enumerate(v)]))
         else:
             kids.append(_fill_spec(v, (*at, name), holes))
+    deep = [k for k in cls._keys if k not in names and _holds_dicts(getattr(obj, k))]
+    if obj.extra:
+        deep.append("extra")
     sets, vendor = holes.pop(at, ((), ()))
-    return tuple(kids), tuple(sets), tuple(vendor)
+    fix = (tuple(deep), tuple(sets), tuple(vendor)) if deep or sets or vendor else None
+    return tuple(kids), fix
+
+
+def _holds_dicts(value: Any) -> bool:
+    """Whether a typed object's value is or holds a dict or a list (a dict-typed field, content
+    parts): what a chunk's reader could change in place."""
+    t = type(value)
+    if t is tuple:
+        return any(type(v) is dict or type(v) is list for v in value)
+    return t is dict or t is list
 
 
 class _Learned:
