@@ -628,7 +628,9 @@ def _writable(cls: type[_Model]) -> type[_Model]:
     through the frozen class's slot descriptors instead (``descriptor.__set__(self, value)``)
     costs a C-level call with an argument tuple per field, which made up about a sixth of
     ``iter_chunks()``. No twin instance ever leaves its builder: when a check fails the
-    half-built one is dropped with the ``_Invalid`` raised.
+    half-built one is dropped with the ``_Invalid`` raised. The template path's fillers make
+    theirs by calling the twin (``_W_Name()``: ``object``'s own ``__new__`` and ``__init__``,
+    no base defines either), which costs less than ``object.__new__(twin)``.
     """
     twin = type(f"_Writable{cls.__name__}", cls.__bases__, {"__slots__": cls.__slots__})
     assert twin.__mro__[1:] == cls.__mro__[1:]  # same base: __class__ assignment allowed
