@@ -417,13 +417,12 @@ def _filler(shape: Shape) -> str:
     strings its template's holes put in (``values``), built in one pass. ``spec`` is
     ``(kids, fix)`` (``_stream._fill_spec``): ``kids``, for each field of ``_kids`` the spec
     of the object it holds (a tuple of them for a tuple), or ``None`` where ``src`` holds
-    ``None``; ``fix``, ``None`` (nothing more to do) or ``(deep, sets, vendor)``, which
-    ``_fix`` applies: the fields whose values hold dicts or lists (``extra`` when not empty,
-    content parts, dict-typed fields), copied deep (``_deep``) so that what one chunk's
-    reader does to them reaches no other chunk; ``(field, i)`` for each field that is a hole
-    and ``(key, i)`` for each vendor string that is one, set to ``values[i]`` before the
-    instance turns frozen. The other values (strings, numbers, tuples of them) are shared
-    with ``src``."""
+    ``None``; ``fix``, ``None`` (nothing more to do) or ``(deep, sets, vendor)``: the fields
+    whose values hold dicts or lists (``extra`` when not empty, content parts, dict-typed
+    fields), copied deep (``_deep``) so that what one chunk's reader does to them reaches no
+    other chunk; ``(field, i)`` for each field that is a hole and ``(key, i)`` for each
+    vendor string that is one, set to ``values[i]`` before the instance turns frozen. The
+    other values (strings, numbers, tuples of them) are shared with ``src``."""
     name, s = shape.name, snake(shape.name)
     kids = {f.key: f"k{i}" for i, f in enumerate(_kids(shape))}  # each kid's spec, then value
     line = f"def _fill_{s}(src: Any, spec: Any, values: Sequence[str]) -> {name}:\n"
@@ -453,7 +452,12 @@ def _filler(shape: Shape) -> str:
             out.append(f"    self.{f.key} = src.{f.key}\n")
     out.append("    self.extra = {}\n")
     out.append("    self._absent = src._absent\n")
-    out.append("    if fix is not None:\n        _fix(self, src, fix, values)\n")
+    out.append("    if fix is not None:\n        deep, sets, vendor = fix\n")
+    out.append(
+        "        for key in deep:\n            setattr(self, key, _deep(getattr(src, key)))\n"
+    )
+    out.append("        for key, i in sets:\n            setattr(self, key, values[i])\n")
+    out.append("        for key, i in vendor:\n            self.extra[key] = values[i]\n")
     out.append(f"    self.__class__ = {name}\n")
     out.append("    return self  # type: ignore[no-any-return]\n")
     return "".join(out)
@@ -470,19 +474,6 @@ def _deep(value: Any) -> Any:
     if t is tuple:  # content parts, a tuple of dicts
         return tuple(map(_deep, value))
     return value
-
-
-def _fix(self: Any, src: Any, fix: Any, values: Sequence[str]) -> None:
-    \"\"\"A filler's last step where its spec says so: copy deep the fields that hold dicts or
-    lists, then put each hole's string in its field or vendor key.\"\"\"
-    deep, sets, vendor = fix
-    for key in deep:
-        setattr(self, key, _deep(getattr(src, key)))
-    for key, i in sets:
-        setattr(self, key, values[i])
-    extra = self.extra
-    for key, i in vendor:
-        extra[key] = values[i]
 """
 
 

@@ -3054,19 +3054,6 @@ def _deep(value: Any) -> Any:
     return value
 
 
-def _fix(self: Any, src: Any, fix: Any, values: Sequence[str]) -> None:
-    """A filler's last step where its spec says so: copy deep the fields that hold dicts or
-    lists, then put each hole's string in its field or vendor key."""
-    deep, sets, vendor = fix
-    for key in deep:
-        setattr(self, key, _deep(getattr(src, key)))
-    for key, i in sets:
-        setattr(self, key, values[i])
-    extra = self.extra
-    for key, i in vendor:
-        extra[key] = values[i]
-
-
 def _fill_top_logprob(src: Any, spec: Any, values: Sequence[str]) -> TopLogprob:
     self: Any = _W_TopLogprob()
     _, fix = spec
@@ -3076,7 +3063,13 @@ def _fill_top_logprob(src: Any, spec: Any, values: Sequence[str]) -> TopLogprob:
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = TopLogprob
     return self  # type: ignore[no-any-return]
 
@@ -3096,7 +3089,13 @@ def _fill_token_logprob(src: Any, spec: Any, values: Sequence[str]) -> TokenLogp
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = TokenLogprob
     return self  # type: ignore[no-any-return]
 
@@ -3119,7 +3118,13 @@ def _fill_choice_logprobs(src: Any, spec: Any, values: Sequence[str]) -> ChoiceL
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceLogprobs
     return self  # type: ignore[no-any-return]
 
@@ -3132,7 +3137,13 @@ def _fill_function_delta(src: Any, spec: Any, values: Sequence[str]) -> Function
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = FunctionDelta
     return self  # type: ignore[no-any-return]
 
@@ -3149,7 +3160,13 @@ def _fill_tool_call_delta(src: Any, spec: Any, values: Sequence[str]) -> ToolCal
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ToolCallDelta
     return self  # type: ignore[no-any-return]
 
@@ -3164,7 +3181,13 @@ def _fill_choice_delta_audio(src: Any, spec: Any, values: Sequence[str]) -> Choi
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceDeltaAudio
     return self  # type: ignore[no-any-return]
 
@@ -3179,7 +3202,13 @@ def _fill_url_citation(src: Any, spec: Any, values: Sequence[str]) -> URLCitatio
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = URLCitation
     return self  # type: ignore[no-any-return]
 
@@ -3194,7 +3223,13 @@ def _fill_annotation(src: Any, spec: Any, values: Sequence[str]) -> Annotation:
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = Annotation
     return self  # type: ignore[no-any-return]
 
@@ -3228,7 +3263,13 @@ def _fill_choice_delta(src: Any, spec: Any, values: Sequence[str]) -> ChoiceDelt
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceDelta
     return self  # type: ignore[no-any-return]
 
@@ -3247,7 +3288,13 @@ def _fill_chunk_choice(src: Any, spec: Any, values: Sequence[str]) -> ChunkChoic
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChunkChoice
     return self  # type: ignore[no-any-return]
 
@@ -3263,7 +3310,13 @@ def _fill_prompt_tokens_details(src: Any, spec: Any, values: Sequence[str]) -> P
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = PromptTokensDetails
     return self  # type: ignore[no-any-return]
 
@@ -3281,7 +3334,13 @@ def _fill_completion_tokens_details(
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionTokensDetails
     return self  # type: ignore[no-any-return]
 
@@ -3301,7 +3360,13 @@ def _fill_usage(src: Any, spec: Any, values: Sequence[str]) -> Usage:
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = Usage
     return self  # type: ignore[no-any-return]
 
@@ -3329,7 +3394,13 @@ def _fill_chat_completion_chunk(src: Any, spec: Any, values: Sequence[str]) -> C
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChatCompletionChunk
     return self  # type: ignore[no-any-return]
 
@@ -3350,7 +3421,13 @@ def _fill_completion_logprobs(src: Any, spec: Any, values: Sequence[str]) -> Com
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionLogprobs
     return self  # type: ignore[no-any-return]
 
@@ -3369,7 +3446,13 @@ def _fill_completion_chunk_choice(
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionChunkChoice
     return self  # type: ignore[no-any-return]
 
@@ -3394,7 +3477,13 @@ def _fill_completion_chunk(src: Any, spec: Any, values: Sequence[str]) -> Comple
     self.extra = {}
     self._absent = src._absent
     if fix is not None:
-        _fix(self, src, fix, values)
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionChunk
     return self  # type: ignore[no-any-return]
 
