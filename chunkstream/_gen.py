@@ -403,43 +403,61 @@ def _validator(shape: Shape) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The chunk side's copiers (the template path: a typed chunk rebuilt from a learned one).
+# The chunk side's fillers (the template path: a typed chunk rebuilt from a learned one).
 
 
-def _copier(shape: Shape) -> str:
-    """``_copy_<shape>(src)``: a new instance equal to ``src`` that shares only immutable
-    values with it (strings, numbers, tuples of them); objects are copied by their own copier,
-    ``extra``, dict-typed fields and content parts deeply (``_deep``), so that what one chunk's
-    reader does to its dicts reaches no other chunk."""
+def _kids(shape: Shape) -> list[Field]:
+    """The fields of ``shape`` that hold objects (one, or a tuple of them): a fill spec's
+    ``kids``, in this order."""
+    return [f for f in shape.fields if f.type in ("object", "objects")]
+
+
+def _filler(shape: Shape) -> str:
+    """``_fill_<shape>(src, spec, values)``: a new instance equal to ``src`` but for the
+    strings its template's holes put in (``values``), built in one pass. ``spec`` is
+    ``(kids, fix)`` (``_stream._fill_spec``): ``kids``, for each field of ``_kids`` the spec
+    of the object it holds (a tuple of them for a tuple), or ``None`` where ``src`` holds
+    ``None``; ``fix``, ``None`` (nothing more to do) or ``(deep, sets, vendor)``: the fields
+    whose values hold dicts or lists (``extra`` when not empty, content parts, dict-typed
+    fields), copied deep (``_deep``) so that what one chunk's reader does to them reaches no
+    other chunk; ``(field, i)`` for each field that is a hole and ``(key, i)`` for each
+    vendor string that is one, set to ``values[i]`` before the instance turns frozen. The
+    other values (strings, numbers, tuples of them) are shared with ``src``."""
     name, s = shape.name, snake(shape.name)
-    out = [f"def _copy_{s}(src: Any) -> {name}:\n"]
-    out.append(f"    self: Any = _new(_W_{name})\n")
+    kids = {f.key: f"k{i}" for i, f in enumerate(_kids(shape))}  # each kid's spec, then value
+    line = f"def _fill_{s}(src: Any, spec: Any, values: Sequence[str]) -> {name}:\n"
+    if len(line) > 101:  # past the line length (with its newline): the arguments on their own
+        line = f"def _fill_{s}(\n    src: Any, spec: Any, values: Sequence[str]\n) -> {name}:\n"
+    out = [line]
+    out.append(f"    self: Any = _W_{name}()\n")
+    if not kids:
+        out.append("    _, fix = spec\n")
+    else:
+        names = ", ".join(kids.values()) + ("," if len(kids) == 1 else "")
+        out.append(f"    ({names}), fix = spec\n")
     for f in shape.fields:
-        if f.type == "object":
-            out.append(f"    v = src.{f.key}\n")
-            out.append(f"    self.{f.key} = v if v is None else _copy_{snake(f.of)}(v)\n")
+        k = kids.get(f.key)
+        if f.type == "object":  # None where the learned object holds None: no object to fill
+            fill = f"_fill_{snake(f.of)}(src.{f.key}, {k}, values)"
+            out.append(f"    if {k} is not None:\n        {k} = {fill}\n")
+            out.append(f"    self.{f.key} = {k}\n")
         elif f.type == "objects":
-            copy = f"_copy_{snake(f.of)}"
-            out.append(f"    v = src.{f.key}\n    if v is not None:\n")
-            line = f"        v = ({copy}(v[0]),) if len(v) == 1 else tuple(map({copy}, v))\n"
-            if len(line) > 101:  # past the line length: one branch a line
-                line = (
-                    f"        if len(v) == 1:\n            v = ({copy}(v[0]),)\n"
-                    f"        else:\n            v = tuple(map({copy}, v))\n"
-                )
-            out.append(line)
-            out.append(f"    self.{f.key} = v\n")
-        elif f.type in ("content", "dicts"):  # objects of a tuple copied deep
-            out.append(f"    v = src.{f.key}\n")
-            out.append(f"    self.{f.key} = tuple(map(_deep, v)) if type(v) is tuple else v\n")
-        elif f.type == "dict":
-            out.append(f"    v = src.{f.key}\n")
-            out.append(f"    self.{f.key} = v if v is None else _deep(v)\n")
-        else:  # a string, a number, a tuple of ints: immutable
+            fill = f"_fill_{snake(f.of)}"
+            out.append(f"    if {k} is not None:\n        if len({k}) == 1:\n")
+            out.append(f"            {k} = ({fill}(src.{f.key}[0], {k}[0], values),)\n")
+            out.append(f"        else:\n            {k} = tuple(map({fill}, src.{f.key}, {k}, ")
+            out.append("repeat(values)))\n")
+            out.append(f"    self.{f.key} = {k}\n")
+        else:  # immutable, or copied deep below when the spec says so
             out.append(f"    self.{f.key} = src.{f.key}\n")
-    out.append("    extra = src.extra\n")
-    out.append("    self.extra = _deep(extra) if extra else {}\n")
+    out.append("    self.extra = {}\n")
     out.append("    self._absent = src._absent\n")
+    out.append("    if fix is not None:\n        deep, sets, vendor = fix\n")
+    out.append(
+        "        for key in deep:\n            setattr(self, key, _deep(getattr(src, key)))\n"
+    )
+    out.append("        for key, i in sets:\n            setattr(self, key, values[i])\n")
+    out.append("        for key, i in vendor:\n            self.extra[key] = values[i]\n")
     out.append(f"    self.__class__ = {name}\n")
     out.append("    return self  # type: ignore[no-any-return]\n")
     return "".join(out)
@@ -447,12 +465,14 @@ def _copier(shape: Shape) -> str:
 
 _DEEP = """\
 def _deep(value: Any) -> Any:
-    \"\"\"A copy of a JSON value that shares no dict or list with it.\"\"\"
+    \"\"\"A copy of a JSON value (or a tuple of them) that shares no dict or list with it.\"\"\"
     t = type(value)
     if t is dict:
         return {k: _deep(v) for k, v in value.items()}
     if t is list:
         return [_deep(v) for v in value]
+    if t is tuple:  # content parts, a tuple of dicts
+        return tuple(map(_deep, value))
     return value
 """
 
@@ -700,11 +720,17 @@ def generate() -> str:
             line = f"_set_builder(\n    {shape.name},\n    _build_{s},\n    _check_{s},\n)\n"
         parts.append(line)
     parts.append("\n\n")
-    parts.append("# The copiers (the template path rebuilds a typed chunk from a learned one).\n")
+    parts.append("# The fillers (the template path rebuilds a typed chunk from a learned one).\n")
     parts.append(_DEEP + "\n\n")
     for shape in CHUNK_SHAPES:
-        parts.append(_copier(shape) + "\n\n")
-    parts.append("copy_chunk = _copy_chat_completion_chunk\n\n\n")
+        parts.append(_filler(shape) + "\n\n")
+    parts.append("fill_chunk = _fill_chat_completion_chunk\n")
+    parts.append("# Each class's fields that hold objects, in the order of a fill spec's kids.\n")
+    parts.append("FILL_KIDS: dict[type, tuple[str, ...]] = {\n")
+    for shape in CHUNK_SHAPES:
+        keys = ", ".join(f'"{f.key}"' for f in _kids(shape))
+        parts.append(f"    {shape.name}: ({keys}{',' if len(_kids(shape)) == 1 else ''}),\n")
+    parts.append("}\n\n\n")
     for shape in ASSEMBLED_SHAPES:
         parts.append(_assembled_class(shape) + "\n\n")
     for shape in ASSEMBLED_SHAPES:

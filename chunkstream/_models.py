@@ -11,8 +11,9 @@ the ``json`` module; imports only ``_errors``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import InitVar, dataclass, field, fields
+from itertools import repeat
 from typing import Any, ClassVar, TypeVar
 
 from ._errors import ChunkError, StreamWarning, describe, shown
@@ -627,7 +628,9 @@ def _writable(cls: type[_Model]) -> type[_Model]:
     through the frozen class's slot descriptors instead (``descriptor.__set__(self, value)``)
     costs a C-level call with an argument tuple per field, which made up about a sixth of
     ``iter_chunks()``. No twin instance ever leaves its builder: when a check fails the
-    half-built one is dropped with the ``_Invalid`` raised.
+    half-built one is dropped with the ``_Invalid`` raised. The template path's fillers make
+    theirs by calling the twin (``_W_Name()``: ``object``'s own ``__new__`` and ``__init__``,
+    no base defines either), which costs less than ``object.__new__(twin)``.
     """
     twin = type(f"_Writable{cls.__name__}", cls.__bases__, {"__slots__": cls.__slots__})
     assert twin.__mro__[1:] == cls.__mro__[1:]  # same base: __class__ assignment allowed
@@ -3038,291 +3041,474 @@ _set_builder(CompletionChunkChoice, _build_completion_chunk_choice, _check_compl
 _set_builder(CompletionChunk, _build_completion_chunk, _check_completion_chunk)
 
 
-# The copiers (the template path rebuilds a typed chunk from a learned one).
+# The fillers (the template path rebuilds a typed chunk from a learned one).
 def _deep(value: Any) -> Any:
-    """A copy of a JSON value that shares no dict or list with it."""
+    """A copy of a JSON value (or a tuple of them) that shares no dict or list with it."""
     t = type(value)
     if t is dict:
         return {k: _deep(v) for k, v in value.items()}
     if t is list:
         return [_deep(v) for v in value]
+    if t is tuple:  # content parts, a tuple of dicts
+        return tuple(map(_deep, value))
     return value
 
 
-def _copy_top_logprob(src: Any) -> TopLogprob:
-    self: Any = _new(_W_TopLogprob)
+def _fill_top_logprob(src: Any, spec: Any, values: Sequence[str]) -> TopLogprob:
+    self: Any = _W_TopLogprob()
+    _, fix = spec
     self.token = src.token
     self.logprob = src.logprob
     self.bytes = src.bytes
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = TopLogprob
     return self  # type: ignore[no-any-return]
 
 
-def _copy_token_logprob(src: Any) -> TokenLogprob:
-    self: Any = _new(_W_TokenLogprob)
+def _fill_token_logprob(src: Any, spec: Any, values: Sequence[str]) -> TokenLogprob:
+    self: Any = _W_TokenLogprob()
+    (k0,), fix = spec
     self.token = src.token
     self.logprob = src.logprob
     self.bytes = src.bytes
-    v = src.top_logprobs
-    if v is not None:
-        v = (_copy_top_logprob(v[0]),) if len(v) == 1 else tuple(map(_copy_top_logprob, v))
-    self.top_logprobs = v
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    if k0 is not None:
+        if len(k0) == 1:
+            k0 = (_fill_top_logprob(src.top_logprobs[0], k0[0], values),)
+        else:
+            k0 = tuple(map(_fill_top_logprob, src.top_logprobs, k0, repeat(values)))
+    self.top_logprobs = k0
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = TokenLogprob
     return self  # type: ignore[no-any-return]
 
 
-def _copy_choice_logprobs(src: Any) -> ChoiceLogprobs:
-    self: Any = _new(_W_ChoiceLogprobs)
-    v = src.content
-    if v is not None:
-        v = (_copy_token_logprob(v[0]),) if len(v) == 1 else tuple(map(_copy_token_logprob, v))
-    self.content = v
-    v = src.refusal
-    if v is not None:
-        v = (_copy_token_logprob(v[0]),) if len(v) == 1 else tuple(map(_copy_token_logprob, v))
-    self.refusal = v
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+def _fill_choice_logprobs(src: Any, spec: Any, values: Sequence[str]) -> ChoiceLogprobs:
+    self: Any = _W_ChoiceLogprobs()
+    (k0, k1), fix = spec
+    if k0 is not None:
+        if len(k0) == 1:
+            k0 = (_fill_token_logprob(src.content[0], k0[0], values),)
+        else:
+            k0 = tuple(map(_fill_token_logprob, src.content, k0, repeat(values)))
+    self.content = k0
+    if k1 is not None:
+        if len(k1) == 1:
+            k1 = (_fill_token_logprob(src.refusal[0], k1[0], values),)
+        else:
+            k1 = tuple(map(_fill_token_logprob, src.refusal, k1, repeat(values)))
+    self.refusal = k1
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceLogprobs
     return self  # type: ignore[no-any-return]
 
 
-def _copy_function_delta(src: Any) -> FunctionDelta:
-    self: Any = _new(_W_FunctionDelta)
+def _fill_function_delta(src: Any, spec: Any, values: Sequence[str]) -> FunctionDelta:
+    self: Any = _W_FunctionDelta()
+    _, fix = spec
     self.name = src.name
     self.arguments = src.arguments
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = FunctionDelta
     return self  # type: ignore[no-any-return]
 
 
-def _copy_tool_call_delta(src: Any) -> ToolCallDelta:
-    self: Any = _new(_W_ToolCallDelta)
+def _fill_tool_call_delta(src: Any, spec: Any, values: Sequence[str]) -> ToolCallDelta:
+    self: Any = _W_ToolCallDelta()
+    (k0,), fix = spec
     self.index = src.index
     self.id = src.id
     self.type = src.type
-    v = src.function
-    self.function = v if v is None else _copy_function_delta(v)
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    if k0 is not None:
+        k0 = _fill_function_delta(src.function, k0, values)
+    self.function = k0
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ToolCallDelta
     return self  # type: ignore[no-any-return]
 
 
-def _copy_choice_delta_audio(src: Any) -> ChoiceDeltaAudio:
-    self: Any = _new(_W_ChoiceDeltaAudio)
+def _fill_choice_delta_audio(src: Any, spec: Any, values: Sequence[str]) -> ChoiceDeltaAudio:
+    self: Any = _W_ChoiceDeltaAudio()
+    _, fix = spec
     self.id = src.id
     self.data = src.data
     self.transcript = src.transcript
     self.expires_at = src.expires_at
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceDeltaAudio
     return self  # type: ignore[no-any-return]
 
 
-def _copy_url_citation(src: Any) -> URLCitation:
-    self: Any = _new(_W_URLCitation)
+def _fill_url_citation(src: Any, spec: Any, values: Sequence[str]) -> URLCitation:
+    self: Any = _W_URLCitation()
+    _, fix = spec
     self.start_index = src.start_index
     self.end_index = src.end_index
     self.url = src.url
     self.title = src.title
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = URLCitation
     return self  # type: ignore[no-any-return]
 
 
-def _copy_annotation(src: Any) -> Annotation:
-    self: Any = _new(_W_Annotation)
+def _fill_annotation(src: Any, spec: Any, values: Sequence[str]) -> Annotation:
+    self: Any = _W_Annotation()
+    (k0,), fix = spec
     self.type = src.type
-    v = src.url_citation
-    self.url_citation = v if v is None else _copy_url_citation(v)
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    if k0 is not None:
+        k0 = _fill_url_citation(src.url_citation, k0, values)
+    self.url_citation = k0
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = Annotation
     return self  # type: ignore[no-any-return]
 
 
-def _copy_choice_delta(src: Any) -> ChoiceDelta:
-    self: Any = _new(_W_ChoiceDelta)
+def _fill_choice_delta(src: Any, spec: Any, values: Sequence[str]) -> ChoiceDelta:
+    self: Any = _W_ChoiceDelta()
+    (k0, k1, k2, k3), fix = spec
     self.role = src.role
-    v = src.content
-    self.content = tuple(map(_deep, v)) if type(v) is tuple else v
+    self.content = src.content
     self.refusal = src.refusal
-    v = src.tool_calls
-    if v is not None:
-        v = (_copy_tool_call_delta(v[0]),) if len(v) == 1 else tuple(map(_copy_tool_call_delta, v))
-    self.tool_calls = v
-    v = src.function_call
-    self.function_call = v if v is None else _copy_function_delta(v)
+    if k0 is not None:
+        if len(k0) == 1:
+            k0 = (_fill_tool_call_delta(src.tool_calls[0], k0[0], values),)
+        else:
+            k0 = tuple(map(_fill_tool_call_delta, src.tool_calls, k0, repeat(values)))
+    self.tool_calls = k0
+    if k1 is not None:
+        k1 = _fill_function_delta(src.function_call, k1, values)
+    self.function_call = k1
     self.reasoning_content = src.reasoning_content
     self.reasoning = src.reasoning
-    v = src.audio
-    self.audio = v if v is None else _copy_choice_delta_audio(v)
-    v = src.annotations
-    if v is not None:
-        v = (_copy_annotation(v[0]),) if len(v) == 1 else tuple(map(_copy_annotation, v))
-    self.annotations = v
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    if k2 is not None:
+        k2 = _fill_choice_delta_audio(src.audio, k2, values)
+    self.audio = k2
+    if k3 is not None:
+        if len(k3) == 1:
+            k3 = (_fill_annotation(src.annotations[0], k3[0], values),)
+        else:
+            k3 = tuple(map(_fill_annotation, src.annotations, k3, repeat(values)))
+    self.annotations = k3
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChoiceDelta
     return self  # type: ignore[no-any-return]
 
 
-def _copy_chunk_choice(src: Any) -> ChunkChoice:
-    self: Any = _new(_W_ChunkChoice)
+def _fill_chunk_choice(src: Any, spec: Any, values: Sequence[str]) -> ChunkChoice:
+    self: Any = _W_ChunkChoice()
+    (k0, k1), fix = spec
     self.index = src.index
-    v = src.delta
-    self.delta = v if v is None else _copy_choice_delta(v)
+    if k0 is not None:
+        k0 = _fill_choice_delta(src.delta, k0, values)
+    self.delta = k0
     self.finish_reason = src.finish_reason
-    v = src.logprobs
-    self.logprobs = v if v is None else _copy_choice_logprobs(v)
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    if k1 is not None:
+        k1 = _fill_choice_logprobs(src.logprobs, k1, values)
+    self.logprobs = k1
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChunkChoice
     return self  # type: ignore[no-any-return]
 
 
-def _copy_prompt_tokens_details(src: Any) -> PromptTokensDetails:
-    self: Any = _new(_W_PromptTokensDetails)
+def _fill_prompt_tokens_details(src: Any, spec: Any, values: Sequence[str]) -> PromptTokensDetails:
+    self: Any = _W_PromptTokensDetails()
+    _, fix = spec
     self.cached_tokens = src.cached_tokens
     self.audio_tokens = src.audio_tokens
     self.cache_write_tokens = src.cache_write_tokens
     self.image_tokens = src.image_tokens
     self.text_tokens = src.text_tokens
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = PromptTokensDetails
     return self  # type: ignore[no-any-return]
 
 
-def _copy_completion_tokens_details(src: Any) -> CompletionTokensDetails:
-    self: Any = _new(_W_CompletionTokensDetails)
+def _fill_completion_tokens_details(
+    src: Any, spec: Any, values: Sequence[str]
+) -> CompletionTokensDetails:
+    self: Any = _W_CompletionTokensDetails()
+    _, fix = spec
     self.reasoning_tokens = src.reasoning_tokens
     self.audio_tokens = src.audio_tokens
     self.accepted_prediction_tokens = src.accepted_prediction_tokens
     self.rejected_prediction_tokens = src.rejected_prediction_tokens
     self.text_tokens = src.text_tokens
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionTokensDetails
     return self  # type: ignore[no-any-return]
 
 
-def _copy_usage(src: Any) -> Usage:
-    self: Any = _new(_W_Usage)
+def _fill_usage(src: Any, spec: Any, values: Sequence[str]) -> Usage:
+    self: Any = _W_Usage()
+    (k0, k1), fix = spec
     self.prompt_tokens = src.prompt_tokens
     self.completion_tokens = src.completion_tokens
     self.total_tokens = src.total_tokens
-    v = src.prompt_tokens_details
-    self.prompt_tokens_details = v if v is None else _copy_prompt_tokens_details(v)
-    v = src.completion_tokens_details
-    self.completion_tokens_details = v if v is None else _copy_completion_tokens_details(v)
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    if k0 is not None:
+        k0 = _fill_prompt_tokens_details(src.prompt_tokens_details, k0, values)
+    self.prompt_tokens_details = k0
+    if k1 is not None:
+        k1 = _fill_completion_tokens_details(src.completion_tokens_details, k1, values)
+    self.completion_tokens_details = k1
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = Usage
     return self  # type: ignore[no-any-return]
 
 
-def _copy_chat_completion_chunk(src: Any) -> ChatCompletionChunk:
-    self: Any = _new(_W_ChatCompletionChunk)
+def _fill_chat_completion_chunk(src: Any, spec: Any, values: Sequence[str]) -> ChatCompletionChunk:
+    self: Any = _W_ChatCompletionChunk()
+    (k0, k1), fix = spec
     self.id = src.id
     self.object = src.object
     self.created = src.created
     self.model = src.model
     self.system_fingerprint = src.system_fingerprint
     self.service_tier = src.service_tier
-    v = src.choices
-    if v is not None:
-        v = (_copy_chunk_choice(v[0]),) if len(v) == 1 else tuple(map(_copy_chunk_choice, v))
-    self.choices = v
-    v = src.usage
-    self.usage = v if v is None else _copy_usage(v)
+    if k0 is not None:
+        if len(k0) == 1:
+            k0 = (_fill_chunk_choice(src.choices[0], k0[0], values),)
+        else:
+            k0 = tuple(map(_fill_chunk_choice, src.choices, k0, repeat(values)))
+    self.choices = k0
+    if k1 is not None:
+        k1 = _fill_usage(src.usage, k1, values)
+    self.usage = k1
     self.obfuscation = src.obfuscation
-    v = src.moderation
-    self.moderation = v if v is None else _deep(v)
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.moderation = src.moderation
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = ChatCompletionChunk
     return self  # type: ignore[no-any-return]
 
 
-def _copy_completion_logprobs(src: Any) -> CompletionLogprobs:
-    self: Any = _new(_W_CompletionLogprobs)
+def _fill_completion_logprobs(src: Any, spec: Any, values: Sequence[str]) -> CompletionLogprobs:
+    self: Any = _W_CompletionLogprobs()
+    (k0,), fix = spec
     self.tokens = src.tokens
     self.token_logprobs = src.token_logprobs
-    v = src.top_logprobs
-    self.top_logprobs = tuple(map(_deep, v)) if type(v) is tuple else v
+    self.top_logprobs = src.top_logprobs
     self.text_offset = src.text_offset
-    v = src.content
-    if v is not None:
-        v = (_copy_token_logprob(v[0]),) if len(v) == 1 else tuple(map(_copy_token_logprob, v))
-    self.content = v
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    if k0 is not None:
+        if len(k0) == 1:
+            k0 = (_fill_token_logprob(src.content[0], k0[0], values),)
+        else:
+            k0 = tuple(map(_fill_token_logprob, src.content, k0, repeat(values)))
+    self.content = k0
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionLogprobs
     return self  # type: ignore[no-any-return]
 
 
-def _copy_completion_chunk_choice(src: Any) -> CompletionChunkChoice:
-    self: Any = _new(_W_CompletionChunkChoice)
+def _fill_completion_chunk_choice(
+    src: Any, spec: Any, values: Sequence[str]
+) -> CompletionChunkChoice:
+    self: Any = _W_CompletionChunkChoice()
+    (k0,), fix = spec
     self.index = src.index
     self.text = src.text
-    v = src.logprobs
-    self.logprobs = v if v is None else _copy_completion_logprobs(v)
+    if k0 is not None:
+        k0 = _fill_completion_logprobs(src.logprobs, k0, values)
+    self.logprobs = k0
     self.finish_reason = src.finish_reason
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionChunkChoice
     return self  # type: ignore[no-any-return]
 
 
-def _copy_completion_chunk(src: Any) -> CompletionChunk:
-    self: Any = _new(_W_CompletionChunk)
+def _fill_completion_chunk(src: Any, spec: Any, values: Sequence[str]) -> CompletionChunk:
+    self: Any = _W_CompletionChunk()
+    (k0, k1), fix = spec
     self.id = src.id
     self.object = src.object
     self.created = src.created
     self.model = src.model
     self.system_fingerprint = src.system_fingerprint
-    v = src.choices
-    if v is not None:
-        if len(v) == 1:
-            v = (_copy_completion_chunk_choice(v[0]),)
+    if k0 is not None:
+        if len(k0) == 1:
+            k0 = (_fill_completion_chunk_choice(src.choices[0], k0[0], values),)
         else:
-            v = tuple(map(_copy_completion_chunk_choice, v))
-    self.choices = v
-    v = src.usage
-    self.usage = v if v is None else _copy_usage(v)
-    extra = src.extra
-    self.extra = _deep(extra) if extra else {}
+            k0 = tuple(map(_fill_completion_chunk_choice, src.choices, k0, repeat(values)))
+    self.choices = k0
+    if k1 is not None:
+        k1 = _fill_usage(src.usage, k1, values)
+    self.usage = k1
+    self.extra = {}
     self._absent = src._absent
+    if fix is not None:
+        deep, sets, vendor = fix
+        for key in deep:
+            setattr(self, key, _deep(getattr(src, key)))
+        for key, i in sets:
+            setattr(self, key, values[i])
+        for key, i in vendor:
+            self.extra[key] = values[i]
     self.__class__ = CompletionChunk
     return self  # type: ignore[no-any-return]
 
 
-copy_chunk = _copy_chat_completion_chunk
+fill_chunk = _fill_chat_completion_chunk
+# Each class's fields that hold objects, in the order of a fill spec's kids.
+FILL_KIDS: dict[type, tuple[str, ...]] = {
+    TopLogprob: (),
+    TokenLogprob: ("top_logprobs",),
+    ChoiceLogprobs: ("content", "refusal"),
+    FunctionDelta: (),
+    ToolCallDelta: ("function",),
+    ChoiceDeltaAudio: (),
+    URLCitation: (),
+    Annotation: ("url_citation",),
+    ChoiceDelta: ("tool_calls", "function_call", "audio", "annotations"),
+    ChunkChoice: ("delta", "logprobs"),
+    PromptTokensDetails: (),
+    CompletionTokensDetails: (),
+    Usage: ("prompt_tokens_details", "completion_tokens_details"),
+    ChatCompletionChunk: ("choices", "usage"),
+    CompletionLogprobs: ("content",),
+    CompletionChunkChoice: ("logprobs",),
+    CompletionChunk: ("choices", "usage"),
+}
 
 
 @_lazy("arguments", "extra")

@@ -43,6 +43,7 @@ from ._errors import (
     shown,
 )
 from ._models import (
+    FILL_KIDS,
     MAX_DEPTH,
     NESTS,
     ChatCompletion,
@@ -57,7 +58,7 @@ from ._models import (
     build_chunk_fast,
     check_chunk,
     check_completion_chunk,
-    copy_chunk,
+    fill_chunk,
     too_deep,
     validate_chunk,
     validate_completion_chunk,
@@ -1088,7 +1089,6 @@ _CHOICE_KEYS = frozenset(ChunkChoice._keys)
 _DELTA_KEYS = frozenset(ChoiceDelta._keys)
 _TOOL_KEYS = frozenset(ToolCallDelta._keys)
 _FUNCTION_KEYS = frozenset(FunctionDelta._keys)
-_set = object.__setattr__
 
 
 def _typed_holes(
@@ -1096,37 +1096,74 @@ def _typed_holes(
     fields: tuple[str, ...],
     known: frozenset[str],
     where: tuple[Any, ...],
-    get: Callable[[Any], Any] | None,
     holes: list[tuple[tuple[Any, ...], Any]],
 ) -> None:
     """The holes of one object of a typed chunk (see ``ChunkDecoder._plan``): its string
-    ``fields`` and its vendor strings; each ``(path, (get, name, vendor))``, where ``get``
-    finds the object at ``where`` in a copy of the chunk (``None``: the chunk itself)."""
+    ``fields`` and its vendor strings; each ``(path, (where, name, vendor))``, where ``where``
+    is the path of the object (its attribute names and positions in the typed chunk are its
+    keys and positions in the parse)."""
     every = fields is _ANY
     for key, v in obj.items():
         if type(v) is str:
             if key not in known:
-                holes.append(((*where, key), (get, key, True)))
+                holes.append(((*where, key), (where, key, True)))
             elif every or key in fields:
-                holes.append(((*where, key), (get, key, False)))
+                holes.append(((*where, key), (where, key, False)))
 
 
-# Where a hole's object is in a typed chunk, one function per place (ChunkDecoder._plan): a
-# match finds it in a fresh copy without walking the path step by step.
-def _at_choice(i: int) -> Callable[[Any], Any]:
-    return lambda chunk: chunk.choices[i]
+def _fill_spec(obj: Any, at: tuple[Any, ...], holes: dict[Any, Any]) -> Any:
+    """The spec ``fill_chunk`` follows (see ``_gen._filler``) to rebuild the typed object
+    ``obj`` (at path ``at`` in its chunk) and the objects it holds, with the holes of
+    ``holes`` (by the path of their object: ``(fields, vendor keys)``, each ``(name, i)``;
+    taken out as they are placed)."""
+    cls = type(obj)
+    names = FILL_KIDS[cls]
+    kids: list[Any] = []
+    for name in names:
+        v = getattr(obj, name)
+        if v is None:
+            kids.append(None)
+        elif type(v) is tuple:
+            kids.append(tuple([_fill_spec(x, (*at, name, i), holes) for i, x in enumerate(v)]))
+        else:
+            kids.append(_fill_spec(v, (*at, name), holes))
+    deep = [k for k in cls._keys if k not in names and _holds_dicts(getattr(obj, k))]
+    if obj.extra:
+        deep.append("extra")
+    sets, vendor = holes.pop(at, ((), ()))
+    fix = (tuple(deep), tuple(sets), tuple(vendor)) if deep or sets or vendor else None
+    return tuple(kids), fix
 
 
-def _at_delta(i: int) -> Callable[[Any], Any]:
-    return lambda chunk: chunk.choices[i].delta
+def _holds_dicts(value: Any) -> bool:
+    """Whether a typed object's value is or holds a dict or a list (a dict-typed field, content
+    parts): what a chunk's reader could change in place."""
+    t = type(value)
+    if t is tuple:
+        return any(type(v) is dict or type(v) is list for v in value)
+    return t is dict or t is list
 
 
-def _at_call(i: int, j: int) -> Callable[[Any], Any]:
-    return lambda chunk: chunk.choices[i].delta.tool_calls[j]
+class _Learned:
+    """A typed chunk's template plan (``ChunkDecoder._plan``): a private copy of the chunk
+    and, from the first match on, the spec that rebuilds it with a match's strings."""
 
+    __slots__ = ("chunk", "spec")
 
-def _at_function(i: int, j: int) -> Callable[[Any], Any]:
-    return lambda chunk: chunk.choices[i].delta.tool_calls[j].function
+    def __init__(self, chunk: ChatCompletionChunk) -> None:
+        self.chunk = fill_chunk(chunk, _fill_spec(chunk, (), {}), ())
+        self.spec: Any = None
+
+    def ready(self, payloads: tuple[Any, ...]) -> Any:
+        """The spec for the holes ``payloads``, in text order (the order of a match's
+        strings, which only the template knows: so it is made at the first match)."""
+        holes: dict[Any, tuple[list[Any], list[Any]]] = {}
+        for i, (where, name, vendor) in enumerate(payloads):
+            holes.setdefault(where, ([], []))[1 if vendor else 0].append((name, i))
+        self.spec = _fill_spec(self.chunk, (), holes)
+        if holes:  # pragma: no cover - each hole's object is in the chunk it was planned from
+            raise AssertionError(f"holes in no object of the chunk: {sorted(holes)}")
+        return self.spec
 
 
 K = TypeVar("K", bound=ChatCompletionChunk | CompletionChunk)
@@ -1300,9 +1337,9 @@ class ChunkDecoder(_Decoder[ChatCompletionChunk]):
         """The template plan for the chunk just built (``_out[-1]``, from ``obj``): its holes
         are the strings of its deltas and their tool calls' functions, the vendor strings of
         every level and ``obfuscation`` (``_TOP_HOLES``);
-        ``whole``, a copy of the chunk, which a match copies again (``copy_chunk``) and fills
-        with its strings. Only for a chunk that changes nothing in ``_finishes``: each choice
-        open and not finishing. The plans of the other templates always hold."""
+        ``whole``, a :class:`_Learned` copy of the chunk, which a match rebuilds with its
+        strings (``fill_chunk``). Only for a chunk that changes nothing in ``_finishes``: each
+        choice open and not finishing. The plans of the other templates always hold."""
         chunk = self._out[-1]
         choices = chunk.choices
         if choices:
@@ -1313,34 +1350,31 @@ class ChunkDecoder(_Decoder[ChatCompletionChunk]):
                 if c.logprobs is not None:
                     return None  # a token and its alternatives: never the same text again
         holes: list[tuple[tuple[Any, ...], Any]] = []
-        _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), None, holes)
+        _typed_holes(obj, _TOP_HOLES, _TOP_KEYS, (), holes)
         for i, c in enumerate(obj.get("choices") or ()):
-            _typed_holes(c, (), _CHOICE_KEYS, ("choices", i), _at_choice(i), holes)
+            _typed_holes(c, (), _CHOICE_KEYS, ("choices", i), holes)
             delta = c.get("delta")
             if type(delta) is dict:
                 where = ("choices", i, "delta")
-                _typed_holes(delta, _ANY, _DELTA_KEYS, where, _at_delta(i), holes)
+                _typed_holes(delta, _ANY, _DELTA_KEYS, where, holes)
                 for j, call in enumerate(delta.get("tool_calls") or ()):
                     at: tuple[Any, ...] = (*where, "tool_calls", j)
-                    _typed_holes(call, (), _TOOL_KEYS, at, _at_call(i, j), holes)
+                    _typed_holes(call, (), _TOOL_KEYS, at, holes)
                     fn = call.get("function")
                     if type(fn) is dict:
-                        at = (*at, "function")
-                        _typed_holes(fn, _ANY, _FUNCTION_KEYS, at, _at_function(i, j), holes)
-        return holes, True, copy_chunk(chunk)
+                        _typed_holes(fn, _ANY, _FUNCTION_KEYS, (*at, "function"), holes)
+        return holes, True, _Learned(chunk)
 
     def _take_same(
         self, whole: Any, payloads: tuple[Any, ...], values: list[str], n: int, offset: int
     ) -> None:
-        """A chunk that matched a template: a copy of the learned one with the new strings."""
-        chunk = copy_chunk(whole)
-        for (get, name, vendor), v in zip(payloads, values, strict=True):
-            owner = chunk if get is None else get(chunk)
-            if vendor:
-                owner.extra[name] = v
-            else:
-                _set(owner, name, v)  # a frozen field of the fresh copy, set before anyone sees it
-        self._out.append(chunk)
+        """A chunk that matched a template: the learned one rebuilt with the new strings
+        (``fill_chunk``: each string is put in its fresh object before the object turns
+        frozen, so no chunk is ever seen half made)."""
+        spec = whole.spec
+        if spec is None:
+            spec = whole.ready(payloads)
+        self._out.append(fill_chunk(whole.chunk, spec, values))
 
 
 class CompletionChunkDecoder(_Decoder[CompletionChunk]):

@@ -75,6 +75,32 @@ class Template:
         return values
 
 
+class _OneHole(Template):
+    """A template with one hole (most are: a chunk's new token): :meth:`Template.match` with
+    no loop. The last literal begins with the hole's closing quote: a text matches when it is
+    the first literal, one JSON string and the last literal, so the string ends where the
+    last literal must begin."""
+
+    __slots__ = ("at", "last", "size")
+
+    def __init__(self, literals: list[str], payloads: tuple[Any, ...], plan: Any) -> None:
+        super().__init__(literals, payloads, plan)
+        self.at = len(literals[0])
+        self.last = literals[1]
+        self.size = len(literals[1]) - 1  # after the closing quote
+
+    def match(self, text: str) -> list[str] | None:
+        if not text.startswith(self.first):
+            return None
+        try:
+            value, end = _scanstring(text, self.at, True)
+        except ValueError:  # not one complete JSON string: the full parse says what it is
+            return None
+        if end + self.size != len(text) or not text.endswith(self.last):
+            return None
+        return [value]
+
+
 class _Hole:
     """A leaf of the paths' tree: the hole of ``holes[i]``."""
 
@@ -118,7 +144,8 @@ def learn(
         literals.append(text[at:start])
         at = stop
     literals.append(text[at:])
-    return Template(literals, tuple(holes[i][1] for _, _, i in spans), plan)
+    kind = _OneHole if len(spans) == 1 else Template
+    return kind(literals, tuple(holes[i][1] for _, _, i in spans), plan)
 
 
 def _skip(text: str, at: int) -> int:

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 import chunkstream
 from chunkstream import _accumulate, _stream
-from chunkstream._template import learn
+from chunkstream._template import Template, _OneHole, learn
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or ROOT.parent / "shared" / "corpus")
@@ -205,6 +205,83 @@ def test_typed_chunks_rebuilt_from_a_template_share_no_dict() -> None:
     metas = [c.choices[0].delta.extra["x_meta"] for c in chunks[1:7]]
     assert len({id(m) for m in metas}) == 6 and len({id(m["k"]) for m in metas}) == 6
     assert len({id(c.extra) for c in chunks}) == len(chunks)
+
+
+def rich(i: int) -> dict[str, Any]:
+    """A chunk with a hole at every depth of a typed chunk, each holding a string of ``i``
+    (of a length that varies): top-level vendor string and ``obfuscation``; a choice's vendor
+    string; a delta's content, reasoning and vendor string (reasoning first: the text's order
+    is not the fields'); two tool calls, each with a vendor string and a function whose
+    arguments come before its name, and a vendor string; two choices. Vendor objects and a
+    dict-typed field (``moderation``) ride along, the same in every chunk."""
+    s = str(i) * (i % 3 + 1)
+
+    def call(j: int) -> dict[str, Any]:
+        fn = {"arguments": f'{{"a": {s}}}', "name": f"fn{j}{s}", "x_fn": f"f{s}"}
+        return {"index": j, "x_call": f"c{j}{s}", "function": fn}
+
+    delta = {"reasoning_content": f"r{s}", "content": f"c{s}", "x_d": s, "x_obj": {"k": [1]}}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "x_top": f"t{s}",
+        "choices": [
+            {"index": 0, "delta": delta, "x_choice": f"h{s}", "finish_reason": None},
+            {"index": 1, "delta": {"tool_calls": [call(0), call(1)]}, "finish_reason": None},
+        ],
+        "moderation": {"flagged": False, "scores": [0.5]},
+        "obfuscation": f"o{s}",
+        "x_meta": {"k": {"deep": [1, 2]}},
+    }
+
+
+def test_a_chunk_rebuilt_from_a_template_is_the_parsed_chunk_at_every_depth() -> None:
+    first = chunk({"role": "assistant", "content": ""}, id="chatcmpl-1", created=1, model="m")
+    events = [compact(first), *[compact(rich(i)) for i in range(1, 9)]]
+    events += [compact({**rich(0), "choices": [{"index": n, "delta": {}, "finish_reason": "stop"}
+                                               for n in (0, 1)]}), "[DONE]"]  # fmt: skip
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    matched, count = count_typed_matches(body)
+    assert count == 10 and matched >= 6, (matched, count)
+    # Each chunk is the one its event's JSON gives (from_dict: another path to the same
+    # chunk), and is the same whether templates are used or not.
+    expected = [chunkstream.ChatCompletionChunk.from_dict(json.loads(e)) for e in events[:-1]]
+    with fuzz.templates(True):
+        got = list(chunkstream.iter_chunks(body))
+    assert [repr(c) for c in got] == [repr(c) for c in expected]
+    assert [c.to_dict() for c in got] == [c.to_dict() for c in expected]
+    on, off = both_ways(chunked, [body], True)
+    assert on == off
+
+
+def test_what_a_reader_does_to_a_rebuilt_chunk_reaches_no_other() -> None:
+    events = [compact(rich(i)) for i in range(9)]
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    assert count_typed_matches(body)[0] >= 6
+    with fuzz.templates(True):
+        chunks = chunkstream.iter_chunks(body, strict=False)
+        for n, c in enumerate(chunks):
+            assert c.to_dict() == json.loads(events[n]), n
+            # Every dict and list the chunk holds, edited in place.
+            c.extra["x_meta"]["k"]["deep"].append(3)
+            c.extra["added"] = n
+            assert c.moderation is not None
+            c.moderation["scores"].append(1.0)
+            c.moderation["flagged"] = True
+            for choice in c.choices or ():
+                choice.extra.clear()
+                delta = choice.delta
+                assert delta is not None
+                delta.extra.pop("x_d", None)
+                if "x_obj" in delta.extra:
+                    delta.extra["x_obj"]["k"].append(2)
+                for call in delta.tool_calls or ():
+                    call.extra["x_call"] = "edited"
+                    assert call.function is not None
+                    call.function.extra["x_fn"] = "edited"
+    assert n == 8
 
 
 def test_typed_content_parts_are_not_shared_either() -> None:
@@ -447,6 +524,30 @@ def test_a_template_matches_its_text_with_other_strings_only() -> None:
         compact(chunk({"content": "x"}, id="other")),
     ):
         assert t.match(miss) is None, miss
+
+
+def test_a_template_with_one_hole_matches_as_the_general_matcher_does() -> None:
+    # One hole: its own matcher (no loop), held to the general one on hits and on misses
+    # that only its length test or its test of the last literal catch.
+    text = content("Hi")
+    t = learned(text, CONTENT)
+    assert type(t) is _OneHole
+    general = Template([t.first, *t.literals], t.payloads, None)
+    last = t.literals[0]
+    texts = [
+        text,
+        content(r"a\"b\\"),
+        content(""),
+        t.first + 'x"' + last[1:] + last,  # the last literal twice: too long
+        t.first + 'x"' + last[1:-1] + "]",  # as long, but the last literal differs
+        t.first + 'x\\"' + last[1:],  # the string does not end where the literal begins
+        t.first + 'x"',  # nothing after the string
+        t.first + "x",  # an unterminated string
+        t.first[:-1],
+    ]
+    assert [t.match(x) for x in texts] == [general.match(x) for x in texts]
+    assert [t.match(x) for x in texts[:3]] == [["Hi"], ['a"b\\'], [""]]
+    assert [t.match(x) for x in texts[3:]] == [None] * 6
 
 
 def test_holes_are_placed_by_the_parse_not_by_a_text_search() -> None:
