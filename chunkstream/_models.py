@@ -3399,6 +3399,7 @@ class MessageAudio(_AssembledModel):
 @_lazy(
     "content",
     "refusal",
+    "tool_calls",
     "reasoning_content",
     "reasoning",
     "content_parts",
@@ -3511,7 +3512,7 @@ class Choice(_AssembledModel):
         return out
 
 
-@_lazy("moderation", "error", "extra")
+@_lazy("choices", "usage", "moderation", "error", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ChatCompletion(_CompletionDisplay):
     """The assembled ``chat.completion``.
@@ -3631,7 +3632,7 @@ class CompletionChoice(_AssembledModel):
         return out
 
 
-@_lazy("error", "extra")
+@_lazy("choices", "usage", "error", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Completion(_AssembledModel):
     """The assembled legacy ``text_completion`` (``/v1/completions``).
