@@ -251,11 +251,6 @@ def _first_usage(items: list[Any]) -> Usage:
     return Usage._build(_plain(items[0]))
 
 
-def _each(items: list[Pending]) -> tuple[Any, ...]:
-    """Captured objects (a snapshot's choices, a message's tool calls) made, in order."""
-    return tuple([item.value() for item in items])
-
-
 def _no_extra(items: list[Any]) -> dict[str, Any]:
     return {}
 
@@ -842,6 +837,10 @@ class _Spec:
                     self.sub[f.key] = _Spec(f.of, _assembled_name(into.type))
                 elif f.merge == "extend":
                     self.make_item[f.key] = _item_maker(_assembled_name(into.type))
+                elif f.merge in ("append", "content") and not _text(into):
+                    raise LookupError(
+                        f"{name}.{f.key} is appended to {assembled}.{target}: not a text"
+                    )
             else:
                 raise LookupError(f"{name}.{f.key} merges into {assembled}.{target}: no such field")
         for key, (i, _) in out.items():
@@ -851,14 +850,8 @@ class _Spec:
         # A snapshot's captured object (see _Fields.capture) is made by ``made``: the captured
         # objects held by its fields that are not built when first read (a choice's message, a
         # tool call's function) are made with it.
-        self.made = _maker(
-            self.make,
-            tuple(
-                i
-                for i, f in enumerate(built.fields)
-                if not f.lazy and _assembled_name(f.type) in MAKERS
-            ),
-        )
+        self.made = _MADE[assembled]
+        self.made_all = _MADE_ALL[assembled]
         # The known keys, the fields merged in the table's order (a choice's), and the fields
         # whose non-empty value after the choice finished is a late delta (a legacy choice's
         # text: the late check of a chat choice is its delta's, see _delta).
@@ -870,21 +863,52 @@ class _Spec:
         self.labels = _LABELS if name == "ChoiceDelta" else frozenset()
 
 
-def _maker(make: Callable[..., Any], eager: tuple[int, ...]) -> Callable[[list[Any]], Any]:
-    """How a captured object (its field values, then ``extra``) is made by ``make``: the values
-    at ``eager`` that are captured objects (a :class:`Pending`) made first; the other Pendings go
-    into fields that build them when first read."""
+def _text(field: Field) -> bool:
+    """Whether an assembled field is a text built when first read: a snapshot holds it as the
+    parts appended so far (see _maker)."""
+    return field.lazy and field.type in ("str", "str | None")
 
-    def made(values: list[Any]) -> Any:
-        if eager:
-            values = values.copy()  # the captured list is shared: never changed
-            for i in eager:
-                v = values[i]
-                if type(v) is Pending:
-                    values[i] = v.value()
+
+def _maker(name: str) -> Callable[[list[Any]], Any]:
+    """How a captured object of the assembled class ``name`` is made (see
+    :meth:`_Fields.capture`): its appended texts, held as ``(parts, count)``, become Pendings
+    (built when the field is first read), and the captured objects its other fields hold (a
+    choice's message, a tool call's function) are made with it."""
+    make = MAKERS[name]
+    fields = SHAPES[name].fields
+    texts = tuple(i for i, f in enumerate(fields) if _text(f))
+    eager = tuple(
+        (i, _assembled_name(f.type))
+        for i, f in enumerate(fields)
+        if not f.lazy and _assembled_name(f.type) in MAKERS
+    )
+
+    def made(captured: list[Any]) -> Any:
+        values = captured.copy()  # the captured list is shared: never changed
+        for i in texts:
+            v = values[i]
+            if type(v) is tuple:
+                values[i] = Pending(v[0], v[1], _join)
+        for i, sub in eager:
+            v = values[i]
+            if v is not None:
+                values[i] = _MADE[sub](v)
         return make(*values)
 
     return made
+
+
+def _all_maker(made: Callable[[list[Any]], Any]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """How a list of captured objects (a snapshot's choices, a message's tool calls) is made."""
+
+    def made_all(items: list[Any]) -> tuple[Any, ...]:
+        return tuple([made(captured) for captured in items])
+
+    return made_all
+
+
+_MADE = {name: _maker(name) for name in MAKERS}
+_MADE_ALL = {name: _all_maker(made) for name, made in _MADE.items()}
 
 
 class _Top:
@@ -954,7 +978,8 @@ class _Fields:
         values = list(spec.defaults)
         if self.texts:
             for key, parts in self.texts.items():
-                values[pos[key]] = _join(parts) if final else Pending(parts, len(parts), _join)
+                # A snapshot's texts: the parts so far, made into Pendings when read (_maker).
+                values[pos[key]] = _join(parts) if final else (parts, len(parts))
         if self.held:
             for key, piece in self.held.items():
                 values[pos[key]] = piece.build(final)
@@ -966,14 +991,19 @@ class _Fields:
             return self.spec.make(*self.values(True), self.extra.built(True))
         return self.capture()
 
-    def capture(self) -> Pending:
-        """The object's state as a snapshot holds it: a :class:`Pending` of its field values
-        (then ``extra``), which are immutable values and Pendings only (never a model object or
-        a dict a reader could reach), made into a fresh object each time it is read (by
-        ``spec.made``). Later merges do not change it (a Pending's parts only grow)."""
+    def capture(self) -> list[Any]:
+        """The object's state as a snapshot holds it: its field values (then ``extra``), which
+        are immutable values, Pendings, texts as ``(parts, count)`` and the captured states of
+        the objects it holds, never a model object or a dict a reader could reach; made into a
+        fresh object each time it is read (``spec.made``). Later merges do not change it (the
+        lists of parts only grow), and nothing changes the list."""
         values = self.values(False)
-        values.append(self.extra.built(False) or _NO_EXTRA)
-        return Pending(values, len(values), self.spec.made)
+        extra = self.extra
+        if extra.log is None and not extra.base:  # no vendor field yet (built() says {})
+            values.append(_NO_EXTRA)
+        else:
+            values.append(extra.built(False))
+        return values
 
 
 class _Kept(_Fields):
@@ -988,7 +1018,7 @@ class _Kept(_Fields):
 
     def __init__(self, spec: _Spec, parent: _Fields | None, key: str) -> None:
         super().__init__(spec, parent, key)
-        self.snap: Pending | None = None
+        self.snap: list[Any] | None = None
 
     def build(self, final: bool) -> Any:
         if final:
@@ -1138,8 +1168,11 @@ class _Message(_Fields):
             # CPython's free list for its size fills up (2000 of them, ~0.8 MB held at once
             # by the benchmark's snapshot-per-chunk run). A snapshot's are made when first read
             # (each call's state is kept until it changes: _Kept).
-            calls = [t.build(final) for t in ordered]
-            values[pos["tool_calls"]] = tuple(calls) if final else Pending(calls, len(calls), _each)
+            if final:
+                values[pos["tool_calls"]] = tuple([t.build(True) for t in ordered])
+            else:
+                calls = [t.snap or t.build(False) for t in ordered]  # kept unless changed
+                values[pos["tool_calls"]] = Pending(calls, len(calls), _TOOL.made_all)
         parts = self.parts
         if parts is not None:
             values[pos["content_parts"]] = (
@@ -1421,8 +1454,9 @@ _LEGACY_OBJECT = _default(next(f for f in SHAPES["Completion"].fields if f.key =
 class Accumulator(KeepsWarnings):
     """Assembles ``chat.completion.chunk`` objects into one ``ChatCompletion``.
 
-    ``feed(chunk)`` merges one chunk, ``snapshot()`` returns the completion so far (cheap: text
-    is joined only when you read it), ``close()`` the final one. ``strict=True`` raises
+    ``feed(chunk)`` merges one chunk, ``snapshot()`` returns the completion so far (cheap: it
+    costs what changed since the last one, and its parts are built when you read them),
+    ``close()`` the final one. ``strict=True`` raises
     :class:`InconsistentStreamError` when the chunks do not describe one response (a second id
     or model, ``created`` moving back or more than ``created_tolerance`` seconds forward, a
     conflicting ``finish_reason``, content after a choice finished) and
@@ -1542,7 +1576,9 @@ class Accumulator(KeepsWarnings):
             order = self._order = [self._choices[i] for i in sorted(self._choices)]
         choices = [st.snap or st.build(False) for st in order]
         values = values.copy()  # kept for the next snapshot: never changed
-        values[self._family.pos["choices"]] = Pending(choices, len(choices), _each)
+        values[self._family.pos["choices"]] = Pending(
+            choices, len(choices), self._family.choice.made_all
+        )
         completion: ChatCompletion = self._family.make(*values)
         return completion
 
@@ -1750,7 +1786,10 @@ class Accumulator(KeepsWarnings):
 
     def _plan(
         self, obj: dict[str, Any]
-    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, tuple[Any, ...] | None] | None:
+    ) -> (
+        tuple[list[tuple[tuple[Any, ...], Any]], bool, tuple[Any, Any, tuple[Any, ...]] | None]
+        | None
+    ):
         """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
         :meth:`_merge`, unchanged by either): ``(holes, quiet, None)``, or ``None`` when none
         can be learned from it.
@@ -1774,7 +1813,8 @@ class Accumulator(KeepsWarnings):
 
         The plan's ``whole``: the objects whose captured state (``snap``: see :class:`_Kept`)
         the holes' sinks change (the choices and tool calls they reach, the accumulator for a
-        top-level one), or ``None``; :meth:`_take_same` forgets their states."""
+        top-level one), as ``(first, second or None, the others)``, or ``None``;
+        :meth:`_take_same` forgets their states."""
         warnings = self._warnings
         shape = (
             len(self._choices),
@@ -1805,7 +1845,10 @@ class Accumulator(KeepsWarnings):
             elif type(v) is str and key not in family.top_keys:  # the level fallback sets it
                 holes.append(((key,), partial(self._extra.add, key)))
                 touched.append(self)
-        return holes, quiet, tuple(touched) or None
+        if not touched:
+            return holes, quiet, None
+        first, *others = touched  # whole: (first, second or None, the rest: see _take_same)
+        return holes, quiet, (first, others[0] if others else None, tuple(others[1:]))
 
     def _plan_choice(
         self,
@@ -1849,7 +1892,7 @@ class Accumulator(KeepsWarnings):
 
     def _take_same(
         self,
-        whole: tuple[Any, ...] | None,
+        whole: tuple[Any, Any, tuple[Any, ...]] | None,
         sinks: tuple[Any, ...],
         values: list[str],
         chunk_index: int,
@@ -1859,8 +1902,14 @@ class Accumulator(KeepsWarnings):
         each string to its hole's sink (``whole``: the objects whose captured states they
         change)."""
         if whole is not None:
-            for kept in whole:
-                kept.snap = None
+            # (first, second or None, the rest): the usual one or two (a choice; a tool call and
+            # its choice) without a loop, which costs a tuple iterator per chunk.
+            first, second, rest = whole
+            first.snap = None
+            if second is not None:
+                second.snap = None
+                for kept in rest:
+                    kept.snap = None
         self._n = chunk_index
         self._off = byte_offset
         self._next = chunk_index + 1

@@ -655,7 +655,8 @@ def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # The assembled completion. Text that grows with the stream may be held as a *pending* value:
 # the parts list and how many of its parts belong to this snapshot. It is joined the first time
-# the field is read, so ``Accumulator.snapshot()`` costs O(choices), not O(text so far).
+# the field is read, so ``Accumulator.snapshot()`` does not cost O(text so far). A snapshot's
+# choices and a message's tool calls are Pendings too (of the accumulator's captured states).
 
 
 class Pending:

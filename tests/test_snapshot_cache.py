@@ -285,8 +285,9 @@ def test_legacy_completions_accumulated_with_snapshots() -> None:
     acc = CompletionAccumulator()
 
     def legacy(text: str, index: int = 0, **top: Any) -> dict[str, Any]:
+        choice = {"index": index, "text": text, "finish_reason": None}
         return {"id": "c", "object": "text_completion", "created": 1, "model": "m",
-                "choices": [{"index": index, "text": text, "finish_reason": None}], **top}  # fmt: skip
+                "choices": [choice], **top}  # fmt: skip
 
     for obj in (legacy("a"), legacy("x", 1)):
         acc.feed(chunkstream.CompletionChunk.from_dict(obj))
@@ -295,9 +296,7 @@ def test_legacy_completions_accumulated_with_snapshots() -> None:
     second = acc.snapshot()
     assert [c.text for c in first.choices] == ["a", "x"] and first.extra == {}
     assert [c.text for c in second.choices] == ["ab", "x"] and second.extra == {"meta": 1}
-    assert chunkstream.assemble_completion(
-        sse(legacy("a"), legacy("b"))
-    ).choices[0].text == "ab"
+    assert chunkstream.assemble_completion(sse(legacy("a"), legacy("b"))).choices[0].text == "ab"
 
 
 def test_an_assembler_snapshot_reads_like_the_eager_final_build() -> None:
@@ -346,3 +345,38 @@ def test_a_pending_tool_calls_slot_behaves_as_the_built_tuple() -> None:
     assert repr(fresh()) == repr(Message(tool_calls=(calls[0],)))
     assert pickle.loads(pickle.dumps(fresh())) == Message(tool_calls=(calls[0],))
     assert dataclasses.replace(fresh(), content="x").tool_calls == (calls[0],)
+
+
+def test_a_template_reaching_three_choices_and_the_top_level_forgets_each_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def event(i: int) -> dict[str, Any]:
+        third: dict[str, Any] = {"index": 0, "function": {"arguments": f"{i}"}}
+        if i == 0:
+            third.update(id="call_0", type="function")
+        return {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                "note": f"n{i}",
+                "choices": [{"index": 0, "delta": {"content": f"a{i}"}},
+                            {"index": 1, "delta": {"content": f"b{i}"}},
+                            {"index": 2, "delta": {"tool_calls": [third]}}]}  # fmt: skip
+
+    body = sse(*(event(i) for i in range(6)))
+    wholes: list[Any] = []
+    original = chunkstream._accumulate.Accumulator._take_same
+
+    def spy(self: Any, whole: Any, *rest: Any) -> None:
+        wholes.append(whole)
+        original(self, whole, *rest)
+
+    monkeypatch.setattr(chunkstream._accumulate.Accumulator, "_take_same", spy)
+    for strict in (True, False):
+        both(events_of(body), strict, Assembler)
+    # The template path took chunks whose plan reaches the top level, three choices and a tool
+    # call: five states to forget, three of them past the first two.
+    assert wholes and all(w is not None and len(w[2]) == 3 for w in wholes)
+    asm = Assembler()
+    asm.feed(body)
+    snap = asm.snapshot()
+    assert [c.message.content for c in snap.choices[:2]] == ["a0a1a2a3a4a5", "b0b1b2b3b4b5"]
+    assert snap.choices[2].message.tool_calls[0].function.arguments == "012345"
+    assert snap.extra == {"note": "n5"}
