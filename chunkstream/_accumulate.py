@@ -1791,7 +1791,7 @@ class Accumulator(KeepsWarnings):
         | None
     ):
         """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
-        :meth:`_merge`, unchanged by either): ``(holes, quiet, None)``, or ``None`` when none
+        :meth:`_merge`, unchanged by either): ``(holes, quiet, whole)``, or ``None`` when none
         can be learned from it.
 
         ``holes``: for each string of the chunk that a later chunk of the same text but for

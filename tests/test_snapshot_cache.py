@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 import pickle
 import random
 from pathlib import Path
@@ -38,11 +37,10 @@ from chunkstream import (
 from chunkstream._accumulate import CompletionAccumulator
 from chunkstream._models import Pending
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or ROOT.parent / "shared" / "corpus")
-FIXTURES = sorted((ROOT / "fixtures").glob("*.sse"))
-LEGACY = sorted((ROOT / "fixtures" / "legacy").glob("*.sse"))
-RECORDED = sorted(CORPUS.glob("*/*.sse")) if CORPUS.is_dir() else []
+ROOT = fuzz.ROOT
+FIXTURES = sorted(fuzz.FIXTURES.glob("*.sse"))
+LEGACY = sorted((fuzz.FIXTURES / "legacy").glob("*.sse"))
+RECORDED = sorted(fuzz.CORPUS.glob("*/*.sse")) if fuzz.CORPUS.is_dir() else []
 
 
 # -- the differential --------------------------------------------------------------------------
