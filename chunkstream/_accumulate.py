@@ -1502,6 +1502,7 @@ class Accumulator(KeepsWarnings):
         # The top level's captured state for snapshots (every value but the choices: see
         # snapshot), kept until a top-level value, the warnings or the error change.
         self.snap: list[Any] | None = None
+        self._snapped = False  # a snapshot was taken: states may be kept (see _take_same)
         self._groq_usage: dict[str, Any] | None = None
         self._error: Any = None
         self._has_error = False
@@ -1566,6 +1567,7 @@ class Accumulator(KeepsWarnings):
         it was (kept from one snapshot to the next while that object does not change), never
         an object a reader could reach. Nothing in a snapshot is shared with another snapshot
         or the final completion: changing one changes nothing else."""
+        self._snapped = True
         if not self._reuse:
             self._forget()
         values = self.snap
@@ -1901,7 +1903,7 @@ class Accumulator(KeepsWarnings):
         """Merge a chunk that is a planned one (:meth:`_plan`) with other strings at its holes:
         each string to its hole's sink (``whole``: the objects whose captured states they
         change)."""
-        if whole is not None:
+        if whole is not None and self._snapped:  # no snapshot yet: no state kept to forget
             # (first, second or None, the rest): the usual one or two (a choice; a tool call and
             # its choice) without a loop, which costs a tuple iterator per chunk.
             first, second, rest = whole

@@ -262,21 +262,24 @@ def test_usage_and_vendor_keys_at_each_level_reach_the_next_snapshot() -> None:
     acc = Accumulator()
     feed_all(acc, chunk({"content": "a"}))
     first = acc.snapshot()
-    feed_all(
-        acc,
-        {**chunk({**call(0, "{}", id="c0", t=1), "d": 1}, c=1, top=1)},
-    )
+    opening = chunk({**call(0, "{}", id="c0", t=1), "d": 1}, c=1)
+    opening["choices"][0]["cv"] = 1  # a choice-level vendor key
+    feed_all(acc, opening)
     second = acc.snapshot()
-    feed_all(acc, chunk(call(0, "", function_x=2)), chunk({}, usage={"total_tokens": 3}))
+    fragment = {"tool_calls": [{"index": 0, "t2": 2, "function": {"arguments": "", "fx": 3}}]}
+    feed_all(acc, chunk(fragment), chunk({}, usage={"total_tokens": 3}))
     third = acc.snapshot()
     assert first.extra == {} and first.usage is None
-    assert first.choices[0].message.tool_calls is None
-    assert second.extra == {"c": 1, "top": 1}
+    assert first.choices[0].extra == {} and first.choices[0].message.tool_calls is None
+    assert second.extra == {"c": 1}
+    assert second.choices[0].extra == {"cv": 1}
     assert second.choices[0].message.extra == {"d": 1}
     assert second.choices[0].message.tool_calls[0].extra == {"t": 1}
-    assert third.choices[0].message.tool_calls[0].extra == {"t": 1, "function_x": 2}
-    assert third.usage is not None and third.usage.total_tokens == 3
+    assert second.choices[0].message.tool_calls[0].function.extra == {}
     assert second.usage is None
+    assert third.choices[0].message.tool_calls[0].extra == {"t": 1, "t2": 2}
+    assert third.choices[0].message.tool_calls[0].function.extra == {"fx": 3}
+    assert third.usage is not None and third.usage.total_tokens == 3
 
 
 def test_legacy_completions_accumulated_with_snapshots() -> None:
