@@ -247,6 +247,20 @@ def _first_plain(items: list[Any]) -> Any:
     return _plain(items[0])
 
 
+def _first_usage(items: list[Any]) -> Usage:
+    return Usage._build(_plain(items[0]))
+
+
+def _no_extra(items: list[Any]) -> dict[str, Any]:
+    return {}
+
+
+# The ``extra`` of a captured object without vendor fields: a fresh ``{}`` for each object made
+# from it (a captured state is shared by the snapshots taken while it holds; a dict in it would be
+# too).
+_NO_EXTRA = Pending([], 0, _no_extra)
+
+
 def _merge_delta_value(target: dict[str, Any], key: str, value: Any) -> None:
     """Delta rule: strings appended, lists extended (in ``_BY_INDEX`` lists, objects with an
     integer ``index`` merged by it: ``_add_items``), objects merged key by key (recursively, by
@@ -823,12 +837,21 @@ class _Spec:
                     self.sub[f.key] = _Spec(f.of, _assembled_name(into.type))
                 elif f.merge == "extend":
                     self.make_item[f.key] = _item_maker(_assembled_name(into.type))
+                elif f.merge in ("append", "content") and not _text(into):
+                    raise LookupError(
+                        f"{name}.{f.key} is appended to {assembled}.{target}: not a text"
+                    )
             else:
                 raise LookupError(f"{name}.{f.key} merges into {assembled}.{target}: no such field")
         for key, (i, _) in out.items():
             self.pos.setdefault(key, i)  # assembled fields built by a rule's owner
         self.defaults = tuple(_default(f) for f in built.fields)
         self.make = _class_maker(assembled)
+        # A snapshot's captured object (see _Fields.capture) is made by ``made``: the captured
+        # objects held by its fields that are not built when first read (a choice's message, a
+        # tool call's function) are made with it.
+        self.made = _MADE[assembled]
+        self.made_all = _MADE_ALL[assembled]
         # The known keys, the fields merged in the table's order (a choice's), and the fields
         # whose non-empty value after the choice finished is a late delta (a legacy choice's
         # text: the late check of a chat choice is its delta's, see _delta).
@@ -838,6 +861,54 @@ class _Spec:
         # Vendor keys at and under the delta merge by the delta's fallback, others by the level's.
         self.delta = shape.path.startswith(".choices[].delta")
         self.labels = _LABELS if name == "ChoiceDelta" else frozenset()
+
+
+def _text(field: Field) -> bool:
+    """Whether an assembled field is a text built when first read: a snapshot holds it as the
+    parts appended so far (see _maker)."""
+    return field.lazy and field.type in ("str", "str | None")
+
+
+def _maker(name: str) -> Callable[[list[Any]], Any]:
+    """How a captured object of the assembled class ``name`` is made (see
+    :meth:`_Fields.capture`): its appended texts, held as ``(parts, count)``, become Pendings
+    (built when the field is first read), and the captured objects its other fields hold (a
+    choice's message, a tool call's function) are made with it."""
+    make = MAKERS[name]
+    fields = SHAPES[name].fields
+    texts = tuple(i for i, f in enumerate(fields) if _text(f))
+    eager = tuple(
+        (i, _assembled_name(f.type))
+        for i, f in enumerate(fields)
+        if not f.lazy and _assembled_name(f.type) in MAKERS
+    )
+
+    def made(captured: list[Any]) -> Any:
+        values = captured.copy()  # the captured list is shared: never changed
+        for i in texts:
+            v = values[i]
+            if type(v) is tuple:
+                values[i] = Pending(v[0], v[1], _join)
+        for i, sub in eager:
+            v = values[i]
+            if v is not None:
+                values[i] = _MADE[sub](v)
+        return make(*values)
+
+    return made
+
+
+def _all_maker(made: Callable[[list[Any]], Any]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """How a list of captured objects (a snapshot's choices, a message's tool calls) is made."""
+
+    def made_all(items: list[Any]) -> tuple[Any, ...]:
+        return tuple([made(captured) for captured in items])
+
+    return made_all
+
+
+_MADE = {name: _maker(name) for name in MAKERS}
+_MADE_ALL = {name: _all_maker(made) for name, made in _MADE.items()}
 
 
 class _Top:
@@ -907,17 +978,58 @@ class _Fields:
         values = list(spec.defaults)
         if self.texts:
             for key, parts in self.texts.items():
-                values[pos[key]] = _join(parts) if final else Pending(parts, len(parts), _join)
+                # A snapshot's texts: the parts so far, made into Pendings when read (_maker).
+                values[pos[key]] = _join(parts) if final else (parts, len(parts))
         if self.held:
             for key, piece in self.held.items():
                 values[pos[key]] = piece.build(final)
         return values
 
     def build(self, final: bool) -> Any:
-        return self.spec.make(*self.values(final), self.extra.built(final))
+        """The assembled object (``final``), or for a snapshot its state (:meth:`capture`)."""
+        if final:
+            return self.spec.make(*self.values(True), self.extra.built(True))
+        return self.capture()
+
+    def capture(self) -> list[Any]:
+        """The object's state as a snapshot holds it: its field values (then ``extra``), which
+        are immutable values, Pendings, texts as ``(parts, count)`` and the captured states of
+        the objects it holds, never a model object or a dict a reader could reach; made into a
+        fresh object each time it is read (``spec.made``). Later merges do not change it (the
+        lists of parts only grow), and nothing changes the list."""
+        values = self.values(False)
+        extra = self.extra
+        if extra.log is None and not extra.base:  # no vendor field yet (built() says {})
+            values.append(_NO_EXTRA)
+        else:
+            values.append(extra.built(False))
+        return values
 
 
-class _Tool(_Fields):
+class _Kept(_Fields):
+    """An object whose captured state (:meth:`_Fields.capture`) is kept in ``snap`` and given to
+    every snapshot until the object changes: a choice, a tool call. Every path that changes its
+    state, or the state of an object under it, sets ``snap = None`` (the general merge
+    (``Accumulator._merge_choices``, ``_Message.tool_calls``), the fast taker
+    (``Accumulator._take``) and the template path (``Accumulator._take_same``, told by the
+    plan which objects its holes reach))."""
+
+    __slots__ = ("snap",)
+
+    def __init__(self, spec: _Spec, parent: _Fields | None, key: str) -> None:
+        super().__init__(spec, parent, key)
+        self.snap: list[Any] | None = None
+
+    def build(self, final: bool) -> Any:
+        if final:
+            return _Fields.build(self, True)
+        snap = self.snap
+        if snap is None:
+            snap = self.snap = self.capture()
+        return snap
+
+
+class _Tool(_Kept):
     """One tool call being assembled (its own fields by the ToolCallDelta rules)."""
 
     __slots__ = ("id", "index", "seq")
@@ -972,6 +1084,7 @@ class _Message(_Fields):
             acc._call = i
             tool = self.route(call, acc)
             if tool is not None:
+                tool.snap = None
                 tool.merge(call, acc)
 
     def route(self, call: dict[str, Any], acc: Accumulator) -> _Tool | None:
@@ -1053,8 +1166,13 @@ class _Message(_Fields):
             # tuple(list), not tuple(generator): the latter allocates a larger tuple and
             # shrinks it, so the tuple freed by the previous snapshot is never reused and
             # CPython's free list for its size fills up (2000 of them, ~0.8 MB held at once
-            # by the benchmark's snapshot-per-chunk run).
-            values[pos["tool_calls"]] = tuple([t.build(final) for t in ordered])
+            # by the benchmark's snapshot-per-chunk run). A snapshot's are made when first read
+            # (each call's state is kept until it changes: _Kept).
+            if final:
+                values[pos["tool_calls"]] = tuple([t.build(True) for t in ordered])
+            else:
+                calls = [t.snap or t.build(False) for t in ordered]  # kept unless changed
+                values[pos["tool_calls"]] = Pending(calls, len(calls), _TOOL.made_all)
         parts = self.parts
         if parts is not None:
             values[pos["content_parts"]] = (
@@ -1063,7 +1181,7 @@ class _Message(_Fields):
         return values
 
 
-class _Choice(_Fields):
+class _Choice(_Kept):
     """One choice being assembled: its own fields by the ChunkChoice rules (``finish_reason``,
     ``logprobs``, the delta into ``message``), choice-level vendor keys by the fallback. A
     legacy choice (CompletionChunkChoice: its ``text`` appended) has no message."""
@@ -1120,11 +1238,12 @@ def _plan_fields(
     path: tuple[Any, ...],
     holes: list[tuple[tuple[Any, ...], Any]],
     acc: Accumulator,
+    touched: list[Any],
 ) -> bool:
     """:meth:`Accumulator._plan` for one object merged by :meth:`_Fields.merge` (a delta, a tool
     call, a function, audio): its strings of rule "append" (and "content" given a string) and
     its vendor strings (a delta's fallback appends them) are holes; anything else must merge
-    to nothing when sent again."""
+    to nothing when sent again. A tool call with a hole goes to ``touched``."""
     rules: dict[str, Any] = f.rules
     vendor_strings = f.spec.delta
     labels = f.spec.labels
@@ -1149,7 +1268,7 @@ def _plan_fields(
                     return False
         elif rule is _object:
             sub = f.held.get(key)
-            if sub is None or not _plan_fields(sub, v, (*path, key), holes, acc):
+            if sub is None or not _plan_fields(sub, v, (*path, key), holes, acc, touched):
                 return False
         elif rule is _tool_calls:
             assert isinstance(f, _Message)
@@ -1161,8 +1280,11 @@ def _plan_fields(
                 call_id = call.get("id") or None
                 if call_id and tool.id != call_id:
                     return False
-                if not _plan_fields(tool, call, (*path, key, i), holes, acc):
+                before = len(holes)
+                if not _plan_fields(tool, call, (*path, key, i), holes, acc, touched):
                     return False
+                if len(holes) > before:
+                    touched.append(tool)  # its captured state goes (_take_same)
         else:
             return False  # extend, name, list content, ...: merged again, they would act
     return True
@@ -1332,8 +1454,9 @@ _LEGACY_OBJECT = _default(next(f for f in SHAPES["Completion"].fields if f.key =
 class Accumulator(KeepsWarnings):
     """Assembles ``chat.completion.chunk`` objects into one ``ChatCompletion``.
 
-    ``feed(chunk)`` merges one chunk, ``snapshot()`` returns the completion so far (cheap: text
-    is joined only when you read it), ``close()`` the final one. ``strict=True`` raises
+    ``feed(chunk)`` merges one chunk, ``snapshot()`` returns the completion so far (cheap: it
+    costs what changed since the last one, and its parts are built when you read them),
+    ``close()`` the final one. ``strict=True`` raises
     :class:`InconsistentStreamError` when the chunks do not describe one response (a second id
     or model, ``created`` moving back or more than ``created_tolerance`` seconds forward, a
     conflicting ``finish_reason``, content after a choice finished) and
@@ -1352,6 +1475,9 @@ class Accumulator(KeepsWarnings):
     """
 
     _family = _CHAT  # what it assembles (a legacy stream's accumulator: _LEGACY)
+    # Whether snapshot() reuses the captured states kept (see _Kept); off, each snapshot
+    # captures everything anew (the tests compare the two).
+    _reuse = True
 
     def __init__(
         self,
@@ -1373,7 +1499,10 @@ class Accumulator(KeepsWarnings):
         self._sig: tuple[list[str], int, list[Any]] | None = None  # see _take
         self._shape: tuple[int, int, int] = (0, 0, 0)  # see _plan
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
-        self._usage_built: tuple[Any, Usage] | None = None
+        # The top level's captured state for snapshots (every value but the choices: see
+        # snapshot), kept until a top-level value, the warnings or the error change.
+        self.snap: list[Any] | None = None
+        self._snapped = False  # a snapshot was taken: states may be kept (see _take_same)
         self._groq_usage: dict[str, Any] | None = None
         self._error: Any = None
         self._has_error = False
@@ -1431,15 +1560,43 @@ class Accumulator(KeepsWarnings):
     def snapshot(self) -> ChatCompletion:
         """The completion so far, without ending anything; later chunks do not change it.
 
-        Costs O(choices + tool calls) whatever the stream carried: text, logprobs, content
-        parts, vendor fields (``extra``) and the provider's error are built when first read,
-        each read costing what that value holds. Nothing in a snapshot is shared with another
-        snapshot or the final completion: changing one changes nothing else."""
-        return self._build(final=False)
+        Costs what changed since the last snapshot, whatever the stream carried: the choices,
+        a message's tool calls, text, logprobs, content parts, usage, vendor fields (``extra``)
+        and the provider's error are built when first read, each read costing what that value
+        holds. What a snapshot holds until then is the state of each choice and tool call as
+        it was (kept from one snapshot to the next while that object does not change), never
+        an object a reader could reach. Nothing in a snapshot is shared with another snapshot
+        or the final completion: changing one changes nothing else."""
+        self._snapped = True
+        if not self._reuse:
+            self._forget()
+        values = self.snap
+        if values is None:
+            values = self.snap = self._top_values(False)
+        order = self._order
+        if order is None:
+            order = self._order = [self._choices[i] for i in sorted(self._choices)]
+        choices = [st.snap or st.build(False) for st in order]
+        values = values.copy()  # kept for the next snapshot: never changed
+        values[self._family.pos["choices"]] = Pending(
+            choices, len(choices), self._family.choice.made_all
+        )
+        completion: ChatCompletion = self._family.make(*values)
+        return completion
 
     def close(self) -> ChatCompletion:
         """The final completion."""
-        return self._build(final=True)
+        order = self._order
+        if order is None:
+            order = self._order = [self._choices[i] for i in sorted(self._choices)]
+        choices = tuple([st.build(True) for st in order])
+        if not self._arguments_read and self._family.messages:
+            self._arguments_read = True
+            self._read_arguments(order, choices)  # warnings: before the top level is built
+        values = self._top_values(True)
+        values[self._family.pos["choices"]] = choices
+        completion: ChatCompletion = self._family.make(*values)
+        return completion
 
     def pending_choices(self) -> list[int] | None:
         """Indexes of the choices without a finish_reason so far, sorted (``None``: no choice
@@ -1467,12 +1624,14 @@ class Accumulator(KeepsWarnings):
         if not self._has_error:
             self._has_error = True
             self._error = _copy(error)
+            self.snap = None
         self.warn("upstream_error", reason, chunk_index=chunk_index, byte_offset=byte_offset)
 
     def warn(self, kind: str, message: str, **where: Any) -> None:
         """Record a :class:`StreamWarning` on the completion (past ``max_warnings``, count it);
         ``where``: ``chunk_index``, ``byte_offset``, ``path``, ``field``. API: a caller that
         feeds chunks from its own source records what it tolerated there."""
+        self.snap = None  # the warnings are part of the top level's captured state
         self._warnings.add(kind, message, **where)
 
     def merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
@@ -1606,11 +1765,13 @@ class Accumulator(KeepsWarnings):
                                     if tool is not None and type(v) is str:
                                         owner = tool.held["function"]
                                         key = "arguments"
+                                        tool.snap = None  # changed: see _Kept
                         if owner is not None:
                             self._n = chunk_index
                             self._off = byte_offset
                             self._next = chunk_index + 1
                             self.chunks += 1
+                            st.snap = None  # changed: see _Kept
                             owner.texts[key].append(v)  # rule "append" (as _append does)
                             if lp is not None:
                                 _object(st, "logprobs", lp, self)  # rule "logprobs"
@@ -1627,9 +1788,12 @@ class Accumulator(KeepsWarnings):
 
     def _plan(
         self, obj: dict[str, Any]
-    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, None] | None:
+    ) -> (
+        tuple[list[tuple[tuple[Any, ...], Any]], bool, tuple[Any, Any, tuple[Any, ...]] | None]
+        | None
+    ):
         """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
-        :meth:`_merge`, unchanged by either): ``(holes, quiet, None)``, or ``None`` when none
+        :meth:`_merge`, unchanged by either): ``(holes, quiet, whole)``, or ``None`` when none
         can be learned from it.
 
         ``holes``: for each string of the chunk that a later chunk of the same text but for
@@ -1647,7 +1811,12 @@ class Accumulator(KeepsWarnings):
         (:meth:`_take_same`), by the same rules as the merge itself.
 
         ``quiet``: nothing but appends and first values changed since the last plan (no choice
-        or tool call opened, no warning): the plans of other templates still hold."""
+        or tool call opened, no warning): the plans of other templates still hold.
+
+        The plan's ``whole``: the objects whose captured state (``snap``: see :class:`_Kept`)
+        the holes' sinks change (the choices and tool calls they reach, the accumulator for a
+        top-level one), as ``(first, second or None, the others)``, or ``None``;
+        :meth:`_take_same` forgets their states."""
         warnings = self._warnings
         shape = (
             len(self._choices),
@@ -1663,11 +1832,12 @@ class Accumulator(KeepsWarnings):
             if v and not held.repeats(v, self):  # merged again, it would act
                 return None
         holes: list[tuple[tuple[Any, ...], Any]] = []
+        touched: list[Any] = []  # what holds a captured state the holes' sinks change
         for key, v in obj.items():
             if key == "choices":
                 if v:
                     for position, c in enumerate(v):
-                        if not self._plan_choice(c, ("choices", position), holes):
+                        if not self._plan_choice(c, ("choices", position), holes, touched):
                             return None
             elif key in family.top_chunk_only:
                 if type(v) is str:
@@ -1676,14 +1846,23 @@ class Accumulator(KeepsWarnings):
                 return None
             elif type(v) is str and key not in family.top_keys:  # the level fallback sets it
                 holes.append(((key,), partial(self._extra.add, key)))
-        return holes, quiet, None
+                touched.append(self)
+        if not touched:
+            return holes, quiet, None
+        first, *others = touched  # whole: (first, second or None, the rest: see _take_same)
+        return holes, quiet, (first, others[0] if others else None, tuple(others[1:]))
 
     def _plan_choice(
-        self, c: dict[str, Any], path: tuple[Any, ...], holes: list[tuple[tuple[Any, ...], Any]]
+        self,
+        c: dict[str, Any],
+        path: tuple[Any, ...],
+        holes: list[tuple[tuple[Any, ...], Any]],
+        touched: list[Any],
     ) -> bool:
         st = self._choices.get(c["index"])
         if st is None or st.finished():
             return False
+        before = len(holes)
         choice_rules = st.spec.rules
         for key, v in c.items():
             rule = choice_rules.get(key, _fallback)
@@ -1700,7 +1879,8 @@ class Accumulator(KeepsWarnings):
             elif rule is _delta:
                 message = st.message
                 if v and (
-                    message is None or not _plan_fields(message, v, (*path, key), holes, self)
+                    message is None
+                    or not _plan_fields(message, v, (*path, key), holes, self, touched)
                 ):
                     return False
             elif rule is _set_once:
@@ -1708,18 +1888,30 @@ class Accumulator(KeepsWarnings):
                     return False
             else:
                 return False
+        if len(holes) > before:
+            touched.append(st)  # a hole under it: its captured state goes (_take_same)
         return True
 
     def _take_same(
         self,
-        whole: None,
+        whole: tuple[Any, Any, tuple[Any, ...]] | None,
         sinks: tuple[Any, ...],
         values: list[str],
         chunk_index: int,
         byte_offset: int | None,
     ) -> None:
         """Merge a chunk that is a planned one (:meth:`_plan`) with other strings at its holes:
-        each string to its hole's sink."""
+        each string to its hole's sink (``whole``: the objects whose captured states they
+        change)."""
+        if whole is not None and self._snapped:  # no snapshot yet: no state kept to forget
+            # (first, second or None, the rest): the usual one or two (a choice; a tool call and
+            # its choice) without a loop, which costs a tuple iterator per chunk.
+            first, second, rest = whole
+            first.snap = None
+            if second is not None:
+                second.snap = None
+                for kept in rest:
+                    kept.snap = None
         self._n = chunk_index
         self._off = byte_offset
         self._next = chunk_index + 1
@@ -1755,6 +1947,7 @@ class Accumulator(KeepsWarnings):
         for key, once in self._top:
             v = get(key)
             if v and v != once.value:  # blank, or the value held: nothing to do
+                self.snap = None  # the top level's captured state (see snapshot)
                 once.put(v, self, _TOP, key)
         choices = get("choices")
         if choices:
@@ -1763,8 +1956,10 @@ class Accumulator(KeepsWarnings):
         for key in family.top_last:  # rule "last": the last non-null value wins; never summed
             v = get(key)
             if v is not None:
+                self.snap = None
                 self._last[key] = v
         if not obj.keys() <= family.top_keys:
+            self.snap = None
             self._vendor(obj)
 
     def _merge_choices(self, choices: list[dict[str, Any]]) -> None:
@@ -1777,6 +1972,7 @@ class Accumulator(KeepsWarnings):
                 st = self._new_choice(c["index"])
                 if st is None:
                     continue
+            st.snap = None  # changed: see _Kept
             st.merge(c, self)
 
     def _vendor(self, obj: dict[str, Any]) -> None:
@@ -1930,44 +2126,43 @@ class Accumulator(KeepsWarnings):
                 **where,
             )
 
-    def _build(self, final: bool) -> ChatCompletion:
-        order = self._order
-        if order is None:
-            order = self._order = [self._choices[i] for i in sorted(self._choices)]
-        last = self._last
-        usage = last.get("usage")
-        if usage is None:
-            usage = self._groq_usage
-        built = None
-        if usage is not None:
-            cached = self._usage_built
-            if cached is not None and cached[0] is usage:
-                built = cached[1]
-            else:
-                built = Usage._build(_plain(usage))
-                self._usage_built = (usage, built)
-        error = self._error
-        if error is not None:
-            # Copied on first read too: a snapshot's reader must not reach the next one's.
-            error = _plain(error) if final else Pending([error], 1, _first_plain)
+    def _top_values(self, final: bool) -> list[Any]:
+        """The completion's values but its choices (then ``extra``): built for the final one;
+        for a snapshot, immutable values and :class:`Pending` ones (usage, moderation, the
+        error and ``extra`` are built when first read, copied: a reader of one snapshot must
+        not reach another's)."""
         family = self._family
-        values = list(family.defaults)
         pos = family.pos
+        values = list(family.defaults)
         for key, once in self._top:
             values[pos[key]] = once.build(final)
-        choices = values[pos["choices"]] = tuple([st.build(final) for st in order])
-        if final and not self._arguments_read and family.messages:
-            self._arguments_read = True
-            self._read_arguments(order, choices)
+        last = self._last
         for key, v in last.items():
             if key != "usage":  # an object kept whole: copied, on first read for a snapshot
                 values[pos[key]] = _plain(v) if final else Pending([v], 1, _first_plain)
-        values[pos["usage"]] = built
-        values[pos["error"]] = error
+        usage = last.get("usage")
+        if usage is None:
+            usage = self._groq_usage
+        if usage is not None:
+            values[pos["usage"]] = (
+                Usage._build(_plain(usage)) if final else Pending([usage], 1, _first_usage)
+            )
+        error = self._error
+        if error is not None:
+            values[pos["error"]] = _plain(error) if final else Pending([error], 1, _first_plain)
         values[pos["warnings"]] = self._warnings.all()
-        values.append(self._extra.built(final))
-        completion: ChatCompletion = family.make(*values)
-        return completion
+        extra = self._extra.built(final)
+        values.append(extra if final else extra or _NO_EXTRA)
+        return values
+
+    def _forget(self) -> None:
+        """Drop every captured state kept (the cache-off switch ``_reuse``, for tests)."""
+        self.snap = None
+        for st in self._choices.values():
+            st.snap = None
+            if st.message is not None:
+                for tool in st.message.tool_list:
+                    tool.snap = None
 
 
 class CompletionAccumulator(Accumulator):

@@ -658,7 +658,8 @@ def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # The assembled completion. Text that grows with the stream may be held as a *pending* value:
 # the parts list and how many of its parts belong to this snapshot. It is joined the first time
-# the field is read, so ``Accumulator.snapshot()`` costs O(choices), not O(text so far).
+# the field is read, so ``Accumulator.snapshot()`` does not cost O(text so far). A snapshot's
+# choices and a message's tool calls are Pendings too (of the accumulator's captured states).
 
 
 class Pending:
@@ -3585,6 +3586,7 @@ class MessageAudio(_AssembledModel):
 @_lazy(
     "content",
     "refusal",
+    "tool_calls",
     "reasoning_content",
     "reasoning",
     "content_parts",
@@ -3697,7 +3699,7 @@ class Choice(_AssembledModel):
         return out
 
 
-@_lazy("moderation", "error", "extra")
+@_lazy("choices", "usage", "moderation", "error", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ChatCompletion(_CompletionDisplay):
     """The assembled ``chat.completion``.
@@ -3817,7 +3819,7 @@ class CompletionChoice(_AssembledModel):
         return out
 
 
-@_lazy("error", "extra")
+@_lazy("choices", "usage", "error", "extra")
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Completion(_AssembledModel):
     """The assembled legacy ``text_completion`` (``/v1/completions``).

@@ -2063,7 +2063,8 @@ class _Assembly(Generic[R]):
         return self._core.count - before
 
     def snapshot(self) -> R:
-        return cast(R, self._acc.snapshot())
+        # Not cast(): a call per snapshot (a live display takes one per read).
+        return self._acc.snapshot()  # type: ignore[return-value]
 
     def close(self) -> R:
         """End the input; the final completion (a second call returns it again; after

@@ -39,7 +39,8 @@ with hypothesis in the normal test run.
   ``ChunkstreamError`` escapes, lenient mode raises only for a body that is no event stream,
   every strict error carries ``partial``, every result is equal whatever the cuts and
   whichever path (the template path on and off too: ``--templates=off`` runs the target with
-  it off and compares with it on), every chunk number is merged or warned about (or counted past
+  it off and compares with it on; snapshots that reuse what they kept and snapshots captured
+  anew, after every read), every chunk number is merged or warned about (or counted past
   ``max_warnings``), bytes held back at the end are reported, lenient ``iter_chunks`` fed
   to an ``Accumulator`` gives the completion ``assemble`` gives.
 
@@ -560,6 +561,51 @@ def templates(on: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def snapshot_cache(on: bool) -> Iterator[None]:
+    """Whether ``snapshot()`` reuses the states of the choices and tool calls it kept from the
+    last snapshot (``Accumulator._reuse``), for the accumulators used inside; off, each
+    snapshot captures everything anew."""
+    saved = _accumulate.Accumulator._reuse
+    _accumulate.Accumulator._reuse = on
+    try:
+        yield
+    finally:
+        _accumulate.Accumulator._reuse = saved
+
+
+def snapshot_view(c: Any) -> list[Any]:
+    return [c.to_dict(), [warning_view(w) for w in c.warnings]]
+
+
+def run_snapshots(
+    reads: list[bytes], strict: bool, limits: Limits, assembler: Any = Assembler
+) -> list[Any]:
+    """An assembler fed read by read, a snapshot after each read: the views of those taken
+    after a read that completed a chunk (and after the last read), then the final completion
+    or the error. Every other snapshot is read only at the end (after ``close()``), the others
+    right away and again at the end, where they must be unchanged: a snapshot holds the state
+    at the time it was taken, whenever it is read."""
+    asm = assembler(strict, **limits)
+    taken: list[tuple[Any, Any]] = []  # (snapshot, its view when read right away, or None)
+    try:
+        for i, read in enumerate(reads):
+            completed = asm.feed(read)
+            snap = asm.snapshot()
+            if completed or i == len(reads) - 1:
+                taken.append((snap, snapshot_view(snap) if len(taken) % 2 else None))
+        end = completion_view(asm.close())
+    except ChunkstreamError as exc:
+        _check_error(exc, strict)
+        end = error_view(exc)
+    views = []
+    for snap, early in taken:
+        view = snapshot_view(snap)
+        assert early is None or same(view, early), ("a snapshot changed after it was taken",)
+        views.append(view)
+    return [views, end]
+
+
+@contextlib.contextmanager
 def general_paths() -> Iterator[None]:
     saved: list[tuple[Any, str, Any]] = []
 
@@ -913,6 +959,14 @@ def check_assemble(data: bytes, limits: Limits | None = None) -> None:
         assert same(flipped_cut, whole), ("templates on and off differ (cut)", flipped_cut)
         assert same(flipped_asm, whole), ("templates on and off differ (Assembler)", flipped_asm)
         assert same(flipped_chunks, chunks), ("templates on and off differ (iter_chunks)",)
+        # Snapshots that reuse what they kept (see Accumulator._reuse) and snapshots captured
+        # anew: the same after every read, and each unchanged by what came after it.
+        reads = others[-1] if others else [data]
+        with snapshot_cache(False):
+            cold = run_snapshots(reads, strict, limits)
+        with snapshot_cache(True):
+            kept = run_snapshots(reads, strict, limits)
+        assert same(kept, cold), ("snapshots differ with the cache on and off", kept, cold)
 
 
 # ---------------------------------------------------------------------------------------------
