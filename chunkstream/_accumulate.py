@@ -1186,12 +1186,14 @@ class _Choice(_Kept):
     ``logprobs``, the delta into ``message``), choice-level vendor keys by the fallback. A
     legacy choice (CompletionChunkChoice: its ``text`` appended) has no message."""
 
-    __slots__ = ("index", "message")
+    __slots__ = ("calls", "index", "message")
 
     def __init__(self, index: int, spec: _Spec) -> None:
         super().__init__(spec, None, "")
         self.index = index
         self.message = _Message(self) if "delta" in spec.rules else None
+        # Its message's tool calls, in arrival order (the same list): none for a legacy choice.
+        self.calls: list[_Tool] = [] if self.message is None else self.message.tool_list
 
     def label(self, key: str) -> str:
         return key
@@ -1219,6 +1221,35 @@ class _Choice(_Kept):
 
     def finished(self) -> bool:
         return "finish_reason" in self.held
+
+    def build(self, final: bool) -> Any:
+        """:meth:`_Kept.build`, but a kept state whose tool calls alone changed (their own
+        ``snap`` forgotten, the choice's kept: the paths that change only a tool call's
+        fields, ``_take`` and ``_take_same``, forget only the call's) gets new tool calls
+        into copies of itself and of its message's state, nothing captured again."""
+        if final:
+            return _Fields.build(self, True)
+        snap = self.snap
+        if snap is None:
+            snap = self.snap = self.capture()  # as _Kept.build (without a call more)
+            return snap
+        if not self.calls:
+            return snap
+        message = self.message
+        assert message is not None
+        ordered = message.ordered  # as the kept state was captured: a new call forgets it
+        for tool in ordered:
+            if tool.snap is None:
+                break
+        else:
+            return snap
+        calls = [t.snap or t.build(False) for t in ordered]
+        at = self.spec.pos["message"]
+        mine = snap[at].copy()  # kept states are shared by snapshots: never changed
+        mine[message.spec.pos["tool_calls"]] = Pending(calls, len(calls), _TOOL.made_all)
+        snap = self.snap = snap.copy()
+        snap[at] = mine
+        return snap
 
     def values(self, final: bool) -> list[Any]:
         values = _Fields.values(self, final)
@@ -1576,7 +1607,9 @@ class Accumulator(KeepsWarnings):
         order = self._order
         if order is None:
             order = self._order = [self._choices[i] for i in sorted(self._choices)]
-        choices = [st.snap or st.build(False) for st in order]
+        # A kept state is given as it is but for a choice with tool calls, whose build looks
+        # at them (a call changed alone: see _Choice.build).
+        choices = [st.build(False) if st.calls else st.snap or st.build(False) for st in order]
         values = values.copy()  # kept for the next snapshot: never changed
         values[self._family.pos["choices"]] = Pending(
             choices, len(choices), self._family.choice.made_all
@@ -1771,7 +1804,8 @@ class Accumulator(KeepsWarnings):
                             self._off = byte_offset
                             self._next = chunk_index + 1
                             self.chunks += 1
-                            st.snap = None  # changed: see _Kept
+                            if owner is st.message or lp is not None:
+                                st.snap = None  # changed (a call's alone: see _Choice.build)
                             owner.texts[key].append(v)  # rule "append" (as _append does)
                             if lp is not None:
                                 _object(st, "logprobs", lp, self)  # rule "logprobs"
@@ -1888,8 +1922,10 @@ class Accumulator(KeepsWarnings):
                     return False
             else:
                 return False
-        if len(holes) > before:
-            touched.append(st)  # a hole under it: its captured state goes (_take_same)
+        # A hole of its own or its message's: its captured state goes (_take_same); one in a
+        # tool call's fields changes the call's alone (_plan_fields: see _Choice.build).
+        if any(len(p) < 4 or p[3] != "tool_calls" for p, _ in holes[before:]):
+            touched.append(st)
         return True
 
     def _take_same(

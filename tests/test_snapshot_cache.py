@@ -372,9 +372,14 @@ def test_a_template_reaching_three_choices_and_the_top_level_forgets_each_state(
     monkeypatch.setattr(chunkstream._accumulate.Accumulator, "_take_same", spy)
     for strict in (True, False):
         both(events_of(body), strict, Assembler)
-    # The template path took chunks whose plan reaches the top level, three choices and a tool
-    # call: five states to forget, three of them past the first two.
-    assert wholes and all(w is not None and len(w[2]) == 3 for w in wholes)
+    # The template path took chunks whose plan reaches the top level, two choices and a tool
+    # call: four states to forget, two of them past the first two. The third choice's only hole
+    # is in its tool call, so its own state is kept (its build takes the call's new state).
+    assert wholes and all(w is not None and len(w[2]) == 2 for w in wholes)
+    for w in wholes:
+        kinds = [type(x).__name__ for x in (w[0], w[1], *w[2])]
+        assert sorted(kinds) == ["Accumulator", "_Choice", "_Choice", "_Tool"]
+        assert [x.index for x in (w[0], w[1], *w[2]) if type(x).__name__ == "_Choice"] == [0, 1]
     asm = Assembler()
     asm.feed(body)
     snap = asm.snapshot()
