@@ -41,6 +41,7 @@ from ._models import (
     CLASSES,
     MAKERS,
     MAX_DEPTH,
+    NESTS,
     ChatCompletion,
     ChatCompletionChunk,
     Choice,
@@ -801,7 +802,17 @@ def _item_maker(name: str) -> Callable[[Any], Any]:
     legacy logprobs list: strings, numbers, objects kept as sent) as a copy."""
     if name not in CLASSES:
         return _copy
-    make: Callable[[Any], Any] = CLASSES[name]._build
+    build: Callable[[Any], Any] = CLASSES[name]._build
+
+    def make(item: Any) -> Any:
+        built = build(item)
+        if built._absent & NESTS:
+            # A vendor value that is an object or a list, under it or an object it holds: the
+            # builder copies extra one level deep, so it would be the held item's own, the same
+            # in every snapshot and the final completion. Built from a copy instead.
+            built = build(_copy(item))
+        return built
+
     return make
 
 

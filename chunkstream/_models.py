@@ -11,6 +11,7 @@ the ``json`` module; imports only ``_errors``.
 
 from __future__ import annotations
 
+from _thread import RLock
 from collections.abc import Callable, Sequence
 from dataclasses import InitVar, dataclass, field, fields
 from itertools import repeat
@@ -677,6 +678,9 @@ class Pending:
         return self.finish(parts if self.count == len(parts) else parts[: self.count])
 
 
+_BUILDING = RLock()  # see _LazySlot.__get__
+
+
 class _LazySlot:
     """Wraps a slot so that a :class:`Pending` stored in it is built on first read."""
 
@@ -690,8 +694,15 @@ class _LazySlot:
             return self
         value = self.slot.__get__(obj, objtype)
         if type(value) is Pending:
-            value = value.value()
-            self.slot.__set__(obj, value)
+            # Built and stored under a lock: two threads reading one unread field get one
+            # object, as they would from an eagerly built one (without it both could build,
+            # and what one changed in its object was lost to later reads). Reentrant: a build
+            # may read another lazy field.
+            with _BUILDING:
+                value = self.slot.__get__(obj, objtype)
+                if type(value) is Pending:
+                    value = value.value()
+                    self.slot.__set__(obj, value)
         return value
 
     def __set__(self, obj: Any, value: Any) -> None:

@@ -2137,6 +2137,9 @@ class _Assembly(Generic[R]):
             return acc.snapshot()  # not final yet: the fault's warning comes after
 
         result, error = _ended_by(exc, self._core, close, acc.warnings)
+        # The fault's warning went into the list itself (kept past max_warnings), not through
+        # warn(): the top level's kept state for snapshots must go too.
+        acc.snap = None
         if result is not None:
             result = self._result = cast(R, acc.close())
             error.partial = cast("ChatCompletion", result)  # see ChunkstreamError: its type
