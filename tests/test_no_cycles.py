@@ -15,6 +15,9 @@ import pytest
 
 import chunkstream
 
+# Version-independent and long: CI runs it under the README command only (.ci/run).
+pytestmark = pytest.mark.slow
+
 FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures").glob("*.sse"))
 
 

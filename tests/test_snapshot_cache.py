@@ -77,6 +77,7 @@ def test_snapshots_kept_and_captured_anew_agree_on_legacy_streams(path: Path) ->
     check_body(path.read_bytes(), CompletionAssembler, (1, 2, 3))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not RECORDED, reason="the shared corpus is not here (CHUNKSTREAM_CORPUS)")
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_snapshots_kept_and_captured_anew_agree_on_the_corpus(path: Path) -> None:
