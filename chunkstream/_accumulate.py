@@ -398,6 +398,14 @@ class _Vendor:
         self.last[key] = entry = _Set(_copy(value))
         log.append((key, entry))
 
+    def captured(self) -> Any:
+        """The ``extra`` of a snapshot's captured object (see :meth:`_Fields.capture`): a
+        :class:`Pending`, which makes a fresh ``{}`` for each object when there is no vendor
+        field (``built`` would give one ``{}``, shared by every object made from the state)."""
+        if self.log is None and not self.base:
+            return _NO_EXTRA
+        return self.built(False)
+
     def built(self, final: bool) -> Any:
         """The ``extra`` of a snapshot (a :class:`Pending`) or of the final completion."""
         log = self.log
@@ -1009,11 +1017,7 @@ class _Fields:
         fresh object each time it is read (``spec.made``). Later merges do not change it (the
         lists of parts only grow), and nothing changes the list."""
         values = self.values(False)
-        extra = self.extra
-        if extra.log is None and not extra.base:  # no vendor field yet (built() says {})
-            values.append(_NO_EXTRA)
-        else:
-            values.append(extra.built(False))
+        values.append(self.extra.captured())
         return values
 
 
@@ -1182,14 +1186,20 @@ class _Message(_Fields):
             if final:
                 values[pos["tool_calls"]] = tuple([t.build(True) for t in ordered])
             else:
-                calls = [t.snap or t.build(False) for t in ordered]  # kept unless changed
-                values[pos["tool_calls"]] = Pending(calls, len(calls), _TOOL.made_all)
+                values[pos["tool_calls"]] = self.call_states(ordered)
         parts = self.parts
         if parts is not None:
             values[pos["content_parts"]] = (
                 _tuple(parts) if final else Pending(parts, len(parts), _tuple)
             )
         return values
+
+    @staticmethod
+    def call_states(ordered: list[_Tool]) -> Pending:
+        """A snapshot's tool calls (``ordered``, sorted as built): each call's kept state, or
+        its state captured anew if it changed; made into objects when first read."""
+        calls = [t.snap or t.build(False) for t in ordered]
+        return Pending(calls, len(calls), _TOOL.made_all)
 
 
 class _Choice(_Kept):
@@ -1246,18 +1256,17 @@ class _Choice(_Kept):
             return snap
         if not self.calls:
             return snap
-        message = self.message
-        assert message is not None
-        ordered = message.ordered  # as the kept state was captured: a new call forgets it
-        for tool in ordered:
+        for tool in self.calls:
             if tool.snap is None:
                 break
         else:
             return snap
-        calls = [t.snap or t.build(False) for t in ordered]
+        message = self.message
+        assert message is not None
         at = self.spec.pos["message"]
         mine = snap[at].copy()  # kept states are shared by snapshots: never changed
-        mine[message.spec.pos["tool_calls"]] = Pending(calls, len(calls), _TOOL.made_all)
+        # message.ordered is as the kept state was captured: a new call forgets the state.
+        mine[message.spec.pos["tool_calls"]] = message.call_states(message.ordered)
         snap = self.snap = snap.copy()
         snap[at] = mine
         return snap
@@ -1615,9 +1624,7 @@ class Accumulator(KeepsWarnings):
         values = self.snap
         if values is None:
             values = self.snap = self._top_values(False)
-        order = self._order
-        if order is None:
-            order = self._order = [self._choices[i] for i in sorted(self._choices)]
+        order = self._order or self._in_order()
         # A kept state is given as it is but for a choice with tool calls, whose build looks
         # at them (a call changed alone: see _Choice.build).
         choices = [st.build(False) if st.calls else st.snap or st.build(False) for st in order]
@@ -1630,9 +1637,7 @@ class Accumulator(KeepsWarnings):
 
     def close(self) -> ChatCompletion:
         """The final completion."""
-        order = self._order
-        if order is None:
-            order = self._order = [self._choices[i] for i in sorted(self._choices)]
+        order = self._order or self._in_order()
         choices = tuple([st.build(True) for st in order])
         if not self._arguments_read and self._family.messages:
             self._arguments_read = True
@@ -1935,7 +1940,8 @@ class Accumulator(KeepsWarnings):
                 return False
         # A hole of its own or its message's: its captured state goes (_take_same); one in a
         # tool call's fields changes the call's alone (_plan_fields: see _Choice.build).
-        if any(len(p) < 4 or p[3] != "tool_calls" for p, _ in holes[before:]):
+        calls = (*path, "delta", "tool_calls")
+        if any(p[: len(calls)] != calls for p, _ in holes[before:]):
             touched.append(st)
         return True
 
@@ -2173,6 +2179,11 @@ class Accumulator(KeepsWarnings):
                 **where,
             )
 
+    def _in_order(self) -> list[_Choice]:
+        """The choices by index, kept in ``_order`` until a choice is opened."""
+        order = self._order = [self._choices[i] for i in sorted(self._choices)]
+        return order
+
     def _top_values(self, final: bool) -> list[Any]:
         """The completion's values but its choices (then ``extra``): built for the final one;
         for a snapshot, immutable values and :class:`Pending` ones (usage, moderation, the
@@ -2198,8 +2209,7 @@ class Accumulator(KeepsWarnings):
         if error is not None:
             values[pos["error"]] = _plain(error) if final else Pending([error], 1, _first_plain)
         values[pos["warnings"]] = self._warnings.all()
-        extra = self._extra.built(final)
-        values.append(extra if final else extra or _NO_EXTRA)
+        values.append(self._extra.built(True) if final else self._extra.captured())
         return values
 
     def _forget(self) -> None:
