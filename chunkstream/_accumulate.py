@@ -1849,10 +1849,11 @@ class Accumulator(KeepsWarnings):
         ``holes``: for each string of the chunk that a later chunk of the same text but for
         its strings may send differently, its path in the chunk and what its merge does with
         it (the sink a string is handed to: the appended list of its field, the fallback's
-        ``add`` for a vendor string, or ``None`` for a string merged into nothing). A plan
-        exists only when merging this chunk again, but for its holes' strings, would change
-        nothing and say nothing: every other value is null, blank, a value a set-once rule
-        takes as a repeat (``repeats``: the value held; a ``created`` moved forward within the
+        ``add`` for a vendor string, the set-once rule for a top-level string that differs
+        from the one held, or ``None`` for a string merged into nothing). A plan exists only
+        when merging this chunk again, but for its holes' strings, would change nothing and
+        say nothing: every other value is null, blank, a value a set-once rule takes as a
+        repeat (``repeats``: the value held; a ``created`` moved forward within the
         tolerance), a vendor value that is not a string at the top or choice level (the level
         rule: the last wins, objects merged key by key, so a repeat is a no-op), or a delta's
         vendor number, bool or label; every choice is held and not finished, every tool call
@@ -1877,14 +1878,26 @@ class Accumulator(KeepsWarnings):
         self._shape = shape
         family = self._family
         get = obj.get
+        acts: tuple[str, _Once] | None = None  # a set-once string merged again would act on
         for key, held in self._top:
             v = get(key)
             if v and not held.repeats(v, self):  # merged again, it would act
-                return None
+                if acts is not None or type(v) is not str:
+                    return None
+                acts = key, held
         holes: list[tuple[tuple[Any, ...], Any]] = []
         touched: list[Any] = []  # what holds a captured state the holes' sinks change
         for key, v in obj.items():
-            if key == "choices":
+            if acts is not None and key == acts[0]:
+                # A set-once string that differs from the one held (Groq's compound model sends
+                # a new id in every chunk): a hole whose sink is the rule's merge
+                # (_put_top), which says again what it said. It must be the text's first hole:
+                # the merge puts the set-once fields before anything else (strict raises
+                # there, the chunk's other fields not merged).
+                if holes:
+                    return None
+                holes.append(((key,), partial(self._put_top, key, acts[1])))
+            elif key == "choices":
                 if v:
                     for position, c in enumerate(v):
                         if not self._plan_choice(c, ("choices", position), holes, touched):
@@ -1998,10 +2011,7 @@ class Accumulator(KeepsWarnings):
         self.chunks += 1
         get = obj.get
         for key, once in self._top:
-            v = get(key)
-            if v and v != once.value:  # blank, or the value held: nothing to do
-                self.snap = None  # the top level's captured state (see snapshot)
-                once.put(v, self, _TOP, key)
+            self._put_top(key, once, get(key))
         choices = get("choices")
         if choices:
             self._merge_choices(choices)
@@ -2014,6 +2024,13 @@ class Accumulator(KeepsWarnings):
         if not obj.keys() <= family.top_keys:
             self.snap = None
             self._vendor(obj)
+
+    def _put_top(self, key: str, once: _Once, v: Any) -> None:
+        """Rule "once" (and its kinds) for a top-level field: ``v`` of the chunk being merged (by
+        :meth:`_merge`, or as a template's hole: see :meth:`_plan`)."""
+        if v and v != once.value:  # blank, or the value held: nothing to do
+            self.snap = None  # the top level's captured state (see snapshot)
+            once.put(v, self, _TOP, key)
 
     def _merge_choices(self, choices: list[dict[str, Any]]) -> None:
         """Rule "choices": each merged into the choice of its index, in any order."""

@@ -177,6 +177,41 @@ def test_the_template_path_takes_the_bulk_of_everyday_streams() -> None:
         assert matched > count * 0.9, ("iter_chunks", kind, matched, count)
 
 
+def new_id_stream(id_last: bool, strict: bool = False) -> bytes:
+    """Groq compound's shape: a new ``id`` in every chunk (``id_last``: after the choices in
+    the text, as Together's ``model`` is)."""
+    events = []
+    for n in range(12):
+        obj = chunk({"reasoning": f"r{n}"} if n else {"role": "assistant", "content": ""})
+        if id_last:
+            obj = {**{k: v for k, v in obj.items() if k != "id"}, "id": f"chatcmpl-{n:04}"}
+        else:
+            obj["id"] = f"chatcmpl-{n:04}"
+        events.append(compact(obj))
+    events += [compact(chunk({}, "stop", id="chatcmpl-last")), "[DONE]"]
+    return "".join(f"data: {e}\n\n" for e in events).encode()
+
+
+@pytest.mark.parametrize("id_last", [False, True])
+def test_a_new_id_in_every_chunk_is_a_hole_told_to_its_rule(id_last: bool) -> None:
+    body = new_id_stream(id_last)
+    check_body(body, random.Random(7))
+    matched, count = count_matches(body)
+    # The hole only when it is the text's first: after the choices' holes, nothing is learned.
+    assert (matched >= 8) if not id_last else (matched == 0), (matched, count)
+    c = chunkstream.assemble(body, strict=False)
+    assert c.id == "chatcmpl-0000" and c.choices[0].message.reasoning == "".join(
+        f"r{n}" for n in range(1, 12)
+    )
+    assert [w.kind for w in c.warnings] == ["inconsistent"] * 12
+    assert c.warnings[4].message == (  # chunk 5's
+        "expected id 'chatcmpl-0000' (as in chunk 0) at .id, got str 'chatcmpl-0005'"
+    )
+    assert [w.chunk_index for w in c.warnings] == list(range(1, 13))
+    with pytest.raises(chunkstream.InconsistentStreamError, match=r"\.id, got str 'chatcmpl-0001'"):
+        chunkstream.assemble(body)
+
+
 def test_typed_chunks_rebuilt_from_a_template_share_no_dict() -> None:
     # Vendor values that are objects, content parts: each chunk has its own, and what a
     # reader does to one chunk's dicts changes no chunk that comes after it.
@@ -617,10 +652,20 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
     # The role held: a repeat of it is a no-op.
     holes, _, _ = plan_of(opened, chunk({"role": "assistant", "content": "x"}))
     assert [path for path, _ in holes] == [CONTENT]
+    # A set-once string that differs from the one held (Groq's compound model: a new id in
+    # every chunk) is a hole, handed to its rule, which warns again for each chunk.
+    holes, _, _ = plan_of(opened, chunk({"content": "x"}, model="other"))
+    assert [path for path, _ in holes] == [("model",), CONTENT]
+    # ... but only as the text's first hole: the merge puts set-once fields before anything
+    # else, and a strict merge raises there with nothing else of the chunk merged.
+    late = chunk({"content": "x"}, p="pad")
+    late = {"p": "pad", **{k: v for k, v in late.items() if k != "p"}, "model": "other"}
+    assert plan_of(opened, late) is None
     for last in (
         chunk({"role": "user", "content": "x"}),  # a different role warned: it would again
         chunk({"content": "x"}, "stop"),  # finished
-        chunk({"content": "x"}, model="other"),
+        chunk({"content": "x"}, model=1),  # a set-once value that is no string
+        chunk({"content": "x"}, model="other", id="other"),  # two set-once strings changed
         chunk({"content": "x"}, created=1_800_000_000),  # past the tolerance: it warned
         chunk({"content": "x"}, error={"message": "boom"}),
         chunk({"annotations": [{"type": "url_citation"}]}),  # extended again
