@@ -36,6 +36,9 @@ _SHORT = 60  # characters of a value shown in a message
 _JSON_NAMES = {dict: "object", list: "list", str: "str", int: "int", float: "float", bool: "bool"}
 
 
+_REPRS: dict[int, Any] = {}  # limit -> the reprlib.Repr that cuts values to it
+
+
 def shown(value: Any, limit: int = _SHORT) -> str:
     """``repr(value)`` cut short: strings and other values to ``limit`` characters (the start,
     ``...``, the end), integers to 40 digits at most, containers to 4 items and 2 levels and
@@ -44,13 +47,20 @@ def shown(value: Any, limit: int = _SHORT) -> str:
     Huge values cost nothing here: the repr is built with limits (``reprlib``), never in full;
     and it never fails (an int past ``sys.get_int_max_str_digits()`` has no repr).
     """
-    import reprlib  # imported on the error path only; nothing is imported for the happy path
+    if type(value) is str and len(value) <= limit:
+        text = repr(value)  # what reprlib gives a string whose repr fits
+        if len(text) <= limit:
+            return text
+    r = _REPRS.get(limit)
+    if r is None:
+        import reprlib  # imported on the error path only; nothing is imported for the happy path
 
-    r = reprlib.Repr()
-    r.maxstring = r.maxother = limit
-    r.maxlong = min(limit, 40)  # digits of an int
-    r.maxlist = r.maxdict = r.maxtuple = 4
-    r.maxlevel = 2
+        r = reprlib.Repr()
+        r.maxstring = r.maxother = limit
+        r.maxlong = min(limit, 40)  # digits of an int
+        r.maxlist = r.maxdict = r.maxtuple = 4
+        r.maxlevel = 2
+        _REPRS[limit] = r  # its settings are never changed again: shared by every thread
     try:
         text = r.repr(value)
     except Exception:  # never fail a message

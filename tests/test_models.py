@@ -1707,3 +1707,30 @@ def test_models_import_only_the_standard_library_and_errors() -> None:
     assert absolute <= set(sys.stdlib_module_names), absolute - set(sys.stdlib_module_names)
     assert "json" not in absolute
     assert "__future__" in absolute  # sanity: the walk does see the imports
+
+
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.text(alphabet="'\"\\\n\x00\u2028\U0001f600\ud800", max_size=70),
+        st.integers(),
+        st.lists(st.text(max_size=70), max_size=6),
+    ),
+    st.sampled_from([3, 10, 20, 60]),
+)
+def test_shown_is_reprlib_cut_short_whatever_the_value(value: Any, limit: int) -> None:
+    # shown() takes a short string's repr itself and keeps one reprlib.Repr per limit: it must
+    # say exactly what a fresh Repr with its settings says.
+    import reprlib
+
+    from chunkstream._errors import shown
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = limit
+    r.maxlong = min(limit, 40)
+    r.maxlist = r.maxdict = r.maxtuple = 4
+    r.maxlevel = 2
+    text = r.repr(value)
+    assert shown(value, limit) == (
+        text if len(text) <= 2 * limit else text[: 2 * limit - 3] + "..."
+    )
