@@ -1020,6 +1020,19 @@ class _Fields:
         values.append(self.extra.captured())
         return values
 
+    def regrow(self, state: list[Any]) -> list[Any]:
+        """What :meth:`capture` gives now, from ``state`` (its result) when nothing but appended
+        texts changed since, here or in an object merged field by field under it (a function):
+        a copy with each text's part count as it is now."""
+        state = state.copy()  # kept states are shared by snapshots: never changed
+        pos = self.spec.pos
+        for key, parts in self.texts.items():
+            state[pos[key]] = (parts, len(parts))
+        for key, piece in self.held.items():
+            if type(piece) is _Fields:
+                state[pos[key]] = piece.regrow(state[pos[key]])
+        return state
+
 
 class _Kept(_Fields):
     """An object whose captured state (:meth:`_Fields.capture`) is kept in ``snap`` and given to
@@ -1027,20 +1040,27 @@ class _Kept(_Fields):
     state, or the state of an object under it, sets ``snap = None`` (the general merge
     (``Accumulator._merge_choices``, ``_Message.tool_calls``), the fast taker
     (``Accumulator._take``) and the template path (``Accumulator._take_same``, told by the
-    plan which objects its holes reach))."""
+    plan which objects its holes reach)), but for the template path when its holes only
+    append texts: it sets ``grew``, and the kept state is brought up to date when next read
+    (:meth:`_Fields.regrow`: each text's part count), not captured again."""
 
-    __slots__ = ("snap",)
+    __slots__ = ("grew", "snap")
 
     def __init__(self, spec: _Spec, parent: _Fields | None, key: str) -> None:
         super().__init__(spec, parent, key)
         self.snap: list[Any] | None = None
+        self.grew = False
 
     def build(self, final: bool) -> Any:
         if final:
             return _Fields.build(self, True)
         snap = self.snap
         if snap is None:
+            self.grew = False
             snap = self.snap = self.capture()
+        elif self.grew:
+            self.grew = False
+            snap = self.snap = self.regrow(snap)
         return snap
 
 
@@ -1198,7 +1218,7 @@ class _Message(_Fields):
     def call_states(ordered: list[_Tool]) -> Pending:
         """A snapshot's tool calls (``ordered``, sorted as built): each call's kept state, or
         its state captured anew if it changed; made into objects when first read."""
-        calls = [t.snap or t.build(False) for t in ordered]
+        calls = [t.build(False) if t.grew or t.snap is None else t.snap for t in ordered]
         return Pending(calls, len(calls), _TOOL.made_all)
 
 
@@ -1252,12 +1272,16 @@ class _Choice(_Kept):
             return _Fields.build(self, True)
         snap = self.snap
         if snap is None:
+            self.grew = False
             snap = self.snap = self.capture()  # as _Kept.build (without a call more)
             return snap
+        if self.grew:
+            self.grew = False
+            snap = self.snap = self.regrow(snap)
         if not self.calls:
             return snap
         for tool in self.calls:
-            if tool.snap is None:
+            if tool.grew or tool.snap is None:
                 break
         else:
             return snap
@@ -1270,6 +1294,13 @@ class _Choice(_Kept):
         snap = self.snap = snap.copy()
         snap[at] = mine
         return snap
+
+    def regrow(self, state: list[Any]) -> list[Any]:
+        state = _Fields.regrow(self, state)
+        if self.message is not None:
+            at = self.spec.pos["message"]
+            state[at] = self.message.regrow(state[at])
+        return state
 
     def values(self, final: bool) -> list[Any]:
         values = _Fields.values(self, final)
@@ -1627,7 +1658,9 @@ class Accumulator(KeepsWarnings):
         order = self._order or self._in_order()
         # A kept state is given as it is but for a choice with tool calls, whose build looks
         # at them (a call changed alone: see _Choice.build).
-        choices = [st.build(False) if st.calls else st.snap or st.build(False) for st in order]
+        choices = [
+            st.build(False) if st.calls or st.grew else st.snap or st.build(False) for st in order
+        ]
         values = values.copy()  # kept for the next snapshot: never changed
         values[self._family.pos["choices"]] = Pending(
             choices, len(choices), self._family.choice.made_all
@@ -1839,7 +1872,9 @@ class Accumulator(KeepsWarnings):
     def _plan(
         self, obj: dict[str, Any]
     ) -> (
-        tuple[list[tuple[tuple[Any, ...], Any]], bool, tuple[Any, Any, tuple[Any, ...]] | None]
+        tuple[
+            list[tuple[tuple[Any, ...], Any]], bool, tuple[Any, Any, tuple[Any, ...], bool] | None
+        ]
         | None
     ):
         """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
@@ -1866,8 +1901,9 @@ class Accumulator(KeepsWarnings):
 
         The plan's ``whole``: the objects whose captured state (``snap``: see :class:`_Kept`)
         the holes' sinks change (the choices and tool calls they reach, the accumulator for a
-        top-level one), as ``(first, second or None, the others)``, or ``None``;
-        :meth:`_take_same` forgets their states."""
+        top-level one), as ``(first, second or None, the others, grew)``, or ``None``;
+        :meth:`_take_same` forgets their states, or when every hole appends a text (``grew``)
+        marks them to be brought up to date (see :class:`_Kept`)."""
         warnings = self._warnings
         shape = (
             len(self._choices),
@@ -1912,8 +1948,11 @@ class Accumulator(KeepsWarnings):
                 touched.append(self)
         if not touched:
             return holes, quiet, None
-        first, *others = touched  # whole: (first, second or None, the rest: see _take_same)
-        return holes, quiet, (first, others[0] if others else None, tuple(others[1:]))
+        # whole: (first, second or None, the rest, grew: see _take_same); grew when every
+        # hole appends a text (the others are the fallback's or a set-once rule's partials).
+        grew = not any(type(sink) is partial for _, sink in holes)
+        first, *others = touched
+        return holes, quiet, (first, others[0] if others else None, tuple(others[1:]), grew)
 
     def _plan_choice(
         self,
@@ -1960,7 +1999,7 @@ class Accumulator(KeepsWarnings):
 
     def _take_same(
         self,
-        whole: tuple[Any, Any, tuple[Any, ...]] | None,
+        whole: tuple[Any, Any, tuple[Any, ...], bool] | None,
         sinks: tuple[Any, ...],
         values: list[str],
         chunk_index: int,
@@ -1970,14 +2009,23 @@ class Accumulator(KeepsWarnings):
         each string to its hole's sink (``whole``: the objects whose captured states they
         change)."""
         if whole is not None and self._snapped:  # no snapshot yet: no state kept to forget
-            # (first, second or None, the rest): the usual one or two (a choice; a tool call and
-            # its choice) without a loop, which costs a tuple iterator per chunk.
-            first, second, rest = whole
-            first.snap = None
-            if second is not None:
-                second.snap = None
-                for kept in rest:
-                    kept.snap = None
+            # (first, second or None, the rest, grew): the usual one or two (a choice; a tool
+            # call and its choice) without a loop, which costs a tuple iterator per chunk.
+            # Holes that only append texts leave the kept states to be brought up to date
+            # (grew: see _Kept); any other forgets them.
+            first, second, rest, grew = whole
+            if grew:
+                first.grew = True
+                if second is not None:
+                    second.grew = True
+                    for kept in rest:
+                        kept.grew = True
+            else:
+                first.snap = None
+                if second is not None:
+                    second.snap = None
+                    for kept in rest:
+                        kept.snap = None
         self._n = chunk_index
         self._off = byte_offset
         self._next = chunk_index + 1

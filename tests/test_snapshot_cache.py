@@ -163,6 +163,87 @@ def test_the_differential_catches_a_fast_taker_that_keeps_a_stale_state(
         both(events_of(body), False, Assembler)
 
 
+def vendor_strings_body() -> bytes:
+    """Text, tool-call arguments and vendor strings (a delta's, a choice's, a function's) that
+    change in every chunk: holes that append a text and holes the fallback takes."""
+
+    def event(i: int) -> dict[str, Any]:
+        call: dict[str, Any] = {"index": 0, "function": {"arguments": f"{i}", "x_f": f"f{i}"}}
+        if i == 0:
+            call.update(id="call_0", type="function")
+        return chunk({"content": f"a{i}", "x_d": f"d{i}", "tool_calls": [call]}, x_c=None) | {
+            "choices": [{"index": 0, "delta": {"content": f"a{i}", "x_d": f"d{i}",
+                                               "tool_calls": [call]}, "x_c": f"c{i}"}]}  # fmt: skip
+
+    return sse(*(event(i) for i in range(8)))
+
+
+def test_the_differential_catches_vendor_holes_taken_for_appended_texts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A plan that says every hole appends a text (grew) when the fallback takes some: the kept
+    # states are brought up to date for their texts only, and miss the vendor strings.
+    body = vendor_strings_body()
+    for strict in (True, False):
+        both(events_of(body), strict, Assembler)
+    cls = chunkstream._accumulate.Accumulator
+    original = cls._plan
+
+    def says_grew(self: Any, obj: dict[str, Any]) -> Any:
+        plan = original(self, obj)
+        if plan is None or plan[2] is None:
+            return plan
+        holes, quiet, (first, second, rest, _) = plan
+        return holes, quiet, (first, second, rest, True)
+
+    monkeypatch.setattr(cls, "_plan", says_grew)
+    with pytest.raises(AssertionError):
+        both(events_of(body), False, Assembler)
+
+
+def test_texts_that_only_grew_are_counted_anew_not_captured_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Content and a tool call's arguments, one event per read, a snapshot after each: past the
+    # first chunks the template path takes them all, and the kept states of the choice and the
+    # call are brought up to date (regrow) instead of captured again.
+    def event(i: int) -> dict[str, Any]:
+        call: dict[str, Any] = {"index": 0, "function": {"arguments": f"{i}"}}
+        if i == 0:
+            call.update(id="call_0", type="function")
+        return chunk({"content": f"a{i}", "tool_calls": [call]})
+
+    body = sse(*(event(i) for i in range(20)))
+    Fields = chunkstream._accumulate._Fields
+    calls = {"capture": 0, "regrow": 0}
+    for name in calls:
+        original = getattr(Fields, name)
+
+        def spy(self: Any, *args: Any, _name: str = name, _original: Any = original) -> Any:
+            calls[_name] += 1
+            return _original(self, *args)
+
+        monkeypatch.setattr(Fields, name, spy)
+    asm = Assembler()
+    reads = events_of(body)
+    for read in reads[:5]:
+        asm.feed(read)
+        asm.snapshot()
+    calls.update(capture=0, regrow=0)
+    snaps = []
+    for read in reads[5:]:
+        asm.feed(read)
+        snaps.append(asm.snapshot())
+    # choice, message, tool call, function: each brought up to date once per chunk ([DONE]
+    # changes nothing).
+    assert reads[-1] == b"data: [DONE]\n\n"
+    assert calls == {"capture": 0, "regrow": 4 * (len(reads[5:]) - 1)}, calls
+    for k, snap in enumerate(snaps[:-1], start=5):
+        message = snap.choices[0].message
+        assert message.content == "".join(f"a{i}" for i in range(k + 1))
+        assert message.tool_calls[0].function.arguments == "".join(map(str, range(k + 1)))
+
+
 # -- the contract, case by case ----------------------------------------------------------------
 
 
