@@ -951,7 +951,17 @@ class _Fields:
     Appended strings are in ``texts``, every other rule's piece in ``held`` (each builds its
     assembled value), vendor keys in ``extra`` (the fallback)."""
 
-    __slots__ = ("__weakref__", "extra", "held", "key", "parent", "rules", "spec", "texts")
+    __slots__ = (
+        "__weakref__",
+        "extra",
+        "held",
+        "key",
+        "parent",
+        "recipe",
+        "rules",
+        "spec",
+        "texts",
+    )
 
     def __init__(self, spec: _Spec, parent: _Fields | None, key: str) -> None:
         self.spec = spec
@@ -965,6 +975,7 @@ class _Fields:
         self.texts: dict[str, list[str]] = defaultdict(list)
         self.held: dict[str, Any] = {}
         self.extra = _Vendor(spec.delta, spec.labels)
+        self.recipe: tuple[int, int, tuple[Any, ...], tuple[Any, ...]] | None = None  # regrow
 
     def merge(self, obj: dict[str, Any], acc: Accumulator) -> None:
         """The one field-by-field merge: each key by its rule (a null is nothing to merge), a
@@ -1025,12 +1036,23 @@ class _Fields:
         texts changed since, here or in an object merged field by field under it (a function):
         a copy with each text's part count as it is now."""
         state = state.copy()  # kept states are shared by snapshots: never changed
-        pos = self.spec.pos
-        for key, parts in self.texts.items():
-            state[pos[key]] = (parts, len(parts))
-        for key, piece in self.held.items():
-            if type(piece) is _Fields:
-                state[pos[key]] = piece.regrow(state[pos[key]])
+        recipe = self.recipe
+        texts = self.texts
+        held = self.held
+        # Where its texts and the objects under it are in the state: kept while it holds the
+        # same fields (a field once held stays held).
+        if recipe is None or recipe[0] != len(texts) or recipe[1] != len(held):
+            pos = self.spec.pos
+            recipe = self.recipe = (
+                len(texts),
+                len(held),
+                tuple((pos[key], parts) for key, parts in texts.items()),
+                tuple((pos[k], piece) for k, piece in held.items() if type(piece) is _Fields),
+            )
+        for at, parts in recipe[2]:
+            state[at] = (parts, len(parts))
+        for at, piece in recipe[3]:
+            state[at] = piece.regrow(state[at])
         return state
 
 
