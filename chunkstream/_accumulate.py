@@ -1047,13 +1047,19 @@ class _Fields:
                 len(texts),
                 len(held),
                 tuple((pos[key], parts) for key, parts in texts.items()),
-                tuple((pos[k], piece) for k, piece in held.items() if type(piece) is _Fields),
+                self.under(),
             )
         for at, parts in recipe[2]:
             state[at] = (parts, len(parts))
         for at, piece in recipe[3]:
             state[at] = piece.regrow(state[at])
         return state
+
+    def under(self) -> tuple[tuple[int, _Fields], ...]:
+        """The objects under it whose states its state holds (their positions there): those
+        merged field by field (a function, audio)."""
+        pos = self.spec.pos
+        return tuple((pos[k], piece) for k, piece in self.held.items() if type(piece) is _Fields)
 
 
 class _Kept(_Fields):
@@ -1317,12 +1323,11 @@ class _Choice(_Kept):
         snap[at] = mine
         return snap
 
-    def regrow(self, state: list[Any]) -> list[Any]:
-        state = _Fields.regrow(self, state)
-        if self.message is not None:
-            at = self.spec.pos["message"]
-            state[at] = self.message.regrow(state[at])
-        return state
+    def under(self) -> tuple[tuple[int, _Fields], ...]:
+        under = _Fields.under(self)
+        if self.message is None:
+            return under
+        return ((self.spec.pos["message"], self.message), *under)
 
     def values(self, final: bool) -> list[Any]:
         values = _Fields.values(self, final)
