@@ -62,7 +62,7 @@ class Template:
         scan = _scanstring
         try:
             for literal in self.literals:
-                value, end = scan(text, at, True)
+                value, end = scan(text, at)  # strict: its default
                 end -= 1  # the closing quote, where the literal starts
                 if not text.startswith(literal, end):
                     return None
@@ -93,7 +93,7 @@ class _OneHole(Template):
         if not text.startswith(self.first):
             return None
         try:
-            value, end = _scanstring(text, self.at, True)
+            value, end = _scanstring(text, self.at)  # strict: its default
         except ValueError:  # not one complete JSON string: the full parse says what it is
             return None
         if end + self.size != len(text) or not text.endswith(self.last):
