@@ -1362,7 +1362,9 @@ def _plan_fields(
             if v is None or key in labels:
                 continue  # a null never overwrites, a label is set
             t = type(v)
-            if t is str:  # appended (the delta rule) or set (the level rule) by the fallback
+            # A string is appended (the delta rule) or set (the level rule) by the fallback, an
+            # integer set (Together's token_id, a new one in every chunk).
+            if t is str or t is int:
                 holes.append(((*path, key), partial(f.extra.add, key)))
             elif vendor_strings and (t is list or t is dict):
                 return False  # extended, merged into
@@ -1912,7 +1914,9 @@ class Accumulator(KeepsWarnings):
         its strings may send differently, its path in the chunk and what its merge does with
         it (the sink a string is handed to: the appended list of its field, the fallback's
         ``add`` for a vendor string, the set-once rule for a top-level string that differs
-        from the one held, or ``None`` for a string merged into nothing). A plan exists only
+        from the one held, or ``None`` for a string merged into nothing); and so for the
+        integers a rule takes anew each time: a vendor integer (the fallback's ``add``), one
+        of a top-level object of rule "last" (usage counted so far: ``_put_last``). A plan exists only
         when merging this chunk again, but for its holes' strings, would change nothing and
         say nothing: every other value is null, blank, a value a set-once rule takes as a
         repeat (``repeats``: the value held; a ``created`` moved forward within the
@@ -1970,8 +1974,15 @@ class Accumulator(KeepsWarnings):
                     holes.append(((key,), None))
             elif key in _TOP_NOT_PLANNED:
                 return None
-            elif type(v) is str and key not in family.top_keys:  # the level fallback sets it
-                holes.append(((key,), partial(self._extra.add, key)))
+            elif key in family.top_last:
+                if type(v) is dict:
+                    # Usage sent in every chunk with the counts so far (vLLM, Perplexity): its
+                    # integers are holes, each put into a copy of the object held (_put_last).
+                    for field, n in v.items():
+                        if type(n) is int:
+                            holes.append(((key, field), partial(self._put_last, key, field)))
+            elif key not in family.top_keys and (type(v) is str or type(v) is int):
+                holes.append(((key,), partial(self._extra.add, key)))  # the level fallback
                 touched.append(self)
         if not touched:
             return holes, quiet, None
@@ -1997,8 +2008,8 @@ class Accumulator(KeepsWarnings):
             rule = choice_rules.get(key, _fallback)
             if rule is _fallback:
                 # The level rule: the last value wins (objects merged key by key), so a
-                # repeat is a no-op; a string is a hole, given to the same rule.
-                if type(v) is str:
+                # repeat is a no-op; a string or an integer is a hole, given to the same rule.
+                if type(v) is str or type(v) is int:
                     holes.append(((*path, key), partial(st.extra.add, key)))
                 continue
             if rule is None or v is None:
@@ -2099,6 +2110,16 @@ class Accumulator(KeepsWarnings):
         if not obj.keys() <= family.top_keys:
             self.snap = None
             self._vendor(obj)
+
+    def _put_last(self, key: str, field: str, v: int) -> None:
+        """Rule "last" for one integer of a top-level object (usage) that a template's hole
+        brings: the object held, as the chunk sent it, is a copy of the last one with ``v`` at
+        ``field`` (the one held is never changed: a snapshot may hold it)."""
+        held = self._last[key]
+        if held[field] != v:
+            held = self._last[key] = held.copy()
+            held[field] = v
+            self.snap = None
 
     def _put_top(self, key: str, once: _Once, v: Any) -> None:
         """Rule "once" (and its kinds) for a top-level field: ``v`` of the chunk being merged (by

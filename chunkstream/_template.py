@@ -6,19 +6,22 @@ paths in the parsed object, which its consumer chose) and what a match is used f
 
 A template is the learned text cut at its holes: ``literals[0]``, a hole, ``literals[1]``, a
 hole, ..., ``literals[-1]``. Each hole is the inside of a JSON string (the literal before it
-ends with its opening quote, the one after begins with its closing quote). A text matches when
-it starts with the first literal, each hole is one complete JSON string as ``json`` decodes it
-(``json.decoder.scanstring``, strict: the function ``json.loads`` itself uses, so escapes, lone
-surrogates and control characters are read exactly as there), each later literal follows its
-hole byte for byte, and nothing follows the last. Such a text is the learned one with other
-string values in the same places: ``json.loads`` gives the same object with the new strings at
-the holes' paths (a JSON string token replaced by another leaves every other token where it
+ends with its opening quote, the one after begins with its closing quote), or a JSON integer
+where the learned text had one (:class:`_Numbers`: usage counted so far in every chunk). A
+text matches when it starts with the first literal, each hole is one complete JSON string as
+``json`` decodes it (``json.decoder.scanstring``, strict: the function ``json.loads`` itself
+uses, so escapes, lone surrogates and control characters are read exactly as there) or one
+JSON integer as its scanner reads it, each later literal follows its hole byte for byte, and
+nothing follows the last. Such a text is the learned one with other values in the same
+places: ``json.loads`` gives the same object with the new values at the holes' paths (a JSON
+string or number token replaced by another of its kind leaves every other token where it
 was).
 
 Learning is exact or nothing: the holes are found by walking the text with the same scanner,
 guided by the paths (never by searching for a key: a key can repeat at another depth, inside a
 string, or twice in one object); a path that meets a key twice in one object, a value that is
-not a string, or a decoded string that is not the parsed object's value, learns nothing.
+not a string or an integer, or a value read there that is not the parsed object's, learns
+nothing.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from typing import Any
 __all__ = ["Template", "learn"]
 
 # The C functions behind json.loads (the pure-Python ones where the C accelerator is missing).
-_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_scanstring: Callable[..., tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _WS = " \t\n\r"  # JSON's whitespace
+_INT_START = "-0123456789"
 
 Path = tuple[Any, ...]  # keys (str) and list positions (int) from the top of the object
 
@@ -101,6 +105,52 @@ class _OneHole(Template):
         return [value]
 
 
+class _Numbers(Template):
+    """A template with a hole that is an integer (usage counted so far in every chunk, a
+    token id): each hole is a JSON string as in :class:`Template`, or where the learned text
+    had an integer, one JSON integer as the scanner behind ``json.loads`` reads it (anything
+    else there, a float, ``true``, a string, is no match). The literal before an integer hole
+    ends where the number begins; the one after begins where it ends (a character that cannot
+    continue a number, as in the learned text)."""
+
+    __slots__ = ("numbers",)
+
+    def __init__(
+        self, literals: list[str], payloads: tuple[Any, ...], plan: Any, numbers: tuple[bool, ...]
+    ) -> None:
+        super().__init__(literals, payloads, plan)
+        self.numbers = numbers  # for each hole: an integer (else a string)
+
+    def match(self, text: str) -> list[Any] | None:
+        first = self.first
+        if not text.startswith(first):
+            return None
+        at = len(first)
+        values: list[Any] = []
+        try:
+            for literal, number in zip(self.literals, self.numbers, strict=True):
+                if number:
+                    value, end = _scan_once(text, at)
+                    if type(value) is not int:
+                        return None
+                else:
+                    value, end = _scanstring(text, at)
+                    end -= 1  # the closing quote, where the literal starts
+                if not text.startswith(literal, end):
+                    return None
+                values.append(value)
+                at = end + len(literal)
+        except (
+            ValueError,
+            StopIteration,
+            RecursionError,
+        ):  # not one JSON value: the full parse says
+            return None
+        if at != len(text):
+            return None
+        return values
+
+
 class _Hole:
     """A leaf of the paths' tree: the hole of ``holes[i]``."""
 
@@ -114,9 +164,9 @@ def learn(
     text: str, obj: Any, holes: Sequence[tuple[Path, Any]], plan: Any = None
 ) -> Template | None:
     """A template of ``text`` (whose parse is ``obj``) with a hole at each path of ``holes``
-    (``(path, payload)``: the path of a string value in ``obj``), or ``None`` when the holes
-    cannot be placed for certain. The payloads are kept in the order of their holes in the
-    text, and ``plan`` with the whole."""
+    (``(path, payload)``: the path of a string or integer value in ``obj``), or ``None`` when
+    the holes cannot be placed for certain. The payloads are kept in the order of their holes
+    in the text, and ``plan`` with the whole."""
     if not holes:  # the text itself: a match is the same text, so the same parse
         return Template([text], (), plan)
     tree: dict[Any, Any] = {}
@@ -131,7 +181,7 @@ def learn(
         if path[-1] in node:
             return None  # the same path twice, or a hole on another's path
         node[path[-1]] = _Hole(i)
-    spans: list[tuple[int, int, int]] = []
+    spans: list[tuple[int, int, int, bool]] = []
     try:
         end = _walk(text, 0, obj, tree, spans)
     except (ValueError, IndexError, KeyError, TypeError, RecursionError, StopIteration):
@@ -140,12 +190,16 @@ def learn(
         return None
     literals = []
     at = 0
-    for start, stop, _ in spans:  # in text order
+    for start, stop, _, _ in spans:  # in text order
         literals.append(text[at:start])
         at = stop
     literals.append(text[at:])
+    payloads = tuple(holes[i][1] for _, _, i, _ in spans)
+    numbers = tuple(number for _, _, _, number in spans)
+    if any(numbers):
+        return _Numbers(literals, payloads, plan, numbers)
     kind = _OneHole if len(spans) == 1 else Template
-    return kind(literals, tuple(holes[i][1] for _, _, i in spans), plan)
+    return kind(literals, payloads, plan)
 
 
 def _skip(text: str, at: int) -> int:
@@ -156,19 +210,26 @@ def _skip(text: str, at: int) -> int:
 
 
 def _walk(
-    text: str, at: int, value: Any, tree: Any, spans: list[tuple[int, int, int]]
+    text: str, at: int, value: Any, tree: Any, spans: list[tuple[int, int, int, bool]]
 ) -> int | None:
     """Walk the JSON value at ``text[at]`` (no whitespace before it) whose parse is ``value``:
-    record the span inside the quotes of each hole of ``tree`` (a :class:`_Hole`: this value
-    is one), skip the rest with the scanner. The index after the value, or ``None``. (Each
-    whitespace test is inline before a call to ``_skip``: compact JSON has none.)"""
+    record the span of each hole of ``tree`` (a :class:`_Hole`: this value is one), inside the
+    quotes of a string, the whole of an integer, skip the rest with the scanner. The index
+    after the value, or ``None``. (Each whitespace test is inline before a call to ``_skip``:
+    compact JSON has none.)"""
     if type(tree) is _Hole:
+        if type(value) is int and text[at] in _INT_START:
+            number, end = _scan_once(text, at)
+            if type(number) is not int or number != value:
+                return None
+            spans.append((at, end, tree.i, True))
+            return end
         if type(value) is not str or text[at] != '"':
             return None
         decoded, end = _scanstring(text, at + 1, True)
         if decoded != value:
             return None
-        spans.append((at + 1, end - 1, tree.i))
+        spans.append((at + 1, end - 1, tree.i, False))
         return end
     ws = _WS
     if type(value) is dict:

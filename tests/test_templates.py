@@ -212,6 +212,67 @@ def test_a_new_id_in_every_chunk_is_a_hole_told_to_its_rule(id_last: bool) -> No
         chunkstream.assemble(body)
 
 
+def counted_stream() -> bytes:
+    """vLLM's continuous usage (the counts so far in every chunk), Together's token_id (a delta's
+    vendor integer) and a choice-level vendor integer, new in every chunk."""
+    events = []
+    for n in range(12):
+        delta: dict[str, Any] = {"content": f"t{n}", "token_id": 1000 + n}
+        if n == 0:
+            delta["role"] = "assistant"
+        obj = chunk(delta, usage={"prompt_tokens": 5, "completion_tokens": n + 1,
+                                  "total_tokens": n + 6})  # fmt: skip
+        obj["choices"][0]["x_step"] = n
+        events.append(compact(obj))
+    last = chunk(
+        {}, "stop", usage={"prompt_tokens": 5, "completion_tokens": 12, "total_tokens": 17}
+    )
+    events += [compact(last), "[DONE]"]
+    return "".join(f"data: {e}\n\n" for e in events).encode()
+
+
+def test_counts_that_grow_in_every_chunk_are_holes_given_to_their_rules() -> None:
+    body = counted_stream()
+    check_body(body, random.Random(11))
+    matched, count = count_matches(body)
+    assert matched >= 8, (matched, count)
+    c = chunkstream.assemble(body)
+    assert c.choices[0].message.content == "".join(f"t{n}" for n in range(12))
+    assert c.choices[0].message.extra == {"token_id": 1011}  # the last one: the level rule
+    assert c.choices[0].extra == {"x_step": 11}
+    assert (c.usage.prompt_tokens, c.usage.completion_tokens, c.usage.total_tokens) == (5, 12, 17)
+    # A snapshot keeps the usage it saw: the counts later chunks bring are in copies.
+    asm = chunkstream.Assembler()
+    reads = events_of(body)
+    seen = []
+    for read in reads:
+        asm.feed(read)
+        seen.append(asm.snapshot())
+    assert [s.usage.completion_tokens for s in seen[:12]] == list(range(1, 13))
+    assert [s.choices[0].message.extra["token_id"] for s in seen[:12]] == list(range(1000, 1012))
+
+
+def test_a_plan_makes_holes_of_the_integers_its_rules_take_again() -> None:
+    opened = chunk({"role": "assistant", "content": ""})
+    last = chunk({"content": "x", "token_id": 7}, usage={"prompt_tokens": 1, "total_tokens": 2},
+                 x_top=3)  # fmt: skip
+    last["choices"][0]["x_c"] = 4
+    holes, _, _ = plan_of(opened, last)
+    assert [path for path, _ in holes] == [
+        CONTENT,
+        ("choices", 0, "delta", "token_id"),
+        ("choices", 0, "x_c"),
+        ("usage", "prompt_tokens"),
+        ("usage", "total_tokens"),
+        ("x_top",),
+    ]
+    # Not an integer: a float, a bool, a count under a nested object are literals.
+    last = chunk({"content": "x", "x_f": 1.5, "x_b": True},
+                 usage={"prompt_tokens_details": {"cached_tokens": 3}})  # fmt: skip
+    holes, _, _ = plan_of(opened, last)
+    assert [path for path, _ in holes] == [CONTENT]
+
+
 def test_typed_chunks_rebuilt_from_a_template_share_no_dict() -> None:
     # Vendor values that are objects, content parts: each chunk has its own, and what a
     # reader does to one chunk's dicts changes no chunk that comes after it.
@@ -594,10 +655,34 @@ def test_holes_are_placed_by_the_parse_not_by_a_text_search() -> None:
     assert t.match(text.replace('"top"', '"new"')) is None  # not a hole: a literal
 
 
+def test_an_integer_hole_takes_exactly_the_integers_json_reads_there() -> None:
+    # Usage counted so far in every chunk (vLLM's continuous usage, Perplexity): the counts are
+    # holes of their own kind, read by the scanner behind json.loads.
+    obj = chunk({"content": "a"}, usage={"prompt_tokens": 7, "completion_tokens": 12})
+    text = compact(obj)
+    t = learned(text, CONTENT, ("usage", "completion_tokens"))
+    assert t is not None
+    for count in ("13", "0", "-4", "123456789012345678901234567890"):
+        other = text.replace('"a"', '"b"').replace("12}", count + "}")
+        assert t.match(other) == ["b", int(count)], count
+        assert json.loads(other)["usage"]["completion_tokens"] == int(count)
+    for count in ("1.5", "1e3", "true", "null", '"13"', "013", "- 4", "[1]", "1" * 5000, ""):
+        other = text.replace("12}", count + "}")
+        assert t.match(other) is None, count
+    assert t.match(text.replace('"prompt_tokens":7', '"prompt_tokens":8')) is None  # a literal
+    # A text with whitespace around the number is matched as it was learned.
+    spaced = json.dumps(obj)
+    t = learned(spaced, CONTENT, ("usage", "completion_tokens"))
+    assert t is not None
+    assert t.match(spaced.replace(": 12}", ": 99}")) == ["a", 99]
+    assert t.match(spaced.replace(": 12}", ": 99 }")) is None
+
+
 def test_nothing_is_learned_when_in_doubt() -> None:
     dup = '{"choices":[{"index":0,"delta":{"content":"a","content":"b"}}]}'
     assert learned(dup, CONTENT) is None  # the key on the hole's path twice
-    assert learned(compact(chunk({"content": 5})), CONTENT) is None  # not a string
+    assert learned(compact(chunk({"content": 5.0})), CONTENT) is None  # not a string or an int
+    assert learned(compact(chunk({"content": True})), CONTENT) is None
     assert learned(compact(chunk({"content": None})), CONTENT) is None
     assert learned(compact(chunk({"content": "x"})), ("choices", 1, "delta", "content")) is None
     assert learned(compact(chunk({"content": "x"})), CONTENT, CONTENT) is None  # twice
