@@ -1916,15 +1916,16 @@ class Accumulator(KeepsWarnings):
         ``add`` for a vendor string, the set-once rule for a top-level string that differs
         from the one held, or ``None`` for a string merged into nothing); and so for the
         integers a rule takes anew each time: a vendor integer (the fallback's ``add``), one
-        of a top-level object of rule "last" (usage counted so far: ``_put_last``). A plan exists only
-        when merging this chunk again, but for its holes' strings, would change nothing and
-        say nothing: every other value is null, blank, a value a set-once rule takes as a
-        repeat (``repeats``: the value held; a ``created`` moved forward within the
-        tolerance), a vendor value that is not a string at the top or choice level (the level
-        rule: the last wins, objects merged key by key, so a repeat is a no-op), or a delta's
-        vendor number, bool or label; every choice is held and not finished, every tool call
-        goes by its index to the call held there (its id blank or that call's). Then the
-        chunk's merge is its holes' sinks applied to its strings, in the order of the text
+        of a top-level object of rule "last" (usage counted so far: ``_put_last``). A plan
+        exists only when merging this chunk again, but for its holes' values, would change
+        nothing and say nothing: every other value is null, blank, a value a set-once rule
+        takes as a repeat (``repeats``: the value held; a ``created`` moved forward within the
+        tolerance), a vendor value that is not a string or an integer at the top or choice
+        level (the level rule: the last wins, objects merged key by key, so a repeat is a
+        no-op), or a delta's vendor float, bool or label; every choice is held and not
+        finished, every tool call goes by its index to the call held there (its id blank or
+        that call's). Then the chunk's merge is its holes' sinks applied to its values, in the
+        order of the text
         (:meth:`_take_same`), by the same rules as the merge itself.
 
         ``quiet``: nothing but appends and first values changed since the last plan (no choice
