@@ -535,8 +535,8 @@ class _Core:
         hold, else dropped. The first chunk of a stream is not asked for a plan. Backs off
         when learning does not pay: after n chunks in a row that plan nothing, the next
         2**(n-1) - 1 (at most 63) chunks that go the full way are not asked for a plan; after
-        ``_DRY`` chunks in a row that went the full way (no template matched: usage or a token
-        id that changes in every chunk), a chunk is asked only when the run's length is a
+        ``_DRY`` chunks in a row that went the full way (no template matched: logprobs, a
+        float that changes in every chunk), a chunk is asked only when the run's length is a
         power of two."""
         templates = self._templates
         self._dry_skip = 0
