@@ -1925,8 +1925,7 @@ class Accumulator(KeepsWarnings):
         no-op), or a delta's vendor float, bool or label; every choice is held and not
         finished, every tool call goes by its index to the call held there (its id blank or
         that call's). Then the chunk's merge is its holes' sinks applied to its values, in the
-        order of the text
-        (:meth:`_take_same`), by the same rules as the merge itself.
+        order of the text (:meth:`_take_same`), by the same rules as the merge itself.
 
         ``quiet``: nothing but appends and first values changed since the last plan (no choice
         or tool call opened, no warning): the plans of other templates still hold.
