@@ -674,8 +674,10 @@ class Pending:
         self.finish = finish
 
     def value(self) -> Any:
-        parts = self.parts
-        return self.finish(parts if self.count == len(parts) else parts[: self.count])
+        # Always a copy of the first ``count`` parts, taken in one step: a thread may append to
+        # ``parts`` (it feeds the stream) while another reads a snapshot; comparing the count
+        # with the length, then handing over the live list, let later parts in between.
+        return self.finish(self.parts[: self.count])
 
 
 _BUILDING = RLock()  # see _LazySlot.__get__

@@ -412,6 +412,14 @@ class _Core:
         self._dry_skip = 0
         self._backoff = 1
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The templates' sinks are bound to this stream's own state (a text's list.append),
+        # which deepcopy shares instead of copying: a copy of a stream (copy.deepcopy of an
+        # Assembler) learns its own again, so that what it is fed reaches it alone.
+        state = self.__dict__.copy()
+        state["_templates"] = []
+        return state
+
     # -- input ---------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:

@@ -273,6 +273,26 @@ def test_a_plan_makes_holes_of_the_integers_its_rules_take_again() -> None:
     assert [path for path, _ in holes] == [CONTENT]
 
 
+@pytest.mark.parametrize("kind", ["text", "tools", "n4"])
+def test_a_deep_copy_of_a_stream_halfway_goes_on_alone(kind: str) -> None:
+    # The templates' sinks are the original's lists' own methods, which deepcopy shares: the
+    # copy drops its templates (found by a stranger: fed the rest, both copies came out wrong).
+    import copy
+
+    from benchmarks.streams import make_stream
+
+    body = make_stream(kind, 60)
+    whole = chunkstream.assemble(body)
+    original = chunkstream.Assembler()
+    original.feed(body[: len(body) // 2])
+    copied = copy.deepcopy(original)
+    assert copied._core._templates == [] and original._core._templates
+    copied.feed(body[len(body) // 2 :])
+    assert copied.close() == whole
+    original.feed(body[len(body) // 2 :])
+    assert original.close() == whole
+
+
 def test_typed_chunks_rebuilt_from_a_template_share_no_dict() -> None:
     # Vendor values that are objects, content parts: each chunk has its own, and what a
     # reader does to one chunk's dicts changes no chunk that comes after it.
