@@ -549,9 +549,16 @@ def test_a_new_id_in_every_chunk_warns_once_per_chunk_with_its_location() -> Non
 # -- threads -------------------------------------------------------------------------------------
 
 
-def read_while_fed(snap: Any, read: Any, where: str, feed: Any) -> Any:
-    """``read(snap)`` in a thread held once where CPython may switch threads (its first call
-    of the library function ``where``) while this thread runs ``feed()``; what it read."""
+def read_while_fed(chunks: list[Any], cut: int, read: Any, where: str) -> tuple[Any, Any]:
+    """The snapshot taken after the first ``cut`` events of ``chunks``, read (``read(snap)``)
+    in a thread held once where CPython may switch threads (its first call of the library
+    function ``where``) while this thread feeds the rest: what it read, and ``read`` of the
+    final completion."""
+    reads = events_of(body_of(chunks))
+    asm = Assembler()
+    for event in reads[:cut]:
+        asm.feed(event)
+    snap = asm.snapshot()
     at_call, fed = threading.Event(), threading.Event()
 
     def tracer(frame: Any, event: str, arg: Any) -> None:
@@ -571,10 +578,11 @@ def read_while_fed(snap: Any, read: Any, where: str, feed: Any) -> Any:
     thread = threading.Thread(target=reader)
     thread.start()
     at_call.wait(2)
-    feed()
+    for event in reads[cut:]:
+        asm.feed(event)
     fed.set()
     thread.join()
-    return got[0]
+    return got[0], read(asm.close())
 
 
 @pytest.mark.xfail(
@@ -584,19 +592,9 @@ def read_while_fed(snap: Any, read: Any, where: str, feed: Any) -> Any:
     "then joins the live list: a thread switch between the two lets appends in)",
 )
 def test_a_snapshot_read_while_another_thread_feeds_shows_its_own_text() -> None:
-    reads = events_of(body_of(texts(6)))
-    asm = Assembler()
-    for read in reads[:4]:  # the role, then t0 t1 t2
-        asm.feed(read)
-    snap = asm.snapshot()
-
-    def feed() -> None:
-        for read in reads[4:]:
-            asm.feed(read)
-
-    got = read_while_fed(snap, lambda s: s.choices[0].message.content, "_join", feed)
-    assert got == "t0t1t2"
-    assert asm.close().choices[0].message.content == "".join(f"t{i}" for i in range(6))
+    # The role, then t0 t1 t2 before the snapshot; t3 t4 t5 while it is read.
+    got, final = read_while_fed(texts(6), 4, lambda c: c.choices[0].message.content, "_join")
+    assert (got, final) == ("t0t1t2", "t0t1t2t3t4t5")
 
 
 @pytest.mark.xfail(
@@ -607,22 +605,11 @@ def test_a_snapshot_read_while_another_thread_feeds_shows_its_own_text() -> None
 )
 def test_a_snapshot_read_while_another_thread_feeds_holds_its_own_content_parts() -> None:
     parts = [{"type": "text", "text": f"p{i}"} for i in range(5)]
-    chunks = [ck({"role": "assistant", "content": parts[:1]})] + [
-        ck({"content": [part]}) for part in parts[1:]
-    ]
-    reads = events_of(body_of(chunks))
-    asm = Assembler()
-    for read in reads[:2]:
-        asm.feed(read)
-    snap = asm.snapshot()
-
-    def feed() -> None:
-        for read in reads[2:]:
-            asm.feed(read)
-
-    got = read_while_fed(snap, lambda s: s.choices[0].message.content_parts, "_tuple", feed)
-    assert got == tuple(parts[:2])
-    assert asm.close().choices[0].message.content_parts == tuple(parts)
+    chunks = [ck({"role": "assistant", "content": parts[:1]})]
+    chunks += [ck({"content": [part]}) for part in parts[1:]]
+    read = lambda c: c.choices[0].message.content_parts  # noqa: E731
+    got, final = read_while_fed(chunks, 2, read, "_tuple")
+    assert (got, final) == (tuple(parts[:2]), tuple(parts))
 
 
 # -- the project's own checks --------------------------------------------------------------------
