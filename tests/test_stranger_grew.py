@@ -585,24 +585,12 @@ def read_while_fed(chunks: list[Any], cut: int, read: Any, where: str) -> tuple[
     return got[0], read(asm.close())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: a snapshot's text read in one thread while another thread feeds shows text "
-    "that arrived after the snapshot was taken (Pending.value compares count with len(parts), "
-    "then joins the live list: a thread switch between the two lets appends in)",
-)
 def test_a_snapshot_read_while_another_thread_feeds_shows_its_own_text() -> None:
     # The role, then t0 t1 t2 before the snapshot; t3 t4 t5 while it is read.
     got, final = read_while_fed(texts(6), 4, lambda c: c.choices[0].message.content, "_join")
     assert (got, final) == ("t0t1t2", "t0t1t2t3t4t5")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: a snapshot's content parts read in one thread while another thread feeds "
-    "hold parts that arrived after it was taken (Pending.value hands the live list to _tuple, "
-    "which iterates it: the feeder's extend lands in the middle)",
-)
 def test_a_snapshot_read_while_another_thread_feeds_holds_its_own_content_parts() -> None:
     parts = [{"type": "text", "text": f"p{i}"} for i in range(5)]
     chunks = [ck({"role": "assistant", "content": parts[:1]})]
@@ -615,11 +603,6 @@ def test_a_snapshot_read_while_another_thread_feeds_holds_its_own_content_parts(
 # -- the project's own checks --------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: mypy --strict fails on chunkstream/_template.py (b63b316 calls _scanstring "
-    "with two arguments; its annotation, Callable[[str, int, bool], ...], takes three)",
-)
 def test_the_package_passes_mypy_strict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     typing_tests = pytest.importorskip("test_typing")  # its run_mypy: --strict, a cache here
     monkeypatch.chdir(fuzz.ROOT)
