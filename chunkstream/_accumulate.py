@@ -1986,9 +1986,13 @@ class Accumulator(KeepsWarnings):
                 touched.append(self)
         if not touched:
             return holes, quiet, None
-        # whole: (first, second or None, the rest, grew: see _take_same); grew when every
-        # hole appends a text (the others are the fallback's or a set-once rule's partials).
-        grew = not any(type(sink) is partial for _, sink in holes)
+        # whole: (first, second or None, the rest, grew: see _take_same); grew when every hole
+        # in the choices appends a text (the others are the fallback's partials) and the top
+        # level keeps no state to forget (a top-level vendor string: the fallback's). The
+        # top level's other holes (a set-once string, usage) forget its state themselves.
+        grew = self not in touched and not any(
+            type(sink) is partial for path, sink in holes if path[0] == "choices"
+        )
         first, *others = touched
         return holes, quiet, (first, others[0] if others else None, tuple(others[1:]), grew)
 

@@ -171,7 +171,7 @@ def vendor_strings_body() -> bytes:
         call: dict[str, Any] = {"index": 0, "function": {"arguments": f"{i}", "x_f": f"f{i}"}}
         if i == 0:
             call.update(id="call_0", type="function")
-        return chunk({"content": f"a{i}", "x_d": f"d{i}", "tool_calls": [call]}, x_c=None) | {
+        return chunk({"content": f"a{i}", "x_d": f"d{i}", "tool_calls": [call]}, x_t=f"t{i}") | {
             "choices": [{"index": 0, "delta": {"content": f"a{i}", "x_d": f"d{i}",
                                                "tool_calls": [call]}, "x_c": f"c{i}"}]}  # fmt: skip
 
@@ -199,6 +199,20 @@ def test_the_differential_catches_vendor_holes_taken_for_appended_texts(
     monkeypatch.setattr(cls, "_plan", says_grew)
     with pytest.raises(AssertionError):
         both(events_of(body), False, Assembler)
+
+
+def test_a_top_level_vendor_string_beside_appended_texts_reaches_each_snapshot() -> None:
+    # The choice's holes all append texts, but the top level's vendor string is the
+    # fallback's: the top level's kept state must be forgotten, not taken for grown.
+    body = sse(*(chunk({"content": f"a{i}"}, x_t=f"t{i}", usage=None) for i in range(8)))
+    for strict in (True, False):
+        both(events_of(body), strict, Assembler)
+    asm = Assembler()
+    seen = []
+    for read in events_of(body):
+        asm.feed(read)
+        seen.append(asm.snapshot())
+    assert [s.extra.get("x_t") for s in seen[:8]] == [f"t{i}" for i in range(8)]
 
 
 def test_texts_that_only_grew_are_counted_anew_not_captured_again(
