@@ -140,12 +140,8 @@ class _Numbers(Template):
                     return None
                 values.append(value)
                 at = end + len(literal)
-        except (
-            ValueError,
-            StopIteration,
-            RecursionError,
-        ):  # not one JSON value: the full parse says
-            return None
+        except (ValueError, StopIteration, RecursionError):
+            return None  # not one JSON value there: the full parse says what it is
         if at != len(text):
             return None
         return values
