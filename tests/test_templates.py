@@ -776,9 +776,52 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
         chunk({"annotations": [{"type": "url_citation"}]}),  # extended again
         chunk({"x_list": [1]}),  # a delta's vendor list: extended again
         chunk({"content": [{"type": "text", "text": "a"}]}),  # content parts
-        chunk({"tool_calls": [{"function": {"arguments": "a"}}]}),  # no index: routed
     ):
         assert plan_of(opened, last) is None, last
+
+
+def test_a_chunk_that_opens_something_or_has_no_choices_is_not_planned_now() -> None:
+    # A chunk that opened a choice or a tool call, or that has no choices (the usage at the
+    # end), is seldom what the next chunk repeats: its plan is False ("not now"), which,
+    # unlike None ("none can be learned from it"), does not make the stream back off.
+    opened = chunk({"role": "assistant", "content": ""})
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
+    for last in (
+        chunk({"tool_calls": [call]}),  # a tool call opened
+        chunk({"tool_calls": [{"function": {"arguments": "a"}}]}),  # no index: a new call
+        chunk({"role": "assistant", "content": ""}, index=1),  # a second choice opened
+        {**chunk({}), "choices": [], "usage": {"prompt_tokens": 1}},  # no choices
+        {**chunk({}), "choices": []},
+    ):
+        assert plan_of(opened, last) is False, last
+    assert plan_of(opened) is False  # the first chunk opened its choice
+    # The chunk after one is planned as usual.
+    args = chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{"}}]})
+    holes, _, _ = plan_of(opened, chunk({"tool_calls": [call]}), args)
+    assert [path for path, _ in holes] == [
+        ("choices", 0, "delta", "tool_calls", 0, "function", "arguments")
+    ]
+
+
+def test_chunks_that_open_calls_one_after_another_do_not_delay_learning() -> None:
+    # Two calls opened in a row, then the arguments of the second, a fragment a chunk. Were
+    # the openings "none can be learned" (None), the second would make the stream wait one
+    # chunk (see _Core._learn), and the first fragment would not be learned from. They are
+    # "not now": the first fragment is learned from and the two after it match.
+    def opening(i: int) -> str:
+        return tool_chunk(
+            {"index": i, "id": f"call_{i}", "type": "function", "function": {"name": "f"}}
+        )
+
+    def fragment(s: str) -> str:
+        return tool_chunk({"index": 1, "function": {"arguments": s}})
+
+    body = stream(opening(0), opening(1), fragment("{"), fragment("}"), fragment(" "))
+    matched, count = count_matches(body)
+    assert (matched, count) == (2, 8)  # open, Hi, two openings, three fragments, stop
+    with fuzz.templates(False):
+        off = chunkstream.assemble(body, strict=False)
+    assert chunkstream.assemble(body, strict=False).to_dict() == off.to_dict()
 
 
 @given(st.lists(st.sampled_from(sorted(ADVERSARIAL)), max_size=8), st.integers(0, 2**32 - 1))
