@@ -675,6 +675,21 @@ def test_holes_are_placed_by_the_parse_not_by_a_text_search() -> None:
     assert t.match(text.replace('"top"', '"new"')) is None  # not a hole: a literal
 
 
+def test_holes_are_placed_whatever_the_keys_and_whitespace_look_like() -> None:
+    # Keys with escapes (read by the scanner: "c\u006fntent" is "content"), whitespace of
+    # every kind around keys, colons and commas, and a key beside the hole's that differs
+    # only by an escape: the hole is where the parse put the value.
+    text = (
+        '{ "id" :\t"x" ,\n"choices" : [ { "index":0 , "delta" : { "con\\"tent": "no", '
+        '"c\\u006fntent"\r\n:  "yes" , "n" : 1 } } ] }'
+    )
+    assert json.loads(text)["choices"][0]["delta"] == {'con"tent': "no", "content": "yes", "n": 1}
+    t = learned(text, CONTENT)
+    assert t is not None
+    assert t.match(text.replace('"yes"', '"new"')) == ["new"]
+    assert t.match(text.replace('"no"', '"new"')) is None  # the other key's: a literal
+
+
 def test_an_integer_hole_takes_exactly_the_integers_json_reads_there() -> None:
     # Usage counted so far in every chunk (vLLM's continuous usage, Perplexity): the counts are
     # holes of their own kind, read by the scanner behind json.loads.
