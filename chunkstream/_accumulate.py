@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 from weakref import ref
 
 from ._errors import (
@@ -1621,6 +1621,7 @@ class Accumulator(KeepsWarnings):
         self._choices: dict[int, _Choice] = {}
         self._order: list[_Choice] | None = []  # choices sorted by index; None = re-sort
         self._tool_seq = 0
+        self._opened = -1  # the number of the last chunk that opened a choice or a tool call
         self._arguments_read = False  # the finished calls' arguments were read (close())
         # Where the chunk being merged is: for messages and warnings (the choice's and the tool
         # call's position in it too: paths are built only when a message needs one).
@@ -1904,11 +1905,13 @@ class Accumulator(KeepsWarnings):
         tuple[
             list[tuple[tuple[Any, ...], Any]], bool, tuple[Any, Any, tuple[Any, ...], bool] | None
         ]
+        | Literal[False]
         | None
     ):
         """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
-        :meth:`_merge`, unchanged by either): ``(holes, quiet, whole)``, or ``None`` when none
-        can be learned from it.
+        :meth:`_merge`, unchanged by either): ``(holes, quiet, whole)``, ``False`` for a chunk
+        that opened a choice or a tool call or has no choices (seldom repeated: not planned
+        now), or ``None`` when none can be learned from it.
 
         ``holes``: for each string of the chunk that a later chunk of the same text but for
         its strings may send differently, its path in the chunk and what its merge does with
@@ -1943,8 +1946,21 @@ class Accumulator(KeepsWarnings):
         )
         quiet = shape == self._shape
         self._shape = shape
-        family = self._family
         get = obj.get
+        choices = get("choices")
+        if self._opened == self._n or not choices:
+            # A chunk that opened a choice or a tool call (its role, the call's id and name) is
+            # seldom what the next chunk repeats: no plan now, and no back-off either (the next
+            # one is likely planned). (No choices: _Core._learn does not ask.)
+            return False
+        held_choices = self._choices
+        states = []
+        for c in choices:
+            st = held_choices.get(c["index"])
+            if st is None or st.finished():
+                return None  # not held (past max_choices), or finished (finish_reason)
+            states.append(st)
+        family = self._family
         acts: tuple[str, _Once] | None = None  # a set-once string merged again would act on
         for key, held in self._top:
             v = get(key)
@@ -1965,10 +1981,10 @@ class Accumulator(KeepsWarnings):
                     return None
                 holes.append(((key,), partial(self._put_top, key, acts[1])))
             elif key == "choices":
-                if v:
-                    for position, c in enumerate(v):
-                        if not self._plan_choice(c, ("choices", position), holes, touched):
-                            return None
+                for position, c in enumerate(v):
+                    st = states[position]
+                    if not self._plan_choice(c, st, ("choices", position), holes, touched):
+                        return None
             elif key in family.top_chunk_only:
                 if type(v) is str:
                     holes.append(((key,), None))
@@ -1999,13 +2015,11 @@ class Accumulator(KeepsWarnings):
     def _plan_choice(
         self,
         c: dict[str, Any],
+        st: _Choice,
         path: tuple[Any, ...],
         holes: list[tuple[tuple[Any, ...], Any]],
         touched: list[Any],
     ) -> bool:
-        st = self._choices.get(c["index"])
-        if st is None or st.finished():
-            return False
         before = len(holes)
         choice_rules = st.spec.rules
         for key, v in c.items():
@@ -2187,6 +2201,7 @@ class Accumulator(KeepsWarnings):
             return None
         st = self._choices[index] = _Choice(index, self._family.choice)
         self._order = None
+        self._opened = self._n
         return st
 
     def _new_tool(self, message: _Message, index: int | None) -> _Tool | None:
@@ -2202,6 +2217,7 @@ class Accumulator(KeepsWarnings):
             message.refused = True
             return None
         self._tool_seq += 1
+        self._opened = self._n
         tool = _Tool(message, index, self._tool_seq)
         tools.append(tool)
         return tool

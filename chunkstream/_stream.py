@@ -18,7 +18,7 @@ from collections.abc import (
     Iterator,
 )
 from contextlib import suppress
-from typing import Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 from weakref import proxy
 
 from ._accumulate import (
@@ -318,12 +318,14 @@ class _Consumer(Protocol):
 
     def _plan(
         self, obj: dict[str, Any], /
-    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, Any] | None:
+    ) -> tuple[list[tuple[tuple[Any, ...], Any]], bool, Any] | Literal[False] | None:
         """For a chunk just taken (by ``_take_fast`` or ``_take_chunk``, valid, no repair, no
-        ``error``): ``(holes, quiet, whole)`` for a template, or ``None``. ``holes``: ``(path,
-        payload)`` for each string a later chunk of the same text but for those strings may
-        change, such that taking that chunk is ``_take_same`` with ``whole``, the payloads and
-        the new strings; ``quiet``: the plans of the other templates still hold."""
+        ``error``, with choices): ``(holes, quiet, whole)`` for a template, ``False`` when one
+        could be learned but seldom pays (the stream does not back off), or ``None``.
+        ``holes``: ``(path, payload)`` for each string a later chunk of the same text but for
+        those strings may change, such that taking that chunk is ``_take_same`` with
+        ``whole``, the payloads and the new strings; ``quiet``: the plans of the other
+        templates still hold."""
         ...
 
     def _take_same(
@@ -565,11 +567,17 @@ class _Core:
             self._wait -= 1
             templates.clear()
             return
-        plan = self.consumer._plan(obj)
-        if plan is None:
+        if not obj.get("choices"):
+            # No choices (the usage at the end, a moderation, a prompt's filter results): seldom
+            # what the next chunk repeats; not planned, and no back-off (as a plan of False).
             templates.clear()
-            self._wait = self._backoff - 1
-            self._backoff = min(self._backoff * 2, 64)
+            return
+        plan = self.consumer._plan(obj)
+        if not plan:
+            templates.clear()
+            if plan is None:  # none can be learned from it (False: none worth learning now)
+                self._wait = self._backoff - 1
+                self._backoff = min(self._backoff * 2, 64)
             return
         self._backoff = 1
         holes, quiet, whole = plan

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import json.decoder
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,6 +38,10 @@ __all__ = ["Template", "learn"]
 _scanstring: Callable[..., tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _WS = " \t\n\r"  # JSON's whitespace
+# An object's key with no escape and no control character (what the scanner decodes to the text
+# between its quotes, as strict JSON forbids raw controls there), with the whitespace before it,
+# its colon and the whitespace after it.
+_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*').match
 _INT_START = "-0123456789"
 
 Path = tuple[Any, ...]  # keys (str) and list positions (int) from the top of the object
@@ -237,17 +242,27 @@ def _walk(
             at = _skip(text, at)
         if text[at] == "}":
             return at + 1 if not tree else None
+        member = _MEMBER
         while True:
-            if text[at] != '"':
-                return None
-            key, at = _scanstring(text, at + 1, True)
-            if text[at] in ws:
-                at = _skip(text, at)
-            if text[at] != ":":
-                return None
-            at += 1
-            if text[at] in ws:
-                at = _skip(text, at)
+            # A key with no escape (every key a chunk has) is its text: one regex match reads
+            # it, the whitespace around it and the colon; any other goes through the scanner.
+            m = member(text, at)
+            if m is not None:
+                key = m[1]
+                at = m.end()
+            else:
+                if text[at] in ws:
+                    at = _skip(text, at)
+                if text[at] != '"':
+                    return None
+                key, at = _scanstring(text, at + 1, True)
+                if text[at] in ws:
+                    at = _skip(text, at)
+                if text[at] != ":":
+                    return None
+                at += 1
+                if text[at] in ws:
+                    at = _skip(text, at)
             if key in tree:
                 if key in seen:
                     return None  # a key on a hole's path twice in one object
@@ -261,9 +276,7 @@ def _walk(
             if text[at] in ws:
                 at = _skip(text, at)
             if text[at] == ",":
-                at += 1
-                if text[at] in ws:
-                    at = _skip(text, at)
+                at += 1  # the whitespace after it: read with the next key
                 continue
             if text[at] != "}":
                 return None

@@ -675,6 +675,21 @@ def test_holes_are_placed_by_the_parse_not_by_a_text_search() -> None:
     assert t.match(text.replace('"top"', '"new"')) is None  # not a hole: a literal
 
 
+def test_holes_are_placed_whatever_the_keys_and_whitespace_look_like() -> None:
+    # Keys with escapes (read by the scanner: "c\u006fntent" is "content"), whitespace of
+    # every kind around keys, colons and commas, and a key beside the hole's that differs
+    # only by an escape: the hole is where the parse put the value.
+    text = (
+        '{ "id" :\t"x" ,\n"choices" : [ { "index":0 , "delta" : { "con\\"tent": "no", '
+        '"c\\u006fntent"\r\n:  "yes" , "n" : 1 } } ] }'
+    )
+    assert json.loads(text)["choices"][0]["delta"] == {'con"tent': "no", "content": "yes", "n": 1}
+    t = learned(text, CONTENT)
+    assert t is not None
+    assert t.match(text.replace('"yes"', '"new"')) == ["new"]
+    assert t.match(text.replace('"no"', '"new"')) is None  # the other key's: a literal
+
+
 def test_an_integer_hole_takes_exactly_the_integers_json_reads_there() -> None:
     # Usage counted so far in every chunk (vLLM's continuous usage, Perplexity): the counts are
     # holes of their own kind, read by the scanner behind json.loads.
@@ -776,9 +791,52 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
         chunk({"annotations": [{"type": "url_citation"}]}),  # extended again
         chunk({"x_list": [1]}),  # a delta's vendor list: extended again
         chunk({"content": [{"type": "text", "text": "a"}]}),  # content parts
-        chunk({"tool_calls": [{"function": {"arguments": "a"}}]}),  # no index: routed
     ):
         assert plan_of(opened, last) is None, last
+
+
+def test_a_chunk_that_opens_something_or_has_no_choices_is_not_planned_now() -> None:
+    # A chunk that opened a choice or a tool call, or that has no choices (the usage at the
+    # end), is seldom what the next chunk repeats: its plan is False ("not now"), which,
+    # unlike None ("none can be learned from it"), does not make the stream back off.
+    opened = chunk({"role": "assistant", "content": ""})
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
+    for last in (
+        chunk({"tool_calls": [call]}),  # a tool call opened
+        chunk({"tool_calls": [{"function": {"arguments": "a"}}]}),  # no index: a new call
+        chunk({"role": "assistant", "content": ""}, index=1),  # a second choice opened
+        {**chunk({}), "choices": [], "usage": {"prompt_tokens": 1}},  # no choices
+        {**chunk({}), "choices": []},
+    ):
+        assert plan_of(opened, last) is False, last
+    assert plan_of(opened) is False  # the first chunk opened its choice
+    # The chunk after one is planned as usual.
+    args = chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{"}}]})
+    holes, _, _ = plan_of(opened, chunk({"tool_calls": [call]}), args)
+    assert [path for path, _ in holes] == [
+        ("choices", 0, "delta", "tool_calls", 0, "function", "arguments")
+    ]
+
+
+def test_chunks_that_open_calls_one_after_another_do_not_delay_learning() -> None:
+    # Two calls opened in a row, then the arguments of the second, a fragment a chunk. Were
+    # the openings "none can be learned" (None), the second would make the stream wait one
+    # chunk (see _Core._learn), and the first fragment would not be learned from. They are
+    # "not now": the first fragment is learned from and the two after it match.
+    def opening(i: int) -> str:
+        return tool_chunk(
+            {"index": i, "id": f"call_{i}", "type": "function", "function": {"name": "f"}}
+        )
+
+    def fragment(s: str) -> str:
+        return tool_chunk({"index": 1, "function": {"arguments": s}})
+
+    body = stream(opening(0), opening(1), fragment("{"), fragment("}"), fragment(" "))
+    matched, count = count_matches(body)
+    assert (matched, count) == (2, 8)  # open, Hi, two openings, three fragments, stop
+    with fuzz.templates(False):
+        off = chunkstream.assemble(body, strict=False)
+    assert chunkstream.assemble(body, strict=False).to_dict() == off.to_dict()
 
 
 @given(st.lists(st.sampled_from(sorted(ADVERSARIAL)), max_size=8), st.integers(0, 2**32 - 1))
