@@ -649,7 +649,8 @@ class _Core:
                 self._noted([(held.event.event, held.event.data, None, None, held.offset)])
             elif held.line_cut:
                 lost = held
-        self._noted([])  # what the SSE layer noticed in the unfinished block
+        if self._notes or self.sse._notes:
+            self._noted([])  # what the SSE layer noticed in the unfinished block
         if self.unread_total:
             self._report_unread()
         if self.consumer._report_after_done and self.after_done:
@@ -664,9 +665,11 @@ class _Core:
             and (held is None or held.event is None)
         ):
             self._not_sse()
+        if self.done:
+            return  # complete: the choices' states are not asked for
         pending = self.consumer._pending()
         untracked = self.consumer._untracked()
-        complete = self.done or (pending is not None and not pending and not untracked)
+        complete = pending is not None and not pending and not untracked
         if lost is not None:
             # Cut mid-line. After every choice finished (or [DONE]) the response is complete
             # whatever the line held (a cut "data: [DONE", a usage chunk): a warning in both
