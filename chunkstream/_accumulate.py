@@ -215,15 +215,20 @@ def _merge_item(item: _Item, fragment: dict[str, Any]) -> None:
         _merge_delta_value(item, k, v)
 
 
+# JSON values _plain returns as they are: an item of one of these types is kept without a call
+# (most of a vendor value's items, all of a usage's counts).
+_KEPT = frozenset((int, float, bool, type(None)))
+
+
 def _plain(value: Any) -> Any:
     """A fresh, finished copy of a merged vendor value (texts joined, lone surrogates fixed)."""
     t = type(value)
     if t is _Text:
         return _join(value)
     if t is dict or t is _Item:
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: v if type(v) in _KEPT else _plain(v) for k, v in value.items()}
     if t is list or t is _Items:
-        return [_plain(v) for v in value]
+        return [v if type(v) in _KEPT else _plain(v) for v in value]
     if t is str:
         return _fix(value)
     return value
@@ -1606,7 +1611,7 @@ class Accumulator(KeepsWarnings):
         self._warnings = Warnings(max_warnings)
         self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
-        self._top = tuple((key, kind()) for key, kind in self._family.top_once)
+        self._top = tuple([(key, kind()) for key, kind in self._family.top_once])
         self._sig: tuple[list[str], int, list[Any]] | None = None  # see _take
         self._shape: tuple[int, int, int] = (0, 0, 0)  # see _plan
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent

@@ -2115,3 +2115,33 @@ def test_fragment_continuing_a_skipped_tool_call_is_skipped_too(run: Run) -> Non
             "continues a tool call skipped over max_tool_calls (1); skipped",
         ),
     ]
+
+
+def test_close_shares_no_vendor_object_with_later_state_or_snapshots() -> None:
+    # close() copies the vendor values it gives (extra, usage's extra) whatever they hold,
+    # numbers and booleans included (issue 14 made it skip the calls for those, not the copy):
+    # changing one result reaches no later close(), no snapshot, and later chunks reach no
+    # result given before them.
+    acc = Accumulator()
+    first_meta = {"a": 1, "inner": {"b": True}, "tags": [1, 2]}
+    acc.feed(ChatCompletionChunk.from_dict(chunk(choice(content="a"), x_meta=first_meta)))
+    snap = acc.snapshot()
+    usage = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "x_cost": {"usd": 0.5}}
+    acc.feed(
+        ChatCompletionChunk.from_dict(
+            chunk(choice(finish_reason="stop"), x_meta={"inner": {"c": 2.5}}, usage=usage)
+        )
+    )
+    first = acc.close()
+    first.extra["x_meta"]["inner"]["b"] = "changed"
+    first.extra["x_meta"]["tags"].append(3)
+    assert first.usage is not None
+    first.usage.extra["x_cost"]["usd"] = 9
+    second = acc.close()
+    meta = {"a": 1, "inner": {"b": True, "c": 2.5}, "tags": [1, 2]}
+    assert second.extra == {"x_meta": meta}
+    assert second.usage is not None and second.usage.extra == {"x_cost": {"usd": 0.5}}
+    assert snap.extra == {"x_meta": {"a": 1, "inner": {"b": True}, "tags": [1, 2]}}
+    acc.feed(ChatCompletionChunk.from_dict(chunk(x_meta={"inner": {"b": False}})))
+    assert acc.close().extra["x_meta"]["inner"] == {"b": False, "c": 2.5}
+    assert second.extra == {"x_meta": meta}
