@@ -129,36 +129,6 @@ class SSEDecoder:
     block ended, for the stream layer to take after each read.
     """
 
-    # The immutable starting values, shared by every decoder until it sets its own: fewer
-    # stores for each stream (log processors decode millions of short ones: issue 14).
-    last_event_id: str | None = None
-    retry: int | None = None
-    events_dispatched = 0
-    _notes: list[Note] | None = None
-    _block_more = 0  # notes of this block past _NOTES_PER_BLOCK
-    _block_more_data = 0  # data lines the block had before the last of those
-    _damaged = False  # this block's event already has a "utf8" note
-    held_back: HeldBack | None = None
-    _closed = False
-    _pos = 0  # absolute offset of the first byte not yet consumed
-    _head = b""  # the first bytes of the stream while they may still be a split BOM
-    _bom_checked = False
-    _cr = False  # the last read ended in CR: an LF opening the next read is its CRLF
-    # A partial line is kept as fragments joined once when its line ending arrives (an 8 MiB
-    # line fed in 64-byte reads costs one join, not 131072 copies). Small fragments are
-    # gathered in a bytearray as they come: a bytes object per 1-byte read would cost 34
-    # bytes of header and an 8-byte list slot for each byte held.
-    _partial = False  # a line without its line ending yet is held
-    _parts_len = 0
-    _parts_start = 0
-    # The block (event) being collected.
-    _data_lines = 0  # how many data lines (short ones are joined in _data)
-    _block_len = 0  # bytes of the block's complete lines, line endings not counted
-    _type: bytes | None = None
-    _block_retry: int | None = None
-    _block_start: int | None = None
-    _skipping = False  # the block broke max_event_bytes: drop it up to its blank line
-
     def __init__(self, max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES) -> None:
         if max_event_bytes is not None and (
             isinstance(max_event_bytes, bool)
@@ -169,13 +139,40 @@ class SSEDecoder:
                 f"max_event_bytes must be a positive int or None, got {max_event_bytes!r}"
             )
         self.max_event_bytes = max_event_bytes
+        self.last_event_id: str | None = None
+        self.retry: int | None = None
+        self.events_dispatched = 0
         self.ignored_lines: list[tuple[int, str]] = []
+        self._notes: list[Note] | None = None
         self._block_notes: list[Note] = []
-        self._parts: list[bytes | bytearray] = []  # the partial line's fragments
+        self._block_more = 0  # notes of this block past _NOTES_PER_BLOCK
+        self._block_more_data = 0  # data lines the block had before the last of those
+        self._damaged = False  # this block's event already has a "utf8" note
+        self.held_back: HeldBack | None = None
+        self._closed = False
+        self._pos = 0  # absolute offset of the first byte not yet consumed
+        self._head = b""  # the first bytes of the stream while they may still be a split BOM
+        self._bom_checked = False
+        self._cr = False  # the last read ended in CR: an LF opening the next read is its CRLF
+        # A partial line is kept as fragments joined once when its line ending arrives (an 8 MiB
+        # line fed in 64-byte reads costs one join, not 131072 copies). Small fragments are
+        # gathered in a bytearray as they come: a bytes object per 1-byte read would cost 34
+        # bytes of header and an 8-byte list slot for each byte held.
+        self._partial = False  # a line without its line ending yet is held
+        self._parts: list[bytes | bytearray] = []
+        self._parts_len = 0
+        self._parts_start = 0
+        # The block (event) being collected.
         # The block's data lines, joined with "\n" at dispatch. Short lines are gathered in a
         # bytearray ("\n" put between them here): a bytes object and a list slot per line
         # would cost about 40 bytes more for each (a million "data: x" lines: 10x their size).
         self._data: list[bytes | bytearray] = []
+        self._data_lines = 0  # how many data lines (short ones are joined in _data)
+        self._block_len = 0  # bytes of the block's complete lines, line endings not counted
+        self._type: bytes | None = None
+        self._block_retry: int | None = None
+        self._block_start: int | None = None
+        self._skipping = False  # the block broke max_event_bytes: drop it up to its blank line
         self._oversized: list[tuple[int, int]] = []  # (offset, size) broken during this read
 
     # -- public API --------------------------------------------------------------------------

@@ -371,22 +371,6 @@ class _Core:
     the core is built (tests/fuzz.py spies on what is taken).
     """
 
-    # The immutable starting values, shared by every core until it sets its own: fewer
-    # stores for each stream (log processors assemble millions of short ones: issue 14).
-    _error_line: tuple[int, str] | None = None  # the first "error:" line
-    done = False  # [DONE] arrived
-    done_at = 0  # byte offset of the [DONE] event
-    done_lines = 0  # how many of its data lines, up to the [DONE] line
-    after_done = 0  # events after [DONE] (counted when _report_after_done)
-    count = 0  # chunk numbers handed out
-    total = 0  # bytes fed
-    _head_len = 0  # the bytes in _head
-    # Events of a type chunkstream does not read, skipped (see unread below).
-    unread_total = 0
-    unread_at: tuple[int, int] | None = None
-    unread_api: str | None = None
-    _rest = b""  # the windows of a big read after an oversized event (strict)
-
     def __init__(
         self,
         strict: bool,
@@ -400,11 +384,23 @@ class _Core:
         self.sse = SSEDecoder(max_event_bytes)
         self.sse._notes = []  # what the SSE layer noticed beyond the events: see _report
         self._notes: list[Note] = []  # taken from it, not reported yet
+        self._error_line: tuple[int, str] | None = None  # the first "error:" line
+        self.done = False  # [DONE] arrived
+        self.done_at = 0  # byte offset of the [DONE] event
+        self.done_lines = 0  # how many of its data lines, up to the [DONE] line
+        self.after_done = 0  # events after [DONE] (counted when _report_after_done)
+        self.count = 0  # chunk numbers handed out
+        self.total = 0  # bytes fed
         self._head: list[bytes] = []  # the body's first bytes, while no event has arrived
+        self._head_len = 0
         self._deferred: list[Any] = []  # events after an oversized one (strict), not taken yet
         # Events of a type chunkstream does not read, skipped: counted by type (the first
         # _MAX_UNREAD_TYPES types), where the first was, and the API they belong to if known.
         self.unread: dict[str, int] = {}
+        self.unread_total = 0
+        self.unread_at: tuple[int, int] | None = None
+        self.unread_api: str | None = None
+        self._rest = b""  # the windows of a big read after an oversized event (strict)
         # The template path (TEMPLATES): the templates that hold, and how often a chunk's plan
         # was asked for (to back off when learning does not pay).
         self._templates: list[Template] = []
@@ -2042,10 +2038,6 @@ class _Assembly(Generic[R]):
 
     _accumulator: type[Accumulator] = Accumulator
     _kind = _CHAT_KIND
-    # Starting values, shared until set (issue 14: fewer stores for each stream).
-    _result: R | None = None
-    _aborted = False  # abort() was called
-    _abort_error: ChunkstreamError | None = None  # what it raised
 
     def __init__(
         self,
@@ -2066,6 +2058,9 @@ class _Assembly(Generic[R]):
             max_warnings=max_warnings,
         )
         self._core = _Core(strict, max_event_bytes, _Merger(acc), self._kind)
+        self._result: R | None = None
+        self._aborted = False  # abort() was called
+        self._abort_error: ChunkstreamError | None = None  # what it raised
 
     @property
     def done(self) -> bool:
