@@ -1611,7 +1611,7 @@ class Accumulator(KeepsWarnings):
         self._warnings = Warnings(max_warnings)
         self.chunks = 0  # how many chunks were merged (API)
         self._next = 0  # the number the next chunk fed without one will get
-        self._top = tuple((key, kind()) for key, kind in self._family.top_once)
+        self._top = tuple([(key, kind()) for key, kind in self._family.top_once])
         self._sig: tuple[list[str], int, list[Any]] | None = None  # see _take
         self._shape: tuple[int, int, int] = (0, 0, 0)  # see _plan
         self._last: dict[str, Any] = {}  # the top-level fields of rule "last", as sent
