@@ -471,6 +471,31 @@ def test_a_stream_where_nothing_repeats_backs_off() -> None:
     assert asm.close().to_dict() == off.to_dict()
 
 
+def test_a_stream_that_changes_after_a_long_part_nothing_repeats_in_learns_the_rest() -> None:
+    # Mistral's reasoning models: a long run of thinking parts (list content: the fast taker
+    # declines them and none is planned, so the stream backs off), then plain text. The first
+    # text chunk the fast taker takes after that run starts the back-off again: it is learned
+    # from, and the 29 after it match. (Before, the back-off of the thinking run kept the
+    # whole text from being learned: no chunk matched.)
+    thinking = [
+        compact(
+            chunk({"content": [{"type": "thinking", "thinking": [{"type": "text", "text": w}]}]})
+        )
+        for w in ("Okay", ", the", " user") * 7
+    ]
+    texts = [content(f"w{i} ") for i in range(30)]
+    body = stream(*thinking, *texts)
+    assert count_matches(body) == (29, 54)  # open, Hi, 21 thinking, 30 texts, stop
+    for strict in (True, False):
+        with fuzz.templates(False):
+            off = assembled([body], strict)
+        with fuzz.templates(True):
+            on = assembled([body], strict)
+        assert on == off
+    assert on[1]["choices"][0]["message"]["content"] == "Hi" + "".join(f"w{i} " for i in range(30))
+    assert on[1]["choices"][0]["message"]["reasoning_content"] == "Okay, the user" * 7
+
+
 # -- adversarial streams ---------------------------------------------------------------------------
 
 OPEN = chunk({"role": "assistant", "content": ""})
