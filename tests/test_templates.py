@@ -472,19 +472,18 @@ def test_a_stream_where_nothing_repeats_backs_off() -> None:
 
 
 def test_a_stream_that_changes_after_a_long_part_nothing_repeats_in_learns_the_rest() -> None:
-    # Mistral's reasoning models: a long run of thinking parts (list content: the fast taker
-    # declines them and none is planned, so the stream backs off), then plain text. The first
-    # text chunk the fast taker takes after that run starts the back-off again: it is learned
-    # from, and the 29 after it match. (Before, the back-off of the thinking run kept the
-    # whole text from being learned: no chunk matched.)
-    thinking = [
-        compact(
-            chunk({"content": [{"type": "thinking", "thinking": [{"type": "text", "text": w}]}]})
-        )
-        for w in ("Okay", ", the", " user") * 7
-    ]
+    # A long run of chunks the fast taker declines and that plan nothing (thinking parts of
+    # two texts each: list content whose hole could not be placed), then plain text. The
+    # first text chunk the fast taker takes after that run starts the back-off again: it is
+    # learned from, and the 29 after it match. (Before, the back-off of the first run kept
+    # the whole text from being learned: no chunk matched. The corpus's
+    # magistral-content-list was such a stream, its thinking parts then of one text.)
+    def thinking(w: str) -> str:
+        items = [{"type": "text", "text": w}, {"type": "text", "text": "."}]
+        return compact(chunk({"content": [{"type": "thinking", "thinking": items}]}))
+
     texts = [content(f"w{i} ") for i in range(30)]
-    body = stream(*thinking, *texts)
+    body = stream(*[thinking(w) for w in ("Okay", ", the", " user") * 7], *texts)
     assert count_matches(body) == (29, 54)  # open, Hi, 21 thinking, 30 texts, stop
     for strict in (True, False):
         with fuzz.templates(False):
@@ -493,7 +492,46 @@ def test_a_stream_that_changes_after_a_long_part_nothing_repeats_in_learns_the_r
             on = assembled([body], strict)
         assert on == off
     assert on[1]["choices"][0]["message"]["content"] == "Hi" + "".join(f"w{i} " for i in range(30))
-    assert on[1]["choices"][0]["message"]["reasoning_content"] == "Okay, the user" * 7
+    assert on[1]["choices"][0]["message"]["reasoning_content"] == "Okay., the. user." * 7
+
+
+def test_list_content_of_one_part_with_one_text_is_a_hole() -> None:
+    # Mistral's list content: a thinking part whose text is a string, or a list of one text
+    # object, or a text part. A chunk that repeats the last one's part with another text is
+    # merged from that text by the content rule: the part as learned with the new text (the
+    # parts kept in order, the texts appended to reasoning_content or content).
+    parts = {
+        "thinking list": lambda w: {"type": "thinking", "thinking": [{"type": "text", "text": w}]},
+        "thinking string": lambda w: {"type": "thinking", "thinking": w, "closed": True},
+        "text part": lambda w: {"type": "text", "text": w},
+    }
+    for name, part in parts.items():
+        words = [f"w{i}" for i in range(12)]
+        body = stream(*[compact(chunk({"content": [part(w)]})) for w in words])
+        # The first part is learned from (the chunk before it was plain text); 11 match.
+        assert count_matches(body)[0] == 11, name
+        for strict in (True, False):
+            for reads in ([body], reads_of(body, 2)):
+                with fuzz.templates(False):
+                    off = live(reads, strict)
+                with fuzz.templates(True):
+                    on = live(reads, strict)
+                assert on == off, name
+        message = on[1]["choices"][0]["message"]
+        field = "content" if name == "text part" else "reasoning_content"
+        assert message[field] == ("Hi" if field == "content" else "") + "".join(words), name
+    # Two parts, or a part of two texts, or none: nothing is planned for them (merged again,
+    # a part would be added whole).
+    opened = chunk({"role": "assistant", "content": ""})
+    two = [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
+    for content_value in (
+        two,
+        [{"type": "thinking", "thinking": two}],
+        [{"type": "thinking", "thinking": []}],
+        [{"type": "image_url", "image_url": {"url": "x"}}],
+    ):
+        last = chunk({"content": content_value})
+        assert plan_of(opened, chunk({"content": "x"}), last) is None, content_value
 
 
 # -- adversarial streams ---------------------------------------------------------------------------
@@ -815,7 +853,6 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
         chunk({"content": "x"}, error={"message": "boom"}),
         chunk({"annotations": [{"type": "url_citation"}]}),  # extended again
         chunk({"x_list": [1]}),  # a delta's vendor list: extended again
-        chunk({"content": [{"type": "text", "text": "a"}]}),  # content parts
     ):
         assert plan_of(opened, last) is None, last
 
