@@ -744,12 +744,17 @@ def _with(value: Any, path: tuple[Any, ...], v: Any) -> Any:
     return copy
 
 
-def _part_hole(
-    f: _Message, key: str, part: dict[str, Any], path: tuple[Any, ...], acc: Accumulator, v: str
+def _list_hole(
+    rule: Callable[[str, list[Any]], None],
+    key: str,
+    item: dict[str, Any],
+    path: tuple[Any, ...],
+    v: str,
 ) -> None:
-    """A template's hole in list content of one part with one text (Mistral's thinking and text
-    parts): the part as learned with ``v`` at ``path``, merged by the content rule."""
-    _content(f, key, [_with(part, path, v)], acc)
+    """A template's hole in a list of one object with one text (Mistral's list content, an
+    indexed vendor list): the object as learned with ``v`` at ``path``, handed in a list to
+    the rule that merges ``key`` (the content rule, the fallback), as the full merge does."""
+    rule(key, [_with(item, path, v)])
 
 
 def _delta(f: _Choice, key: str, v: dict[str, Any], acc: Accumulator) -> None:
@@ -1400,6 +1405,21 @@ def _plan_fields(
             # integer set (Together's token_id, a new one in every chunk).
             if t is str or t is int:
                 holes.append(((*path, key), partial(f.extra.add, key)))
+            elif vendor_strings and t is list and key in _BY_INDEX and len(v) == 1:
+                # An indexed list of one fragment (OpenRouter's reasoning_details) with one
+                # text (its names aside): a hole whose sink hands the fragment as learned, with
+                # the new text, to the fallback, which merges it by its index as the full merge
+                # does.
+                item = v[0]
+                if type(item) is not dict:
+                    return False
+                texts = [
+                    k for k, x in item.items() if type(x) is str and x and k not in _ITEM_NAMES
+                ]
+                if len(texts) != 1:
+                    return False
+                sink = partial(_list_hole, f.extra.add, key, item, (texts[0],))
+                holes.append(((*path, key, 0, texts[0]), sink))
             elif vendor_strings and (t is list or t is dict):
                 return False  # extended, merged into
         elif v is None or rule is None:
@@ -1417,7 +1437,7 @@ def _plan_fields(
             if len(paths) != 1:
                 return False
             assert isinstance(f, _Message)
-            sink = partial(_part_hole, f, key, v[0], paths[0], acc)
+            sink = partial(_list_hole, partial(_content, f, acc=acc), key, v[0], paths[0])
             holes.append(((*path, key, 0, *paths[0]), sink))
         elif rule is _set_once:
             if v:

@@ -534,6 +534,48 @@ def test_list_content_of_one_part_with_one_text_is_a_hole() -> None:
         assert plan_of(opened, chunk({"content": "x"}), last) is None, content_value
 
 
+def test_an_indexed_vendor_list_of_one_fragment_with_one_text_is_a_hole() -> None:
+    # OpenRouter's reasoning_details: a one-item list in every delta, a fragment of the item at
+    # its index (names repeated, the text appended). The fragment's text is a hole: the
+    # fragment as learned with the new text goes to the fallback, which merges it by index.
+    # A fragment whose other strings differ (the signature at the end) or whose name differs
+    # (another item at the same index) goes the full way and is learned from in turn.
+    def fragment(text: str, signature: str = "", fmt: str = "anthropic-claude-v1") -> str:
+        item = {"type": "reasoning.text", "text": text, "signature": signature, "format": fmt}
+        return compact(chunk({"reasoning": text, "reasoning_details": [{**item, "index": 0}]}))
+
+    words = [f" w{i}" for i in range(10)]
+    later = [" x", " y", " z", " q"]
+    body = stream(
+        *[fragment(w) for w in words],
+        fragment("", "sig"),
+        *[fragment(w, fmt="other") for w in later],
+    )
+    # Learned from the first of each run; the signature's chunk is one of its own.
+    assert count_matches(body) == (12, 18)  # open, Hi, 10, signature, 4, stop
+    for strict in (True, False):
+        for reads in ([body], reads_of(body, 3)):
+            for run in (assembled, live):
+                with fuzz.templates(False):
+                    off = run(reads, strict)
+                with fuzz.templates(True):
+                    on = run(reads, strict)
+                assert on == off
+    message = on[1]["choices"][0]["message"]
+    assert message["reasoning_details"] == [
+        {"type": "reasoning.text", "text": "".join(words), "signature": "sig",
+         "format": "anthropic-claude-v1", "index": 0},
+        {"type": "reasoning.text", "text": "".join(later), "signature": "", "format": "other",
+         "index": 0},
+    ]  # fmt: skip
+    # Two fragments, or one with two texts, or none: nothing is planned for them.
+    opened = chunk({"role": "assistant", "content": ""})
+    item = {"type": "reasoning.text", "text": "a", "index": 0}
+    for value in ([item, {**item, "index": 1}], [{**item, "summary": "s"}], [{**item, "text": ""}]):
+        last = chunk({"reasoning_details": value})
+        assert plan_of(opened, chunk({"content": "x"}), last) is None, value
+
+
 # -- adversarial streams ---------------------------------------------------------------------------
 
 OPEN = chunk({"role": "assistant", "content": ""})
