@@ -2111,6 +2111,12 @@ class Accumulator(KeepsWarnings):
             elif rule is _set_once:
                 if v:  # a finish_reason: the choice finished (refused above)
                     return False
+            elif rule is _object:
+                # The choice's logprobs, merged by their own rules: planned as the delta's
+                # objects are (nulls merge to nothing: Snowflake sends {"content": null,
+                # "refusal": null} in every chunk; a token extends the lists: no plan).
+                if not _plan_fields(st, {key: v}, path, holes, self, touched):
+                    return False
             else:
                 return False
         # A hole of its own or its message's: its captured state goes (_take_same); one in a

@@ -576,6 +576,32 @@ def test_an_indexed_vendor_list_of_one_fragment_with_one_text_is_a_hole() -> Non
         assert plan_of(opened, chunk({"content": "x"}), last) is None, value
 
 
+def test_a_choice_logprobs_object_of_nulls_is_planned_a_token_is_not() -> None:
+    # Snowflake sends "logprobs": {"content": null, "refusal": null} with every delta: merged
+    # again it changes nothing, so the chunk is planned (its content a hole); a token in it
+    # would be appended again, so a chunk with one is not planned.
+    def with_logprobs(text: str, logprobs: Any) -> dict[str, Any]:
+        obj = chunk({"content": text})
+        obj["choices"][0]["logprobs"] = logprobs
+        return obj
+
+    nulls = {"content": None, "refusal": None}
+    opened = with_logprobs("", nulls)
+    holes, _, _ = plan_of(opened, with_logprobs("a", nulls), with_logprobs("b", nulls))
+    assert [path for path, _ in holes] == [CONTENT]
+    token = {"content": [{"token": "b", "logprob": -0.1, "bytes": [98], "top_logprobs": []}]}
+    assert plan_of(opened, with_logprobs("a", nulls), with_logprobs("b", token)) is None
+    body = stream(*[compact(with_logprobs(f"w{i}", nulls)) for i in range(8)])
+    # open, Hi, 8 with logprobs, stop: the first of the 8 is learned from, 7 match.
+    assert count_matches(body) == (7, 11)
+    for strict in (True, False):
+        with fuzz.templates(False):
+            off = live(reads_of(body, 2), strict)
+        with fuzz.templates(True):
+            on = live(reads_of(body, 2), strict)
+        assert on == off
+
+
 # -- adversarial streams ---------------------------------------------------------------------------
 
 OPEN = chunk({"role": "assistant", "content": ""})
