@@ -704,23 +704,57 @@ def part_texts(part: dict[str, Any]) -> tuple[str, list[str]]:
     a text part's ``text`` to ``content``; a thinking part's ``thinking`` (a string, or a list
     of objects with ``text``, else its own ``text``) to ``reasoning_content``; nothing for
     other parts. (The encoder reads parts back by the same rule.)"""
+    target, paths = part_text_paths(part)
+    return target, [_at(part, path) for path in paths]
+
+
+def part_text_paths(part: dict[str, Any]) -> tuple[str, list[tuple[Any, ...]]]:
+    """:func:`part_texts`'s rule: the field a content part adds to, and where its texts are
+    in it (a template's hole in list content is placed by it: see :func:`_plan_fields`)."""
     kind = part.get("type")
     if kind == "text":
-        text = part.get("text")
-        return "content", [text] if type(text) is str else []
+        return "content", [("text",)] if type(part.get("text")) is str else []
     if kind == "thinking":
         thinking = part.get("thinking")
         if type(thinking) is str:
-            return "reasoning_content", [thinking]
+            return "reasoning_content", [("thinking",)]
         if type(thinking) is list:
             return "reasoning_content", [
-                item["text"]
-                for item in thinking
+                ("thinking", i, "text")
+                for i, item in enumerate(thinking)
                 if type(item) is dict and type(item.get("text")) is str
             ]
-        text = part.get("text")
-        return "reasoning_content", [text] if type(text) is str else []
+        return "reasoning_content", [("text",)] if type(part.get("text")) is str else []
     return "", []
+
+
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _with(value: Any, path: tuple[Any, ...], v: Any) -> Any:
+    """A copy of ``value`` with ``v`` at ``path``: the objects along the path copied, the rest
+    shared (a content part held is never changed, only copied when built: see _plain)."""
+    if not path:
+        return v
+    copy = dict(value) if type(value) is dict else list(value)
+    copy[path[0]] = _with(value[path[0]], path[1:], v)
+    return copy
+
+
+def _list_hole(
+    rule: Callable[[str, list[Any]], None],
+    key: str,
+    item: dict[str, Any],
+    path: tuple[Any, ...],
+    v: str,
+) -> None:
+    """A template's hole in a list of one object with one text (Mistral's list content, an
+    indexed vendor list): the object as learned with ``v`` at ``path``, handed in a list to
+    the rule that merges ``key`` (the content rule, the fallback), as the full merge does."""
+    rule(key, [_with(item, path, v)])
 
 
 def _delta(f: _Choice, key: str, v: dict[str, Any], acc: Accumulator) -> None:
@@ -1371,12 +1405,40 @@ def _plan_fields(
             # integer set (Together's token_id, a new one in every chunk).
             if t is str or t is int:
                 holes.append(((*path, key), partial(f.extra.add, key)))
+            elif vendor_strings and t is list and key in _BY_INDEX and len(v) == 1:
+                # An indexed list of one fragment (OpenRouter's reasoning_details) with one
+                # text (its names aside): a hole whose sink hands the fragment as learned, with
+                # the new text, to the fallback, which merges it by its index as the full merge
+                # does.
+                item = v[0]
+                if type(item) is not dict:
+                    return False
+                texts = [
+                    k for k, x in item.items() if type(x) is str and x and k not in _ITEM_NAMES
+                ]
+                if len(texts) != 1:
+                    return False
+                sink = partial(_list_hole, f.extra.add, key, item, (texts[0],))
+                holes.append(((*path, key, 0, texts[0]), sink))
             elif vendor_strings and (t is list or t is dict):
                 return False  # extended, merged into
         elif v is None or rule is None:
             continue
         elif rule is _append or (rule is _content and type(v) is str):
             holes.append(((*path, key), f.texts[key].append))
+        elif rule is _content:
+            # List content (Mistral) of one part with one text (a thinking or a text part, as
+            # the next chunk sends it again with another text): a hole whose sink merges the
+            # part as learned with the new text by the content rule. Else merged again, the
+            # parts would be added again.
+            if len(v) != 1 or type(v[0]) is not dict:
+                return False
+            _, paths = part_text_paths(v[0])
+            if len(paths) != 1:
+                return False
+            assert isinstance(f, _Message)
+            sink = partial(_list_hole, partial(_content, f, acc=acc), key, v[0], paths[0])
+            holes.append(((*path, key, 0, *paths[0]), sink))
         elif rule is _set_once:
             if v:
                 held = f.held.get(key)
@@ -2048,6 +2110,12 @@ class Accumulator(KeepsWarnings):
                     return False
             elif rule is _set_once:
                 if v:  # a finish_reason: the choice finished (refused above)
+                    return False
+            elif rule is _object:
+                # The choice's logprobs, merged by their own rules: planned as the delta's
+                # objects are (nulls merge to nothing: Snowflake sends {"content": null,
+                # "refusal": null} in every chunk; a token extends the lists: no plan).
+                if not _plan_fields(st, {key: v}, path, holes, self, touched):
                     return False
             else:
                 return False

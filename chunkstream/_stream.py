@@ -408,6 +408,7 @@ class _Core:
         self._wait = 0  # chunks not to plan for (see _learn)
         self._full = -2  # the number of the last chunk that went the full way (see _learn)
         self._dry = 0  # how many in a row
+        self._declined = 0  # how many in a row of those came the long way (see _learn)
         # How many of the next chunks _learn already knows it would skip (a dry run's chunks
         # before its next power of two), if they come one after another the full way: each is
         # counted here instead of a call (see _learn).
@@ -550,6 +551,17 @@ class _Core:
         power of two."""
         templates = self._templates
         self._dry_skip = 0
+        if keep:
+            if self._declined >= _DRY:
+                # A run of chunks the fast taker declined (Mistral's thinking parts, a vendor
+                # list: each planned nothing) gave way to one it takes (plain text): the stream
+                # changed, and what it sends now may repeat. The back-off starts again, or a
+                # long first part would keep the rest from being learned.
+                self._dry = self._wait = 0
+                self._backoff = 1
+            self._declined = 0
+        else:
+            self._declined += 1
         n = self.count - 1
         if not n:
             # The first chunk (a role, a choice opened) is seldom what the next repeats, and a
@@ -561,7 +573,9 @@ class _Core:
             templates.clear()  # a dry run: learn again only at the next power of two
             # The chunks before it come here for nothing (nothing is learned in between, so
             # the templates stay clear): _take counts them without the call.
-            self._dry_skip = (1 << dry.bit_length()) - dry - 1
+            # (Not after a chunk that came the long way: the next one, if taken by the fast
+            # taker, is looked at here.)
+            self._dry_skip = (1 << dry.bit_length()) - dry - 1 if keep else 0
             return
         if self._wait:
             self._wait -= 1

@@ -471,6 +471,137 @@ def test_a_stream_where_nothing_repeats_backs_off() -> None:
     assert asm.close().to_dict() == off.to_dict()
 
 
+def test_a_stream_that_changes_after_a_long_part_nothing_repeats_in_learns_the_rest() -> None:
+    # A long run of chunks the fast taker declines and that plan nothing (thinking parts of
+    # two texts each: list content whose hole could not be placed), then plain text. The
+    # first text chunk the fast taker takes after that run starts the back-off again: it is
+    # learned from, and the 29 after it match. (Before, the back-off of the first run kept
+    # the whole text from being learned: no chunk matched. The corpus's
+    # magistral-content-list was such a stream, its thinking parts then of one text.)
+    def thinking(w: str) -> str:
+        items = [{"type": "text", "text": w}, {"type": "text", "text": "."}]
+        return compact(chunk({"content": [{"type": "thinking", "thinking": items}]}))
+
+    texts = [content(f"w{i} ") for i in range(30)]
+    body = stream(*[thinking(w) for w in ("Okay", ", the", " user") * 7], *texts)
+    assert count_matches(body) == (29, 54)  # open, Hi, 21 thinking, 30 texts, stop
+    for strict in (True, False):
+        with fuzz.templates(False):
+            off = assembled([body], strict)
+        with fuzz.templates(True):
+            on = assembled([body], strict)
+        assert on == off
+    assert on[1]["choices"][0]["message"]["content"] == "Hi" + "".join(f"w{i} " for i in range(30))
+    assert on[1]["choices"][0]["message"]["reasoning_content"] == "Okay., the. user." * 7
+
+
+def test_list_content_of_one_part_with_one_text_is_a_hole() -> None:
+    # Mistral's list content: a thinking part whose text is a string, or a list of one text
+    # object, or a text part. A chunk that repeats the last one's part with another text is
+    # merged from that text by the content rule: the part as learned with the new text (the
+    # parts kept in order, the texts appended to reasoning_content or content).
+    parts = {
+        "thinking list": lambda w: {"type": "thinking", "thinking": [{"type": "text", "text": w}]},
+        "thinking string": lambda w: {"type": "thinking", "thinking": w, "closed": True},
+        "text part": lambda w: {"type": "text", "text": w},
+    }
+    for name, part in parts.items():
+        words = [f"w{i}" for i in range(12)]
+        body = stream(*[compact(chunk({"content": [part(w)]})) for w in words])
+        # The first part is learned from (the chunk before it was plain text); 11 match.
+        assert count_matches(body)[0] == 11, name
+        for strict in (True, False):
+            for reads in ([body], reads_of(body, 2)):
+                with fuzz.templates(False):
+                    off = live(reads, strict)
+                with fuzz.templates(True):
+                    on = live(reads, strict)
+                assert on == off, name
+        message = on[1]["choices"][0]["message"]
+        field = "content" if name == "text part" else "reasoning_content"
+        assert message[field] == ("Hi" if field == "content" else "") + "".join(words), name
+    # Two parts, or a part of two texts, or none: nothing is planned for them (merged again,
+    # a part would be added whole).
+    opened = chunk({"role": "assistant", "content": ""})
+    two = [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
+    for content_value in (
+        two,
+        [{"type": "thinking", "thinking": two}],
+        [{"type": "thinking", "thinking": []}],
+        [{"type": "image_url", "image_url": {"url": "x"}}],
+    ):
+        last = chunk({"content": content_value})
+        assert plan_of(opened, chunk({"content": "x"}), last) is None, content_value
+
+
+def test_an_indexed_vendor_list_of_one_fragment_with_one_text_is_a_hole() -> None:
+    # OpenRouter's reasoning_details: a one-item list in every delta, a fragment of the item at
+    # its index (names repeated, the text appended). The fragment's text is a hole: the
+    # fragment as learned with the new text goes to the fallback, which merges it by index.
+    # A fragment whose other strings differ (the signature at the end) or whose name differs
+    # (another item at the same index) goes the full way and is learned from in turn.
+    def fragment(text: str, signature: str = "", fmt: str = "anthropic-claude-v1") -> str:
+        item = {"type": "reasoning.text", "text": text, "signature": signature, "format": fmt}
+        return compact(chunk({"reasoning": text, "reasoning_details": [{**item, "index": 0}]}))
+
+    words = [f" w{i}" for i in range(10)]
+    later = [" x", " y", " z", " q"]
+    body = stream(
+        *[fragment(w) for w in words],
+        fragment("", "sig"),
+        *[fragment(w, fmt="other") for w in later],
+    )
+    # Learned from the first of each run; the signature's chunk is one of its own.
+    assert count_matches(body) == (12, 18)  # open, Hi, 10, signature, 4, stop
+    for strict in (True, False):
+        for reads in ([body], reads_of(body, 3)):
+            for run in (assembled, live):
+                with fuzz.templates(False):
+                    off = run(reads, strict)
+                with fuzz.templates(True):
+                    on = run(reads, strict)
+                assert on == off
+    message = on[1]["choices"][0]["message"]
+    assert message["reasoning_details"] == [
+        {"type": "reasoning.text", "text": "".join(words), "signature": "sig",
+         "format": "anthropic-claude-v1", "index": 0},
+        {"type": "reasoning.text", "text": "".join(later), "signature": "", "format": "other",
+         "index": 0},
+    ]  # fmt: skip
+    # Two fragments, or one with two texts, or none: nothing is planned for them.
+    opened = chunk({"role": "assistant", "content": ""})
+    item = {"type": "reasoning.text", "text": "a", "index": 0}
+    for value in ([item, {**item, "index": 1}], [{**item, "summary": "s"}], [{**item, "text": ""}]):
+        last = chunk({"reasoning_details": value})
+        assert plan_of(opened, chunk({"content": "x"}), last) is None, value
+
+
+def test_a_choice_logprobs_object_of_nulls_is_planned_a_token_is_not() -> None:
+    # Snowflake sends "logprobs": {"content": null, "refusal": null} with every delta: merged
+    # again it changes nothing, so the chunk is planned (its content a hole); a token in it
+    # would be appended again, so a chunk with one is not planned.
+    def with_logprobs(text: str, logprobs: Any) -> dict[str, Any]:
+        obj = chunk({"content": text})
+        obj["choices"][0]["logprobs"] = logprobs
+        return obj
+
+    nulls = {"content": None, "refusal": None}
+    opened = with_logprobs("", nulls)
+    holes, _, _ = plan_of(opened, with_logprobs("a", nulls), with_logprobs("b", nulls))
+    assert [path for path, _ in holes] == [CONTENT]
+    token = {"content": [{"token": "b", "logprob": -0.1, "bytes": [98], "top_logprobs": []}]}
+    assert plan_of(opened, with_logprobs("a", nulls), with_logprobs("b", token)) is None
+    body = stream(*[compact(with_logprobs(f"w{i}", nulls)) for i in range(8)])
+    # open, Hi, 8 with logprobs, stop: the first of the 8 is learned from, 7 match.
+    assert count_matches(body) == (7, 11)
+    for strict in (True, False):
+        with fuzz.templates(False):
+            off = live(reads_of(body, 2), strict)
+        with fuzz.templates(True):
+            on = live(reads_of(body, 2), strict)
+        assert on == off
+
+
 # -- adversarial streams ---------------------------------------------------------------------------
 
 OPEN = chunk({"role": "assistant", "content": ""})
@@ -790,7 +921,6 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
         chunk({"content": "x"}, error={"message": "boom"}),
         chunk({"annotations": [{"type": "url_citation"}]}),  # extended again
         chunk({"x_list": [1]}),  # a delta's vendor list: extended again
-        chunk({"content": [{"type": "text", "text": "a"}]}),  # content parts
     ):
         assert plan_of(opened, last) is None, last
 
