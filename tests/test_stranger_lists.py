@@ -373,3 +373,337 @@ def test_list_content_without_done() -> None:
     m = message(out[False])
     assert m["reasoning_content"] == "".join(f"r{i}" for i in range(10))
     assert m["content"] == "Hi" + "".join(f"x{i}" for i in range(5))
+
+
+# -- OpenRouter's reasoning_details --------------------------------------------------------------
+
+
+def test_fragments_whose_index_moves_on_are_items_of_their_own() -> None:
+    zero = [f"a{i} " for i in range(8)]
+    one = [f"b{i} " for i in range(8)]
+    back = [f"c{i} " for i in range(4)]
+    body = body_of(
+        *[details(frag(w)) for w in zero],
+        *[details(frag(w, index=1)) for w in one],
+        *[details(frag(w)) for w in back],  # index 0 again: merged into the first item
+    )
+    assert matched(body) >= 16
+    out = agree(body, "index")
+    for strict in (True, False):
+        assert message(out[strict])["reasoning_details"] == [
+            frag("".join(zero + back)),
+            frag("".join(one), index=1),
+        ]
+
+
+def test_another_item_at_the_same_index_when_a_name_changes() -> None:
+    # type, format, id each change in turn at index 0: a new item each time, later fragments
+    # of index 0 go to it.
+    runs = [
+        {},
+        {"format": "other"},
+        {"type": "reasoning.summary"},
+        {"id": "rs_2"},
+        {"id": "rs_3"},
+    ]
+    objs = []
+    expected = []
+    for r, names in enumerate(runs):
+        words = [f"{r}.{i} " for i in range(5)]
+        objs += [details({**frag(w), **names}) for w in words]
+        expected.append({**frag("".join(words)), **names})
+    body = body_of(*objs)
+    assert matched(body) >= 15
+    out = agree(body, "names")
+    assert message(out[False])["reasoning_details"] == expected
+
+
+def test_a_signature_after_empty_texts_and_the_other_kinds_of_item() -> None:
+    objs = [details(frag(f"t{i}")) for i in range(6)]
+    objs += [details(frag("", signature=f"s{i}")) for i in range(4)]  # the signature's a hole
+    enc = [{"type": "reasoning.encrypted", "data": f"d{i}", "index": 1} for i in range(6)]
+    summ = [{"type": "reasoning.summary", "summary": f"m{i}", "index": 2} for i in range(6)]
+    objs += [details(e) for e in enc] + [details(s) for s in summ]
+    body = body_of(*objs)
+    assert matched(body) >= 15
+    out = agree(body, "kinds")
+    assert message(out[True])["reasoning_details"] == [
+        frag("".join(f"t{i}" for i in range(6)), signature="".join(f"s{i}" for i in range(4))),
+        {"type": "reasoning.encrypted", "data": "".join(f"d{i}" for i in range(6)), "index": 1},
+        {"type": "reasoning.summary", "summary": "".join(f"m{i}" for i in range(6)), "index": 2},
+    ]
+
+
+@pytest.mark.parametrize(
+    "index", ["0", 0.0, True, None, "missing"], ids=["str", "float", "bool", "null", "missing"]
+)
+def test_fragments_whose_index_is_no_integer_are_each_an_item(index: Any) -> None:
+    def f(w: str) -> dict[str, Any]:
+        out = frag(w, index=index)
+        if index == "missing":
+            del out["index"]
+        return out
+
+    body = body_of(*[details(f(f"w{i}")) for i in range(8)])
+    out = agree(body, index)
+    # Not merged by an index: each fragment is an item as sent.
+    assert message(out[False])["reasoning_details"] == [f(f"w{i}") for i in range(8)]
+
+
+def test_nested_objects_in_a_fragment_are_merged_by_the_delta_rule_either_way() -> None:
+    def f(w: str) -> dict[str, Any]:
+        return frag(w, meta={"k": "v", "n": 1, "l": [1]})
+
+    body = body_of(*[details(f(f"w{i}")) for i in range(6)])
+    assert matched(body) == 5
+    out = agree(body, "nested-frag")
+    # The fragment's object merged key by key six times: its string appended, its list
+    # extended, its number the last.
+    assert message(out[True])["reasoning_details"] == [
+        frag("".join(f"w{i}" for i in range(6)), meta={"k": "v" * 6, "n": 1, "l": [1] * 6})
+    ]
+
+
+def test_two_fragments_in_one_list_and_one_with_two_texts() -> None:
+    objs = []
+    for i in range(4):
+        objs += [details(frag(f"a{i}")), details(frag(f"b{i}"))]
+        objs.append(details(frag(f"c{i}"), frag(f"d{i}", index=1)))
+        objs.append(details(frag(f"e{i}", summary=f"s{i}")))
+    body = body_of(*objs)
+    out = agree(body, "two")
+    zero = "".join(f"a{i}b{i}c{i}e{i}" for i in range(4))
+    assert message(out[True])["reasoning_details"] == [
+        frag(zero, summary="".join(f"s{i}" for i in range(4))),
+        frag("".join(f"d{i}" for i in range(4)), index=1),
+    ]
+
+
+def test_reasoning_details_beside_tool_call_fragments() -> None:
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
+    objs: list[Any] = [chunk({"tool_calls": [call]})]
+    for i in range(8):
+        args = {"index": 0, "function": {"arguments": f"{i}"}}
+        objs.append(details(frag(f"r{i}"), tool_calls=[args]))
+    body = body_of(*objs)
+    assert matched(body) >= 6
+    out = agree(body, "tools")
+    m = message(out[True])
+    assert m["reasoning_details"] == [frag("".join(f"r{i}" for i in range(8)))]
+    assert m["tool_calls"][0]["function"]["arguments"] == "01234567"
+
+
+def test_reasoning_details_with_a_snapshot_between_every_read_and_edits_to_each() -> None:
+    # The vendor store logs merges after the first snapshot: each snapshot must show the
+    # fragments merged so far, and what a reader does to one snapshot's lists and dicts
+    # reaches no later snapshot or the result.
+    words = [f"w{i}" for i in range(12)]
+    objs = [details(frag(w, meta={"k": "v"})) for w in words[:8]]
+    objs += [details(frag(w, index=1)) for w in words[8:]]
+    body = body_of(*objs)
+    reads = reads_of(body, 5)
+    for on in (True, False):
+        with fuzz.templates(on):
+            asm = chunkstream.Assembler()
+        seen = []
+        for read in reads:
+            asm.feed(read)
+            snap = asm.snapshot()
+            got = snap.to_dict()
+            seen.append(json.loads(json.dumps(got)))
+            # The reader edits everything: the to_dict, the message's extra list and dicts.
+            if snap.choices:
+                extra = snap.choices[0].message.extra
+                for item in extra.get("reasoning_details", []):
+                    item["text"] = "edited"
+                    item.setdefault("meta", {})["k"] = "edited"
+                extra.setdefault("reasoning_details", []).append({"added": 1})
+            for c in got["choices"]:
+                c["message"].setdefault("reasoning_details", []).append("edited")
+        final = asm.close()
+        if on:
+            seen_on, final_on = seen, final.to_dict()
+        else:
+            assert seen == seen_on and final.to_dict() == final_on
+    assert final_on["choices"][0]["message"]["reasoning_details"] == [
+        frag("".join(words[:8]), meta={"k": "v" * 8}),
+        frag("".join(words[8:]), index=1),
+    ]
+    # The snapshots show the first item's text growing a fragment at a time, in order.
+    texts = [
+        s["choices"][0]["message"]["reasoning_details"][0]["text"]
+        for s in seen_on
+        if s["choices"] and s["choices"][0]["message"].get("reasoning_details")
+    ]
+    steps = [t for n, t in enumerate(texts) if n == 0 or texts[n - 1] != t]
+    assert steps == ["".join(words[:k]) for k in range(1, 9)]
+
+
+# -- a choice's logprobs -------------------------------------------------------------------------
+
+
+def token(t: str) -> dict[str, Any]:
+    return {"token": t, "logprob": -0.5, "bytes": list(t.encode()), "top_logprobs": []}
+
+
+def test_logprobs_of_nulls_then_a_token_then_nulls_again() -> None:
+    objs = [with_logprobs({"content": f"a{i}"}, NULLS) for i in range(6)]
+    objs += [with_logprobs({"content": "T"}, {"content": [token("T")], "refusal": None})] * 2
+    objs += [with_logprobs({"content": f"b{i}"}, NULLS) for i in range(6)]
+    body = body_of(*objs)
+    assert matched(body) >= 8
+    out = agree(body, "lp")
+    for strict in (True, False):
+        choice = out[strict][1]["choices"][0]
+        assert choice["message"]["content"] == (
+            "Hi" + "".join(f"a{i}" for i in range(6)) + "TT" + "".join(f"b{i}" for i in range(6))
+        )
+        assert choice["logprobs"] == {"content": [token("T"), token("T")], "refusal": None}
+
+
+@pytest.mark.parametrize(
+    "logprobs",
+    [
+        {},
+        {"content": None, "refusal": None, "x_vendor": "v"},
+        {"content": None, "refusal": None, "x_n": 3},
+        {"content": None, "x_obj": {"k": "v"}},
+        {"content": None, "refusal": None, "x_list": ["a"]},
+        {"content": [], "refusal": None},
+    ],
+    ids=["empty", "vendor-string", "vendor-int", "vendor-object", "vendor-list", "empty-tokens"],
+)
+def test_logprobs_objects_of_other_shapes(logprobs: dict[str, Any]) -> None:
+    objs = [with_logprobs({"content": f"a{i}"}, logprobs) for i in range(10)]
+    body = body_of(*objs)
+    out = agree(body, logprobs)
+    assert message(out[True])["content"] == "Hi" + "".join(f"a{i}" for i in range(10))
+
+
+def test_a_vendor_string_in_logprobs_that_changes_with_snapshots_between() -> None:
+    # A vendor value in logprobs new in every chunk (a hole given to the logprobs' own
+    # fallback): every snapshot shows the one of the chunks read so far.
+    objs = [
+        with_logprobs({"content": f"a{i}"}, {"content": None, "x_step": f"s{i}", "x_n": i})
+        for i in range(10)
+    ]
+    body = body_of(*objs)
+    assert matched(body) >= 8
+    out = agree(body, "lp-vendor")
+    lp = out[True][1]["choices"][0]["logprobs"]
+    assert lp["x_n"] == 9
+    for on in (True, False):
+        with fuzz.templates(on):
+            asm = chunkstream.Assembler()
+        steps = []
+        for read in events_of(body):
+            asm.feed(read)
+            snap = asm.snapshot()
+            if snap.choices and snap.choices[0].logprobs is not None:
+                steps.append(snap.choices[0].logprobs.extra.get("x_n"))
+        asm.close()
+        assert steps[:10] == list(range(10)), (on, steps)
+
+
+# -- what a reader does to a result --------------------------------------------------------------
+
+
+def scribble(value: Any) -> None:
+    """Change every dict and list reachable from ``value`` in place (depth first, so that the
+    changes below are made before the containers above gain their new entries)."""
+    if type(value) is dict:
+        for v in list(value.values()):
+            scribble(v)
+        for k in list(value):
+            if type(value[k]) is str:
+                value[k] = "scribbled"
+        value["scribbled"] = 1
+    elif type(value) is list:
+        for v in value:
+            scribble(v)
+        value.append("scribbled")
+    elif type(value) is tuple:
+        for v in value:
+            scribble(v)
+
+
+def scribbled_run(body: bytes, on: bool, edit: bool) -> list[Any]:
+    """The ``to_dict()`` (as JSON) of the snapshot after each event and of the result; with
+    ``edit``, every dict and list a reader can reach from each snapshot is changed once it is
+    read (the to_dict, the messages' ``extra`` and ``content_parts``, the logprobs' ``extra``)."""
+    with fuzz.templates(on):
+        asm = chunkstream.Assembler(strict=False)
+    out = []
+    for read in events_of(body):
+        asm.feed(read)
+        snap = asm.snapshot()
+        d = snap.to_dict()
+        out.append(json.dumps(d))
+        if edit:
+            scribble(d)
+            for c in snap.choices:
+                if c.message is not None:
+                    scribble(c.message.extra)
+                    scribble(c.message.content_parts)
+                if c.logprobs is not None:
+                    scribble(c.logprobs.extra)
+    final = asm.close()
+    d = final.to_dict()
+    out.append(json.dumps(d))
+    return out
+
+
+MUTATION_BODIES = {
+    "thinking parts with a nested object": body_of(
+        *[
+            parts({"type": "thinking", "thinking": [text(f"w{i}")], "meta": {"k": ["v"]}})
+            for i in range(10)
+        ],
+        *[parts({**text(f"x{i}"), "meta": {"k": ["v"]}}) for i in range(6)],
+    ),
+    "thinking list with a sibling": body_of(
+        *[
+            parts({"type": "thinking", "thinking": [text(f"w{i}"), {"type": "x", "o": {}}]})
+            for i in range(10)
+        ]
+    ),
+    "reasoning details with a nested object": body_of(
+        *[details(frag(f"w{i}", meta={"k": ["v"], "o": {"p": 1}})) for i in range(8)],
+        *[details(frag(f"y{i}", index=1)) for i in range(4)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTATION_BODIES))
+def test_what_a_reader_does_to_a_snapshot_or_result_reaches_nothing_later(name: str) -> None:
+    body = MUTATION_BODIES[name]
+    assert matched(body) >= 5
+    expected = scribbled_run(body, on=False, edit=False)
+    for on in (True, False):
+        assert scribbled_run(body, on=on, edit=True) == expected, (on, name)
+
+
+@pytest.mark.parametrize("name", sorted(MUTATION_BODIES))
+def test_what_a_reader_does_to_a_typed_chunk_reaches_no_later_chunk(name: str) -> None:
+    body = MUTATION_BODIES[name]
+    # The oracle: each event's own parse.
+    events = [e[len(b"data: ") : -2].decode() for e in events_of(body)]
+    expected = [
+        chunkstream.ChatCompletionChunk.from_dict(json.loads(e)).to_dict()
+        for e in events
+        if e != "[DONE]"
+    ]
+    for on in (True, False):
+        with fuzz.templates(on):
+            it = chunkstream.iter_chunks(body)
+        got = []
+        for c in it:
+            got.append(json.loads(json.dumps(c.to_dict())))
+            scribble(c.to_dict())
+            scribble(c.extra)
+            for choice in c.choices or ():
+                if choice.delta is not None:
+                    scribble(choice.delta.extra)
+                    if type(choice.delta.content) is tuple:
+                        scribble(choice.delta.content)
+        assert got == expected, on
