@@ -543,7 +543,12 @@ def test_reasoning_details_with_a_snapshot_between_every_read_and_edits_to_each(
 
 
 def token(t: str) -> dict[str, Any]:
-    return {"token": t, "logprob": -0.5, "bytes": list(t.encode()), "top_logprobs": []}
+    return {
+        "token": t,
+        "logprob": -0.5,
+        "bytes": list(t.encode("utf-8", "surrogatepass")),
+        "top_logprobs": [],
+    }
 
 
 def test_logprobs_of_nulls_then_a_token_then_nulls_again() -> None:
@@ -707,3 +712,162 @@ def test_what_a_reader_does_to_a_typed_chunk_reaches_no_later_chunk(name: str) -
                     if type(choice.delta.content) is tuple:
                         scribble(choice.delta.content)
         assert got == expected, on
+
+
+# -- generated streams mixing every kind -------------------------------------------------------
+
+WORDS = st.sampled_from(["a", "", " b", '"', "\\", "é", "\ud83d", "\ude00", "\n", "\x01", "中"])
+
+
+def kind_of(name: str, w: str, index: int, flag: bool) -> dict[str, Any]:
+    """One chunk of the kind ``name`` with the text ``w``, for choice ``index``."""
+    if name == "text":
+        return chunk({"content": w}, index=index)
+    if name == "reasoning":
+        return chunk({"reasoning_content": w}, index=index)
+    if name == "think":
+        return chunk({"content": [think(w)]}, index=index)
+    if name == "part":
+        return chunk({"content": [text(w)]}, index=index)
+    if name == "thinking string":
+        part = {"type": "thinking", "thinking": w, "closed": flag}
+        return chunk({"content": [part]}, index=index)
+    if name == "two parts":
+        return chunk({"content": [think(w), text(w)]}, index=index)
+    if name == "image":
+        return chunk({"content": [{"type": "image_url", "image_url": {"url": w}}]}, index=index)
+    if name == "fragment":
+        f = frag(w, index=1 if flag else 0)
+        return chunk({"reasoning_details": [f]}, index=index)
+    if name == "odd fragment":
+        f = {"type": "reasoning.encrypted", "data": w, "index": "0" if flag else None}
+        return chunk({"reasoning_details": [f]}, index=index)
+    if name == "signature":
+        return chunk({"reasoning_details": [frag("", signature=w or "s")]}, index=index)
+    if name == "logprobs":
+        obj = chunk({"content": w}, index=index)
+        obj["choices"][0]["logprobs"] = {"content": [token(w)], "refusal": None} if flag else NULLS
+        return obj
+    if name == "tool":
+        call = {"index": 0, "function": {"arguments": w}}
+        if flag:
+            call.update(id="call_1", type="function", function={"name": "f", "arguments": w})
+        return chunk({"tool_calls": [call]}, index=index)
+    assert name == "finish"
+    return chunk({}, "stop" if flag else None, index=index)
+
+
+KINDS = ["text", "reasoning", "think", "part", "thinking string", "two parts", "image"]
+KINDS += ["fragment", "odd fragment", "signature", "logprobs", "tool", "finish"]
+RUN = st.tuples(
+    st.sampled_from(KINDS),
+    st.lists(WORDS, min_size=1, max_size=6),
+    st.sampled_from([0, 0, 0, 1]),
+    st.booleans(),
+)
+
+
+@given(st.lists(RUN, max_size=6), st.booleans(), st.integers(0, 2**32 - 1))
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+def test_templates_on_and_off_agree_on_generated_list_streams(
+    runs: list[tuple[str, list[str], int, bool]], done: bool, seed: int
+) -> None:
+    rng = random.Random(seed)
+    objs: list[Any] = []
+    if any(index == 1 for _, _, index, _ in runs):
+        objs.append(chunk({"role": "assistant"}, index=1))
+    for name, words, index, flag in runs:
+        objs += [kind_of(name, w, index, flag) for w in words]
+    body = body_of(*objs, done=done)
+    agree(body, seed, tiny=(rng.choice((1, 2, 3)),))
+
+
+# -- texts laid out otherwise, and holes beside other holes --------------------------------------
+
+
+def pretty_body(objs: list[dict[str, Any]], indent: int) -> bytes:
+    """Each chunk pretty-printed, one ``data:`` line per line of it (the lines of an event are
+    joined with newlines: the JSON text has whitespace everywhere), with CRLF line ends."""
+    blocks = []
+    for obj in [OPEN, HI, *objs, STOP]:
+        lines = json.dumps(obj, indent=indent).split("\n")
+        blocks.append("".join(f"data: {line}\r\n" for line in lines) + "\r\n")
+    return ("".join(blocks) + "data: [DONE]\r\n\r\n").encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.parametrize("indent", [1, "\t"])
+def test_pretty_printed_parts_and_fragments_split_over_data_lines(indent: Any) -> None:
+    objs = [parts(think(f"w{i}")) for i in range(8)]
+    objs += [details(frag(f"f{i}"), reasoning=f"f{i}") for i in range(8)]
+    body = pretty_body(objs, indent)
+    assert matched(body) >= 12
+    out = agree(body, indent)
+    m = message(out[True])
+    assert m["reasoning_content"] == "".join(f"w{i}" for i in range(8))
+    assert m["reasoning"] == "".join(f"f{i}" for i in range(8))  # a vendor string: appended
+    assert m["reasoning_details"] == [frag("".join(f"f{i}" for i in range(8)))]
+
+
+def test_keys_with_escapes_on_and_off_a_list_holes_path() -> None:
+    # "t\u0065xt" is "text", "\u0074ype" is "type": read by the scanner, not the regex.
+    def part(w: str) -> str:
+        obj = parts(think("@@"))
+        t = compact(obj).replace("@@", w)
+        return t.replace('"text":"' + w, '"t\\u0065xt":"' + w).replace(
+            '{"type":"thinking"', '{"\\u0074ype":"thinking"'
+        )
+
+    def fragment(w: str) -> str:
+        return compact(details(frag("@@"))).replace('"text":"@@"', f'"te\\u0078t":"{w}"')
+
+    texts = [part(f"w{i}") for i in range(6)] + [fragment(f"f{i}") for i in range(6)]
+    assert json.loads(texts[0])["choices"][0]["delta"]["content"] == [think("w0")]
+    body = body_of(*texts)
+    assert matched(body) >= 10
+    out = agree(body, "escaped keys")
+    m = message(out[True])
+    assert m["reasoning_content"] == "".join(f"w{i}" for i in range(6))
+    assert m["reasoning_details"] == [frag("".join(f"f{i}" for i in range(6)))]
+
+
+def test_a_new_id_in_every_chunk_beside_a_list_hole() -> None:
+    objs = [parts(think(f"w{i}"), id=f"chatcmpl-{i}") for i in range(10)]
+    objs += [chunk({"reasoning_details": [frag(f"f{i}")]}, id=f"chatcmpl-x{i}") for i in range(10)]
+    body = body_of(*objs)
+    assert matched(body) >= 15
+    out = agree(body, "ids")
+    assert out[True][0] == "error" and out[True][1] == "InconsistentStreamError"
+    assert out[True][3] == 2  # the first chunk with another id
+    assert len(out[False][2]) == 20  # each chunk with another id, once
+    m = message(out[False])
+    assert m["reasoning_content"] == "".join(f"w{i}" for i in range(10))
+    assert m["reasoning_details"] == [frag("".join(f"f{i}" for i in range(10)))]
+
+
+def test_openrouter_reasoning_beside_its_details_and_an_obfuscation() -> None:
+    objs = [
+        details(frag(f"r{i}"), reasoning=f"r{i}") | {"obfuscation": "x" * (i % 4)}
+        for i in range(12)
+    ]
+    body = body_of(*objs)
+    assert matched(body) >= 10
+    out = agree(body, "openrouter")
+    m = message(out[True])
+    assert m["reasoning"] == "".join(f"r{i}" for i in range(12))
+    assert m["reasoning_details"] == [frag("".join(f"r{i}" for i in range(12)))]
+
+
+def test_reasoning_details_inside_a_tool_call_and_its_function() -> None:
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
+    objs: list[Any] = [chunk({"tool_calls": [call]})]
+    for i in range(6):
+        objs.append(chunk({"tool_calls": [{"index": 0, "reasoning_details": [frag(f"c{i}")]}]}))
+    for i in range(6):
+        fn = {"arguments": "", "reasoning_details": [frag(f"g{i}")]}
+        objs.append(chunk({"tool_calls": [{"index": 0, "function": fn}]}))
+    body = body_of(*objs)
+    out = agree(body, "in-call")
+    m = message(out[True])
+    got = m["tool_calls"][0]
+    assert got["reasoning_details"] == [frag("".join(f"c{i}" for i in range(6)))]
+    assert got["function"]["reasoning_details"] == [frag("".join(f"g{i}" for i in range(6)))]
