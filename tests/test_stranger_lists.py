@@ -24,7 +24,15 @@ import pytest
 from helpers import chunk, compact, reads_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_templates import assembled, both_ways, chunked, count_matches, events_of, live
+from test_templates import (
+    assembled,
+    both_ways,
+    chunked,
+    count_matches,
+    events_of,
+    live,
+    plan_of,
+)
 
 import chunkstream
 
@@ -871,3 +879,79 @@ def test_reasoning_details_inside_a_tool_call_and_its_function() -> None:
     got = m["tool_calls"][0]
     assert got["reasoning_details"] == [frag("".join(f"c{i}" for i in range(6)))]
     assert got["function"]["reasoning_details"] == [frag("".join(f"g{i}" for i in range(6)))]
+
+
+# -- the plans themselves ------------------------------------------------------------------------
+
+DELTA = ("choices", 0, "delta")
+
+
+@pytest.mark.parametrize(
+    ("last", "path"),
+    [
+        (parts(think("a")), (*DELTA, "content", 0, "thinking", 0, "text")),
+        (parts({"type": "thinking", "thinking": "a", "closed": True}), (*DELTA, "content", 0, "thinking")),
+        (parts({"type": "thinking", "text": "a"}), (*DELTA, "content", 0, "text")),
+        (parts(text("a")), (*DELTA, "content", 0, "text")),
+        # a thinking list of one text and one object without a text
+        (parts({"type": "thinking", "thinking": [{"type": "x"}, text("a")]}),
+         (*DELTA, "content", 0, "thinking", 1, "text")),
+        (details(frag("a", id="rs_1")), (*DELTA, "reasoning_details", 0, "text")),
+        (details(frag("", signature="s")), (*DELTA, "reasoning_details", 0, "signature")),
+        (details({"type": "reasoning.encrypted", "data": "d", "index": 0}),
+         (*DELTA, "reasoning_details", 0, "data")),
+        (details({"type": "reasoning.summary", "summary": "s", "index": 3}),
+         (*DELTA, "reasoning_details", 0, "summary")),
+    ],
+    ids=["think", "thinking-string", "thinking-text", "text", "think-sibling", "fragment",
+         "signature", "encrypted", "summary"],
+)  # fmt: skip
+def test_a_list_of_one_object_with_one_text_plans_one_hole_at_its_text(
+    last: dict[str, Any], path: tuple[Any, ...]
+) -> None:
+    holes, quiet, whole = plan_of(OPEN, HI, last)
+    assert [p for p, _ in holes] == [path]
+    assert whole is not None and whole[3] is False  # no plain append: states forgotten
+
+
+def test_logprobs_of_nulls_plan_their_vendor_values_as_holes() -> None:
+    content = (*DELTA, "content")
+    holes, _, _ = plan_of(OPEN, HI, with_logprobs({"content": "a"}, NULLS))
+    assert [p for p, _ in holes] == [content]
+    lp = {"content": None, "refusal": None, "x_s": "s", "x_n": 1, "x_o": {"k": 1}}
+    holes, _, _ = plan_of(OPEN, HI, with_logprobs({"content": "a"}, lp))
+    assert [p for p, _ in holes] == [
+        content,
+        ("choices", 0, "logprobs", "x_s"),
+        ("choices", 0, "logprobs", "x_n"),
+    ]
+    tok = {"content": [token("a")], "refusal": None}
+    assert plan_of(OPEN, HI, with_logprobs({"content": "a"}, tok)) is None
+
+
+def test_list_content_that_opens_a_choice_is_not_planned_now() -> None:
+    opened = chunk({"role": "assistant", "content": [think("a")]}, index=1)
+    assert plan_of(OPEN, HI, opened) is False
+    assert plan_of(OPEN, HI, chunk({"content": [think("a")]}, index=1)) is False  # no role
+    holes, _, _ = plan_of(OPEN, HI, opened, chunk({"content": [think("b")]}, index=1))
+    assert [p for p, _ in holes] == [("choices", 0, "delta", "content", 0, "thinking", 0, "text")]
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [{"max_warnings": 0}, {"max_warnings": 3}, {"max_event_bytes": 300}, {"max_choices": 1}],
+    ids=["warnings-0", "warnings-3", "event-bytes", "choices-1"],
+)
+def test_limits_on_a_stream_of_every_list_kind(limits: dict[str, Any]) -> None:
+    # New ids (a warning each, from a hole's sink), long parts (over max_event_bytes=300: each
+    # skipped with a warning), a second choice (refused over max_choices=1).
+    objs: list[Any] = [chunk({"role": "assistant"}, index=1)]
+    for i in range(8):
+        objs.append(parts(think(f"w{i}"), id=f"chatcmpl-{i}"))
+        objs.append(chunk({"content": [text("L" * (i * 40))]}, index=1))
+        objs.append(details(frag(f"f{i}")))
+        objs.append(with_logprobs({"content": f"c{i}"}, NULLS))
+    body = body_of(*objs)
+    out = agree(body, limits, tiny=(1,), **limits)
+    assert out[True][0] == "error"
+    assert out[False][0] == "ok"
