@@ -15,6 +15,7 @@ nothing).
 from __future__ import annotations
 
 import copy
+import copy
 import json
 import random
 from typing import Any
@@ -955,3 +956,36 @@ def test_limits_on_a_stream_of_every_list_kind(limits: dict[str, Any]) -> None:
     out = agree(body, limits, tiny=(1,), **limits)
     assert out[True][0] == "error"
     assert out[False][0] == "ok"
+
+
+@pytest.mark.parametrize("bad", [b"\xff", b"\xc3", b"\xed\xa0\xbd"], ids=["ff", "cut", "surrogate"])
+def test_invalid_utf8_inside_a_list_hole(bad: bytes) -> None:
+    base = body_of(
+        *[parts(think(f"w{i}")) for i in range(6)], *[details(frag(f"f{i}")) for i in range(6)]
+    )
+    body = base.replace(b'"text":"w3"', b'"text":"w' + bad + b'3"')
+    body = body.replace(b'"text":"f4"', b'"text":"' + bad + b'"')
+    assert matched(body) == 10
+    out = agree(body, bad, tiny=(1, 2))
+    m = message(out[False])
+    # The bytes become U+FFFD (one per maximal invalid sequence, as bytes.decode replaces).
+    shown = bad.decode("utf-8", "replace")
+    assert m["reasoning_content"] == "w0w1w2w" + shown + "3w4w5"
+    assert m["reasoning_details"] == [frag("f0f1f2f3" + shown + "f5")]
+    assert [w.split(",")[0] for w in out[False][2]] == ["StreamWarning(kind='invalid_utf8'"] * 2
+
+
+@pytest.mark.parametrize("at", [0.3, 0.5, 0.8])
+def test_a_deep_copy_of_a_list_stream_halfway_goes_on_alone(at: float) -> None:
+    body = body_of(
+        *[parts(think(f"w{i}")) for i in range(10)], *[details(frag(f"f{i}")) for i in range(10)]
+    )
+    whole = chunkstream.assemble(body)
+    cut = int(len(body) * at)
+    original = chunkstream.Assembler()
+    original.feed(body[:cut])
+    copied = copy.deepcopy(original)
+    copied.feed(body[cut:])
+    original.feed(body[cut:])
+    assert copied.close() == whole
+    assert original.close() == whole
