@@ -15,7 +15,6 @@ nothing).
 from __future__ import annotations
 
 import copy
-import copy
 import json
 import random
 from typing import Any
@@ -891,7 +890,8 @@ DELTA = ("choices", 0, "delta")
     ("last", "path"),
     [
         (parts(think("a")), (*DELTA, "content", 0, "thinking", 0, "text")),
-        (parts({"type": "thinking", "thinking": "a", "closed": True}), (*DELTA, "content", 0, "thinking")),
+        (parts({"type": "thinking", "thinking": "a", "closed": True}),
+         (*DELTA, "content", 0, "thinking")),
         (parts({"type": "thinking", "text": "a"}), (*DELTA, "content", 0, "text")),
         (parts(text("a")), (*DELTA, "content", 0, "text")),
         # a thinking list of one text and one object without a text
@@ -910,7 +910,7 @@ DELTA = ("choices", 0, "delta")
 def test_a_list_of_one_object_with_one_text_plans_one_hole_at_its_text(
     last: dict[str, Any], path: tuple[Any, ...]
 ) -> None:
-    holes, quiet, whole = plan_of(OPEN, HI, last)
+    holes, _, whole = plan_of(OPEN, HI, last)
     assert [p for p, _ in holes] == [path]
     assert whole is not None and whole[3] is False  # no plain append: states forgotten
 
