@@ -136,6 +136,17 @@ def matched(body: bytes) -> int:
     return count_matches(body)[0]
 
 
+def joined(prefix: str, n: int) -> str:
+    """``prefix`` numbered 0 to n - 1, joined: the texts of a run of n chunks."""
+    return "".join(f"{prefix}{i}" for i in range(n))
+
+
+def checked(body: bytes, seed: Any, at_least: int) -> dict[bool, Any]:
+    """:func:`agree` on a body of which at least ``at_least`` chunks a template matched."""
+    assert matched(body) >= at_least, matched(body)
+    return agree(body, seed)
+
+
 # -- Mistral's list content ----------------------------------------------------------------------
 
 
@@ -830,26 +841,21 @@ def test_keys_with_escapes_on_and_off_a_list_holes_path() -> None:
 
     texts = [part(f"w{i}") for i in range(6)] + [fragment(f"f{i}") for i in range(6)]
     assert json.loads(texts[0])["choices"][0]["delta"]["content"] == [think("w0")]
-    body = body_of(*texts)
-    assert matched(body) >= 10
-    out = agree(body, "escaped keys")
-    m = message(out[True])
-    assert m["reasoning_content"] == "".join(f"w{i}" for i in range(6))
-    assert m["reasoning_details"] == [frag("".join(f"f{i}" for i in range(6)))]
+    m = message(checked(body_of(*texts), "escaped keys", 10)[True])
+    assert m["reasoning_content"] == joined("w", 6)
+    assert m["reasoning_details"] == [frag(joined("f", 6))]
 
 
 def test_a_new_id_in_every_chunk_beside_a_list_hole() -> None:
     objs = [parts(think(f"w{i}"), id=f"chatcmpl-{i}") for i in range(10)]
     objs += [chunk({"reasoning_details": [frag(f"f{i}")]}, id=f"chatcmpl-x{i}") for i in range(10)]
-    body = body_of(*objs)
-    assert matched(body) >= 15
-    out = agree(body, "ids")
+    out = checked(body_of(*objs), "ids", 15)
     assert out[True][0] == "error" and out[True][1] == "InconsistentStreamError"
     assert out[True][3] == 2  # the first chunk with another id
     assert len(out[False][2]) == 20  # each chunk with another id, once
     m = message(out[False])
-    assert m["reasoning_content"] == "".join(f"w{i}" for i in range(10))
-    assert m["reasoning_details"] == [frag("".join(f"f{i}" for i in range(10)))]
+    assert m["reasoning_content"] == joined("w", 10)
+    assert m["reasoning_details"] == [frag(joined("f", 10))]
 
 
 def test_openrouter_reasoning_beside_its_details_and_an_obfuscation() -> None:
@@ -857,12 +863,9 @@ def test_openrouter_reasoning_beside_its_details_and_an_obfuscation() -> None:
         details(frag(f"r{i}"), reasoning=f"r{i}") | {"obfuscation": "x" * (i % 4)}
         for i in range(12)
     ]
-    body = body_of(*objs)
-    assert matched(body) >= 10
-    out = agree(body, "openrouter")
-    m = message(out[True])
-    assert m["reasoning"] == "".join(f"r{i}" for i in range(12))
-    assert m["reasoning_details"] == [frag("".join(f"r{i}" for i in range(12)))]
+    m = message(checked(body_of(*objs), "openrouter", 10)[True])
+    assert m["reasoning"] == joined("r", 12)
+    assert m["reasoning_details"] == [frag(joined("r", 12))]
 
 
 def test_reasoning_details_inside_a_tool_call_and_its_function() -> None:
