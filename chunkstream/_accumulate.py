@@ -1977,8 +1977,8 @@ class Accumulator(KeepsWarnings):
     ):
         """The stream layer's template plan for a chunk just merged (by :meth:`_take` or
         :meth:`_merge`, unchanged by either): ``(holes, quiet, whole)``, ``False`` for a chunk
-        that opened a choice or a tool call or has no choices (seldom repeated: not planned
-        now), or ``None`` when none can be learned from it.
+        that opened a choice or a tool call (seldom repeated: not planned now), or ``None``
+        when none can be learned from it.
 
         ``holes``: for each string of the chunk that a later chunk of the same text but for
         its strings may send differently, its path in the chunk and what its merge does with
@@ -2014,15 +2014,14 @@ class Accumulator(KeepsWarnings):
         quiet = shape == self._shape
         self._shape = shape
         get = obj.get
-        choices = get("choices")
-        if self._opened == self._n or not choices:
+        if self._opened == self._n:
             # A chunk that opened a choice or a tool call (its role, the call's id and name) is
             # seldom what the next chunk repeats: no plan now, and no back-off either (the next
-            # one is likely planned). (No choices: _Core._learn does not ask.)
+            # one is likely planned). (A chunk with no choices is not asked: _Core._learn.)
             return False
         held_choices = self._choices
         states = []
-        for c in choices:
+        for c in get("choices") or ():
             st = held_choices.get(c["index"])
             if st is None or st.finished():
                 return None  # not held (past max_choices), or finished (finish_reason)

@@ -925,18 +925,16 @@ def test_a_plan_is_only_made_where_a_repeat_merges_to_nothing() -> None:
         assert plan_of(opened, last) is None, last
 
 
-def test_a_chunk_that_opens_something_or_has_no_choices_is_not_planned_now() -> None:
-    # A chunk that opened a choice or a tool call, or that has no choices (the usage at the
-    # end), is seldom what the next chunk repeats: its plan is False ("not now"), which,
-    # unlike None ("none can be learned from it"), does not make the stream back off.
+def test_a_chunk_that_opens_something_is_not_planned_now() -> None:
+    # A chunk that opened a choice or a tool call is seldom what the next chunk repeats: its
+    # plan is False ("not now"), which, unlike None ("none can be learned from it"), does not
+    # make the stream back off.
     opened = chunk({"role": "assistant", "content": ""})
     call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
     for last in (
         chunk({"tool_calls": [call]}),  # a tool call opened
         chunk({"tool_calls": [{"function": {"arguments": "a"}}]}),  # no index: a new call
         chunk({"role": "assistant", "content": ""}, index=1),  # a second choice opened
-        {**chunk({}), "choices": [], "usage": {"prompt_tokens": 1}},  # no choices
-        {**chunk({}), "choices": []},
     ):
         assert plan_of(opened, last) is False, last
     assert plan_of(opened) is False  # the first chunk opened its choice
@@ -946,6 +944,41 @@ def test_a_chunk_that_opens_something_or_has_no_choices_is_not_planned_now() -> 
     assert [path for path, _ in holes] == [
         ("choices", 0, "delta", "tool_calls", 0, "function", "arguments")
     ]
+
+
+def test_a_chunk_with_no_choices_is_not_asked_for_a_plan() -> None:
+    # The usage at the end, a moderation, a prompt's filter results: a chunk with no choices is
+    # seldom what the next repeats, so the stream layer does not ask its consumer (either one)
+    # for a plan, and does not back off: the chunks after such a run are learned as usual.
+    usage = compact({**chunk({}), "choices": [], "usage": {"prompt_tokens": 1}})
+    nothing = compact({**chunk({}), "choices": []})
+    body = stream(usage, nothing, usage, nothing, usage, *[content(f"w{i}") for i in range(5)])
+    for kind in ("assemble", "iter_chunks"):
+        with fuzz.templates(True):
+            if kind == "assemble":
+                asm: Any = chunkstream.Assembler(strict=False)
+                consumer: Any = asm._core.consumer
+            else:
+                it = chunkstream.iter_chunks(body, strict=False)
+                consumer = it.decoder
+        plan = consumer._plan
+        asked: list[Any] = []
+
+        def spy(obj: Any, plan: Any = plan, asked: list[Any] = asked) -> Any:
+            asked.append(obj.get("choices"))
+            return plan(obj)
+
+        consumer._plan = spy
+        if kind == "assemble":
+            asm.feed(body)
+            asm.close()
+        else:
+            list(it)
+        assert [] not in asked, kind  # none of the five was asked
+        # Asked: Hi (the opening is the first chunk), the first content (the chunks with no
+        # choices dropped Hi's template: they went their own way) and the stop.
+        assert len(asked) == 3, (kind, asked)
+    assert count_matches(body)[0] == 4  # the four contents after the first
 
 
 def test_chunks_that_open_calls_one_after_another_do_not_delay_learning() -> None:
