@@ -461,10 +461,18 @@ def _refuse_constant(name: str) -> Any:
     raise _Constant(name)
 
 
+# json.loads(text, parse_constant=...) builds a decoder at every call; this one is built once.
+# (Its decode() is what json.loads calls, but for json.loads's own test for a leading U+FEFF,
+# which _load keeps by calling json.loads for such a text.)
+_DECODE = json.JSONDecoder(parse_constant=_refuse_constant).decode
+
+
 def _load(text: str) -> tuple[Any, str | None, int | None]:
     """``(value, None, None)``, or ``(None, why it cannot be read, where)``."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant), None, None
+        if text.startswith("\ufeff"):
+            return json.loads(text, parse_constant=_refuse_constant), None, None
+        return _DECODE(text), None, None
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON: {exc}", exc.pos  # json's wording: line, column, char
     except _Constant as exc:

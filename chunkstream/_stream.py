@@ -844,8 +844,11 @@ class _Core:
             self.done_at = offset
             # The data lines of its block up to the [DONE] line: a line of the block noted
             # after them came after the end of the stream (read in the same read, or not).
-            lines = data.split("\n")
-            self.done_lines = next(i for i, x in enumerate(lines) if x.strip(_ASCII_WS)) + 1
+            if data == "[DONE]":
+                self.done_lines = 1  # the everyday marker: one line
+            else:
+                lines = data.split("\n")
+                self.done_lines = next(i for i, x in enumerate(lines) if x.strip(_ASCII_WS)) + 1
             return
         n = self.count
         self.count += 1
