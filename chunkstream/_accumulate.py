@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
+from operator import itemgetter
 from typing import Any, Literal
 from weakref import ref
 
@@ -2161,6 +2162,42 @@ class Accumulator(KeepsWarnings):
         for sink, v in zip(sinks, values, strict=True):
             if sink is not None:
                 sink(v)
+
+    def _runs(
+        self,
+        whole: tuple[Any, Any, tuple[Any, ...], bool] | None,
+        sinks: tuple[Any, ...],
+    ) -> Callable[[list[list[Any]], int, int], None] | None:
+        """The stream layer's taker of a run of chunks that matched one plan at once (see
+        :meth:`_take_run`), when each of its holes appends a text (or is merged into
+        nothing); ``None`` for any other plan (a sink that may warn is called chunk by chunk,
+        each located)."""
+        extends = []
+        for i, sink in enumerate(sinks):
+            if sink is None:
+                continue
+            held = getattr(sink, "__self__", None)
+            if type(held) is not list or sink != held.append:
+                return None
+            extends.append((held.extend, itemgetter(i)))
+        return partial(self._take_run, whole, tuple(extends))
+
+    def _take_run(
+        self,
+        whole: tuple[Any, Any, tuple[Any, ...], bool] | None,
+        extends: tuple[tuple[Any, Any], ...],
+        run: list[list[str]],
+        chunk_index: int,
+        byte_offset: int,
+    ) -> None:
+        """Chunks ``chunk_index``, ``chunk_index + 1``, ... (the last at ``byte_offset``) that
+        matched one plan whose holes only append: what :meth:`_take_same` does for each, done
+        once for the last (the chunk counted, located, the captured states changed; none of
+        it depends on the others), and each hole's texts appended at once."""
+        self._take_same(whole, (), [], chunk_index + len(run) - 1, byte_offset)
+        self.chunks += len(run) - 1
+        for extend, get in extends:
+            extend(map(get, run))
 
     def _plain_top(self, sig: list[Any]) -> bool:
         """Whether a chunk's top-level fields (``sig``: their values, ``_SIG_KEYS``) merge to

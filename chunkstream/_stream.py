@@ -18,6 +18,8 @@ from collections.abc import (
     Iterator,
 )
 from contextlib import suppress
+from itertools import islice
+from operator import length_hint
 from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 from weakref import proxy
 
@@ -335,6 +337,15 @@ class _Consumer(Protocol):
         the payloads of its plan (and the plan's ``whole``)."""
         ...
 
+    def _runs(
+        self, whole: Any, payloads: tuple[Any, ...], /
+    ) -> Callable[[list[list[Any]], int, int], None] | None:
+        """For a template just learned (its plan's ``whole`` and payloads): what takes a run
+        of chunks that matched it, ``(values of each, the first one's number, the last one's
+        byte offset)``, at once, as ``_take_same`` takes each in turn; or ``None``: one by
+        one."""
+        ...
+
     def _warn(
         self,
         kind: str,
@@ -499,12 +510,18 @@ class _Core:
         # and _event knows it (is_done_data), so no length guard is needed here.
         # A template matched first (see TEMPLATES): the chunk is the planned one with new
         # strings, taken from those alone; any miss goes the full way, and learns again.
+        # A template that matched the event before it too is tried on the events after it
+        # (Template.run): the run it matches is taken at once (the consumer's ``runs``, the
+        # same as taking each), and skipped here. (Not tried after another template's match:
+        # choices that take turns, n > 1, would pay a try at every event.)
         scan = _scan_once
         consumer = self.consumer
         fast = consumer._take_fast
         same = consumer._take_same
         templates = self._templates
-        for etype, text, _id, _retry, offset in events:
+        previous = None  # the template the last match was of
+        each = iter(events)
+        for etype, text, _id, _retry, offset in each:
             if etype == "message" and not self.done:
                 if templates:
                     for template in templates:
@@ -513,6 +530,14 @@ class _Core:
                             n = self.count
                             self.count = n + 1
                             same(template.plan, template.payloads, values, n, offset)
+                            if template is previous and template.runs is not None:
+                                # The next event, if it starts as the template does: the run.
+                                start = len(events) - length_hint(each)
+                                if start < len(events) and events[start][1].startswith(
+                                    template.first
+                                ):
+                                    self._run(template, events, each, start, n + 1)
+                            previous = template
                             break
                     else:
                         values = None
@@ -539,6 +564,24 @@ class _Core:
                     self._event(etype, text, offset, obj)
                     continue
             self._event(etype, text, offset)
+
+    def _run(
+        self,
+        template: Template,
+        events: list[RawEvent],
+        each: Iterator[RawEvent],
+        start: int,
+        n: int,
+    ) -> None:
+        """The events from ``events[start]`` on, after the one ``template`` just matched
+        (``each``: the iterator over ``events`` at ``start``), that match it too, taken at
+        once as chunks ``n``, ``n + 1``, ... and skipped by ``each``."""
+        run = template.run(events, start)
+        if run:
+            k = len(run)
+            next(islice(each, k - 1, k))
+            self.count = n + k
+            template.runs(run, n, events[start + k - 1][4])
 
     def _learn(self, text: str, obj: dict[str, Any], keep: bool) -> None:
         """A template from a chunk just taken (``text``, parsed: ``obj``), if its consumer
@@ -602,6 +645,7 @@ class _Core:
                 return  # a string that decides how an event is read (_data_api) is no hole
         template = learn(text, obj, holes, whole)
         if template is not None:
+            template.runs = self.consumer._runs(whole, template.payloads)
             if len(templates) >= _MAX_TEMPLATES:
                 templates.pop()
             templates.insert(0, template)  # the newest first: the likeliest to match next
@@ -1412,6 +1456,13 @@ class ChunkDecoder(_Decoder[ChatCompletionChunk]):
             spec = whole.ready(payloads)
         self._out.append(fill_chunk(whole.chunk, spec, values))
 
+    def _runs(
+        self, whole: Any, payloads: tuple[Any, ...]
+    ) -> Callable[[list[list[Any]], int, int], None] | None:
+        # A typed chunk per match whatever the run: taking them at once would only move the
+        # core's loop into Template.run (measured: no fewer instructions).
+        return None
+
 
 class CompletionChunkDecoder(_Decoder[CompletionChunk]):
     """:class:`ChunkDecoder` for a legacy Completions stream (``text_completion`` chunks):
@@ -2024,6 +2075,7 @@ class _Merger:
         "_partial",
         "_pending",
         "_plan",
+        "_runs",
         "_take_chunk",
         "_take_fast",
         "_take_same",
@@ -2038,6 +2090,7 @@ class _Merger:
         self._take_chunk = acc._merge
         self._plan = acc._plan
         self._take_same = acc._take_same
+        self._runs = acc._runs
         self._warn = acc.warn
         self._partial = acc.snapshot
         self._pending = acc.pending_choices

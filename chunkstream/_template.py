@@ -30,6 +30,7 @@ import json
 import json.decoder
 import re
 from collections.abc import Callable, Sequence
+from itertools import islice
 from typing import Any
 
 __all__ = ["Template", "learn"]
@@ -52,13 +53,32 @@ class Template:
     (``payloads``, in the order of the holes in the text: what its consumer does with the
     string a match finds there) and with the whole (``plan``)."""
 
-    __slots__ = ("first", "literals", "payloads", "plan")
+    __slots__ = ("first", "literals", "payloads", "plan", "runs")
 
     def __init__(self, literals: list[str], payloads: tuple[Any, ...], plan: Any) -> None:
         self.first = literals[0]
         self.literals = tuple(literals[1:])
         self.payloads = payloads
         self.plan = plan
+        # What the stream layer takes a run of matches with at once (see run()); None: one by
+        # one.
+        self.runs: Any = None
+
+    def run(self, events: Sequence[tuple[Any, ...]], start: int) -> list[list[Any]]:
+        """The decoded values of ``events[start]``, ``events[start + 1]``, ... for as long as
+        each is a ``"message"`` event whose data (the stream layer's ``(type, data, ...)``
+        tuples) matches: what :meth:`match` gives each, with no call back to the stream
+        layer between them."""
+        out = []
+        match = self.match
+        for event in islice(events, start, None):
+            if event[0] != "message":
+                break
+            values = match(event[1])
+            if values is None:
+                break
+            out.append(values)
+        return out
 
     def match(self, text: str) -> list[str] | None:
         """The decoded strings at the holes if ``text`` is the learned text with other strings

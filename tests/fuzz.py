@@ -807,6 +807,33 @@ def run_chunk_decoder(reads: list[bytes], limits: Limits) -> list[Any]:
     return [got, None, [warning_view(w) for w in decoder.warnings]]
 
 
+def spy_matches(consumer: Any, seen: Callable[[int], Any]) -> None:
+    """Have an Assembler's consumer (``asm._core.consumer``) call ``seen`` with the number of
+    each chunk a template match takes: one by one (``_take_same``), or in a run taken at once
+    (``_runs``: the chunks from the run's first number on, as many as it has)."""
+    same = consumer._take_same
+
+    def same_spy(whole: Any, payloads: Any, values: list[str], n: int, offset: int) -> None:
+        seen(n)
+        same(whole, payloads, values, n, offset)
+
+    runs_of = consumer._runs
+
+    def runs_spy(whole: Any, payloads: Any) -> Any:
+        take = runs_of(whole, payloads)
+        if take is None:
+            return None
+
+        def taken(run: list[Any], n: int, offset: int) -> None:
+            for k in range(n, n + len(run)):
+                seen(k)
+            take(run, n, offset)
+
+        return taken
+
+    consumer._take_same, consumer._runs = same_spy, runs_spy
+
+
 def run_assembler(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]:
     """Assembler fed read by read, a snapshot after each; checks that every chunk number was
     merged or warned about and that bytes held back at the end were reported."""
@@ -826,14 +853,8 @@ def run_assembler(reads: list[bytes], strict: bool, limits: Limits) -> list[Any]
             merged.add(n)
         return taken
 
-    same = consumer._take_same
-
-    def same_spy(whole: Any, payloads: Any, values: list[str], n: int, offset: int) -> None:
-        merged.add(n)  # a chunk that matched a template (_stream.TEMPLATES)
-        same(whole, payloads, values, n, offset)
-
     consumer._take_chunk, consumer._take_fast = sink_spy, fast_spy
-    consumer._take_same = same_spy
+    spy_matches(consumer, merged.add)  # the chunks that matched a template (_stream.TEMPLATES)
     # Events of a type chunkstream does not read (event: foo) are skipped and counted in one
     # warning at the end ("skipped N event(s) of types ..."): that warning accounts for their
     # numbers, not an invalid_chunk warning each.

@@ -14,9 +14,11 @@ target compares the two ways on every input it is given too (``fuzz.templates``)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,19 +135,11 @@ def count_matches(body: bytes) -> tuple[int, int]:
     """(chunks taken by a template match, chunk numbers handed out) for ``assemble``."""
     with fuzz.templates(True):  # read when the stream starts
         asm = chunkstream.Assembler(strict=False)
-    consumer: Any = asm._core.consumer
-    taken = consumer._take_same
-    matched = 0
-
-    def spy(*args: Any) -> None:
-        nonlocal matched
-        matched += 1
-        taken(*args)
-
-    consumer._take_same = spy
+    matched: list[int] = []
+    fuzz.spy_matches(asm._core.consumer, matched.append)
     asm.feed(body)
     asm.close()
-    return matched, asm._core.count
+    return len(matched), asm._core.count
 
 
 def count_typed_matches(body: bytes) -> tuple[int, int]:
@@ -1045,3 +1039,231 @@ def test_the_back_off_asks_where_it_did_before_chunks_were_counted_without_a_cal
         with fuzz.templates(False):
             off = chunkstream.assemble(body)
         assert asm.close().to_dict() == off.to_dict()
+
+
+# -- runs: the matches of one template in a row, taken at once ------------------------------------
+#
+# After a template matched two events in a row, the core hands the events after them to
+# Template.run, and the Accumulator takes the run at once (Accumulator._runs: each hole's texts
+# appended together, the chunk counted and located once, for the last). Here that is held equal
+# to taking each match in turn (runs off: Accumulator._runs gives None), and to the full path.
+
+
+@contextlib.contextmanager
+def runs(on: bool) -> Iterator[None]:
+    """Whether the accumulators of the streams started inside take a run of matches at once."""
+    saved = _accumulate.Accumulator._runs
+    if not on:
+        _accumulate.Accumulator._runs = lambda self, whole, sinks: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        _accumulate.Accumulator._runs = saved  # type: ignore[method-assign]
+
+
+def snapshots(reads: list[bytes], strict: bool) -> Any:
+    """``Assembler`` fed ``reads`` (several events each), a snapshot after each; and what its
+    Accumulator counted and where it says the last chunk merged was (``chunks``, an API of
+    Accumulator; the chunk number and offset its messages at close are located at)."""
+    asm = chunkstream.Assembler(strict=strict)
+    snaps = []
+    try:
+        for read in reads:
+            asm.feed(read)
+            snaps.append(asm.snapshot().to_dict())
+        c = asm.close()
+    except chunkstream.ChunkstreamError as exc:
+        partial = exc.partial.to_dict() if exc.partial is not None else None
+        got = ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset, partial)
+    else:
+        got = ("ok", c.to_dict(), [repr(w) for w in c.warnings])
+    acc = asm._acc
+    return (*got, snaps, acc.chunks, acc._n, acc._off, acc._next)
+
+
+def three_ways(run: Any, reads: list[bytes], strict: bool) -> None:
+    with runs(True):
+        on, off = both_ways(run, reads, strict)
+    with runs(False):
+        each = run(reads, strict)
+    assert on == each, (strict, len(reads))
+    assert on == off, (strict, len(reads))
+
+
+def check_runs(body: bytes, rng: random.Random) -> None:
+    """Runs on, runs off and the full path agree, whole and in reads of several events."""
+    sizes = (len(body), 2048, 700, rng.randint(100, 4000))
+    for strict in (True, False):
+        for size in sizes:
+            reads = reads_of(body, size)
+            three_ways(assembled, reads, strict)
+            three_ways(snapshots, reads, strict)
+
+
+def run_count(body: bytes, size: int) -> tuple[int, int]:
+    """(chunks taken in runs, chunks) for ``assemble`` in reads of ``size`` bytes."""
+    taken = 0
+    runs_of = _accumulate.Accumulator._runs
+
+    def spy(self: Any, whole: Any, sinks: Any) -> Any:
+        take = runs_of(self, whole, sinks)
+        if take is None:
+            return None
+
+        def counted(run: list[Any], *rest: Any) -> None:
+            nonlocal taken
+            taken += len(run)
+            take(run, *rest)
+
+        return counted
+
+    _accumulate.Accumulator._runs = spy  # type: ignore[method-assign]
+    try:
+        with fuzz.templates(True):
+            asm = chunkstream.Assembler(strict=False)
+        for read in reads_of(body, size):
+            asm.feed(read)
+        asm.close()
+    finally:
+        _accumulate.Accumulator._runs = runs_of  # type: ignore[method-assign]
+    return taken, asm._core.count
+
+
+@pytest.mark.parametrize("kind", ["text", "tools", "n4", "logprobs"])
+def test_a_run_is_taken_as_each_of_its_matches_would_be(kind: str) -> None:
+    from benchmarks.streams import make_stream
+
+    check_runs(make_stream(kind, 300), random.Random(kind))
+
+
+def test_runs_take_most_of_an_everyday_stream_read_whole() -> None:
+    # Guard that the tests around compare something: a stream of tokens read whole is taken
+    # in runs but for the first chunks; read event by event, a read holds no run.
+    from benchmarks.streams import make_stream
+
+    body = make_stream("text", 400)
+    taken, count = run_count(body, len(body))
+    assert taken > count * 0.9, (taken, count)
+    taken, _ = run_count(body, 2048)  # 8 events or so a read: the first two of each match alone
+    assert count * 0.5 < taken < count * 0.9, (taken, count)
+    with fuzz.templates(True):
+        asm = chunkstream.Assembler()
+    for read in events_of(body):
+        asm.feed(read)
+    assert asm._core.count == count  # and nothing was taken in runs: see run_count's spy
+    assert run_count(b"".join(events_of(body)[:3]), 10**6)[0] == 0  # two matches: no run yet
+
+
+def test_a_run_stops_at_the_first_event_its_template_does_not_match() -> None:
+    # Each odd event in the middle of a long run: the run stops before it, the event goes the
+    # way it would (another template, the full path, an error), and the run after it starts
+    # again. Whole and split, strict and lenient, with snapshots.
+    tokens = [content(t) for t in ("a", "b", "c", "d", "e")]
+    for name, odd in sorted(ADVERSARIAL.items()):
+        body = stream(*tokens, odd, *tokens, odd, *tokens)
+        check_runs(body, random.Random(name))
+
+
+def test_a_run_stops_at_an_event_of_another_type_a_comment_does_not_stop_it() -> None:
+    tokens = "".join(f"data: {content(t)}\n\n" for t in "abcdef")
+    ping = "event: ping\ndata: {}\n\n"
+    comment = ": keep-alive\n\n"
+    for middle in (ping, comment, "data: [DONE]\n\n"):
+        text = f"data: {compact(OPEN)}\n\n{tokens}{middle}{tokens}data: {compact(STOP)}\n\n"
+        body = text.encode()
+        check_runs(body, random.Random(middle))
+
+
+def test_an_error_after_a_run_is_located_at_its_own_chunk() -> None:
+    # Strict: a chunk that breaks the stream right after a run is told with its own chunk
+    # number and offset, and the partial completion holds every text of the run before it.
+    tokens = [content(t) for t in "abcdef"]
+    body = stream(*tokens, compact(chunk({"content": "x"}, id="chatcmpl-other")))
+    with fuzz.templates(True), pytest.raises(chunkstream.InconsistentStreamError) as caught:
+        chunkstream.assemble(body)
+    exc = caught.value
+    assert exc.chunk_index == 8  # the opening, Hi, six tokens: the ninth chunk
+    assert exc.byte_offset == body.rindex(b"\n\n", 0, body.index(b"chatcmpl-other")) + 2
+    assert exc.partial is not None
+    assert exc.partial.choices[0].message.content == "Hiabcdef"
+    three_ways(assembled, [body], strict=True)
+
+
+def test_a_call_cut_after_a_run_is_told_where_the_last_chunk_was() -> None:
+    # A stream that ends in the middle of a call's arguments (no finish, no [DONE]): lenient
+    # keeps the call and warns that its arguments are not JSON, located at the last chunk
+    # merged, which came in a run.
+    from benchmarks.streams import make_stream
+
+    events = events_of(make_stream("tools", 300))
+    body = b"".join(events[:145])  # in the middle of a call's arguments
+    last = body.rindex(b"\n\n", 0, len(body) - 2) + 2
+    count = body.count(b"\n\n")
+    for reads in ([body], reads_of(body, 2048)):
+        with fuzz.templates(True):
+            done = chunkstream.assemble(reads, strict=False)
+        where = [
+            (w.chunk_index, w.byte_offset) for w in done.warnings if w.kind == "invalid_arguments"
+        ]
+        assert where == [(count - 1, last)]
+    assert run_count(body, len(body))[0] > count * 0.7  # a call's first chunk is no match
+    check_runs(body, random.Random(2))
+
+
+def test_a_run_across_windows_of_a_big_read_is_the_same() -> None:
+    # A read over 16 KiB is taken window by window (_WINDOW): a run stops at a window's end and
+    # the next window's starts again.
+    tokens = [content(f"token {i} ") for i in range(2000)]
+    body = stream(*tokens)
+    assert len(body) > 4 * _stream._WINDOW
+    taken, count = run_count(body, len(body))
+    assert taken > count * 0.9
+    check_runs(body, random.Random(1))
+
+
+def test_a_plan_with_a_hole_that_is_not_an_append_is_taken_match_by_match() -> None:
+    # A vendor string (the fallback's add) or a set-once field's new value (which may warn,
+    # located at its chunk) is no run: each chunk is taken in turn.
+    vendor = [compact(chunk({"content": t, "x_note": t})) for t in "abcdef"]
+    new_ids = [compact(chunk({"content": t}, id=f"chatcmpl-{t}")) for t in "abcdef"]
+    for texts in (vendor, new_ids):
+        body = stream(*texts)
+        assert run_count(body, len(body))[0] == 0
+        check_runs(body, random.Random(0))
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(sorted(ADVERSARIAL)), st.integers(0, 8)),
+        max_size=10,
+    ),
+    st.integers(0, 2**32 - 1),
+)
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+def test_runs_on_and_off_agree_on_mixed_streams(items: list[Any], seed: int) -> None:
+    # Runs of everyday tokens (an integer: that many) between odd chunks, in reads of random
+    # sizes.
+    rng = random.Random(seed)
+    texts = []
+    for item in items:
+        if type(item) is int:
+            texts.extend(content(rng.choice(["a", "", r"\"", "é", "xyz"])) for _ in range(item))
+        else:
+            texts.append(ADVERSARIAL[item])
+    body = stream(*texts, done=rng.random() < 0.7)
+    cuts = fuzz.cut(body, sorted(rng.sample(range(1, len(body)), min(6, len(body) - 1))))
+    for strict in (True, False):
+        for reads in ([body], cuts, reads_of(body, rng.randint(50, 3000))):
+            three_ways(assembled, reads, strict)
+        three_ways(snapshots, cuts, strict)
+
+
+@pytest.mark.skipif(not RECORDED, reason="the shared corpus is not here (CHUNKSTREAM_CORPUS)")
+def test_runs_on_and_off_agree_on_the_corpus() -> None:
+    for path in RECORDED:
+        body = path.read_bytes()
+        rng = random.Random(path.name)
+        for strict in (True, False):
+            for reads in ([body], reads_of(body, rng.randint(500, 5000))):
+                three_ways(assembled, reads, strict)
+            three_ways(snapshots, reads_of(body, 2048), strict)
