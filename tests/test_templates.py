@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chunkstream
-from chunkstream import _accumulate, _stream
+from chunkstream import _accumulate, _stream, _template
 from chunkstream._template import Template, _OneHole, learn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -866,6 +866,158 @@ def test_a_duplicate_key_off_the_path_is_a_literal() -> None:
     assert t is not None
     assert t.match(text.replace('"x"', '"y"')) == ["y"]
     assert t.match(text.replace('"id":"a","id":"a"', '"id":"a","id":"b"')) is None
+
+
+# -- holes found by encoding the object again -----------------------------------------------------
+#
+# For a text that is the object's compact encoding (json.dumps(..., separators=(",", ":"),
+# ensure_ascii=False): 98% of recorded chunks), learn() finds the holes by encoding the object
+# with marks at them (_template._by_encoding) instead of walking the text. Here the two ways are
+# held equal, and the encoding is shown to be taken where it can be and refused where it cannot.
+
+
+@contextlib.contextmanager
+def walk_only() -> Iterator[None]:
+    saved = _template._ENCODE
+    _template._ENCODE = None
+    try:
+        yield
+    finally:
+        _template._ENCODE = saved
+
+
+def shape(t: Any) -> Any:
+    """What a template is: its kind, literals, payloads and integer holes."""
+    if t is None:
+        return None
+    return (type(t).__name__, t.first, t.literals, t.payloads, getattr(t, "numbers", None))
+
+
+def both_learned(text: str, obj: Any, holes: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    by_encoding = learn(text, obj, holes)
+    with walk_only():
+        walked = learn(text, obj, holes)
+    return shape(by_encoding), shape(walked)
+
+
+def encoded(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_holes_of_an_encoded_text_are_found_by_encoding_it_again() -> None:
+    obj = chunk({"content": "é\"\\\n", "reasoning_content": "r"},
+                usage={"prompt_tokens": 3, "completion_tokens": 4}, created=17.5)  # fmt: skip
+    holes = [(CONTENT, "c"), (("usage", "completion_tokens"), "u"),
+             (("choices", 0, "delta", "reasoning_content"), "r"), (("id",), "i")]  # fmt: skip
+    text = encoded(obj)
+    hole = _template._Hole
+    delta = {"content": hole(0), "reasoning_content": hole(2)}
+    tree = {
+        "choices": {0: {"delta": delta}},
+        "usage": {"completion_tokens": hole(1)},
+        "id": hole(3),
+    }
+    t = _template._by_encoding(text, obj, tree, holes, None)
+    assert t is not None  # taken, not the walk
+    on, off = both_learned(text, obj, holes)
+    assert on == off
+    assert on[3] == ("i", "c", "r", "u")  # in the text's order
+    assert t.match(text) == [obj["id"], 'é"\\\n', "r", 4]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "spaces",
+        "escaped non-ASCII",
+        "a float written otherwise",
+        "a key twice",
+        "a NUL",
+        "a NUL in a key",
+        "a mark's text in a string",
+        "an escaped slash",
+    ],
+)
+def test_a_text_written_otherwise_is_walked(name: str) -> None:
+    obj = chunk({"content": "x"}, model="modèle", usage={"total": 1e-05})
+    text = encoded(obj)
+    if name == "spaces":
+        text = json.dumps(obj, ensure_ascii=False)
+    elif name == "escaped non-ASCII":
+        text = json.dumps(obj, separators=(",", ":"))  # "mod\u00e8le"
+    elif name == "a float written otherwise":
+        text = text.replace("1e-05", "0.00001")
+    elif name == "a key twice":
+        text = text.replace('"id":', '"id":"chatcmpl-0","id":', 1)
+    elif name == "a NUL":
+        obj["model"] = "a\x00b"
+        text = encoded(obj)
+    elif name == "a NUL in a key":
+        obj["x\x00"] = 1
+        text = encoded(obj)
+    elif name == "a mark's text in a string":
+        obj["model"] = "\x00s0\x00"
+        text = encoded(obj)
+    elif name == "an escaped slash":
+        obj["model"] = "a/b"
+        text = encoded(obj).replace("a/b", "a\\/b")
+    parsed = json.loads(text)
+    tree = {"choices": {0: {"delta": {"content": _template._Hole(0)}}}}
+    assert _template._by_encoding(text, parsed, tree, [(CONTENT, "c")], None) is None
+    on, off = both_learned(text, parsed, [(CONTENT, "c")])
+    assert on == off
+    assert on is not None  # the walk found it
+    assert learned(text, CONTENT).match(text) == ["x"]
+
+
+JSON_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(codec="utf-8"), max_size=6),
+    st.sampled_from(["\x00", "\x00s0\x00", "\x00n1\x00", "\\u0000", '"', "\\"]),
+)
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The paths of the strings and integers in ``value`` (not bools)."""
+    if type(value) is dict:
+        return [p for k, v in value.items() for p in leaves(v, (*path, k))]
+    if type(value) is list:
+        return [p for i, v in enumerate(value) for p in leaves(v, (*path, i))]
+    return [path] if type(value) in (str, int) and path else []
+
+
+@given(
+    st.dictionaries(st.text(max_size=4), JSON_VALUES, min_size=1, max_size=5),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["compact", "ascii", "spaced"]),
+)
+@settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_holes_found_by_encoding_are_the_holes_the_walk_finds(
+    obj: dict[str, Any], seed: int, style: str
+) -> None:
+    rng = random.Random(seed)
+    if style == "compact":
+        text = encoded(obj)
+    elif style == "ascii":
+        text = json.dumps(obj, separators=(",", ":"))
+    else:
+        text = json.dumps(obj)
+    parsed = json.loads(text)
+    paths = leaves(parsed)
+    chosen = rng.sample(paths, min(len(paths), rng.randint(1, 3))) if paths else [("nothere",)]
+    holes = [(p, f"payload {i}") for i, p in enumerate(chosen)]
+    on, off = both_learned(text, parsed, holes)
+    assert on == off
 
 
 # -- the plan ------------------------------------------------------------------------------------
