@@ -294,6 +294,7 @@ class SSEDecoder:
         blocks = data.split(b"\n\n")
         tail = blocks.pop()  # the start of the next block, if any
         limit = self.max_event_bytes or len(data)
+        within = limit >= len(data)  # no block of this read can break the limit
         last_id = self.last_event_id
         append = out.append
         before = len(out)
@@ -303,7 +304,7 @@ class SSEDecoder:
             # (An int needle: `10 in block` is a plain memchr, where `b"\n" in block` first
             # sets up a buffer for the needle, about ten times the cost on a chunk's block;
             # likewise the slice compare costs less than a startswith() call.)
-            if block[:6] == b"data: " and 10 not in block and len(block) <= limit:
+            if block[:6] == b"data: " and 10 not in block and (within or len(block) <= limit):
                 # Strict decoding first: with valid UTF-8 it costs what "replace" costs, and
                 # the exception says when bytes were replaced (the spec's rule) so that the
                 # layers above can say so.
