@@ -251,3 +251,26 @@ def test_the_length_cut_fixture_warns_once_at_its_finish_chunk(strict: bool) -> 
     assert w.message.endswith(
         "not valid JSON: Unterminated string starting at: line 1 column 40 (char 39); kept as sent"
     )
+
+
+def test_arguments_that_start_with_a_byte_order_mark_are_not_json_as_json_loads_says() -> None:
+    # The arguments are read by one decoder built once (_partial._DECODE), which lacks
+    # json.loads's own test for a leading U+FEFF: such arguments still get json.loads's words.
+    body = sse(
+        chunk({"role": "assistant", **tools(call(0, "call_1", "f"))}),
+        chunk(tools(call(0, arguments='\ufeff{"a": 1}'))),
+        chunk({}, "tool_calls"),
+    )
+    [w] = chunkstream.assemble(body).warnings
+    assert w.kind == "invalid_arguments"
+    assert w.message == (
+        "the arguments of tool call 'call_1', function 'f' at "
+        ".choices[0].message.tool_calls[0].function.arguments are not valid JSON: Unexpected "
+        "UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0); kept as sent"
+    )
+    with pytest.raises(InvalidJSONError, match="Unexpected UTF-8 BOM") as caught:
+        FunctionCall(name="f", arguments='\ufeff{"a": 1}').parse_arguments()
+    assert caught.value.position == 0
+    assert FunctionCall(name="f", arguments=' {"a": [1, 2.5]} ').parse_arguments() == {
+        "a": [1, 2.5]
+    }
