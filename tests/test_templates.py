@@ -64,8 +64,9 @@ def chunked(reads: list[bytes], strict: bool) -> Any:
     return ("ok", got, [repr(w) for w in it.warnings])
 
 
-def live(reads: list[bytes], strict: bool) -> Any:
-    """``Assembler`` fed read by read, a snapshot after each."""
+def fed(reads: list[bytes], strict: bool) -> tuple[Any, chunkstream.Assembler]:
+    """``Assembler`` fed read by read, a snapshot after each: what came of it, and the
+    assembler."""
     asm = chunkstream.Assembler(strict=strict)
     snaps = []
     try:
@@ -76,8 +77,13 @@ def live(reads: list[bytes], strict: bool) -> Any:
     except chunkstream.ChunkstreamError as exc:
         partial = exc.partial.to_dict() if exc.partial is not None else None
         return ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset,
-                partial, snaps)  # fmt: skip
-    return ("ok", c.to_dict(), [repr(w) for w in c.warnings], snaps)
+                partial, snaps), asm  # fmt: skip
+    return ("ok", c.to_dict(), [repr(w) for w in c.warnings], snaps), asm
+
+
+def live(reads: list[bytes], strict: bool) -> Any:
+    """``Assembler`` fed read by read, a snapshot after each."""
+    return fed(reads, strict)[0]
 
 
 def events_of(body: bytes) -> list[bytes]:
@@ -1214,23 +1220,12 @@ def runs(on: bool) -> Iterator[None]:
 
 
 def snapshots(reads: list[bytes], strict: bool) -> Any:
-    """``Assembler`` fed ``reads`` (several events each), a snapshot after each; and what its
-    Accumulator counted and where it says the last chunk merged was (``chunks``, an API of
-    Accumulator; the chunk number and offset its messages at close are located at)."""
-    asm = chunkstream.Assembler(strict=strict)
-    snaps = []
-    try:
-        for read in reads:
-            asm.feed(read)
-            snaps.append(asm.snapshot().to_dict())
-        c = asm.close()
-    except chunkstream.ChunkstreamError as exc:
-        partial = exc.partial.to_dict() if exc.partial is not None else None
-        got = ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset, partial)
-    else:
-        got = ("ok", c.to_dict(), [repr(w) for w in c.warnings])
+    """``live``, and what the Assembler's Accumulator counted and where it says the last chunk
+    merged was (``chunks``, an API of Accumulator; the chunk number and offset its messages at
+    close are located at)."""
+    got, asm = fed(reads, strict)
     acc = asm._acc
-    return (*got, snaps, acc.chunks, acc._n, acc._off, acc._next)
+    return (*got, acc.chunks, acc._n, acc._off, acc._next)
 
 
 def three_ways(run: Any, reads: list[bytes], strict: bool) -> None:
