@@ -2,7 +2,8 @@
 """Templates: an event's JSON text matched against the text of an earlier event, so that a chunk
 that is the last one with new strings is not parsed again. Knows JSON text and nothing of
 chunks, SSE or streams: the stream layer says which strings may change (the holes, by their
-paths in the parsed object, which its consumer chose) and what a match is used for.
+paths in the parsed object, which its consumer chose) and what a match is used for. (Only
+:meth:`Template.run` looks at the stream layer's event tuples: their type and data.)
 
 A template is the learned text cut at its holes: ``literals[0]``, a hole, ``literals[1]``, a
 hole, ..., ``literals[-1]``. Each hole is the inside of a JSON string (the literal before it
@@ -21,7 +22,9 @@ Learning is exact or nothing: the holes are found by walking the text with the s
 guided by the paths (never by searching for a key: a key can repeat at another depth, inside a
 string, or twice in one object); a path that meets a key twice in one object, a value that is
 not a string or an integer, or a value read there that is not the parsed object's, learns
-nothing.
+nothing. A text that is its object's compact encoding (most are) is cut by encoding the object
+again with marks at the holes instead (:func:`_by_encoding`), and what that finds is checked
+by matching the text with it: the same template as the walk's, found in C.
 """
 
 from __future__ import annotations
