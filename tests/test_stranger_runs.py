@@ -6,11 +6,15 @@ snapshots, ``Accumulator.chunks``) must be the same."""
 
 from __future__ import annotations
 
+import json
+import random
 from typing import Any
 
 import fuzz
-from helpers import chunk, compact, reads_of
-from test_templates import assembled, snapshots, three_ways
+from helpers import CREATED, chunk, compact, reads_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_templates import assembled, runs, snapshots, three_ways, walk_only
 
 import chunkstream
 
@@ -70,3 +74,199 @@ def test_two_holes_that_append_to_one_text_keep_the_order_of_the_chunks() -> Non
             for size in (len(body), 700, 3):
                 three_ways(assembled, reads_of(body, size), strict)
             three_ways(snapshots, reads_of(body, 600), strict)
+
+
+# -- streams of everything, read every way -------------------------------------------------------
+
+
+def outcome(
+    reads: list[bytes], strict: bool, api: Any = chunkstream.assemble, **limits: Any
+) -> Any:
+    """What ``api`` (assemble, assemble_completion) gives: the completion and its warnings, or
+    the error with where it is located and its partial completion."""
+    try:
+        c = api(reads, strict=strict, **limits)
+    except chunkstream.ChunkstreamError as exc:
+        partial = exc.partial.to_dict() if exc.partial is not None else None
+        return ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset,
+                exc.path, partial)  # fmt: skip
+    return ("ok", c.to_dict(), [repr(w) for w in c.warnings])
+
+
+def chunks_of(reads: list[bytes], strict: bool, **limits: Any) -> Any:
+    """What ``iter_chunks`` yields, its warnings, and the error with where it is located."""
+    it = chunkstream.iter_chunks(reads, strict=strict, **limits)
+    got: list[Any] = []
+    try:
+        got.extend(c.to_dict() for c in it)
+    except chunkstream.ChunkstreamError as exc:
+        got.extend(c.to_dict() for c in exc.chunks)
+        return ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset,
+                exc.path, got)  # fmt: skip
+    return ("ok", got, [repr(w) for w in it.warnings])
+
+
+def four_ways(run: Any, reads: list[bytes], strict: bool, **limits: Any) -> Any:
+    """``run`` with runs on (the default), runs off, learning by the walk alone, and the
+    template path off: all four the same (``AssertionError`` says which differs)."""
+    with runs(True), fuzz.templates(True):
+        on = run(reads, strict, **limits)
+    with runs(False), fuzz.templates(True):
+        each = run(reads, strict, **limits)
+    with walk_only(), fuzz.templates(True):
+        walked = run(reads, strict, **limits)
+    with fuzz.templates(False):
+        off = run(reads, strict, **limits)
+    assert on == each, ("runs off", strict, len(reads))
+    assert on == walked, ("walk only", strict, len(reads))
+    assert on == off, ("templates off", strict, len(reads))
+    return on
+
+
+def live(reads: list[bytes], strict: bool, **limits: Any) -> Any:
+    """``Assembler`` fed read by read, a snapshot after each; the result (or the error, located,
+    with its partial completion) and what its Accumulator counted (``chunks``)."""
+    asm = chunkstream.Assembler(strict=strict, **limits)
+    snaps = []
+    try:
+        for read in reads:
+            asm.feed(read)
+            snaps.append(asm.snapshot().to_dict())
+        c = asm.close()
+    except chunkstream.ChunkstreamError as exc:
+        partial = exc.partial.to_dict() if exc.partial is not None else None
+        got = ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset, partial)
+    else:
+        got = ("ok", c.to_dict(), [repr(w) for w in c.warnings])
+    return (*got, snaps, asm._acc.chunks)
+
+
+# Pieces of the strings at holes and in literals: unicode, escapes, lone surrogates, NULs and
+# what looks like the marks learning by encoding puts at the holes (a NUL, "s" or "n", the
+# hole's number, a NUL), and the JSON text of a mark.
+PIECES = ["a", "xyz", " ", "é", "中", "😀", "\x00", "\x00s0\x00", "\x00n1\x00", "\x00s1\x00",
+          "\\u0000", "\\u0000s0\\u0000", '"', "\\", "\n", "\t", "\ud83d", "\ude00", "[DONE]",
+          "\u2028", "\x7f", "/", '","content":"', "data: x\n\n"]  # fmt: skip
+
+texts = st.lists(st.sampled_from(PIECES), max_size=3).map("".join)
+
+# How a chunk is written: compact with raw non-ASCII (most servers), compact with escapes,
+# json.dumps' default spaces, and its keys in reverse order.
+STYLES = ["compact", "ascii", "spaces", "reversed"]
+
+
+def written(obj: Any, style: str) -> str:
+    if style == "reversed":
+        obj = {k: obj[k] for k in reversed(obj)}
+    if style == "spaces":
+        return json.dumps(obj, ensure_ascii=False)
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=style == "ascii")
+
+
+def call(k: int, args: str, opening: bool = False) -> dict[str, Any]:
+    c: dict[str, Any] = {"index": k, "function": {"arguments": args}}
+    if opening:
+        c.update(id=f"call_{k}", type="function")
+        c["function"]["name"] = "f"
+    return chunk({"tool_calls": [c]})
+
+
+def two_choices(i: int, a: str, j: int, b: str) -> dict[str, Any]:
+    return with_choices(
+        {"index": i, "delta": {"content": a}}, {"index": j, "delta": {"content": b}}
+    )
+
+
+def block(item: tuple[Any, ...]) -> str:
+    """One SSE block (or several) of the kind ``item`` names, with its strings."""
+    kind, a, b, style = item
+    if kind == "content":
+        return data(written(chunk({"content": a}), style))
+    if kind == "both":
+        return data(written(chunk({"reasoning_content": a, "content": b}), style))
+    if kind == "twice":
+        return data(written(two_choices(0, a, 0, b), style))
+    if kind == "n2":
+        return data(written(two_choices(0, a, 1, b), style))
+    if kind == "open_call":
+        return data(written(call(len(a) % 3, "", opening=True), style))
+    if kind == "call":
+        return data(written(call(len(b) % 3, a), style))
+    if kind == "id":  # Groq's compound model: a new id in every chunk
+        return data(written(chunk({"content": a}, id=f"chatcmpl-{len(b)}"), style))
+    if kind == "usage":  # counts so far in every chunk
+        usage = {"prompt_tokens": 5, "completion_tokens": len(a), "total_tokens": 5 + len(b)}
+        return data(written(chunk({"content": a}, usage=usage), style))
+    if kind == "vendor":
+        return data(written(chunk({"content": a}, x_note=b), style))
+    if kind == "literal":  # a string that repeats in every chunk (a literal) holds b
+        return data(written(chunk({"content": a}, system_fingerprint=b or "fp"), style))
+    if kind == "created":  # moved forward (within the tolerance or not)
+        return data(written(chunk({"content": a}, created=CREATED + 300 * len(b)), style))
+    if kind == "nul_key":  # a vendor key that holds b (NULs, marks) beside its string a
+        return data(written(chunk({"content": a}, **{f"x_{b}": a}), style))
+    if kind == "bad_fields":  # an id with a NUL (ignored) and a retry that is no number
+        return "id: a\x00b\nretry: soon\n" + data(written(chunk({"content": a}), style))
+    if kind == "done":
+        return "data: [DONE]\n\n"
+    if kind == "error":
+        return 'event: error\ndata: {"error":{"message":"boom"}}\n\n'
+    if kind == "ping":
+        return "event: ping\ndata: {}\n\n"
+    if kind == "comment":
+        return ": keep-alive\n\n"
+    if kind == "fields":  # an id, a retry and a comment inside the block of a chunk
+        return "id: 7\nretry: 100\n: c\n" + data(written(chunk({"content": a}), style))
+    if kind == "lines":  # the chunk's data over two lines (a newline where it was cut)
+        text = written(chunk({"content": a}), style)
+        cut = text.index(",") + 1
+        return f"data: {text[:cut]}\ndata: {text[cut:]}\n\n"
+    assert kind == "garbage"
+    return "data: {\n\n"
+
+
+def data(text: str) -> str:
+    return f"data: {text}\n\n"
+
+
+KINDS = ["content", "both", "twice", "n2", "open_call", "call", "id", "usage", "vendor",
+         "literal", "created", "nul_key", "bad_fields", "done", "error", "ping", "comment",
+         "fields", "lines", "garbage"]  # fmt: skip
+
+items = st.tuples(st.sampled_from(KINDS), texts, texts, st.sampled_from(STYLES))
+# An item repeated with other strings: runs of one shape, the strings changing.
+# (the item, how many times, the strings each time takes in turn)
+stretches = st.tuples(
+    items, st.integers(1, 12), st.lists(st.tuples(texts, texts), min_size=1, max_size=3)
+)
+
+
+def body_from(parts: list[Any], done: bool) -> bytes:
+    blocks = [data(compact(OPEN)), data(compact(chunk({"content": "Hi"})))]
+    for (kind, _, _, style), times, strings in parts:
+        for i in range(times):
+            a, b = strings[i % len(strings)]
+            blocks.append(block((kind, a, b, style)))
+    blocks.append(data(compact(STOP)))
+    if done:
+        blocks.append("data: [DONE]\n\n")
+    return "".join(blocks).encode("utf-8", "surrogatepass")
+
+
+@given(st.lists(stretches, max_size=6), st.booleans(), st.integers(0, 2**32 - 1))
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+def test_runs_walk_encoding_and_the_full_path_agree_on_streams_of_everything(
+    parts: list[Any], done: bool, seed: int
+) -> None:
+    rng = random.Random(seed)
+    body = body_from(parts, done)
+    cuts = fuzz.cut(body, sorted(rng.sample(range(1, len(body)), min(8, len(body) - 1))))
+    tiny = reads_of(body, rng.randint(1, 3))
+    sse = rng.choice([{}, {"max_event_bytes": rng.randint(60, 400)}, {"max_warnings": 1}])
+    limits = {**sse, **rng.choice([{}, {"max_choices": 1}, {"max_tool_calls": 1}])}
+    for strict in (True, False):
+        for reads in ([body], cuts, reads_of(body, rng.randint(100, 3000))):
+            four_ways(outcome, reads, strict, **limits)
+        four_ways(live, cuts, strict, **limits)
+        four_ways(chunks_of, [body], strict, **sse)
+    four_ways(outcome, tiny, rng.random() < 0.5, **limits)
