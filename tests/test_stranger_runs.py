@@ -14,9 +14,11 @@ import fuzz
 from helpers import CREATED, chunk, compact, reads_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_templates import assembled, runs, snapshots, three_ways, walk_only
+from test_templates import assembled, both_learned, runs, shape, snapshots, three_ways, walk_only
 
 import chunkstream
+from chunkstream import _template
+from chunkstream._template import learn
 
 OPEN = chunk({"role": "assistant", "content": ""})
 STOP = chunk({}, "stop")
@@ -270,3 +272,115 @@ def test_runs_walk_encoding_and_the_full_path_agree_on_streams_of_everything(
         four_ways(live, cuts, strict, **limits)
         four_ways(chunks_of, [body], strict, **sse)
     four_ways(outcome, tiny, rng.random() < 0.5, **limits)
+
+
+# -- learning by encoding, on any object and any paths -------------------------------------------
+
+KEYS = st.one_of(st.text(max_size=3), st.sampled_from(["\x00s0\x00", "\x00n0\x00", "\\u0000", "a"]))
+LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False),
+    st.text(st.characters(codec="utf-8"), max_size=4),
+    st.sampled_from(PIECES),
+)
+VALUES = st.recursive(
+    LEAVES,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
+    max_leaves=10,
+)
+
+
+def paths_in(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path in ``value``, of any value (not only strings and integers)."""
+    out = [path] if path else []
+    if type(value) is dict:
+        out += [p for k, v in value.items() for p in paths_in(v, (*path, k))]
+    elif type(value) is list:
+        out += [p for i, v in enumerate(value) for p in paths_in(v, (*path, i))]
+    return out
+
+
+def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    """A copy of ``value`` with ``new`` at ``path``."""
+    if not path:
+        return new
+    copy = value.copy()
+    copy[path[0]] = replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+@given(
+    st.dictionaries(KEYS, VALUES, min_size=1, max_size=4),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["compact", "ascii", "spaced", "a key twice"]),
+)
+@settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_learning_by_encoding_takes_any_paths_as_the_walk_does(
+    obj: dict[str, Any], seed: int, style: str
+) -> None:
+    # Paths to any value (objects, lists, floats, bools, null), paths that lead nowhere (a
+    # missing key, a position past the end or negative, a key into a list, a position into an
+    # object); keys that hold NULs and the marks' texts. No exception escapes, the encoding
+    # learns what the walk learns, and a template learned matches its own text with the
+    # values at its holes, and the same text with other values there as json.loads reads it.
+    rng = random.Random(seed)
+    text = written(obj, "ascii" if style == "ascii" else "spaces" if style == "spaced" else "")
+    if style == "a key twice":
+        first = next(iter(obj))
+        text = "{" + json.dumps(first) + ":0," + text[1:]
+    parsed = json.loads(text)
+    paths = [*paths_in(parsed), ("nothere",), (0,), (next(iter(parsed)), -1), ("x", "y")]
+    paths += [(*p, 0) for p in paths[:3]] + [(*p, "k") for p in paths[:3]]
+    lists = [p for p in paths_in(parsed) if type(get_at(parsed, p)) is list]
+    paths += [(*p, -1) for p in lists]
+    chosen = rng.sample(paths, min(len(paths), rng.randint(1, 3)))
+    holes = [(p, f"payload {i}") for i, p in enumerate(chosen)]
+    on, off = both_learned(text, parsed, holes)
+    assert on == off
+    template = learn(text, parsed, holes)
+    if template is None:
+        return
+    if style == "compact" and "\\u0000" not in text:
+        # The encoding finds it alone: the walk is not asked.
+        saved = _template._walk
+        _template._walk = None  # type: ignore[assignment]
+        try:
+            assert shape(learn(text, parsed, holes)) == on
+        finally:
+            _template._walk = saved
+    order = [int(payload.split()[1]) for payload in template.payloads]  # in text order
+    values = [get_at(parsed, chosen[i]) for i in order]
+    assert template.match(text) == values
+    # Other values at the holes: what json.loads reads from the new text.
+    new = [rng.choice(PIECES) if type(v) is str else v + 7 for v in values]
+    other = parsed
+    for i, v in zip(order, new, strict=True):
+        other = replaced(other, chosen[i], v)
+    other_text = written(other, "compact")
+    if template.match(other_text) is not None:
+        assert template.match(other_text) == new
+        assert json.loads(other_text) == other
+
+
+def get_at(value: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
+def test_paths_that_lead_nowhere_learn_nothing_either_way() -> None:
+    # A negative position would find a value in a Python list (the last one); JSON has no
+    # such place: neither way learns a template there.
+    text = '{"a":["x","y"],"b":{"0":"z"},"c":"\\u0000s0\\u0000"}'
+    obj = json.loads(text)
+    for path in [("a", -1), ("a", -2), ("a", "0"), ("b", 0), ("a", 2), ("c", 0), ("d",),
+                 ("a",), ("b",)]:  # fmt: skip
+        assert both_learned(text, obj, [(path, "p")]) == (None, None), path
+    # The same places by their JSON paths: both ways learn them, the NUL mark in a literal.
+    for path, value in [(("a", 1), "y"), (("a", 0), "x"), (("b", "0"), "z")]:
+        on, off = both_learned(text, obj, [(path, "p")])
+        assert on == off
+        assert on is not None
+        assert learn(text, obj, [(path, "p")]).match(text) == [value]  # type: ignore[union-attr]
