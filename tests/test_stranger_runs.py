@@ -373,14 +373,17 @@ def get_at(value: Any, path: tuple[Any, ...]) -> Any:
 def test_paths_that_lead_nowhere_learn_nothing_either_way() -> None:
     # A negative position would find a value in a Python list (the last one); JSON has no
     # such place: neither way learns a template there.
-    text = '{"a":["x","y"],"b":{"0":"z"},"c":"\\u0000s0\\u0000"}'
-    obj = json.loads(text)
-    for path in [("a", -1), ("a", -2), ("a", "0"), ("b", 0), ("a", 2), ("c", 0), ("d",),
-                 ("a",), ("b",)]:  # fmt: skip
-        assert both_learned(text, obj, [(path, "p")]) == (None, None), path
-    # The same places by their JSON paths: both ways learn them, the NUL mark in a literal.
-    for path, value in [(("a", 1), "y"), (("a", 0), "x"), (("b", "0"), "z")]:
-        on, off = both_learned(text, obj, [(path, "p")])
-        assert on == off
-        assert on is not None
-        assert learn(text, obj, [(path, "p")]).match(text) == [value]  # type: ignore[union-attr]
+    # (With a mark's JSON text in a literal too: the encoding is not taken then.)
+    for text in ('{"a":["x","y"],"b":{"0":"z"}}', '{"a":["x","y"],"b":{"0":"z"},"c":"\\u0000"}'):
+        obj = json.loads(text)
+        for path in [("a", -1), ("a", -2), ("a", "0"), ("b", 0), ("a", 2), ("c", 0), ("d",),
+                     ("a",), ("b",)]:  # fmt: skip
+            assert both_learned(text, obj, [(path, "p")]) == (None, None), path
+        # The same places by their JSON paths: both ways learn them.
+        for path, value in [(("a", 1), "y"), (("a", 0), "x"), (("b", "0"), "z")]:
+            on, off = both_learned(text, obj, [(path, "p")])
+            assert on == off
+            assert on is not None
+            template = learn(text, obj, [(path, "p")])
+            assert template is not None
+            assert template.match(text) == [value]
