@@ -179,8 +179,9 @@ def two_choices(i: int, a: str, j: int, b: str) -> dict[str, Any]:
     )
 
 
-def block(item: tuple[Any, ...]) -> str:
-    """One SSE block (or several) of the kind ``item`` names, with its strings."""
+def block(item: tuple[Any, ...], at: int = 0) -> str:
+    """One SSE block of the kind ``item`` names, with its strings (``at``: a tool call's
+    index)."""
     kind, a, b, style = item
     if kind == "content":
         return data(written(chunk({"content": a}), style))
@@ -190,10 +191,10 @@ def block(item: tuple[Any, ...]) -> str:
         return data(written(two_choices(0, a, 0, b), style))
     if kind == "n2":
         return data(written(two_choices(0, a, 1, b), style))
-    if kind == "open_call":
-        return data(written(call(len(a) % 3, "", opening=True), style))
+    if kind == "open_call":  # the call at the index the stretch names (``at``)
+        return data(written(call(at % 3, "", opening=True), style))
     if kind == "call":
-        return data(written(call(len(b) % 3, a), style))
+        return data(written(call(at % 3, a), style))
     if kind == "id":  # Groq's compound model: a new id in every chunk
         return data(written(chunk({"content": a}, id=f"chatcmpl-{len(b)}"), style))
     if kind == "usage":  # counts so far in every chunk
@@ -213,6 +214,8 @@ def block(item: tuple[Any, ...]) -> str:
         return "data: [DONE]\n\n"
     if kind == "error":
         return 'event: error\ndata: {"error":{"message":"boom"}}\n\n'
+    if kind == "typed":  # a chunk's text in an event of another type (not read as a chunk)
+        return "event: delta\n" + data(written(chunk({"content": a}), style))
     if kind == "ping":
         return "event: ping\ndata: {}\n\n"
     if kind == "comment":
@@ -232,7 +235,7 @@ def data(text: str) -> str:
 
 
 KINDS = ["content", "both", "twice", "n2", "open_call", "call", "id", "usage", "vendor",
-         "literal", "created", "nul_key", "bad_fields", "done", "error", "ping", "comment",
+         "literal", "created", "nul_key", "bad_fields", "done", "error", "typed", "ping", "comment",
          "fields", "lines", "garbage"]  # fmt: skip
 
 items = st.tuples(st.sampled_from(KINDS), texts, texts, st.sampled_from(STYLES))
@@ -243,25 +246,32 @@ stretches = st.tuples(
 )
 
 
-def body_from(parts: list[Any], done: bool) -> bytes:
+def body_from(parts: list[Any], end: str) -> bytes:
+    """The opening, a first text, ``parts``, and the end: the finish and [DONE], the finish
+    alone, or nothing (cut after the last part)."""
     blocks = [data(compact(OPEN)), data(compact(chunk({"content": "Hi"})))]
-    for (kind, _, _, style), times, strings in parts:
+    for (kind, at, _, style), times, strings in parts:
         for i in range(times):
             a, b = strings[i % len(strings)]
-            blocks.append(block((kind, a, b, style)))
-    blocks.append(data(compact(STOP)))
-    if done:
+            blocks.append(block((kind, a, b, style), len(at)))
+    if end != "cut":
+        blocks.append(data(compact(STOP)))
+    if end == "done":
         blocks.append("data: [DONE]\n\n")
     return "".join(blocks).encode("utf-8", "surrogatepass")
 
 
-@given(st.lists(stretches, max_size=6), st.booleans(), st.integers(0, 2**32 - 1))
+@given(
+    st.lists(stretches, max_size=6),
+    st.sampled_from(["done", "finish", "cut"]),
+    st.integers(0, 2**32 - 1),
+)
 @settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 def test_runs_walk_encoding_and_the_full_path_agree_on_streams_of_everything(
-    parts: list[Any], done: bool, seed: int
+    parts: list[Any], end: str, seed: int
 ) -> None:
     rng = random.Random(seed)
-    body = body_from(parts, done)
+    body = body_from(parts, end)
     cuts = fuzz.cut(body, sorted(rng.sample(range(1, len(body)), min(8, len(body) - 1))))
     tiny = reads_of(body, rng.randint(1, 3))
     sse = rng.choice([{}, {"max_event_bytes": rng.randint(60, 400)}, {"max_warnings": 1}])
@@ -387,3 +397,20 @@ def test_paths_that_lead_nowhere_learn_nothing_either_way() -> None:
             template = learn(text, obj, [(path, "p")])
             assert template is not None
             assert template.match(text) == [value]
+
+
+def test_a_stream_cut_in_a_run_of_arguments_is_told_at_the_runs_last_chunk() -> None:
+    # The arguments of a call cut short (not JSON) are told at close, located at the last
+    # chunk merged: the last of a run (its number and byte offset), whichever way it is read.
+    parts = [(("open_call", "", "", "compact"), 1, [("", "")]),
+             (("call", "", "", "compact"), 8, [('{"a', ""), ("", "")])]  # fmt: skip
+    body = body_from(parts, "cut")
+    last = body.rindex(b"data: ")  # the last event's block
+    count = body.count(b"\n\n")  # the opening, "Hi", the call's opening, 8 pieces
+    assert count == 11
+    for reads in ([body], reads_of(body, 2), fuzz.cut(body, [last - 3, last + 5])):
+        got = four_ways(outcome, reads, False)
+        assert got[0] == "ok"
+        where = [w for w in got[2] if "invalid_arguments" in w]
+        assert len(where) == 1
+        assert f"chunk_index={count - 1}, byte_offset={last}" in where[0]
