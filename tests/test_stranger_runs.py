@@ -12,7 +12,7 @@ from typing import Any
 
 import fuzz
 from helpers import CREATED, chunk, compact, reads_of
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_templates import assembled, both_learned, runs, shape, snapshots, three_ways, walk_only
 
@@ -264,18 +264,30 @@ def body_from(parts: list[Any], end: str) -> bytes:
 @given(
     st.lists(stretches, max_size=6),
     st.sampled_from(["done", "finish", "cut"]),
+    st.sampled_from([{}, {"max_event_bytes": 120}, {"max_event_bytes": 300}, {"max_warnings": 1}]),
+    st.sampled_from([{}, {"max_choices": 1}, {"max_tool_calls": 1}]),
     st.integers(0, 2**32 - 1),
+)
+@example([(("twice", "", "", "compact"), 8, [("a", "b")])], "done", {}, {}, 0)  # see the test above
+@example(  # a run of a call's arguments, cut
+    [
+        (("open_call", "", "", "compact"), 1, [("", "")]),
+        (("call", "", "", "ascii"), 9, [("x", "")]),
+    ],
+    "cut",
+    {},
+    {},
+    0,
 )
 @settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 def test_runs_walk_encoding_and_the_full_path_agree_on_streams_of_everything(
-    parts: list[Any], end: str, seed: int
+    parts: list[Any], end: str, sse: dict[str, int], acc: dict[str, int], seed: int
 ) -> None:
     rng = random.Random(seed)
     body = body_from(parts, end)
     cuts = fuzz.cut(body, sorted(rng.sample(range(1, len(body)), min(8, len(body) - 1))))
     tiny = reads_of(body, rng.randint(1, 3))
-    sse = rng.choice([{}, {"max_event_bytes": rng.randint(60, 400)}, {"max_warnings": 1}])
-    limits = {**sse, **rng.choice([{}, {"max_choices": 1}, {"max_tool_calls": 1}])}
+    limits = {**sse, **acc}
     for strict in (True, False):
         for reads in ([body], cuts, reads_of(body, rng.randint(100, 3000))):
             four_ways(outcome, reads, strict, **limits)
@@ -414,3 +426,68 @@ def test_a_stream_cut_in_a_run_of_arguments_is_told_at_the_runs_last_chunk() -> 
         where = [w for w in got[2] if "invalid_arguments" in w]
         assert len(where) == 1
         assert f"chunk_index={count - 1}, byte_offset={last}" in where[0]
+
+
+# -- legacy Completions ----------------------------------------------------------------------------
+
+
+def piece(text: str, index: int = 0, **top: Any) -> dict[str, Any]:
+    """A ``text_completion`` chunk with one choice (``top`` replaces top-level keys)."""
+    obj = chunk(**top)
+    obj["object"] = "text_completion"
+    obj["choices"] = [{"text": text, "index": index, "logprobs": None, "finish_reason": None}]
+    return obj
+
+
+LEGACY_KINDS = ["text", "twice", "n2", "id", "literal", "done", "error", "ping", "comment",
+                "garbage"]  # fmt: skip
+
+
+def legacy_block(kind: str, a: str, b: str, style: str) -> str:
+    if kind == "twice":  # one choice named twice in a chunk
+        obj = piece(a)
+        obj["choices"].append(piece(b)["choices"][0])
+        return data(written(obj, style))
+    if kind == "n2":
+        obj = piece(a)
+        obj["choices"].append(piece(b, 1)["choices"][0])
+        return data(written(obj, style))
+    if kind == "id":
+        return data(written(piece(a, id=f"cmpl-{len(b)}"), style))
+    if kind == "literal":
+        return data(written(piece(a, system_fingerprint=b or "fp"), style))
+    if kind in ("done", "error", "ping", "comment", "garbage"):
+        return block((kind, a, b, style))
+    return data(written(piece(a), style))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(LEGACY_KINDS),
+            st.sampled_from(STYLES),
+            st.integers(1, 10),
+            st.lists(st.tuples(texts, texts), min_size=1, max_size=3),
+        ),
+        max_size=5,
+    ),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+@example([("twice", "compact", 8, [("a", "b")])], True, 0)  # a run of two holes on one text
+@settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+def test_legacy_streams_agree_every_way(parts: list[Any], finish: bool, seed: int) -> None:
+    rng = random.Random(seed)
+    blocks = [data(compact(piece(""))), data(compact(piece("Hi")))]
+    for kind, style, times, strings in parts:
+        for i in range(times):
+            blocks.append(legacy_block(kind, *strings[i % len(strings)], style))
+    if finish:
+        stop = piece("")
+        stop["choices"][0]["finish_reason"] = "stop"
+        blocks += [data(compact(stop)), "data: [DONE]\n\n"]
+    body = "".join(blocks).encode("utf-8", "surrogatepass")
+    cuts = fuzz.cut(body, sorted(rng.sample(range(1, len(body)), min(6, len(body) - 1))))
+    for strict in (True, False):
+        for reads in ([body], cuts, reads_of(body, rng.randint(1, 3))):
+            four_ways(outcome, reads, strict, api=chunkstream.assemble_completion)
