@@ -7,10 +7,13 @@ snapshots, ``Accumulator.chunks``) must be the same."""
 from __future__ import annotations
 
 import json
+import os
 import random
+from pathlib import Path
 from typing import Any
 
 import fuzz
+import pytest
 from helpers import CREATED, chunk, compact, reads_of
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -491,3 +494,43 @@ def test_legacy_streams_agree_every_way(parts: list[Any], finish: bool, seed: in
     for strict in (True, False):
         for reads in ([body], cuts, reads_of(body, rng.randint(1, 3))):
             four_ways(outcome, reads, strict, api=chunkstream.assemble_completion)
+
+
+# -- the shared corpus, cut and rewritten ---------------------------------------------------------
+
+CORPUS = Path(
+    os.environ.get("CHUNKSTREAM_CORPUS") or Path(__file__).parents[2] / "shared" / "corpus"
+)
+RECORDED = sorted(CORPUS.glob("*/*.sse")) if CORPUS.is_dir() else []
+
+
+def rewritten(body: bytes, rng: random.Random) -> bytes:
+    """``body`` with some events' JSON data written another way (escaped non-ASCII, spaces,
+    keys reversed), in stretches: templates learned from one way meet the other mid-run."""
+    out = []
+    style = "compact"
+    for line in body.split(b"\n"):
+        if rng.random() < 0.1:
+            style = rng.choice(STYLES)
+        if line.startswith(b"data: {") and style != "compact":
+            try:
+                obj = json.loads(line[6:])
+            except ValueError:
+                out.append(line)
+                continue
+            if type(obj) is dict:
+                line = b"data: " + written(obj, style).encode("utf-8", "surrogatepass")
+        out.append(line)
+    return b"\n".join(out)
+
+
+@pytest.mark.skipif(not RECORDED, reason="the shared corpus is not here (CHUNKSTREAM_CORPUS)")
+def test_the_corpus_cut_and_rewritten_agrees_every_way() -> None:
+    for path in RECORDED:
+        rng = random.Random(path.name)
+        for body in (path.read_bytes(), rewritten(path.read_bytes(), rng)):
+            cuts = fuzz.cut(body, sorted(rng.sample(range(1, len(body)), min(16, len(body) - 1))))
+            four_ways(outcome, [body], True)
+            four_ways(outcome, cuts, False)
+            four_ways(live, reads_of(body, rng.randint(200, 5000)), False)
+            four_ways(chunks_of, cuts, False)
