@@ -17,10 +17,19 @@ import pytest
 from helpers import CREATED, chunk, compact, reads_of
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_templates import assembled, both_learned, runs, shape, snapshots, three_ways, walk_only
+from test_templates import (
+    assembled,
+    both_learned,
+    run_count,
+    runs,
+    shape,
+    snapshots,
+    three_ways,
+    walk_only,
+)
 
 import chunkstream
-from chunkstream import _template
+from chunkstream import _stream, _template
 from chunkstream._template import learn
 
 OPEN = chunk({"role": "assistant", "content": ""})
@@ -534,3 +543,24 @@ def test_the_corpus_cut_and_rewritten_agrees_every_way() -> None:
             four_ways(outcome, cuts, False)
             four_ways(live, reads_of(body, rng.randint(200, 5000)), False)
             four_ways(chunks_of, cuts, False)
+
+
+def test_runs_around_events_bigger_than_a_window_agree_every_way() -> None:
+    # Events over 16 KiB (a read is taken window by window) between runs of small ones, and
+    # runs of identical empty deltas (a template with no hole): read whole, in reads that cut
+    # the big events, and with max_event_bytes just under and over the big event's size.
+    big = "x" * (_stream._WINDOW + 100)
+    texts = [chunk({"content": t}) for t in "abcdefgh"]
+    empty = [chunk({}) for _ in range(6)]
+    body = body_of(*texts, chunk({"content": big}), *texts, *empty, chunk({"content": big}),
+                   *empty, *texts)  # fmt: skip
+    size = len(compact(chunk({"content": big}))) + len("data: \n\n")
+    rng = random.Random(7)
+    for strict in (True, False):
+        for limits in ({}, {"max_event_bytes": size - 1}, {"max_event_bytes": size}):
+            for n in (len(body), 5000, 16 * 1024 - 3, rng.randint(1000, 40000)):
+                four_ways(outcome, reads_of(body, n), strict, **limits)
+            four_ways(live, reads_of(body, 7000), strict, **limits)
+    assert run_count(body, len(body))[0] >= 20  # runs were taken (the three of texts at least)
+    done = chunkstream.assemble(body)
+    assert done.choices[0].message.content == "abcdefgh" + big + "abcdefgh" + big + "abcdefgh"
