@@ -137,10 +137,10 @@ def four_ways(run: Any, reads: list[bytes], strict: bool, **limits: Any) -> Any:
     return on
 
 
-def live(reads: list[bytes], strict: bool, **limits: Any) -> Any:
-    """``Assembler`` fed read by read, a snapshot after each; the result (or the error, located,
-    with its partial completion) and what its Accumulator counted (``chunks``)."""
-    asm = chunkstream.Assembler(strict=strict, **limits)
+def live(reads: list[bytes], strict: bool, cls: Any = chunkstream.Assembler, **limits: Any) -> Any:
+    """``cls`` (an ``Assembler``) fed read by read, a snapshot after each; the result (or the
+    error, located, with its partial completion) and what its Accumulator counted."""
+    asm = cls(strict=strict, **limits)
     snaps = []
     try:
         for read in reads:
@@ -503,6 +503,7 @@ def test_legacy_streams_agree_every_way(parts: list[Any], finish: bool, seed: in
     for strict in (True, False):
         for reads in ([body], cuts, reads_of(body, rng.randint(1, 3))):
             four_ways(outcome, reads, strict, api=chunkstream.assemble_completion)
+        four_ways(live, cuts, strict, cls=chunkstream.CompletionAssembler)
 
 
 # -- the shared corpus, cut and rewritten ---------------------------------------------------------
