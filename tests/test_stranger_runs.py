@@ -137,22 +137,30 @@ def four_ways(run: Any, reads: list[bytes], strict: bool, **limits: Any) -> Any:
     return on
 
 
-def live(reads: list[bytes], strict: bool, cls: Any = chunkstream.Assembler, **limits: Any) -> Any:
-    """``cls`` (an ``Assembler``) fed read by read, a snapshot after each; the result (or the
-    error, located, with its partial completion) and what its Accumulator counted."""
+def live(
+    reads: list[bytes],
+    strict: bool,
+    cls: Any = chunkstream.Assembler,
+    cut_at: int | None = None,
+    **limits: Any,
+) -> Any:
+    """``cls`` (an ``Assembler``) fed read by read, after each what ``feed`` counted, whether
+    [DONE] came, the warnings so far and a snapshot; the result (or the error, located, with its
+    partial completion) and what its Accumulator counted. ``cut_at``: the connection drops
+    (``abort``) after that many reads."""
     asm = cls(strict=strict, **limits)
-    snaps = []
+    seen = []
     try:
-        for read in reads:
-            asm.feed(read)
-            snaps.append(asm.snapshot().to_dict())
-        c = asm.close()
+        for read in reads[:cut_at]:
+            n = asm.feed(read)
+            seen.append((n, asm.done, [repr(w) for w in asm.warnings], asm.snapshot().to_dict()))
+        c = asm.close() if cut_at is None else asm.abort(ConnectionResetError("dropped"))
     except chunkstream.ChunkstreamError as exc:
         partial = exc.partial.to_dict() if exc.partial is not None else None
         got = ("error", type(exc).__name__, str(exc), exc.chunk_index, exc.byte_offset, partial)
     else:
         got = ("ok", c.to_dict(), [repr(w) for w in c.warnings])
-    return (*got, snaps, asm._acc.chunks)
+    return (*got, seen, asm._acc.chunks)
 
 
 # Pieces of the strings at holes and in literals: unicode, escapes, lone surrogates, NULs and
@@ -304,6 +312,7 @@ def test_runs_walk_encoding_and_the_full_path_agree_on_streams_of_everything(
         for reads in ([body], cuts, reads_of(body, rng.randint(100, 3000))):
             four_ways(outcome, reads, strict, **limits)
         four_ways(live, cuts, strict, **limits)
+        four_ways(live, cuts, strict, cut_at=rng.randint(0, len(cuts)), **limits)
         four_ways(chunks_of, [body], strict, **sse)
     four_ways(outcome, tiny, rng.random() < 0.5, **limits)
 
