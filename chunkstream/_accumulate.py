@@ -2171,14 +2171,17 @@ class Accumulator(KeepsWarnings):
         """The stream layer's taker of a run of chunks that matched one plan at once (see
         :meth:`_take_run`), when each of its holes appends a text (or is merged into
         nothing); ``None`` for any other plan (a sink that may warn is called chunk by chunk,
-        each located)."""
+        each located; two holes that append to one text, a choice or a tool call named twice
+        in a chunk, whose texts must alternate chunk by chunk)."""
         extends = []
+        lists: list[Any] = []
         for i, sink in enumerate(sinks):
             if sink is None:
                 continue
             held = getattr(sink, "__self__", None)
-            if type(held) is not list or sink != held.append:
+            if type(held) is not list or sink != held.append or any(h is held for h in lists):
                 return None
+            lists.append(held)
             extends.append((held.extend, itemgetter(i)))
         return partial(self._take_run, whole, tuple(extends))
 
