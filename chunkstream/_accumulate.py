@@ -2173,15 +2173,15 @@ class Accumulator(KeepsWarnings):
         nothing); ``None`` for any other plan (a sink that may warn is called chunk by chunk,
         each located; two holes that append to one text, a choice or a tool call named twice
         in a chunk, whose texts must alternate chunk by chunk)."""
-        extends = []
-        lists: list[Any] = []
+        extends: list[tuple[Any, Any]] = []
         for i, sink in enumerate(sinks):
             if sink is None:
                 continue
             held = getattr(sink, "__self__", None)
-            if type(held) is not list or sink != held.append or any(h is held for h in lists):
+            if type(held) is not list or sink != held.append:
                 return None
-            lists.append(held)
+            if any(extend.__self__ is held for extend, _ in extends):
+                return None  # a second hole appending to the same text
             extends.append((held.extend, itemgetter(i)))
         return partial(self._take_run, whole, tuple(extends))
 

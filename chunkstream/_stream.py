@@ -1342,6 +1342,14 @@ class _Decoder(KeepsWarnings, Generic[K]):
     ) -> None:
         raise AssertionError("no plan, so no template to match")  # pragma: no cover
 
+    def _runs(
+        self, whole: Any, payloads: tuple[Any, ...]
+    ) -> Callable[[list[list[Any]], int, int], None] | None:
+        # A typed chunk per match whatever the run (ChunkDecoder's templates): taking them at
+        # once would only move the core's loop into Template.run (measured: no fewer
+        # instructions).
+        return None
+
     def _warn(self, kind: str, message: str, **where: Any) -> None:
         self._warnings.add(kind, message, **where)
 
@@ -1455,13 +1463,6 @@ class ChunkDecoder(_Decoder[ChatCompletionChunk]):
         if spec is None:
             spec = whole.ready(payloads)
         self._out.append(fill_chunk(whole.chunk, spec, values))
-
-    def _runs(
-        self, whole: Any, payloads: tuple[Any, ...]
-    ) -> Callable[[list[list[Any]], int, int], None] | None:
-        # A typed chunk per match whatever the run: taking them at once would only move the
-        # core's loop into Template.run (measured: no fewer instructions).
-        return None
 
 
 class CompletionChunkDecoder(_Decoder[CompletionChunk]):
