@@ -1610,6 +1610,11 @@ class _Family:
         self.top_chunk_only = frozenset(
             f.key for f in fields if f.merge == "chunk_only" and f.type == "str"
         )
+        # The top-level keys a plan passes over (Accumulator._plan): the known ones that are no
+        # hole and need no look (the set-once ones are looked at before, through ``_top``).
+        self.top_unplanned = (
+            self.top_keys - self.top_chunk_only - _TOP_NOT_PLANNED - set(self.top_last)
+        ) - {"choices"}
         self.choice = _Spec(choice, SHAPES[choice].into)
         built = SHAPES[completion]
         self.pos = {f.key: i for i, f in enumerate(built.fields)}
@@ -2031,14 +2036,19 @@ class Accumulator(KeepsWarnings):
         acts: tuple[str, _Once] | None = None  # a set-once string merged again would act on
         for key, held in self._top:
             v = get(key)
-            if v and not held.repeats(v, self):  # merged again, it would act
+            # (The held value first, without the call: what repeats() tests first.)
+            if v and v != held.value and not held.repeats(v, self):  # merged again, it acts
                 if acts is not None or type(v) is not str:
                     return None
                 acts = key, held
         holes: list[tuple[tuple[Any, ...], Any]] = []
         touched: list[Any] = []  # what holds a captured state the holes' sinks change
+        unplanned = family.top_unplanned
+        acting = acts[0] if acts is not None else None
         for key, v in obj.items():
-            if acts is not None and key == acts[0]:
+            if key in unplanned and key != acting:
+                continue  # a known key that is no hole (object, created, a set-once one held)
+            if key == acting:
                 # A set-once string that differs from the one held (Groq's compound model sends
                 # a new id in every chunk): a hole whose sink is the rule's merge
                 # (_put_top), which says again what it said. It must be the text's first hole:

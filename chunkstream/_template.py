@@ -193,21 +193,15 @@ def learn(
     in the text, and ``plan`` with the whole."""
     if not holes:  # the text itself: a match is the same text, so the same parse
         return Template([text], (), plan)
-    tree: dict[Any, Any] = {}
-    for i, (path, _) in enumerate(holes):
+    for path, _ in holes:
         if not path:
             return None
-        node: Any = tree
-        for key in path[:-1]:
-            node = node.setdefault(key, {})
-            if type(node) is not dict:
-                return None  # a path through a hole
-        if path[-1] in node:
-            return None  # the same path twice, or a hole on another's path
-        node[path[-1]] = _Hole(i)
-    template = _by_encoding(text, obj, tree, holes, plan)
+    template = _by_encoding(text, obj, holes, plan)
     if template is not None:
         return template
+    tree = _tree(holes)
+    if tree is None:
+        return None
     spans: list[tuple[int, int, int, bool]] = []
     try:
         end = _walk(text, 0, obj, tree, spans)
@@ -223,6 +217,22 @@ def learn(
     literals.append(text[at:])
     order = [i for _, _, i, _ in spans]
     return _made(literals, order, [number for _, _, _, number in spans], holes, plan)
+
+
+def _tree(holes: Sequence[tuple[Path, Any]]) -> dict[Any, Any] | None:
+    """The holes' paths as a tree (a :class:`_Hole` at each path's end), which the walk follows;
+    ``None`` for a path through a hole, or the same path twice."""
+    tree: dict[Any, Any] = {}
+    for i, (path, _) in enumerate(holes):
+        node: Any = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if type(node) is not dict:
+                return None  # a path through a hole
+        if path[-1] in node:
+            return None  # the same path twice, or a hole on another's path
+        node[path[-1]] = _Hole(i)
+    return tree
 
 
 def _made(
@@ -262,7 +272,7 @@ except (ImportError, TypeError):  # pragma: no cover - CPython has both
 
 
 def _by_encoding(
-    text: str, obj: Any, tree: Any, holes: Sequence[tuple[Path, Any]], plan: Any
+    text: str, obj: Any, holes: Sequence[tuple[Path, Any]], plan: Any
 ) -> Template | None:
     """The template of ``text`` found by encoding ``obj`` with marks at the holes (above), or
     ``None`` when that does not give it: the text is written otherwise (spaces after colons,
@@ -276,7 +286,7 @@ def _by_encoding(
         return None
     values: list[Any] = [None] * len(holes)
     try:
-        pieces = "".join(_ENCODE(_marked(obj, tree, values), 0)).split(_MARK_CUT)
+        pieces = "".join(_ENCODE(_marked(obj, holes, values), 0)).split(_MARK_CUT)
     except (KeyError, IndexError, TypeError, ValueError, RecursionError):
         return None  # no such path, or not a string or an integer there (as the walk finds)
     if len(pieces) != 2 * len(holes) + 1:
@@ -301,29 +311,44 @@ def _by_encoding(
     return template
 
 
-def _marked(value: Any, tree: Any, values: list[Any]) -> Any:
-    """A copy of ``value`` with the mark of each hole of ``tree`` (see _ENCODE) in place of its
-    value, which goes to ``values``; copied only along the holes' paths (the rest is shared:
-    the encoder only reads it). ``TypeError`` where a path leads to no string or integer."""
-    if type(tree) is _Hole:
-        i = tree.i
-        values[i] = value
-        if type(value) is str:
-            return f"\x00s{i}\x00"
-        if type(value) is int:
-            return f"\x00n{i}\x00"
-        raise TypeError(i)
-    kind = type(value)
-    if kind is not dict and kind is not list:
-        raise TypeError(kind)
-    copy = value.copy()
-    for key, sub in tree.items():
-        # An object's keys are strings and a list's positions integers from 0, as the walk
-        # reads them (never a negative position).
-        if (type(key) is not str) if kind is dict else (type(key) is not int or key < 0):
+def _marked(obj: Any, holes: Sequence[tuple[Path, Any]], values: list[Any]) -> Any:
+    """A copy of ``obj`` with the mark of each hole (see _ENCODE) in place of the value at its
+    path, which goes to ``values``; copied only along the paths (the rest is shared: the
+    encoder only reads it). ``TypeError`` where a path leads to no string or integer, or
+    through one (a hole on another's path: a path twice, or one through another, is never
+    encoded: the piece count or a type refuses it, as the walk's tree does); ``KeyError`` or
+    ``IndexError`` where it leads nowhere."""
+    if type(obj) is not dict:
+        raise TypeError(type(obj))
+    root = obj.copy()
+    made = {id(root)}  # the containers copied here (alive in root: their ids are not reused)
+    for i, (path, _) in enumerate(holes):
+        node = root
+        for key in path[:-1]:
+            # An object's keys are strings: any other key is missing from a parsed object
+            # (KeyError). A list's positions are integers from 0 (never a negative one, nor
+            # True), as the walk reads them.
+            if type(node) is not dict and (type(key) is not int or key < 0):
+                raise TypeError(key)
+            value = node[key]
+            if id(value) not in made:
+                kind = type(value)
+                if kind is not dict and kind is not list:
+                    raise TypeError(kind)
+                value = node[key] = value.copy()
+                made.add(id(value))
+            node = value
+        key = path[-1]
+        if type(node) is not dict and (type(key) is not int or key < 0):
             raise TypeError(key)
-        copy[key] = _marked(value[key], sub, values)
-    return copy
+        value = values[i] = node[key]
+        if type(value) is str:
+            node[key] = f"\x00s{i}\x00"
+        elif type(value) is int:
+            node[key] = f"\x00n{i}\x00"
+        else:
+            raise TypeError(i)
+    return root
 
 
 def _skip(text: str, at: int) -> int:

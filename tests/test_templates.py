@@ -916,14 +916,7 @@ def test_holes_of_an_encoded_text_are_found_by_encoding_it_again() -> None:
     holes = [(CONTENT, "c"), (("usage", "completion_tokens"), "u"),
              (("choices", 0, "delta", "reasoning_content"), "r"), (("id",), "i")]  # fmt: skip
     text = encoded(obj)
-    hole = _template._Hole
-    delta = {"content": hole(0), "reasoning_content": hole(2)}
-    tree = {
-        "choices": {0: {"delta": delta}},
-        "usage": {"completion_tokens": hole(1)},
-        "id": hole(3),
-    }
-    t = _template._by_encoding(text, obj, tree, holes, None)
+    t = _template._by_encoding(text, obj, holes, None)
     assert t is not None  # taken, not the walk
     on, off = both_learned(text, obj, holes)
     assert on == off
@@ -968,8 +961,7 @@ def test_a_text_written_otherwise_is_walked(name: str) -> None:
         obj["model"] = "a/b"
         text = encoded(obj).replace("a/b", "a\\/b")
     parsed = json.loads(text)
-    tree = {"choices": {0: {"delta": {"content": _template._Hole(0)}}}}
-    assert _template._by_encoding(text, parsed, tree, [(CONTENT, "c")], None) is None
+    assert _template._by_encoding(text, parsed, [(CONTENT, "c")], None) is None
     on, off = both_learned(text, parsed, [(CONTENT, "c")])
     assert on == off
     assert on is not None  # the walk found it
