@@ -1812,12 +1812,20 @@ class Accumulator(KeepsWarnings):
             self.snap = None
         self.warn("upstream_error", reason, chunk_index=chunk_index, byte_offset=byte_offset)
 
-    def warn(self, kind: str, message: str, **where: Any) -> None:
-        """Record a :class:`StreamWarning` on the completion (past ``max_warnings``, count it);
-        ``where``: ``chunk_index``, ``byte_offset``, ``path``, ``field``. API: a caller that
-        feeds chunks from its own source records what it tolerated there."""
+    def warn(
+        self,
+        kind: str,
+        message: str,
+        chunk_index: int | None = None,
+        byte_offset: int | None = None,
+        path: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        """Record a :class:`StreamWarning` on the completion (past ``max_warnings``, count it),
+        located by ``chunk_index``, ``byte_offset``, ``path`` and ``field``. API: a caller
+        that feeds chunks from its own source records what it tolerated there."""
         self.snap = None  # the warnings are part of the top level's captured state
-        self._warnings.add(kind, message, **where)
+        self._warnings.add(kind, message, chunk_index, byte_offset, path, field)
 
     def merge(self, obj: dict[str, Any], chunk_index: int, byte_offset: int | None) -> None:
         """Deprecated: merge a chunk given as a ``dict`` that ``validate_chunk`` accepted (it
@@ -2033,18 +2041,19 @@ class Accumulator(KeepsWarnings):
                 return None  # not held (past max_choices), or finished (finish_reason)
             states.append(st)
         family = self._family
-        acts: tuple[str, _Once] | None = None  # a set-once string merged again would act on
+        # A set-once string merged again would act on (its key and rule), if any.
+        acting: str | None = None
+        acts: _Once | None = None
         for key, held in self._top:
             v = get(key)
             # (The held value first, without the call: what repeats() tests first.)
             if v and v != held.value and not held.repeats(v, self):  # merged again, it acts
-                if acts is not None or type(v) is not str:
+                if acting is not None or type(v) is not str:
                     return None
-                acts = key, held
+                acting, acts = key, held
         holes: list[tuple[tuple[Any, ...], Any]] = []
         touched: list[Any] = []  # what holds a captured state the holes' sinks change
         unplanned = family.top_unplanned
-        acting = acts[0] if acts is not None else None
         for key, v in obj.items():
             if key in unplanned and key != acting:
                 continue  # a known key that is no hole (object, created, a set-once one held)
@@ -2056,7 +2065,8 @@ class Accumulator(KeepsWarnings):
                 # there, the chunk's other fields not merged).
                 if holes:
                     return None
-                holes.append(((key,), partial(self._put_top, key, acts[1])))
+                assert acts is not None  # found with acting
+                holes.append(((key,), partial(self._put_top, key, acts)))
             elif key == "choices":
                 for position, c in enumerate(v):
                     st = states[position]
@@ -2383,14 +2393,7 @@ class Accumulator(KeepsWarnings):
                 path=path,
                 partial=self.snapshot(),
             )
-        self.warn(
-            kind,
-            message + kept,
-            chunk_index=self._n,
-            byte_offset=self._off,
-            path=path,
-            field=field,
-        )
+        self.warn(kind, message + kept, self._n, self._off, path, field)
 
     # -- building ------------------------------------------------------------------------------
 

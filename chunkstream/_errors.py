@@ -8,7 +8,7 @@ a short prefix of a value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for annotations only: the errors layer imports nothing at run time
@@ -304,6 +304,34 @@ class StreamWarning:
         return self.message + location(self.chunk_index, self.byte_offset)
 
 
+# StreamWarning(kind=..., ...) as its __init__ makes it, for the warnings chunkstream records
+# (a hostile stream may bring one in every chunk): each slot set through its descriptor, which
+# is what the frozen dataclass's __init__ does through object.__setattr__, at half the cost.
+_WARNING_FIELDS = ("kind", "message", "chunk_index", "byte_offset", "path", "field")
+assert tuple(f.name for f in fields(StreamWarning)) == _WARNING_FIELDS
+_set_kind, _set_message, _set_chunk, _set_offset, _set_path, _set_field = (
+    StreamWarning.__dict__[name].__set__ for name in _WARNING_FIELDS
+)
+
+
+def _warning(
+    kind: str,
+    message: str,
+    chunk_index: int | None,
+    byte_offset: int | None,
+    path: str | None,
+    field: str | None,
+) -> StreamWarning:
+    w = object.__new__(StreamWarning)
+    _set_kind(w, kind)
+    _set_message(w, message)
+    _set_chunk(w, chunk_index)
+    _set_offset(w, byte_offset)
+    _set_path(w, path)
+    _set_field(w, field)
+    return w
+
+
 #: Warnings kept per stream; past it they are counted by kind (one hostile stream must not make
 #: a million warning objects).
 DEFAULT_MAX_WARNINGS = 1000
@@ -332,13 +360,21 @@ class Warnings:
         self.kept: list[StreamWarning] = []
         self.dropped: dict[str, int] = {}
 
-    def add(self, kind: str, message: str, **where: Any) -> None:
-        """Record a warning located by ``where`` (``chunk_index``, ``byte_offset``, ``path``,
-        ``field``: see :class:`StreamWarning`); past ``limit``, count it under its kind."""
+    def add(
+        self,
+        kind: str,
+        message: str,
+        chunk_index: int | None = None,
+        byte_offset: int | None = None,
+        path: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        """Record a warning located by ``chunk_index``, ``byte_offset``, ``path`` and ``field``
+        (see :class:`StreamWarning`); past ``limit``, count it under its kind."""
         if len(self.kept) >= self.limit:
             self.dropped[kind] = self.dropped.get(kind, 0) + 1
             return
-        self.kept.append(StreamWarning(kind=kind, message=message, **where))
+        self.kept.append(_warning(kind, message, chunk_index, byte_offset, path, field))
 
     def summary(self) -> StreamWarning | None:
         """The warning standing for those not kept (``None``: every warning was kept)."""

@@ -44,6 +44,7 @@ from chunkstream import (
     TopLogprob,
     URLCitation,
     Usage,
+    _errors,
     iter_events,
     validate_chunk,
 )
@@ -1734,3 +1735,37 @@ def test_shown_is_reprlib_cut_short_whatever_the_value(value: Any, limit: int) -
     assert shown(value, limit) == (
         text if len(text) <= 2 * limit else text[: 2 * limit - 3] + "..."
     )
+
+
+@given(
+    st.text(max_size=8),
+    st.text(max_size=20),
+    st.none() | st.integers(0, 10**6),
+    st.none() | st.integers(0, 10**9),
+    st.none() | st.text(max_size=10),
+    st.none() | st.text(max_size=10),
+)
+def test_the_warnings_chunkstream_records_are_the_dataclass_s_own(
+    kind: str,
+    message: str,
+    chunk_index: int | None,
+    byte_offset: int | None,
+    path: str | None,
+    field: str | None,
+) -> None:
+    # Warnings.add builds a StreamWarning without its __init__ (_errors._warning: each slot
+    # set through its descriptor, at half the cost). What it makes is the dataclass's own:
+    # equal, with the same hash, repr and fields, and still frozen.
+    made = _errors._warning(kind, message, chunk_index, byte_offset, path, field)
+    where = dict(chunk_index=chunk_index, byte_offset=byte_offset, path=path, field=field)
+    built = StreamWarning(kind=kind, message=message, **where)
+    assert type(made) is StreamWarning
+    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    assert dataclasses.asdict(made) == dataclasses.asdict(built)
+    assert str(made) == str(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.kind = "other"  # type: ignore[misc]
+    kept = _errors.Warnings(limit=1)
+    kept.add(kind, message, chunk_index, byte_offset, path, field)
+    kept.add(kind, message, chunk_index=chunk_index)  # over the limit: counted
+    assert kept.kept == [built] and kept.dropped == {kind: 1}
