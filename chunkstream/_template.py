@@ -133,6 +133,37 @@ class _OneHole(Template):
         return [value]
 
 
+class _TwoHoles(Template):
+    """A template with two string holes (a token and its ``obfuscation``, reasoning beside
+    content, a vendor string beside the text): :meth:`Template.match` unrolled, the end
+    tested as :class:`_OneHole` tests it."""
+
+    __slots__ = ("at", "gap", "last", "middle", "size")
+
+    def __init__(self, literals: list[str], payloads: tuple[Any, ...], plan: Any) -> None:
+        super().__init__(literals, payloads, plan)
+        self.at = len(literals[0])
+        self.middle = literals[1]
+        self.gap = len(literals[1])
+        self.last = literals[2]
+        self.size = len(literals[2]) - 1  # after the closing quote
+
+    def match(self, text: str) -> list[str] | None:
+        if not text.startswith(self.first):
+            return None
+        try:
+            first, end = _scanstring(text, self.at)  # strict: its default
+            end -= 1  # the closing quote, where the middle literal starts
+            if not text.startswith(self.middle, end):
+                return None
+            second, end = _scanstring(text, end + self.gap)
+        except ValueError:  # not one complete JSON string: the full parse says what it is
+            return None
+        if end + self.size != len(text) or not text.endswith(self.last):
+            return None
+        return [first, second]
+
+
 class _Numbers(Template):
     """A template with a hole that is an integer (usage counted so far in every chunk, a
     token id): each hole is a JSON string as in :class:`Template`, or where the learned text
@@ -247,7 +278,7 @@ def _made(
     payloads = tuple(holes[i][1] for i in order)
     if any(numbers):
         return _Numbers(literals, payloads, plan, tuple(numbers))
-    kind = _OneHole if len(order) == 1 else Template
+    kind = _OneHole if len(order) == 1 else _TwoHoles if len(order) == 2 else Template
     return kind(literals, payloads, plan)
 
 

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 import chunkstream
 from chunkstream import _accumulate, _stream, _template
-from chunkstream._template import Template, _OneHole, learn
+from chunkstream._template import Template, _OneHole, _TwoHoles, learn
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("CHUNKSTREAM_CORPUS") or ROOT.parent / "shared" / "corpus")
@@ -795,6 +795,55 @@ def test_a_template_with_one_hole_matches_as_the_general_matcher_does() -> None:
     assert [t.match(x) for x in texts] == [general.match(x) for x in texts]
     assert [t.match(x) for x in texts[:3]] == [["Hi"], ['a"b\\'], [""]]
     assert [t.match(x) for x in texts[3:]] == [None] * 6
+
+
+REASONING = ("choices", 0, "delta", "reasoning_content")
+
+
+def two_holes(reasoning: str = "r", text: str = "Hi") -> str:
+    return compact(chunk({"reasoning_content": reasoning, "content": text}))
+
+
+def test_a_template_with_two_holes_matches_as_the_general_matcher_does() -> None:
+    # Two holes: its own matcher (unrolled), held to the general one on hits and on misses
+    # at each of its tests: the first literal, each string, the middle literal, the length
+    # and the last literal.
+    text = two_holes()
+    t = learned(text, CONTENT, REASONING)
+    assert type(t) is _TwoHoles
+    general = Template([t.first, *t.literals], t.payloads, None)
+    middle, last = t.literals
+    texts = [
+        text,
+        two_holes('a"b', "é\\"),  # escaped in the text
+        two_holes("", ""),
+        t.first + 'x"' + middle[1:] + 'y"' + last[1:] + last,  # the last literal twice
+        t.first + 'x"' + middle[1:] + 'y"' + last[1:-1] + "]",  # as long, the end differs
+        t.first + 'x"' + middle[1:].replace("content", "kontent") + 'y"' + last[1:],  # middle
+        t.first + 'x\\"' + middle[1:] + 'y"' + last[1:],  # the first string runs on
+        t.first + 'x"' + middle[1:] + 'y\\"' + last[1:],  # the second string runs on
+        t.first + 'x"' + middle[1:] + "y",  # an unterminated second string
+        t.first + 'x"' + middle[1:],  # nothing after the middle literal
+        t.first + "x",
+        t.first[:-1],
+        t.first + 'x\\q"' + middle[1:] + 'y"' + last[1:],  # an invalid escape
+    ]
+    assert [t.match(x) for x in texts] == [general.match(x) for x in texts]
+    assert [t.match(x) for x in texts[:3]] == [["r", "Hi"], ['a"b', "é\\"], ["", ""]]
+    assert [t.match(x) for x in texts[3:]] == [None] * 10
+
+
+@given(st.text(max_size=12), st.text(max_size=12), st.integers(0, 400), st.text(max_size=3))
+@settings(max_examples=300, deadline=None)
+def test_two_holes_match_any_text_as_the_general_matcher_does(
+    reasoning: str, text: str, cut: int, junk: str
+) -> None:
+    t = learned(two_holes(), CONTENT, REASONING)
+    general = Template([t.first, *t.literals], t.payloads, None)
+    whole = two_holes(reasoning, text)
+    for x in (whole, whole[:cut], whole[:cut] + junk + whole[cut:], whole + junk):
+        assert t.match(x) == general.match(x)
+    assert t.match(whole) == [reasoning, text]
 
 
 def test_holes_are_placed_by_the_parse_not_by_a_text_search() -> None:
