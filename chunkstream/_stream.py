@@ -112,6 +112,14 @@ TEMPLATES = True
 _READ_BY = frozenset(("type", "candidates", "error"))
 # Templates kept at a time (one per choice of a stream that interleaves them: n > 1).
 _MAX_TEMPLATES = 8
+#: When the whole input is one read (``assemble()`` or ``iter_chunks()`` given bytes or str: see
+#: ``_Core.whole``), a template is learned from a chunk of its last window only if at least this
+#: many events follow the chunk there: a plan and a template cost about what the full path of
+#: two chunks costs, a match saves most of one, and the finish, the usage and ``[DONE]`` are
+#: among the events that follow (measured on the shared corpus: benchmarks/README.md). Read
+#: when a stream starts, as TEMPLATES; the fuzz harness's template path sets 0 (learn
+#: wherever a plan holds, as for reads of a live stream) to take the path on short bodies too.
+PAYS_AFTER = 8
 # Back off (see _Core._learn): after this many chunks in a row went the full way (planned or
 # not, learned from or not: no template matched them), a chunk is asked for a plan only when
 # the run's length is a power of two.
@@ -425,6 +433,13 @@ class _Core:
         # counted here instead of a call (see _learn).
         self._dry_skip = 0
         self._backoff = 1
+        # The whole input is one read (assemble() or iter_chunks() given bytes or str): no
+        # event follows the last of its last window, and a template learned from an event
+        # can be used at most on the events after it there (see _learn). Set by the entry
+        # point before the read is fed.
+        self.whole = False
+        self._left: Iterator[RawEvent] | None = None  # the last window's events still to take
+        self._pays_after = PAYS_AFTER
 
     def __getstate__(self) -> dict[str, Any]:
         # The templates' sinks are bound to this stream's own state (a text's list.append),
@@ -480,7 +495,7 @@ class _Core:
         if sse._notes or self._notes:
             self._noted(events)
         else:
-            self._take(events)
+            self._take(events, self.whole)
 
     def _windows(self, data: bytes) -> None:
         """A big read, window by window (see _WINDOW)."""
@@ -500,9 +515,9 @@ class _Core:
             if self.sse._notes or self._notes:
                 self._noted(events)
             else:
-                self._take(events)
+                self._take(events, self.whole and at + _WINDOW >= len(data))
 
-    def _take(self, events: list[RawEvent]) -> None:
+    def _take(self, events: list[RawEvent], last: bool = False) -> None:
         # The everyday event: a "message" whose data is one JSON chunk. The consumer's fast
         # taker (Accumulator._take, ChunkDecoder's checking builder) takes it in one pass
         # or declines; anything declined or unusual goes the long way (_event), which gives
@@ -521,6 +536,8 @@ class _Core:
         templates = self._templates
         previous = None  # the template the last match was of
         each = iter(events)
+        # ``last``: no event of the input follows these (see whole).
+        self._left = each if last else None
         for etype, text, _id, _retry, offset in each:
             if etype == "message" and not self.done:
                 if templates:
@@ -627,6 +644,13 @@ class _Core:
         if not obj.get("choices"):
             # No choices (the usage at the end, a moderation, a prompt's filter results): seldom
             # what the next chunk repeats; not planned, and no back-off (as a plan of False).
+            templates.clear()
+            return
+        left = self._left
+        if left is not None and length_hint(left) < self._pays_after:
+            # The whole input is in hand, and too few events follow this one for a template to
+            # pay for its plan and learning (these can only be fewer matches still: the finish
+            # and [DONE] are among them).
             templates.clear()
             return
         plan = self.consumer._plan(obj)
@@ -1862,6 +1886,7 @@ class _Chunks(Iterator[K]):
     @staticmethod
     def _run(decoder: _Decoder[K], reads: Any, wrap: bool) -> Generator[K, None, None]:
         items = _items(reads)
+        decoder._core.whole = isinstance(reads, (bytes, bytearray, memoryview, str))
         inside = False  # in chunkstream's own code: an exception raised now is not the source's
         try:
             for item in items:
@@ -2324,6 +2349,7 @@ def _run(assembler: _Assembly[R], source: Source, wrap_source_errors: bool) -> R
     :func:`assemble_completion`."""
     feed = assembler._core.feed
     items = _items(source)
+    assembler._core.whole = isinstance(source, (bytes, bytearray, memoryview, str))
     # True while chunkstream's own code runs: an exception raised then is never taken for the
     # source's. Two stores per read; a try around the pull alone would cost more per read.
     inside = False

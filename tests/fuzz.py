@@ -551,13 +551,16 @@ def _no_scan(text: str, at: int) -> Any:
 
 @contextlib.contextmanager
 def templates(on: bool) -> Iterator[None]:
-    """The template path (``_stream.TEMPLATES``) on or off for the streams started inside."""
-    saved = _stream.TEMPLATES
+    """The template path (``_stream.TEMPLATES``) on or off for the streams started inside. On,
+    it learns wherever a plan holds, a whole body's last events too (``_stream.PAYS_AFTER``
+    0), so that short bodies take it as well."""
+    saved = _stream.TEMPLATES, _stream.PAYS_AFTER
     _stream.TEMPLATES = on
+    _stream.PAYS_AFTER = 0
     try:
         yield
     finally:
-        _stream.TEMPLATES = saved
+        _stream.TEMPLATES, _stream.PAYS_AFTER = saved
 
 
 @contextlib.contextmanager

@@ -1454,3 +1454,113 @@ def test_runs_on_and_off_agree_on_the_corpus() -> None:
             for reads in ([body], reads_of(body, rng.randint(500, 5000))):
                 three_ways(assembled, reads, strict)
             three_ways(snapshots, reads_of(body, 2048), strict)
+
+
+# -- a whole input in hand: learning only where it can pay -------------------------------------
+#
+# Given the whole body as one read (assemble() or iter_chunks() of bytes or str), the stream
+# layer knows how many events follow each one of its last window, and learns a template only
+# where at least PAYS_AFTER do (_Core.whole). Fed in reads, or as an iterable, it cannot know:
+# it learns wherever a plan holds, as before.
+
+
+def whole_body(texts: int) -> bytes:
+    events = [compact(OPEN), *(compact(chunk({"content": f"w{i}"})) for i in range(texts))]
+    events += [compact(STOP), "[DONE]"]
+    return "".join(f"data: {e}\n\n" for e in events).encode()
+
+
+def taken(source: Any, typed: bool = False) -> tuple[int, int, Any]:
+    """(templates learned, chunks taken by a match, the result) of ``source`` read by
+    assemble() (``typed``: by iter_chunks(), its chunks' dicts) with the default settings."""
+    learned_count = 0
+    real_learn = _stream.learn
+
+    def counting(*args: Any) -> Any:
+        nonlocal learned_count
+        template = real_learn(*args)
+        learned_count += template is not None
+        return template
+
+    matched: list[int] = []
+    _stream.learn = counting  # type: ignore[assignment]
+    try:
+        if typed:
+            it = chunkstream.iter_chunks(source, strict=False)
+            decoder: Any = it.decoder
+            same = decoder._take_same
+
+            def spy(*args: Any) -> None:
+                matched.append(1)
+                same(*args)
+
+            decoder._take_same = spy
+            result: Any = [c.to_dict() for c in it]
+        else:
+            asm = chunkstream.Assembler(strict=False)
+            fuzz.spy_matches(asm._core.consumer, matched.append)
+            result = _stream._run(asm, source, False).to_dict()
+    finally:
+        _stream.learn = real_learn  # type: ignore[assignment]
+    return learned_count, len(matched), result
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_whole_short_body_learns_no_template_its_reads_would(typed: bool) -> None:
+    # Five texts: after the first of them (the first chunk a plan is asked of) come four texts,
+    # the stop and [DONE]: 6 events, fewer than PAYS_AFTER (8).
+    body = whole_body(5)
+    assert _stream.PAYS_AFTER == 8
+    learned_count, matched, whole = taken(body, typed)
+    assert (learned_count, matched) == (0, 0)
+    # The same bytes as an iterable of reads: the end is not known, a template is learned at
+    # the first text and takes the other four.
+    learned_count, matched, in_reads = taken([body], typed)
+    assert (learned_count, matched) == (1, 4)
+    assert whole == in_reads
+    with fuzz.templates(False):
+        assert taken(body, typed)[2] == whole
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_whole_body_learns_where_enough_events_follow(typed: bool) -> None:
+    # Seven texts: after the first come six texts, the stop and [DONE] (8): learned there, and
+    # it takes the other six. As a str, the same.
+    for source in (whole_body(7), whole_body(7).decode()):
+        learned_count, matched, result = taken(source, typed)
+        assert (learned_count, matched) == (1, 6)
+        with fuzz.templates(False):
+            assert taken(source, typed)[2] == result
+
+
+def test_only_the_last_window_of_a_whole_body_is_known_to_end() -> None:
+    # A body over several 16 KiB windows: a window that is not the last may be followed by any
+    # number of events. Here the texts change to reasoning three events before the end of the
+    # first window: the reasoning chunk is learned from there (its window is not the last), and
+    # every reasoning chunk after it is taken by a match, the next window's too.
+    def event(obj: Any) -> bytes:
+        return f"data: {compact(obj)}\n\n".encode()
+
+    body = event(OPEN)
+    texts = 0
+    starts = []
+    while len(body) < _stream._WINDOW:
+        starts.append(len(body))
+        body += event(chunk({"content": f"w{texts}"}))
+        texts += 1
+    # The last event wholly in the first window; the reasoning starts two events before it.
+    last = max(
+        i
+        for i, at in enumerate(starts)
+        if at + len(event(chunk({"content": "w"}))) <= _stream._WINDOW
+    )
+    body = body[: starts[last - 2]]
+    reasoning = 600
+    body += b"".join(event(chunk({"reasoning_content": f"r{i}"})) for i in range(reasoning))
+    body += event(STOP) + b"data: [DONE]\n\n"
+    assert len(body) > 2 * _stream._WINDOW
+    learned_count, matched, result = taken(body)
+    assert learned_count == 2
+    assert matched == (last - 2 - 1) + (reasoning - 1)  # all but each kind's first
+    with fuzz.templates(False):
+        assert taken(body)[2] == result
