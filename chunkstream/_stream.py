@@ -380,6 +380,21 @@ class _Consumer(Protocol):
         ...
 
 
+class _Unread:
+    """The events of a type chunkstream does not read that a stream skipped: counted by type
+    (the first ``_MAX_UNREAD_TYPES`` types) and in all, where the first was, and the API they
+    belong to if known. (Apart from the core, made at the first: a core's attributes stay
+    few enough for CPython to keep them in a shared-key dict, whose reads are the fast ones.)"""
+
+    __slots__ = ("api", "at", "total", "types")
+
+    def __init__(self, n: int, offset: int) -> None:
+        self.types: dict[str, int] = {}
+        self.total = 0
+        self.at = (n, offset)
+        self.api: str | None = None
+
+
 class _Core:
     """Shared by ChunkDecoder and Assembler: raw events -> chunk dicts handed to a
     :class:`_Consumer` (decoded ones to ``_take_fast`` first, validated ones to
@@ -413,12 +428,8 @@ class _Core:
         self._head: list[bytes] = []  # the body's first bytes, while no event has arrived
         self._head_len = 0
         self._deferred: list[Any] = []  # events after an oversized one (strict), not taken yet
-        # Events of a type chunkstream does not read, skipped: counted by type (the first
-        # _MAX_UNREAD_TYPES types), where the first was, and the API they belong to if known.
-        self.unread: dict[str, int] = {}
-        self.unread_total = 0
-        self.unread_at: tuple[int, int] | None = None
-        self.unread_api: str | None = None
+        # Events of a type chunkstream does not read, skipped (made at the first: _Unread).
+        self.unread: _Unread | None = None
         self._rest = b""  # the windows of a big read after an oversized event (strict)
         # The template path (TEMPLATES): the templates that hold, and how often a chunk's plan
         # was asked for (to back off when learning does not pay).
@@ -741,8 +752,8 @@ class _Core:
                 lost = held
         if self._notes or self.sse._notes:
             self._noted([])  # what the SSE layer noticed in the unfinished block
-        if self.unread_total:
-            self._report_unread()
+        if self.unread is not None:
+            self._report_unread(self.unread)
         if self.consumer._report_after_done and self.after_done:
             self.consumer._warn("ignored", f"{self.after_done} event(s) after [DONE] were ignored")
         # A [DONE] data line makes the body an event stream, whether it ended the input as
@@ -1003,26 +1014,25 @@ class _Core:
             raise ChunkError(
                 reason, chunk_index=n, byte_offset=offset, partial=self.consumer._partial()
             )
-        if self.unread_at is None:
-            self.unread_at = (n, offset)
-        if self.unread_api is None:
-            self.unread_api = api
-        self.unread_total += 1
-        if kind in self.unread or len(self.unread) < _MAX_UNREAD_TYPES:
-            self.unread[kind] = self.unread.get(kind, 0) + 1
+        unread = self.unread
+        if unread is None:
+            unread = self.unread = _Unread(n, offset)
+        if unread.api is None:
+            unread.api = api
+        unread.total += 1
+        types = unread.types
+        if kind in types or len(types) < _MAX_UNREAD_TYPES:
+            types[kind] = types.get(kind, 0) + 1
 
-    def _report_unread(self) -> None:
-        counts = ", ".join(f"{kind} ({k})" for kind, k in self.unread.items())
-        others = self.unread_total - sum(self.unread.values())
+    def _report_unread(self, unread: _Unread) -> None:
+        counts = ", ".join(f"{kind} ({k})" for kind, k in unread.types.items())
+        others = unread.total - sum(unread.types.values())
         if others:
             counts += f", {others} of other types"
-        message = (
-            f"skipped {self.unread_total} event(s) of types chunkstream does not read: {counts}"
-        )
-        if self.unread_api is not None:
-            message += f"; this is {self.unread_api}, not {self.kind.api}"
-        n, offset = self.unread_at or (None, None)
-        self.consumer._warn("ignored", message, chunk_index=n, byte_offset=offset)
+        message = f"skipped {unread.total} event(s) of types chunkstream does not read: {counts}"
+        if unread.api is not None:
+            message += f"; this is {unread.api}, not {self.kind.api}"
+        self.consumer._warn("ignored", message, chunk_index=unread.at[0], byte_offset=unread.at[1])
 
     def _upstream(self, obj: dict[str, Any], n: int, offset: int) -> None:
         if self.consumer._raise_upstream:
