@@ -547,8 +547,8 @@ class _Core:
         templates = self._templates
         previous = None  # the template the last match was of
         each = iter(events)
-        # ``last``: no event of the input follows these (see whole).
-        self._left = each if last else None
+        if last:  # no event of the input follows these (see whole)
+            self._left = each
         for etype, text, _id, _retry, offset in each:
             if etype == "message" and not self.done:
                 if templates:
@@ -592,6 +592,8 @@ class _Core:
                     self._event(etype, text, offset, obj)
                     continue
             self._event(etype, text, offset)
+        if last:
+            self._left = None
 
     def _run(
         self,
