@@ -28,20 +28,7 @@ if __package__ in (None, ""):
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     __package__ = "benchmarks"
 
-from .run import CORPUS, CORPUS_RUNS, corpus_chunks
-
-
-def recordings() -> list[tuple[str, bytes]]:
-    """(provider/name, body) of every recording, in the order of ``run.corpus_bodies``."""
-    out = []
-    for provider in sorted(os.listdir(CORPUS)):
-        folder = os.path.join(CORPUS, provider)
-        if os.path.isdir(folder):
-            for name in sorted(os.listdir(folder)):
-                if name.endswith(".sse"):
-                    with open(os.path.join(folder, name), "rb") as f:
-                        out.append((f"{provider}/{name}", f.read()))
-    return out
+from .run import CORPUS, CORPUS_RUNS, corpus_chunks, corpus_recordings
 
 
 def best_times(body: bytes, repeat: int) -> tuple[float, float]:
@@ -70,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=30, help="runs of each per recording")
     p.add_argument("--top", type=int, default=10, help="recordings to list (most over floor)")
     args = p.parse_args(argv)
-    bodies = recordings()
+    bodies = corpus_recordings()
     if not bodies:
         print(f"no recordings at {CORPUS} (set CHUNKSTREAM_CORPUS)")
         return 1

@@ -412,19 +412,25 @@ CORPUS = os.environ.get("CHUNKSTREAM_CORPUS") or os.path.join(
 )
 
 
-def corpus_bodies() -> list[bytes]:
-    """Every ``*/*.sse`` recording of the corpus, in name order ([] when it is not there)."""
+def corpus_recordings() -> list[tuple[str, bytes]]:
+    """``(provider/name, body)`` of every ``*/*.sse`` recording of the corpus, in name order
+    ([] when it is not there)."""
     if not os.path.isdir(CORPUS):
         return []
-    bodies = []
+    out = []
     for provider in sorted(os.listdir(CORPUS)):
         folder = os.path.join(CORPUS, provider)
         if os.path.isdir(folder):
             for name in sorted(os.listdir(folder)):
                 if name.endswith(".sse"):
                     with open(os.path.join(folder, name), "rb") as f:
-                        bodies.append(f.read())
-    return bodies
+                        out.append((f"{provider}/{name}", f.read()))
+    return out
+
+
+def corpus_bodies() -> list[bytes]:
+    """Every recording's body (see corpus_recordings)."""
+    return [body for _, body in corpus_recordings()]
 
 
 def corpus_chunks(bodies: list[bytes]) -> int:
