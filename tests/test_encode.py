@@ -654,6 +654,7 @@ def random_cuts(draw: st.DrawFn) -> Any:
 PIECE_SIZES = st.sampled_from([None, 1, 2, 3, 7, 10_000, "tokens"]) | random_cuts()
 
 
+@pytest.mark.slow  # long and version-independent: CI runs it once (.ci/run)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(obj=completions(), pieces=PIECE_SIZES)
 def test_generated_completions_round_trip_quietly_for_any_pieces(

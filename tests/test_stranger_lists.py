@@ -786,6 +786,7 @@ RUN = st.tuples(
 )
 
 
+@pytest.mark.slow  # long and version-independent: CI runs it once (.ci/run)
 @given(st.lists(RUN, max_size=6), st.booleans(), st.integers(0, 2**32 - 1))
 @settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 def test_templates_on_and_off_agree_on_generated_list_streams(

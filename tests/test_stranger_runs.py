@@ -281,6 +281,7 @@ def body_from(parts: list[Any], end: str) -> bytes:
     return "".join(blocks).encode("utf-8", "surrogatepass")
 
 
+@pytest.mark.slow  # long and version-independent: CI runs it once (.ci/run)
 @given(
     st.lists(stretches, max_size=6),
     st.sampled_from(["done", "finish", "cut"]),
