@@ -14,6 +14,7 @@ import contextlib
 import gc
 import json
 import math
+import multiprocessing
 import pickle
 import time
 import tracemalloc
@@ -1220,8 +1221,11 @@ def test_every_error_pickles_with_all_its_attributes(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_error_comes_back_whole_from_a_worker_process(kind: str) -> None:
-    # Log processors use multiprocessing: an error raised in a worker is pickled back.
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    # Log processors use multiprocessing: an error raised in a worker is pickled back. Not
+    # forked from this process, which other tests may have left with threads (a fork then can
+    # deadlock the child; CPython 3.12 warns of it).
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method)) as pool:
         exc = pool.submit(raise_for, kind).exception(timeout=60)
     assert isinstance(exc, ChunkstreamError)
     here = caught(kind)
